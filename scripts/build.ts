@@ -1,0 +1,50 @@
+/**
+ * `bun run build` → dist/orch: one self-contained executable.
+ * - version injected with `define` (no generated source files);
+ * - the user's bunfig.toml/.env are NOT autoloaded (an ORCH_DB line in someone's .env must not
+ *   redirect the database);
+ * - minified ESM with bytecode and code splitting, so subcommands behind dynamic import() cost
+ *   nothing until used (startup ≈ bare Bun).
+ * `--target T` cross-compiles (bun-linux-arm64, bun-darwin-arm64, …); `--outfile` names the result.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..");
+const pkg = (await Bun.file(join(root, "package.json")).json()) as { version: string };
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : process.argv[i + 1];
+}
+
+export async function build(opts: { target?: string; outfile?: string } = {}): Promise<string> {
+  const outfile = opts.outfile ?? join(root, "dist", "orch");
+  mkdirSync(join(outfile, ".."), { recursive: true });
+  const cmd = [
+    process.execPath,
+    "build",
+    join(root, "src", "main.ts"),
+    "--compile",
+    "--minify",
+    "--bytecode",
+    "--format=esm",
+    "--splitting",
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
+    `--define=ORCH_VERSION=${JSON.stringify(JSON.stringify(pkg.version)).slice(1, -1)}`,
+    `--outfile=${outfile}`,
+    ...(opts.target ? [`--target=${opts.target}`] : []),
+  ];
+  const p = Bun.spawnSync(cmd, { cwd: root, stdout: "pipe", stderr: "pipe" });
+  if (p.exitCode !== 0) {
+    process.stderr.write(p.stdout.toString() + p.stderr.toString());
+    throw new Error(`bun build failed (exit ${p.exitCode})`);
+  }
+  return outfile;
+}
+
+if (import.meta.main) {
+  const out = await build({ target: arg("target"), outfile: arg("outfile") });
+  console.log(`built ${out}`);
+}

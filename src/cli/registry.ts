@@ -1,0 +1,30 @@
+/**
+ * Every top-level command: name, one-line summary, and a lazy loader so `orch --version` and
+ * `orch mcp` never parse code they do not run.
+ */
+import type { Command } from "./command.ts";
+
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<{ command: Command }>;
+  hidden?: boolean;
+}
+
+export const commands: CommandEntry[] = [
+  { name: "serve", summary: "REST API + live events", load: () => import("./serve.ts") },
+  { name: "mcp", summary: "MCP stdio server for agents (+ the API when HTTP_API_PORT is set)", load: () => import("./mcp.ts") },
+  { name: "watch", summary: "live terminal monitor", load: () => import("./watch.ts") },
+  { name: "init", summary: "wire Claude Code to orch (.mcp.json, slash commands)", load: () => import("./init.ts") },
+  { name: "prd", summary: "import and list PRDs", load: () => import("./prd.ts") },
+  { name: "task", summary: "list, get, create and update tasks", load: () => import("./task.ts") },
+  { name: "stream", summary: "list, get, archive streams; find conflicts", load: () => import("./stream.ts") },
+  { name: "generate", summary: "write .claude/orchestration/ (config, README, launchers)", load: () => import("./generate.ts") },
+  { name: "start", summary: "run the three phases and launch the agents", load: () => import("./start.ts") },
+  { name: "continue", summary: "resume a stream: check dependencies, create its worktree, print context", load: () => import("./continue.ts") },
+  { name: "worktree", summary: "create, list, merge and remove stream worktrees", load: () => import("./worktree.ts") },
+  { name: "demo", summary: "see the whole system work on a sample initiative", load: () => import("./demo.ts") },
+];
+
+/** Only the commands whose module exists in this build (later capabilities add theirs). */
+export const availableCommands = (): CommandEntry[] => commands.filter((c) => !c.hidden);

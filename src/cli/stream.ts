@@ -1,0 +1,75 @@
+import { out } from "./io.ts";
+import { archiveStream, getStream, listStreams, unarchiveStream, type StreamView } from "../core/index.ts";
+import { commandGroup, commonFlags, type Action } from "./command.ts";
+import { storeFromFlags, str } from "./context.ts";
+import { printJson, printTable, type Column } from "./output.ts";
+import { taskColumns } from "./task.ts";
+
+const streamColumns: Column<StreamView>[] = [
+  { header: "STREAM", value: (s) => s.streamId, max: 24 },
+  { header: "NAME", value: (s) => s.streamName, max: 32 },
+  { header: "PHASE", value: (s) => s.streamPhase },
+  { header: "PROGRESS", value: (s) => `${s.progressPercentage.toFixed(1)}%` },
+  { header: "TASKS", value: (s) => `${s.completedTasks}/${s.totalTasks}` },
+  { header: "STATUS", value: (s) => s.status + (s.archived ? " (archived)" : "") },
+  { header: "DEPENDS ON", value: (s) => s.dependencies.join(", ") || "-", max: 40 },
+];
+
+const list: Action = {
+  summary: "list streams with their progress",
+  flags: {
+    initiative: { type: "string", value: "ID", description: "only this initiative's streams" },
+    all: { type: "boolean", description: "include archived streams" },
+    ...commonFlags,
+  },
+  run({ flags }) {
+    const list = listStreams(storeFromFlags(flags), { initiativeId: str(flags.initiative), includeArchived: flags.all === true });
+    if (flags.json) printJson({ streams: list, totalStreams: list.length });
+    else printTable(list, streamColumns, "No streams.");
+  },
+};
+
+const get: Action = {
+  summary: "show one stream and its tasks",
+  args: ["ID"],
+  flags: { all: { type: "boolean", description: "show it even if archived" }, ...commonFlags },
+  run({ flags, positionals }) {
+    const s = getStream(storeFromFlags(flags), positionals[0]!, { includeArchived: flags.all === true });
+    if (flags.json) return printJson(s);
+    out(
+      [
+        `${s.streamId}: ${s.streamName} (${s.streamPhase})${s.archived ? " [archived]" : ""}`,
+        `  progress:     ${s.progressPercentage.toFixed(1)}% (${s.completedTasks}/${s.totalTasks} tasks) ${s.status}`,
+        `  dependencies: ${s.dependencies.join(", ") || "none"}`,
+        `  worktree:     ${s.worktreePath ?? "main worktree"}${s.branchName ? ` (branch ${s.branchName})` : ""}`,
+        ...(s.files.length ? [`  files:        ${s.files.join(", ")}`] : []),
+        "",
+      ].join("\n"),
+    );
+    printTable(s.tasks, taskColumns, "No tasks.");
+  },
+};
+
+const archive: Action = {
+  summary: "archive a stream and its tasks",
+  args: ["ID"],
+  flags: { ...commonFlags },
+  run({ flags, positionals }) {
+    const r = archiveStream(storeFromFlags(flags), positionals[0]!);
+    if (flags.json) printJson({ streamId: r.streamId, archived: true, tasksArchived: r.tasksAffected });
+    else out(`Archived ${r.streamId} (${r.tasksAffected} tasks)\n`);
+  },
+};
+
+const unarchive: Action = {
+  summary: "bring an archived stream back",
+  args: ["ID"],
+  flags: { ...commonFlags },
+  run({ flags, positionals }) {
+    const r = unarchiveStream(storeFromFlags(flags), positionals[0]!);
+    if (flags.json) printJson({ streamId: r.streamId, archived: false, tasksUnarchived: r.tasksAffected });
+    else out(`Unarchived ${r.streamId} (${r.tasksAffected} tasks)\n`);
+  },
+};
+
+export const command = commandGroup("stream", "list, get and archive streams", { list, get, archive, unarchive });

@@ -1,0 +1,87 @@
+/**
+ * Environment + flags → where state lives (SPEC "Where state lives"). Validated with zod so a
+ * bad variable is one clear line, not a crash later.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { z } from "zod";
+import { formatZodIssues, usageError } from "./errors.ts";
+
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+const envSchema = z.object({
+  HTTP_API_HOST: z.string().min(1).default("127.0.0.1"),
+  HTTP_API_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
+  TASK_DB_PATH: z.string().min(1).optional(),
+  WORKSPACE_ID: z.string().regex(ID_PATTERN, "must be letters, digits, '.', '_' or '-'").optional(),
+  ORCH_DB: z.string().min(1).optional(),
+  ORCH_API_TOKEN: z.string().min(1).optional(),
+  ORCHESTRATION_WEBHOOK_URL: z.url().optional(),
+  NO_COLOR: z.string().optional(),
+});
+
+export type OrchEnv = z.infer<typeof envSchema>;
+
+export function readEnv(env: Record<string, string | undefined> = process.env): OrchEnv {
+  // Empty strings mean "unset", as shells commonly leave them.
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== "") picked[key] = v;
+  }
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) throw usageError(`invalid environment: ${formatZodIssues(parsed.error.issues)}`);
+  return parsed.data;
+}
+
+function expandHome(p: string): string {
+  return p === "~" || p.startsWith("~/") ? join(homedir(), p.slice(1)) : p;
+}
+
+/**
+ * The project root is the main worktree's top level: an agent running inside
+ * `.claude/worktrees/Stream-B` must land on the same workspace (and so the same DB) as the
+ * main checkout. Outside git, the working directory.
+ */
+export function findProjectRoot(cwd: string = process.cwd()): string {
+  const out = Bun.spawnSync(["git", "rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
+    cwd,
+    stdout: "pipe",
+    stderr: "ignore",
+  });
+  if (out.exitCode !== 0) return resolve(cwd);
+  const [commonDir, topLevel] = out.stdout.toString().trim().split("\n");
+  if (commonDir && commonDir.endsWith("/.git")) return dirname(commonDir);
+  return topLevel || resolve(cwd);
+}
+
+export function workspaceIdFor(projectRoot: string, env: OrchEnv): string {
+  return env.WORKSPACE_ID ?? createHash("md5").update(projectRoot).digest("hex").slice(0, 12);
+}
+
+export interface DbLocation {
+  path: string;
+  /** True when orch chose the path itself (so it may create the folder). */
+  isDefault: boolean;
+}
+
+/** `--db PATH` > `ORCH_DB` > `$TASK_DB_PATH/<workspace>/tasks.db`. */
+export function resolveDbPath(opts: { flag?: string; env: OrchEnv; cwd?: string }): DbLocation {
+  const cwd = opts.cwd ?? process.cwd();
+  const explicit = opts.flag ?? opts.env.ORCH_DB;
+  if (explicit) {
+    if (explicit === ":memory:") return { path: explicit, isDefault: false };
+    const p = expandHome(explicit);
+    return { path: isAbsolute(p) ? p : resolve(cwd, p), isDefault: false };
+  }
+  const base = expandHome(opts.env.TASK_DB_PATH ?? join(homedir(), ".claude", "tasks"));
+  const root = findProjectRoot(cwd);
+  const path = join(isAbsolute(base) ? base : resolve(cwd, base), workspaceIdFor(root, opts.env), "tasks.db");
+  return { path, isDefault: true };
+}
+
+export function ensureDefaultDbDir(loc: DbLocation): void {
+  if (loc.isDefault) mkdirSync(dirname(loc.path), { recursive: true });
+}

@@ -1,0 +1,37 @@
+import type { TaskRow } from "../db/schema.ts";
+import type { TaskStatus } from "./schemas.ts";
+
+/** The task shape every face returns (the guide's /api/tasks item). */
+export interface TaskView {
+  id: string;
+  prdId: string | null;
+  parentId: string | null;
+  title: string;
+  description: string | null;
+  assignedAgent: string | null;
+  status: TaskStatus;
+  blockedReason: string | null;
+  notes: string | null;
+  metadata: Record<string, unknown>;
+  archived: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function taskView(r: TaskRow): TaskView {
+  return {
+    id: r.id,
+    prdId: r.prdId,
+    parentId: r.parentId,
+    title: r.title,
+    description: r.description,
+    assignedAgent: r.assignedAgent,
+    status: r.status,
+    blockedReason: r.blockedReason,
+    notes: r.notes,
+    metadata: r.metadata,
+    archived: r.archived,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}

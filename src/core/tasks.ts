@@ -1,0 +1,140 @@
+import { and, asc, eq, sql, type SQL } from "drizzle-orm";
+import type { Db, Store } from "../db/client.ts";
+import { prds, tasks } from "../db/schema.ts";
+import { conflict, notFound } from "../errors.ts";
+import { onTaskStatusChange } from "./activity.ts";
+import { recordEvent } from "./events.ts";
+import { newId } from "./ids.ts";
+import { currentInitiativeIn } from "./initiatives.ts";
+import {
+  parseInput,
+  taskCreateSchema,
+  taskFilterSchema,
+  taskUpdateSchema,
+  type TaskCreateInput,
+  type TaskFilter,
+  type TaskUpdateInput,
+} from "./schemas.ts";
+import { refreshStreamFigures, streamHintsFromMetadata, upsertStream } from "./streams.ts";
+import { taskView, type TaskView } from "./task-view.ts";
+
+export type { TaskView } from "./task-view.ts";
+
+function initiativeFor(db: Db, prdId: string | null): string | null {
+  if (prdId) {
+    const prd = db.select({ initiativeId: prds.initiativeId }).from(prds).where(eq(prds.id, prdId)).get();
+    if (prd?.initiativeId) return prd.initiativeId;
+  }
+  return currentInitiativeIn(db)?.id ?? null;
+}
+
+/** Insert one task inside an open transaction (PRD import creates many in one). */
+export function insertTask(db: Db, now: string, input: TaskCreateInput): TaskView {
+  const v = parseInput(taskCreateSchema, input);
+  const id = v.id ?? newId("TASK");
+  if (db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, id)).get()) throw conflict(`Task already exists: ${id}`);
+  if (v.prdId && !db.select({ id: prds.id }).from(prds).where(eq(prds.id, v.prdId)).get())
+    throw notFound(`PRD not found: ${v.prdId}`);
+  if (v.parentId && !db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, v.parentId)).get())
+    throw notFound(`Parent task not found: ${v.parentId}`);
+  const metadata = v.metadata ?? {};
+  const hints = streamHintsFromMetadata(metadata);
+  if (hints) upsertStream(db, now, hints, initiativeFor(db, v.prdId ?? null));
+  const status = v.status ?? "pending";
+  const row = db
+    .insert(tasks)
+    .values({
+      id,
+      prdId: v.prdId ?? null,
+      parentId: v.parentId ?? null,
+      title: v.title,
+      description: v.description ?? null,
+      assignedAgent: v.assignedAgent ?? null,
+      status,
+      metadata,
+      streamId: hints?.streamId ?? null,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning()
+    .get();
+  onTaskStatusChange(db, now, row, null, status);
+  const out = taskView(row);
+  recordEvent(db, "task", id, "create", out);
+  if (row.streamId) refreshStreamFigures(db, now, row.streamId);
+  return out;
+}
+
+export function createTask(store: Store, input: TaskCreateInput): TaskView {
+  return store.tx((db) => insertTask(db, store.now(), input));
+}
+
+/** Apply an update inside an open transaction. Metadata is shallow-merged. */
+export function applyTaskUpdate(db: Db, now: string, input: TaskUpdateInput): TaskView {
+  const v = parseInput(taskUpdateSchema, input);
+  const existing = db.select().from(tasks).where(eq(tasks.id, v.id)).get();
+  if (!existing) throw notFound(`Task not found: ${v.id}`);
+  const metadata = v.metadata ? { ...existing.metadata, ...v.metadata } : existing.metadata;
+  const hints = streamHintsFromMetadata(metadata);
+  if (v.metadata && hints) upsertStream(db, now, hints, initiativeFor(db, existing.prdId));
+  const status = v.status ?? existing.status;
+  // A reason only means something while the task is blocked.
+  const blockedReason = status === "blocked" ? (v.blockedReason ?? existing.blockedReason) : null;
+  const row = db
+    .update(tasks)
+    .set({
+      title: v.title ?? existing.title,
+      description: v.description ?? existing.description,
+      status,
+      assignedAgent: v.assignedAgent ?? existing.assignedAgent,
+      notes: v.notes ?? existing.notes,
+      blockedReason,
+      metadata,
+      streamId: hints?.streamId ?? null,
+      updatedAt: now,
+    })
+    .where(eq(tasks.id, v.id))
+    .returning()
+    .get()!;
+  onTaskStatusChange(db, now, row, existing.status, status);
+  const out = taskView(row);
+  recordEvent(db, "task", row.id, "update", out);
+  if (existing.streamId && existing.streamId !== row.streamId) refreshStreamFigures(db, now, existing.streamId);
+  if (row.streamId) refreshStreamFigures(db, now, row.streamId);
+  return out;
+}
+
+export function updateTask(store: Store, input: TaskUpdateInput): TaskView {
+  return store.tx((db) => applyTaskUpdate(db, store.now(), input));
+}
+
+export function getTask(store: Store, id: string): TaskView {
+  const row = store.db.select().from(tasks).where(eq(tasks.id, id)).get();
+  if (!row) throw notFound(`Task not found: ${id}`);
+  return taskView(row);
+}
+
+export interface TaskList {
+  tasks: TaskView[];
+  totalTasks: number;
+}
+
+export function listTasks(store: Store, filter: TaskFilter = {}): TaskList {
+  const f = parseInput(taskFilterSchema, filter);
+  const conds: SQL[] = [];
+  if (f.prdId) conds.push(eq(tasks.prdId, f.prdId));
+  if (f.parentId) conds.push(eq(tasks.parentId, f.parentId));
+  if (f.status) conds.push(eq(tasks.status, f.status));
+  if (f.assignedAgent) conds.push(eq(tasks.assignedAgent, f.assignedAgent));
+  if (f.streamId) conds.push(eq(tasks.streamId, f.streamId));
+  if (!f.includeArchived) conds.push(eq(tasks.archived, false));
+  let q = store.db
+    .select()
+    .from(tasks)
+    .where(conds.length ? and(...conds) : undefined)
+    .orderBy(asc(sql`rowid`))
+    .$dynamic();
+  if (f.limit) q = q.limit(f.limit);
+  const list = q.all().map(taskView);
+  return { tasks: list, totalTasks: list.length };
+}

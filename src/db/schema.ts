@@ -1,0 +1,146 @@
+/**
+ * The one schema every subcommand shares. Stream id and status live in real, indexed columns
+ * (not only in metadata JSON) so the per-stream figures the monitor polls stay cheap; the
+ * figures themselves are kept on the stream row, refreshed in the same transaction as each
+ * task change.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const initiatives = sqliteTable("initiatives", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  description: text("description"),
+  linkedAt: text("linked_at").notNull(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const prds = sqliteTable(
+  "prds",
+  {
+    id: text("id").primaryKey(),
+    initiativeId: text("initiative_id").references(() => initiatives.id),
+    title: text("title").notNull(),
+    description: text("description"),
+    content: text("content").notNull().default(""),
+    status: text("status").notNull().default("active"),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("prds_initiative_idx").on(t.initiativeId)],
+);
+
+export const streams = sqliteTable(
+  "streams",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    phase: text("phase", { enum: ["foundation", "parallel", "integration"] }).notNull().default("parallel"),
+    dependencies: text("dependencies", { mode: "json" }).$type<string[]>().notNull().default([]),
+    worktreePath: text("worktree_path"),
+    branchName: text("branch_name"),
+    archived: integer("archived", { mode: "boolean" }).notNull().default(false),
+    initiativeId: text("initiative_id").references(() => initiatives.id),
+    // Figures kept in step with the stream's tasks (see core/streams.ts refreshStreamFigures).
+    totalTasks: integer("total_tasks").notNull().default(0),
+    completedTasks: integer("completed_tasks").notNull().default(0),
+    inProgressTasks: integer("in_progress_tasks").notNull().default(0),
+    blockedTasks: integer("blocked_tasks").notNull().default(0),
+    pendingTasks: integer("pending_tasks").notNull().default(0),
+    files: text("files", { mode: "json" }).$type<string[]>().notNull().default([]),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("streams_initiative_idx").on(t.initiativeId)],
+);
+
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    prdId: text("prd_id").references(() => prds.id),
+    parentId: text("parent_id"),
+    title: text("title").notNull(),
+    description: text("description"),
+    assignedAgent: text("assigned_agent"),
+    status: text("status", { enum: ["pending", "in_progress", "blocked", "completed", "cancelled"] })
+      .notNull()
+      .default("pending"),
+    blockedReason: text("blocked_reason"),
+    notes: text("notes"),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    streamId: text("stream_id").references(() => streams.id),
+    archived: integer("archived", { mode: "boolean" }).notNull().default(false),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    index("tasks_stream_status_idx").on(t.streamId, t.status),
+    index("tasks_prd_idx").on(t.prdId),
+    index("tasks_status_idx").on(t.status),
+    index("tasks_parent_idx").on(t.parentId),
+  ],
+);
+
+export const workProducts = sqliteTable(
+  "work_products",
+  {
+    id: text("id").primaryKey(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    type: text("type").notNull(),
+    title: text("title").notNull(),
+    content: text("content").notNull(),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("work_products_task_idx").on(t.taskId)],
+);
+
+export const agentActivity = sqliteTable(
+  "agent_activity",
+  {
+    id: text("id").primaryKey(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    agentId: text("agent_id").notNull(),
+    streamId: text("stream_id"),
+    phase: text("phase"),
+    notes: text("notes"),
+    startedAt: text("started_at").notNull(),
+    lastHeartbeat: text("last_heartbeat").notNull(),
+    endedAt: text("ended_at"),
+  },
+  (t) => [
+    uniqueIndex("agent_activity_task_agent_idx").on(t.taskId, t.agentId),
+    index("agent_activity_stream_idx").on(t.streamId),
+  ],
+);
+
+/** Append-only change log: one row in the same transaction as every change; feeds SSE. */
+export const events = sqliteTable(
+  "events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    kind: text("kind", { enum: ["initiative", "prd", "stream", "task", "activity", "work_product"] }).notNull(),
+    entityId: text("entity_id").notNull(),
+    op: text("op", { enum: ["create", "update", "archive", "unarchive", "delete"] }).notNull(),
+    payload: text("payload", { mode: "json" }).$type<unknown>().notNull(),
+    createdAt: text("created_at")
+      .notNull()
+      .default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+  },
+  (t) => [index("events_kind_idx").on(t.kind)],
+);
+
+export type InitiativeRow = typeof initiatives.$inferSelect;
+export type PrdRow = typeof prds.$inferSelect;
+export type StreamRow = typeof streams.$inferSelect;
+export type TaskRow = typeof tasks.$inferSelect;
+export type WorkProductRow = typeof workProducts.$inferSelect;
+export type ActivityRow = typeof agentActivity.$inferSelect;
+export type EventRow = typeof events.$inferSelect;

@@ -1,0 +1,53 @@
+/**
+ * Entry point: parse the command name, lazy-load its module, map errors to one stderr line and
+ * an exit code (0 ok, 1 failed, 2 usage). Kept tiny: `orch --version` must start as fast as bare Bun.
+ */
+import { VERSION } from "./version.ts";
+import { commands } from "./cli/registry.ts";
+
+const USAGE_HEADER = "orch — orchestrate parallel AI-coding-agent work\n\nUsage: orch <command> [flags]\n\nCommands:\n";
+
+function topHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.filter((c) => !c.hidden).map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `${USAGE_HEADER}${lines.join("\n")}\n\nFlags:\n  --version  print the version\n  -h, --help print this help\n\nRun "orch <command> --help" for a command's flags.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === "--version" || name === "-v" || name === "version") {
+    console.log(`orch ${VERSION}`);
+    return 0;
+  }
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(topHelp().trimEnd());
+    return name === undefined ? 2 : 0;
+  }
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
+    const { suggest } = await import("./cli/args.ts");
+    const hint = suggest(name, commands.filter((c) => !c.hidden).map((c) => c.name));
+    const what = name.startsWith("-") ? "flag" : "command";
+    throw Object.assign(new Error(`unknown ${what} "${name}"${hint ? ` (did you mean "${hint}"?)` : ""}`), { exitCode: 2 });
+  }
+  const { command } = await entry.load();
+  const code = await command.run(rest);
+  return typeof code === "number" ? code : 0;
+}
+
+function report(err: unknown): number {
+  const e = err as { message?: string; exitCode?: number; name?: string; stack?: string };
+  const message = e?.name === "OrchError" || e?.exitCode ? e.message : `unexpected error: ${e?.message ?? String(err)}`;
+  console.error(`orch: ${String(message).split("\n")[0]}`);
+  if (process.env.ORCH_DEBUG === "1" && e?.stack) console.error(e.stack);
+  return typeof e?.exitCode === "number" ? e.exitCode : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.exitCode = report(err);
+  },
+);

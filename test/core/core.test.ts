@@ -1,0 +1,256 @@
+import { describe, expect, test } from "bun:test";
+import {
+  archiveAllStreams,
+  archiveStream,
+  createPrd,
+  createTask,
+  eventsSince,
+  getPrd,
+  getStream,
+  getTask,
+  getWorkProduct,
+  heartbeat,
+  lastEventId,
+  linkInitiative,
+  listActivity,
+  listPrds,
+  listStreams,
+  listTasks,
+  listWorkProducts,
+  progressSummary,
+  setStreamWorktree,
+  storeWorkProduct,
+  unarchiveStream,
+  updateTask,
+} from "../../src/core/index.ts";
+import { tempStore } from "../helpers.ts";
+
+const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+describe("tasks", () => {
+  test("create with a given id or a generated TASK- id; timestamps ISO with ms", () => {
+    const s = tempStore();
+    const a = createTask(s, { id: "TASK-001", title: "First" });
+    const b = createTask(s, { title: "Second" });
+    expect(a.id).toBe("TASK-001");
+    expect(b.id).toMatch(/^TASK-[0-9a-f]{12}$/);
+    expect(a.status).toBe("pending");
+    expect(a.createdAt).toMatch(ISO_MS);
+    expect(() => createTask(s, { id: "TASK-001", title: "dup" })).toThrow("Task already exists: TASK-001");
+  });
+
+  test("bad input is refused with the zod issue, nothing written", () => {
+    const s = tempStore();
+    expect(() => createTask(s, { title: "" })).toThrow("title is required");
+    expect(() => createTask(s, { title: "x", id: "../etc" })).toThrow("id must start with");
+    expect(() => createTask(s, { title: "x", metadata: { streamPhase: "middle" as never } })).toThrow('invalid phase "middle"');
+    expect(() => createTask(s, { title: "x", prdId: "PRD-nope" })).toThrow("PRD not found: PRD-nope");
+    expect(listTasks(s).totalTasks).toBe(0);
+    expect(lastEventId(s)).toBe(0);
+  });
+
+  test("update shallow-merges metadata and clears blockedReason once unblocked", () => {
+    const s = tempStore();
+    createTask(s, { id: "T1", title: "t", metadata: { streamId: "Stream-A", files: ["a.ts"], complexity: "Low" } });
+    updateTask(s, { id: "T1", status: "blocked", blockedReason: "waiting on API", metadata: { complexity: "High" } });
+    let t = getTask(s, "T1");
+    expect(t.metadata).toEqual({ streamId: "Stream-A", files: ["a.ts"], complexity: "High" });
+    expect(t.blockedReason).toBe("waiting on API");
+    updateTask(s, { id: "T1", status: "in_progress" });
+    t = getTask(s, "T1");
+    expect(t.blockedReason).toBeNull();
+    expect(() => updateTask(s, { id: "TASK-9", status: "completed" })).toThrow("Task not found: TASK-9");
+  });
+
+  test("list filters by prdId, parentId, status, assignedAgent, streamId; archived hidden unless asked", () => {
+    const s = tempStore();
+    const prd = createPrd(s, { title: "P", content: "# P" });
+    createTask(s, { id: "A1", title: "a1", prdId: prd.id, assignedAgent: "me", metadata: { streamId: "A" } });
+    createTask(s, { id: "A2", title: "a2", parentId: "A1", status: "completed", metadata: { streamId: "A" } });
+    createTask(s, { id: "B1", title: "b1", assignedAgent: "qa", metadata: { streamId: "B" } });
+    expect(listTasks(s, { prdId: prd.id }).tasks.map((t) => t.id)).toEqual(["A1"]);
+    expect(listTasks(s, { parentId: "A1" }).tasks.map((t) => t.id)).toEqual(["A2"]);
+    expect(listTasks(s, { status: "completed" }).tasks.map((t) => t.id)).toEqual(["A2"]);
+    expect(listTasks(s, { assignedAgent: "qa" }).tasks.map((t) => t.id)).toEqual(["B1"]);
+    expect(listTasks(s, { streamId: "A" }).tasks.map((t) => t.id)).toEqual(["A1", "A2"]);
+    expect(listTasks(s, { limit: 2 }).totalTasks).toBe(2);
+    archiveStream(s, "A");
+    expect(listTasks(s).tasks.map((t) => t.id)).toEqual(["B1"]);
+    expect(listTasks(s, { includeArchived: true }).totalTasks).toBe(3);
+  });
+});
+
+describe("streams", () => {
+  test("kept in step with task metadata, figures per SPEC", () => {
+    const s = tempStore();
+    for (let i = 1; i <= 3; i++)
+      createTask(s, {
+        id: `A${i}`,
+        title: `a${i}`,
+        metadata: { streamId: "Stream-A", streamName: "Core", streamPhase: "foundation", files: [`src/${i}.ts`] },
+      });
+    createTask(s, { id: "A4", title: "a4", metadata: { streamId: "Stream-A", files: ["src/1.ts"] } });
+    updateTask(s, { id: "A1", status: "completed" });
+    updateTask(s, { id: "A2", status: "completed" });
+    updateTask(s, { id: "A3", status: "in_progress" });
+    const a = getStream(s, "Stream-A");
+    expect(a).toMatchObject({
+      streamId: "Stream-A",
+      streamName: "Core",
+      streamPhase: "foundation",
+      totalTasks: 4,
+      completedTasks: 2,
+      inProgressTasks: 1,
+      blockedTasks: 0,
+      pendingTasks: 1,
+      progressPercentage: 50,
+      status: "in_progress",
+      dependencies: [],
+      worktreePath: null,
+      files: ["src/1.ts", "src/2.ts", "src/3.ts"],
+      archived: false,
+    });
+    expect(a.tasks.map((t) => t.id)).toEqual(["A1", "A2", "A3", "A4"]);
+    updateTask(s, { id: "A4", status: "cancelled" });
+    updateTask(s, { id: "A3", status: "completed" });
+    expect(getStream(s, "Stream-A")).toMatchObject({ totalTasks: 3, progressPercentage: 100, status: "completed" });
+  });
+
+  test("dependencies from `dependencies` or the legacy `streamDependencies`", () => {
+    const s = tempStore();
+    createTask(s, { title: "b", metadata: { streamId: "Stream-B", streamDependencies: ["Stream-A"] } });
+    createTask(s, { title: "c", metadata: { streamId: "Stream-C", dependencies: ["Stream-A", "Stream-B"] } });
+    expect(getStream(s, "Stream-B").dependencies).toEqual(["Stream-A"]);
+    expect(getStream(s, "Stream-C").dependencies).toEqual(["Stream-A", "Stream-B"]);
+  });
+
+  test("moving a task to another stream refreshes both", () => {
+    const s = tempStore();
+    createTask(s, { id: "T", title: "t", status: "completed", metadata: { streamId: "X" } });
+    createTask(s, { id: "U", title: "u", metadata: { streamId: "X" } });
+    updateTask(s, { id: "T", metadata: { streamId: "Y" } });
+    expect(getStream(s, "X")).toMatchObject({ totalTasks: 1, completedTasks: 0 });
+    expect(getStream(s, "Y")).toMatchObject({ totalTasks: 1, completedTasks: 1, status: "completed" });
+  });
+
+  test("archive hides a stream and its tasks; unarchive brings them back; not found is typed", () => {
+    const s = tempStore();
+    createTask(s, { title: "a", metadata: { streamId: "A" } });
+    createTask(s, { title: "b", metadata: { streamId: "B" } });
+    expect(archiveStream(s, "A").tasksAffected).toBe(1);
+    expect(listStreams(s).map((x) => x.streamId)).toEqual(["B"]);
+    expect(listStreams(s, { includeArchived: true }).map((x) => x.streamId)).toEqual(["A", "B"]);
+    expect(() => getStream(s, "A")).toThrow("Stream not found: A");
+    expect(getStream(s, "A", { includeArchived: true }).archived).toBe(true);
+    unarchiveStream(s, "A");
+    expect(getStream(s, "A").tasks[0]!.archived).toBe(false);
+    expect(() => archiveStream(s, "Stream-X")).toThrow("Stream not found: Stream-X");
+    expect(archiveAllStreams(s)).toEqual({ archivedStreams: ["A", "B"], tasksArchived: 2 });
+    expect(listStreams(s)).toEqual([]);
+  });
+
+  test("worktree location is recorded on the stream and its tasks", () => {
+    const s = tempStore();
+    createTask(s, { id: "T", title: "t", metadata: { streamId: "Stream-B" } });
+    setStreamWorktree(s, "Stream-B", { worktreePath: "/p/.claude/worktrees/Stream-B", branchName: "stream-b" });
+    expect(getStream(s, "Stream-B")).toMatchObject({ worktreePath: "/p/.claude/worktrees/Stream-B", branchName: "stream-b" });
+    expect(getTask(s, "T").metadata).toMatchObject({ worktreePath: "/p/.claude/worktrees/Stream-B", branchName: "stream-b" });
+  });
+
+  test("an empty database lists nothing", () => {
+    const s = tempStore();
+    expect(listStreams(s)).toEqual([]);
+    expect(listTasks(s)).toEqual({ tasks: [], totalTasks: 0 });
+    expect(listActivity(s)).toEqual({ activities: [], totalActive: 0, totalIdle: 0 });
+    expect(progressSummary(s).overall.progressPercentage).toBe(0);
+  });
+});
+
+describe("activity", () => {
+  test("in_progress opens, heartbeat refreshes, completed closes", () => {
+    const s = tempStore();
+    createTask(s, { id: "T", title: "Implement provider", assignedAgent: "me", metadata: { streamId: "A", streamName: "Core" } });
+    updateTask(s, { id: "T", status: "in_progress" });
+    let list = listActivity(s);
+    expect(list.totalActive).toBe(1);
+    expect(list.activities[0]).toMatchObject({
+      taskId: "T",
+      taskTitle: "Implement provider",
+      agentId: "me",
+      streamId: "A",
+      streamName: "Core",
+      isActive: true,
+    });
+    expect(list.activities[0]!.activityId).toMatch(/^ACT-/);
+    const before = list.activities[0]!.lastHeartbeat;
+    Bun.sleepSync(2);
+    const hb = heartbeat(s, { taskId: "T", agentId: "me", notes: "half way", phase: "implementation" });
+    expect(hb.lastHeartbeat > before).toBe(true);
+    expect(hb.notes).toBe("half way");
+    updateTask(s, { id: "T", status: "completed" });
+    list = listActivity(s, { active: false });
+    expect(list.activities).toEqual([]);
+    expect(() => heartbeat(s, { taskId: "nope", agentId: "me" })).toThrow("Task not found: nope");
+  });
+
+  test("stale heartbeats count as idle", () => {
+    const s = tempStore();
+    createTask(s, { id: "T", title: "t", status: "in_progress", metadata: { streamId: "A" } });
+    s.sqlite.run("UPDATE agent_activity SET last_heartbeat = '2020-01-01T00:00:00.000Z'");
+    expect(listActivity(s)).toMatchObject({ activities: [], totalActive: 0, totalIdle: 1 });
+    expect(listActivity(s, { active: false }).activities[0]!.isActive).toBe(false);
+    expect(listActivity(s, { streamId: "B", active: false }).activities).toEqual([]);
+  });
+});
+
+describe("prds, initiatives, work products", () => {
+  test("initiative link makes it current; PRDs attach to it", () => {
+    const s = tempStore();
+    linkInitiative(s, { initiativeId: "INIT-1", title: "Dark mode" });
+    const p = createPrd(s, { title: "Theme", content: "# Initiative: Dark mode" });
+    expect(p.initiativeId).toBe("INIT-1");
+    expect(getPrd(s, p.id).content).toBe("# Initiative: Dark mode");
+    expect(listPrds(s)[0]).not.toHaveProperty("content");
+    expect(() => getPrd(s, "PRD-x")).toThrow("PRD not found: PRD-x");
+    createTask(s, { title: "t", prdId: p.id, metadata: { streamId: "A" } });
+    expect(getStream(s, "A").initiativeId).toBe("INIT-1");
+    expect(progressSummary(s)).toMatchObject({ initiative: { id: "INIT-1" }, prdCount: 1, tasks: { total: 1, pending: 1 } });
+  });
+
+  test("work products are stored against a task", () => {
+    const s = tempStore();
+    createTask(s, { id: "T", title: "t" });
+    const wp = storeWorkProduct(s, { taskId: "T", type: "implementation", title: "Impl", content: "done" });
+    expect(getWorkProduct(s, wp.id).content).toBe("done");
+    expect(listWorkProducts(s, "T").map((w) => w.id)).toEqual([wp.id]);
+    expect(() => storeWorkProduct(s, { taskId: "T", type: "poem" as never, title: "x", content: "y" })).toThrow('invalid type "poem"');
+    expect(() => storeWorkProduct(s, { taskId: "Z", type: "other", title: "x", content: "y" })).toThrow("Task not found: Z");
+  });
+});
+
+describe("events", () => {
+  test("every change writes events in the same transaction", () => {
+    const s = tempStore();
+    createTask(s, { id: "T", title: "t", metadata: { streamId: "A" } });
+    const first = eventsSince(s, 0);
+    expect(first.map((e) => `${e.kind}:${e.op}`)).toEqual(["task:create", "stream:update"]);
+    updateTask(s, { id: "T", status: "in_progress" });
+    const next = eventsSince(s, first.at(-1)!.id);
+    expect(next.map((e) => e.kind).sort()).toEqual(["activity", "stream", "task"]);
+    expect(next.find((e) => e.kind === "task")!.payload).toMatchObject({ id: "T", status: "in_progress" });
+  });
+
+  test("a failed change leaves neither data nor events", () => {
+    const s = tempStore();
+    createTask(s, { id: "T", title: "t" });
+    const n = lastEventId(s);
+    expect(() =>
+      s.tx(() => {
+        updateTask(s, { id: "T", status: "completed" });
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
+    expect(getTask(s, "T").status).toBe("pending");
+    expect(lastEventId(s)).toBe(n);
+  });
+});

@@ -1,0 +1,71 @@
+/** Shared test helpers: temp databases, temp dirs, and the compiled binary (built once by `npm test`). */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "bun:test";
+import { openStore, type Store } from "../src/db/client.ts";
+
+const root = join(import.meta.dir, "..");
+const cleanups: (() => void)[] = [];
+afterAll(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+export function tempDir(prefix = "orch-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function tempStore(): Store {
+  const dir = tempDir();
+  const store = openStore(join(dir, "tasks.db"));
+  cleanups.unshift(() => store.close());
+  return store;
+}
+
+let built: string | undefined;
+/** Path of dist/orch; builds it if a test file is run on its own without `npm test`. */
+export function orchBin(): string {
+  if (built) return built;
+  const fromEnv = process.env.ORCH_BIN;
+  if (fromEnv && existsSync(fromEnv)) return (built = fromEnv);
+  const bin = join(root, "dist", "orch");
+  const p = Bun.spawnSync([process.execPath, join(root, "scripts", "build.ts")], { stdout: "pipe", stderr: "pipe" });
+  if (p.exitCode !== 0) throw new Error(`build failed: ${p.stderr.toString()}`);
+  return (built = bin);
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A clean environment: nothing from the developer's shell may redirect the database. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of ["PATH", "HOME", "TMPDIR", "LANG", "TERM"]) if (process.env[k]) env[k] = process.env[k]!;
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+export async function runOrch(
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string } = {},
+): Promise<RunResult> {
+  const p = Bun.spawn([orchBin(), ...args], {
+    cwd: opts.cwd ?? tmpdir(),
+    env: cleanEnv(opts.env),
+    stdin: opts.stdin !== undefined ? new Blob([opts.stdin]) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}
+
+export function runOrchSync(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): RunResult {
+  const p = Bun.spawnSync([orchBin(), ...args], { cwd: opts.cwd ?? tmpdir(), env: cleanEnv(opts.env), stdout: "pipe", stderr: "pipe" });
+  return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
