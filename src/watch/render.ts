@@ -1,0 +1,237 @@
+/**
+ * Pure monitor rendering: snapshot → frame (the guide's watch-status.py display). No I/O, no
+ * clock: everything it shows comes in through the arguments, so frames are golden-testable.
+ */
+import { displayWidth, truncateDisplay } from "../cli/output.ts";
+
+export interface MonitorStream {
+  streamId: string;
+  streamName: string;
+  streamPhase: string;
+  totalTasks: number;
+  completedTasks: number;
+  inProgressTasks: number;
+  blockedTasks: number;
+  progressPercentage: number;
+  status: string;
+  dependencies: string[];
+}
+
+export interface MonitorActivity {
+  agentId: string;
+  streamId: string | null;
+  taskId: string;
+  taskTitle: string;
+  notes: string | null;
+  isActive: boolean;
+  lastHeartbeat: string;
+}
+
+export interface MonitorBlockedTask {
+  id: string;
+  streamId: string | null;
+  blockedReason: string | null;
+}
+
+export interface MonitorSnapshot {
+  streams: MonitorStream[];
+  activities: MonitorActivity[];
+  blockedTasks: MonitorBlockedTask[];
+  /** Streams the orchestrator gave up on (orchestration-state.json). */
+  failedStreams: string[];
+}
+
+export type SourceState =
+  | { kind: "api"; url: string }
+  | { kind: "db"; path: string }
+  | { kind: "down"; url: string };
+
+export interface RenderOptions {
+  width: number;
+  color: boolean;
+  refreshSeconds: number;
+  source: SourceState;
+  /** Milliseconds since epoch, for "idle for 12m". */
+  now: number;
+}
+
+export const MIN_WIDTH = 60;
+const BAR_CELLS = 20;
+
+const ANSI = { green: "\x1b[32m", yellow: "\x1b[33m", red: "\x1b[31m", dim: "\x1b[2m", bold: "\x1b[1m", reset: "\x1b[0m" };
+type Tone = "green" | "yellow" | "red" | "dim" | "bold" | null;
+
+/** A piece of text with an optional colour; width is measured on the text alone. */
+interface Span {
+  text: string;
+  tone?: Tone;
+}
+
+function paint(spans: Span[], color: boolean): string {
+  return spans.map((s) => (color && s.tone ? `${ANSI[s.tone]}${s.text}${ANSI.reset}` : s.text)).join("");
+}
+
+const spansWidth = (spans: Span[]) => spans.reduce((w, s) => w + displayWidth(s.text), 0);
+
+export function bar(percentage: number, cells = BAR_CELLS): string {
+  const filled = Math.max(0, Math.min(cells, Math.floor((percentage / 100) * cells)));
+  return "█".repeat(filled) + "░".repeat(cells - filled);
+}
+
+/** "50.0%", " 0.0%", "100.0%" — aligned as in the guide's frames. */
+export const pct = (p: number) => `${p.toFixed(1).padStart(4)}%`;
+
+function streamTone(s: MonitorStream, failed: boolean): Tone {
+  if (failed || s.status === "blocked") return "red";
+  if (s.status === "completed") return "green";
+  if (s.status === "in_progress") return "yellow";
+  return null;
+}
+
+/** Dependencies of `s` that are not complete (unknown ones count as not complete). */
+export function waitingOn(s: MonitorStream, byId: Map<string, MonitorStream>): string[] {
+  return s.dependencies.filter((d) => byId.get(d)?.status !== "completed");
+}
+
+function ago(iso: string, now: number): string {
+  const mins = Math.max(0, Math.floor((now - Date.parse(iso)) / 60_000));
+  return mins >= 60 ? `${Math.floor(mins / 60)}h${String(mins % 60).padStart(2, "0")}m` : `${mins}m`;
+}
+
+const agentLabel = (id: string) => (id.startsWith("agent-") ? `@${id}` : `@agent-${id}`);
+
+export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
+  const width = Math.max(MIN_WIDTH, Math.floor(o.width));
+  const inner = width - 2; // between the two ║
+  const content = inner - 4; // two spaces of margin each side
+  const rows: string[] = [];
+  const line = (spans: Span[]) => {
+    let fitted = spans;
+    if (spansWidth(spans) > content) {
+      // Cut the last spans to fit, keeping colours of what remains.
+      fitted = [];
+      let room = content;
+      for (const s of spans) {
+        const w = displayWidth(s.text);
+        if (w <= room) {
+          fitted.push(s);
+          room -= w;
+        } else {
+          if (room > 0) fitted.push({ text: truncateDisplay(s.text, room), tone: s.tone });
+          room = 0;
+          break;
+        }
+      }
+    }
+    const pad = " ".repeat(content - spansWidth(fitted));
+    rows.push(`║  ${paint(fitted, o.color)}${pad}  ║`);
+  };
+  /** A one-colour message that wraps at spaces instead of being cut (alerts, the API-down line). */
+  const wrapped = (text: string, tone: Tone = null, indent = "  ") => {
+    let rest = text;
+    let first = true;
+    while (rest) {
+      const room = content - (first ? 0 : indent.length);
+      let piece = rest;
+      if (displayWidth(rest) > room) {
+        const cut = rest.lastIndexOf(" ", room);
+        piece = cut > room / 3 ? rest.slice(0, cut) : truncateDisplay(rest, room).slice(0, -1);
+      }
+      line([{ text: (first ? "" : indent) + piece, tone }]);
+      rest = rest.slice(piece.length).trimStart();
+      first = false;
+    }
+  };
+  const rule = (l: string, r: string) => rows.push(`${l}${"═".repeat(inner)}${r}`);
+
+  rule("╔", "╗");
+  const sourceTag =
+    o.source.kind === "db" ? "[local DB] " : o.source.kind === "down" ? "[API down] " : "";
+  const right = `${sourceTag}[Refresh: ${o.refreshSeconds}s]`;
+  const title = "ORCHESTRATION STATUS";
+  const gap = Math.max(1, Math.min(content - displayWidth(title) - displayWidth(right), 15));
+  line([{ text: title, tone: "bold" }, { text: " ".repeat(gap) }, { text: right, tone: o.source.kind === "api" ? null : "dim" }]);
+  rule("╠", "╣");
+
+  if (o.source.kind === "down") {
+    wrapped(`Cannot connect to Task Copilot API at ${o.source.url} — retrying`, "red");
+    rule("╚", "╝");
+    return `${rows.join("\n")}\n\nPress Ctrl+C to exit\n`;
+  }
+
+  const total = snap.streams.reduce((n, s) => n + s.totalTasks, 0);
+  const done = snap.streams.reduce((n, s) => n + s.completedTasks, 0);
+  const overallPct = total > 0 ? Math.floor((done * 1000) / total) / 10 : 0;
+  const allDone = total > 0 && done === total;
+  line([
+    { text: "Overall: " },
+    { text: bar(overallPct), tone: allDone ? "green" : null },
+    { text: ` ${pct(overallPct)} (${done}/${total} tasks)` },
+    ...(allDone ? [{ text: " ✓ COMPLETE", tone: "green" as Tone }] : []),
+  ]);
+  rule("╠", "╣");
+
+  const byId = new Map(snap.streams.map((s) => [s.streamId, s]));
+  const failed = new Set(snap.failedStreams);
+  const alerts: Span[] = [];
+  if (snap.streams.length === 0) {
+    line([{ text: "No streams yet — import a PRD (orch prd import FILE.md)", tone: "dim" }]);
+  } else {
+    const labels = snap.streams.map((s) => `${s.streamId} (${s.streamPhase})`);
+    const tails = snap.streams.map((s): Span[] => {
+      const tone = streamTone(s, failed.has(s.streamId));
+      const head: Span = { text: ` ${pct(s.progressPercentage)}`, tone };
+      if (s.status === "completed") return [head, { text: " ✓ COMPLETE", tone: "green" }];
+      if (failed.has(s.streamId)) return [head, { text: ` (${s.completedTasks}/${s.totalTasks} tasks) ✖ FAILED`, tone: "red" }];
+      return [head, { text: ` (${s.completedTasks}/${s.totalTasks} tasks)` }];
+    });
+    const suffixWidth = Math.max(...tails.map(spansWidth));
+    // Names give way first: the bar and the figures always fit.
+    const labelWidth = Math.max(8, Math.min(content - BAR_CELLS - 1 - suffixWidth, Math.max(...labels.map(displayWidth))));
+    const activityByStream = new Map<string, MonitorActivity[]>();
+    for (const a of snap.activities) {
+      if (!a.isActive || !a.streamId) continue;
+      const list = activityByStream.get(a.streamId) ?? [];
+      list.push(a);
+      activityByStream.set(a.streamId, list);
+    }
+    snap.streams.forEach((s, i) => {
+      const isFailed = failed.has(s.streamId);
+      const tone = streamTone(s, isFailed);
+      const label = truncateDisplay(labels[i]!, labelWidth);
+      line([
+        { text: label + " ".repeat(labelWidth - displayWidth(label) + 1) },
+        { text: bar(s.progressPercentage), tone },
+        ...tails[i]!,
+      ]);
+      for (const a of activityByStream.get(s.streamId) ?? []) {
+        line([{ text: `  └─ ${agentLabel(a.agentId)}: ${a.notes || a.taskTitle}` }]);
+      }
+      const waiting = s.status === "pending" ? waitingOn(s, byId) : [];
+      if (waiting.length) {
+        line([{ text: `  ⚠ Waiting on: ${waiting.join(", ")}`, tone: "yellow" }]);
+        alerts.push({ text: `⚠ ${s.streamId}: Waiting on dependencies`, tone: "yellow" });
+      }
+      if (isFailed) alerts.unshift({ text: `✖ ${s.streamId}: failed — agent gave up with the stream unfinished`, tone: "red" });
+      if (s.status === "blocked") {
+        const reasons = snap.blockedTasks.filter((t) => t.streamId === s.streamId);
+        const why = reasons.map((t) => `${t.id}${t.blockedReason ? `: ${t.blockedReason}` : ""}`).join("; ");
+        alerts.unshift({ text: `✖ ${s.streamId}: blocked${why ? ` — ${why}` : ""}`, tone: "red" });
+      }
+    });
+    for (const a of snap.activities) {
+      if (a.isActive) continue;
+      alerts.push({
+        text: `⚠ ${agentLabel(a.agentId)} stalled on ${a.taskId}${a.streamId ? ` (${a.streamId})` : ""}: no heartbeat for ${ago(a.lastHeartbeat, o.now)}`,
+        tone: "yellow",
+      });
+    }
+  }
+  if (alerts.length) {
+    rule("╠", "╣");
+    line([{ text: "ALERTS", tone: "bold" }]);
+    for (const a of alerts) wrapped(a.text, a.tone ?? null);
+  }
+  rule("╚", "╝");
+  return `${rows.join("\n")}\n\nPress Ctrl+C to exit\n`;
+}

@@ -1,0 +1,115 @@
+/**
+ * Where the monitor's snapshots come from: the REST API (with /api/events as the "something
+ * changed" signal) or, when no API answers, the local database directly.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { listActivity, listStreams, listTasks } from "../core/index.ts";
+import type { Store } from "../db/client.ts";
+import type { MonitorSnapshot } from "./render.ts";
+
+export interface SnapshotSource {
+  snapshot(): Promise<MonitorSnapshot>;
+  /** Calls onChange whenever the data may have changed; returns a stop function. */
+  watch(onChange: () => void, onError: (err: unknown) => void): () => void;
+}
+
+/** Failed streams recorded by `orch start` in orchestration-state.json, if any. */
+export function readFailedStreams(stateFile: string | undefined): string[] {
+  if (!stateFile || !existsSync(stateFile)) return [];
+  try {
+    const state = JSON.parse(readFileSync(stateFile, "utf8")) as { failedStreams?: unknown };
+    return Array.isArray(state.failedStreams) ? state.failedStreams.filter((s): s is string => typeof s === "string") : [];
+  } catch {
+    return []; // a half-written or hand-edited file must not take the monitor down
+  }
+}
+
+export function apiSource(baseUrl: string, opts: { token?: string; stateFile?: string; timeoutMs?: number } = {}): SnapshotSource {
+  const base = baseUrl.replace(/\/+$/, "");
+  const headers: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${base}${path}`, { headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 3000) });
+    if (!res.ok) throw new Error(`${path} answered HTTP ${res.status}`);
+    return (await res.json()) as T;
+  };
+  return {
+    async snapshot() {
+      const [streams, activity, blocked] = await Promise.all([
+        get<{ streams: MonitorSnapshot["streams"] }>("/api/streams"),
+        get<{ activities: MonitorSnapshot["activities"] }>("/api/activity?active=false"),
+        get<{ tasks: { id: string; blockedReason: string | null; metadata?: { streamId?: string } }[] }>("/api/tasks?status=blocked"),
+      ]);
+      return {
+        streams: streams.streams,
+        activities: activity.activities,
+        blockedTasks: blocked.tasks.map((t) => ({ id: t.id, blockedReason: t.blockedReason, streamId: t.metadata?.streamId ?? null })),
+        failedStreams: readFailedStreams(opts.stateFile),
+      };
+    },
+    watch(onChange, onError) {
+      const ctrl = new AbortController();
+      (async () => {
+        const res = await fetch(`${base}/api/events`, { headers: { ...headers, accept: "text/event-stream" }, signal: ctrl.signal });
+        if (!res.ok || !res.body) throw new Error(`/api/events answered HTTP ${res.status}`);
+        const decoder = new TextDecoder();
+        let buffered = "";
+        for await (const chunk of res.body) {
+          buffered += decoder.decode(chunk, { stream: true });
+          let end: number;
+          // One SSE message ends with a blank line; comments (": heartbeat") are not changes.
+          while ((end = buffered.indexOf("\n\n")) !== -1) {
+            const message = buffered.slice(0, end);
+            buffered = buffered.slice(end + 2);
+            if (message.split("\n").some((l) => l.startsWith("data:") || l.startsWith("event:"))) onChange();
+          }
+        }
+        throw new Error("event stream closed");
+      })().catch((err) => {
+        if (!ctrl.signal.aborted) onError(err);
+      });
+      return () => ctrl.abort();
+    },
+  };
+}
+
+export function dbSource(store: Store, opts: { stateFile?: string; pollMs?: number } = {}): SnapshotSource {
+  return {
+    async snapshot() {
+      return {
+        streams: listStreams(store),
+        activities: listActivity(store, { active: false }).activities,
+        blockedTasks: listTasks(store, { status: "blocked" }).tasks.map((t) => ({
+          id: t.id,
+          blockedReason: t.blockedReason,
+          streamId: typeof t.metadata.streamId === "string" ? t.metadata.streamId : null,
+        })),
+        failedStreams: readFailedStreams(opts.stateFile),
+      };
+    },
+    watch(onChange) {
+      // PRAGMA data_version moves when another connection commits: a cheap, read-only check.
+      let last = store.dataVersion();
+      const timer = setInterval(() => {
+        const v = store.dataVersion();
+        if (v !== last) {
+          last = v;
+          onChange();
+        }
+      }, opts.pollMs ?? 200);
+      return () => clearInterval(timer);
+    },
+  };
+}
+
+/** True when an orch API answers /health at baseUrl. */
+export async function apiAnswers(baseUrl: string, token?: string, timeoutMs = 800): Promise<boolean> {
+  try {
+    const res = await fetch(`${baseUrl.replace(/\/+$/, "")}/health`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}

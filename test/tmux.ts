@@ -1,0 +1,62 @@
+/** Drive a real terminal program in tmux: start it, read the screen, send keys. */
+import { randomBytes } from "node:crypto";
+
+export const hasTmux = Bun.spawnSync(["tmux", "-V"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+
+export class TmuxSession {
+  readonly name = `orch-test-${randomBytes(4).toString("hex")}`;
+  private constructor() {}
+
+  static start(argv: string[], opts: { env?: Record<string, string>; cwd?: string; width?: number; height?: number } = {}): TmuxSession {
+    const s = new TmuxSession();
+    const envArgs = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    const p = Bun.spawnSync(
+      ["tmux", "new-session", "-d", "-s", s.name, "-x", String(opts.width ?? 100), "-y", String(opts.height ?? 40), ...envArgs,
+        ...(opts.cwd ? ["-c", opts.cwd] : []), ...argv],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    if (p.exitCode !== 0) throw new Error(`tmux new-session failed: ${p.stderr.toString()}`);
+    // Keep the pane after the program exits so its last screen can still be read.
+    Bun.spawnSync(["tmux", "set-option", "-t", s.name, "remain-on-exit", "on"]);
+    return s;
+  }
+
+  capture(): string {
+    return Bun.spawnSync(["tmux", "capture-pane", "-p", "-t", s(this)], { stdout: "pipe" }).stdout.toString();
+  }
+
+  sendKeys(...keys: string[]): void {
+    Bun.spawnSync(["tmux", "send-keys", "-t", s(this), ...keys]);
+  }
+
+  resize(width: number, height: number): void {
+    Bun.spawnSync(["tmux", "resize-window", "-t", s(this), "-x", String(width), "-y", String(height)]);
+  }
+
+  /** `#{pane_dead}` and exit status of the program, once it has exited. */
+  exitStatus(): number | null {
+    const out = Bun.spawnSync(["tmux", "display-message", "-p", "-t", s(this), "#{pane_dead} #{pane_dead_status}"], { stdout: "pipe" })
+      .stdout.toString()
+      .trim();
+    const [dead, status] = out.split(" ");
+    return dead === "1" ? Number(status) : null;
+  }
+
+  /** Poll the screen until `predicate` holds; returns the screen and how long it took. */
+  async waitFor(predicate: (screen: string) => boolean, timeoutMs = 10_000): Promise<{ screen: string; ms: number }> {
+    const t0 = performance.now();
+    let screen = "";
+    while (performance.now() - t0 < timeoutMs) {
+      screen = this.capture();
+      if (predicate(screen)) return { screen, ms: performance.now() - t0 };
+      await Bun.sleep(25);
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for the screen; last screen:\n${screen}`);
+  }
+
+  kill(): void {
+    Bun.spawnSync(["tmux", "kill-session", "-t", this.name], { stderr: "ignore" });
+  }
+}
+
+const s = (t: TmuxSession) => t.name;

@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { orchBin, runOrch, tempDir } from "../helpers.ts";
+import { hasTmux, TmuxSession } from "../tmux.ts";
+
+let sessions: TmuxSession[] = [];
+afterEach(() => {
+  for (const s of sessions) s.kill();
+  sessions = [];
+});
+
+async function seed(db: string) {
+  const env = { ORCH_DB: db };
+  await runOrch(["task", "create", "--id", "A1", "--title", "Types", "--stream", "Stream-A", "--phase", "foundation"], { env });
+  await runOrch(["task", "create", "--id", "A2", "--title", "Provider", "--stream", "Stream-A"], { env });
+  await runOrch(["task", "create", "--id", "B1", "--title", "Button", "--stream", "Stream-B", "--phase", "parallel", "--depends", "Stream-A"], { env });
+  return env;
+}
+
+/** A port nothing listens on. */
+function freePort(): number {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
+
+describe("orch watch --once", () => {
+  test("prints one plain frame from the local DB when no API answers", async () => {
+    const env = await seed(join(tempDir(), "tasks.db"));
+    const r = await runOrch(["watch", "--once"], { env: { ...env, HTTP_API_PORT: String(freePort()) } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("[local DB] [Refresh: 5s]");
+    expect(r.stdout).toContain("Stream-A (foundation)");
+    expect(r.stdout).toContain("⚠ Waiting on: Stream-A");
+    expect(r.stdout).not.toContain("\x1b["); // not a terminal: no colour, no cursor control
+  });
+
+  test("an explicit --api that is down: the message, exit 1", async () => {
+    const url = `http://127.0.0.1:${freePort()}`;
+    const r = await runOrch(["watch", "--once", "--api", url]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`Cannot connect to Task Copilot API at ${url} —`);
+  });
+
+  test("bad flags are usage errors", async () => {
+    expect(await runOrch(["watch", "--refresh", "soon"])).toMatchObject({
+      code: 2,
+      stderr: 'orch: flag --refresh must be a whole number of seconds between 1 and 3600, got "soon"\n',
+    });
+    expect((await runOrch(["watch", "--api", "ftp://x"])).code).toBe(2);
+  });
+});
+
+describe.skipIf(!hasTmux)("orch watch in a terminal (tmux)", () => {
+  test("follows a change made by another process, then Ctrl+C restores the screen and exits 0", async () => {
+    const env = await seed(join(tempDir(), "tasks.db"));
+    const t = TmuxSession.start([orchBin(), "watch", "--refresh", "30"], {
+      env: { ...env, HTTP_API_PORT: String(freePort()) },
+      width: 90,
+    });
+    sessions.push(t);
+    await t.waitFor((s) => s.includes("Stream-A (foundation)") && s.includes("0.0% (0/2 tasks)"));
+    await runOrch(["task", "update", "A1", "--status", "completed"], { env });
+    const { screen } = await t.waitFor((s) => s.includes("50.0% (1/2 tasks)"));
+    expect(screen).toContain("[local DB]");
+    // The box is drawn to the terminal's width.
+    expect(screen.split("\n").find((l) => l.startsWith("╔"))!.length).toBe(90);
+    t.resize(70, 40);
+    await t.waitFor((s) => s.split("\n").find((l) => l.startsWith("╔"))?.length === 70);
+    t.sendKeys("C-c");
+    await t.waitFor(() => t.exitStatus() !== null);
+    expect(t.exitStatus()).toBe(0);
+    // Back from the alternate screen: the frame is gone.
+    expect(t.capture()).not.toContain("ORCHESTRATION STATUS");
+  }, 30_000);
+});
