@@ -23,6 +23,7 @@ const entries = readdirSync(entriesDir)
 const orchBin = await build();
 const ctx: BenchContext = { root, orchBin, quick, scratch: () => mkdtempSync(join(tmpdir(), "orch-bench-")) };
 
+const fmtRatio = (r: number | null) => (r === null || Number.isNaN(r) ? "n/a" : `${r}×`);
 const jsonPath = join(root, "docs", "benchmarks.json");
 const store: { machine: string; rows: Record<string, BenchRow[]>; dates: Record<string, string> } = existsSync(jsonPath)
   ? JSON.parse(readFileSync(jsonPath, "utf8"))
@@ -36,7 +37,7 @@ for (const name of entries) {
   store.rows[name] = rows;
   store.dates[name] = new Date().toISOString().slice(0, 10);
   for (const r of rows) {
-    process.stderr.write(`  ${r.pass ? "✓" : "✗"} ${r.metric}: ${r.orch} ${r.unit} vs ${r.baseline} ${r.unit} (${r.baselineName}) → ${r.ratio}× (target ${r.target})\n`);
+    process.stderr.write(`  ${r.pass ? "✓" : "✗"} ${r.metric}: ${r.orch} ${r.unit} vs ${r.baseline} ${r.unit} (${r.baselineName}) → ${fmtRatio(r.ratio)} (target ${r.target})\n`);
   }
 }
 
@@ -56,7 +57,7 @@ const lines = [
 for (const [name, rows] of Object.entries(store.rows).sort()) {
   for (const r of rows) {
     lines.push(
-      `| ${name} | ${r.metric} | ${r.orch} ${r.unit} | ${r.baseline} ${r.unit} (${r.baselineName}) | ${r.ratio}× | ${r.target} | ${r.pass ? "✓" : "✗"} | ${store.dates[name] ?? ""} |`,
+      `| ${name} | ${r.metric} | ${r.orch} ${r.unit} | ${r.baseline} ${r.unit} (${r.baselineName}) | ${fmtRatio(r.ratio)} | ${r.target} | ${r.pass ? "✓" : "✗"} | ${store.dates[name] ?? ""} |`,
     );
   }
 }

@@ -61,8 +61,9 @@ export function compileBare(source: string, name = "bare"): string {
 }
 
 export function row(r: Omit<BenchRow, "ratio" | "pass"> & { maxRatio?: number; minRatio?: number; pass?: boolean }): BenchRow {
-  const ratio = r.higherIsBetter ? r.orch / r.baseline : r.orch / r.baseline;
+  // A baseline of zero (an idle process that used no CPU) has no meaningful ratio.
+  const ratio = r.baseline > 0 ? r.orch / r.baseline : Number.NaN;
   const pass = r.pass ?? (r.maxRatio !== undefined ? ratio <= r.maxRatio : r.minRatio !== undefined ? ratio >= r.minRatio : true);
   const { maxRatio: _a, minRatio: _b, ...rest } = r;
-  return { ...rest, ratio: Math.round(ratio * 1000) / 1000, pass };
+  return { ...rest, ratio: Number.isNaN(ratio) ? Number.NaN : Math.round(ratio * 1000) / 1000, pass };
 }

@@ -131,8 +131,10 @@ export function onTaskStatusChange(
     if (from !== "in_progress") {
       touchActivity(db, now, { taskId: task.id, agentId: task.assignedAgent ?? DEFAULT_AGENT, streamId: task.streamId });
     }
-  } else if (to === "completed" || to === "blocked" || to === "cancelled") {
-    if (from !== to) closeActivities(db, now, task.id);
+  } else if (from !== null) {
+    // Any other status (done, blocked, cancelled, back to pending) ends the agents' activity,
+    // including one opened by a heartbeat alone.
+    closeActivities(db, now, task.id);
   }
 }
 
