@@ -16,19 +16,21 @@ import {
   type CallToolResult,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import type { z } from "zod";
 import { suggest } from "../cli/args.ts";
 import type { Store } from "../db/client.ts";
 import { formatZodIssues, isOrchError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { advertisedSchema, type McpContext, type ToolDef } from "./tool.ts";
+import { builtListing } from "./listing.ts" with { type: "macro" };
+import { listTool, type ListedTool, type McpContext, type ToolDef } from "./tool.ts";
 import { allTools } from "./tools/index.ts";
 
 export const SERVER_NAME = "orch";
 
 /** Said once per session at initialize; kept to the one habit agents forget. */
 export const INSTRUCTIONS =
-  "orch tracks initiatives, PRDs, tasks and streams for parallel agent work. Set a task in_progress before working on it, call agent_heartbeat every few minutes, and completed when done.";
+  "orch tracks initiatives, PRDs, tasks and streams for parallel agent work. Set a task to in_progress before you start it, call agent_heartbeat every few minutes while working, and set it to completed when done.";
 
 export interface McpServerOptions {
   /** Working directory of the session (default process.cwd()). */
@@ -39,25 +41,16 @@ export interface McpServerOptions {
   log?: (line: string) => void;
 }
 
-const listings = new WeakMap<readonly ToolDef[], Tool[]>();
+const DEFAULT_LISTING: ListedTool[] = builtListing();
+const listings = new WeakMap<readonly ToolDef[], ListedTool[]>();
 
-/** The tools/list answer for a set of tools, computed once. */
-export function toolListing(tools: readonly ToolDef[] = defaultTools()): Tool[] {
+/** The tools/list answer for a set of tools: built into the binary for the default set. */
+export function toolListing(tools?: readonly ToolDef[]): Tool[] {
+  if (!tools) return DEFAULT_LISTING as Tool[];
   let l = listings.get(tools);
-  if (!l) {
-    l = tools.map((t) => ({
-      name: t.name,
-      description: t.description,
-      inputSchema: advertisedSchema(t.input) as Tool["inputSchema"],
-      ...(t.readOnly ? { annotations: { readOnlyHint: true } } : {}),
-    }));
-    listings.set(tools, l);
-  }
-  return l;
+  if (!l) listings.set(tools, (l = tools.map(listTool)));
+  return l as Tool[];
 }
-
-let defaults: ToolDef[] | undefined;
-const defaultTools = () => (defaults ??= allTools());
 
 function textResult(value: unknown): CallToolResult {
   return { content: [{ type: "text", text: JSON.stringify(value ?? null) }] };
@@ -80,13 +73,27 @@ export function describeArgIssues(issues: z.core.$ZodIssue[], known: readonly st
   );
 }
 
+/**
+ * The SDK validates elicitation answers with Ajv, built in Server's constructor unless we pass a
+ * validator. orch never elicits, so it passes this one and skips building Ajv at start-up.
+ */
+const noElicitation: jsonSchemaValidator = {
+  getValidator() {
+    throw new Error("orch mcp does not validate elicitation results");
+  },
+};
+
 export function createMcpServer(store: Store, opts: McpServerOptions = {}): Server {
-  const tools = opts.tools ?? defaultTools();
+  const tools = opts.tools ?? allTools();
   const byName = new Map(tools.map((t) => [t.name, t]));
   const ctx: McpContext = { store, cwd: opts.cwd ?? process.cwd() };
-  const server = new Server({ name: SERVER_NAME, version: VERSION }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  const server = new Server(
+    { name: SERVER_NAME, version: VERSION },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: noElicitation },
+  );
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolListing(tools) }));
+  const listing = toolListing(opts.tools);
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
 
   server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
     const { name, arguments: args } = req.params;

@@ -54,3 +54,20 @@ export function advertisedSchema(input: z.ZodObject): JsonSchema {
   if (Array.isArray(full.required) && full.required.length) schema.required = full.required;
   return schema;
 }
+
+/** One tools/list entry, as advertised. */
+export interface ListedTool {
+  name: string;
+  description: string;
+  inputSchema: JsonSchema & { type: "object" };
+  annotations?: { readOnlyHint: true };
+}
+
+export function listTool(t: ToolDef): ListedTool {
+  return {
+    name: t.name,
+    description: t.description,
+    inputSchema: advertisedSchema(t.input) as ListedTool["inputSchema"],
+    ...(t.readOnly ? { annotations: { readOnlyHint: true as const } } : {}),
+  };
+}
