@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { JSONRPCMessageSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { listTool } from "../../src/mcp/tool.ts";
+import { allTools } from "../../src/mcp/tools/index.ts";
 import { cleanEnv, orchBin, tempDir } from "../helpers.ts";
 
 const INIT = {
@@ -168,8 +170,9 @@ describe("orch mcp (compiled binary, SDK stdio client)", () => {
     const a = await agent(db, repo);
     const b = await agent(db, repo);
 
+    // The listing built into the binary at bundle time is the one the tool definitions give now.
     const { tools } = await a.client.listTools();
-    expect(tools.length).toBeGreaterThanOrEqual(21);
+    expect(tools).toEqual(allTools().map(listTool) as never);
     expect(a.client.getServerVersion()).toMatchObject({ name: "orch" });
 
     expect(await a.ok("health_check")).toMatchObject({ status: "ok", database: db });
@@ -269,6 +272,7 @@ describe("orch mcp (compiled binary, raw stdio)", () => {
     expect(byId(out.lines, 3).error.code).toBe(-32602);
     expect(JSON.parse(byId(out.lines, 4).result.content[0].text)).toMatchObject({ title: "still serving", status: "pending" });
     expect(byId(out.lines, 5).result.tools.length).toBeGreaterThanOrEqual(21);
+    expect(Buffer.byteLength(JSON.stringify(byId(out.lines, 5).result))).toBeLessThanOrEqual(12_000);
     expect(byId(out.lines, 6).error.code).toBe(-32601);
     expect(out.lines).toHaveLength(8);
     expect(out.stderr).toContain("orch mcp: stdin closed, exiting");
@@ -288,6 +292,27 @@ describe("orch mcp (compiled binary, raw stdio)", () => {
     expect(b.code).toBe(0);
     expectAllJsonRpc(b);
     for (let i = 0; i < 50; i++) expect(byId(b.lines, 10 + i).result.isError).toBeUndefined();
+  });
+
+  test("several processes writing one DB at once lose nothing", async () => {
+    const db = join(tempDir(), "tasks.db");
+    const sessions = [0, 1, 2].map(() => spawnRaw(db));
+    for (const [n, s] of sessions.entries()) {
+      s.send(INIT, INITIALIZED, ...Array.from({ length: 30 }, (_, i) => call(100 + i, "task_create", { title: `p${n}-${i}`, metadata: { streamId: "Stream-A", files: [`src/${n}/${i}.ts`] } })));
+    }
+    for (const s of sessions) s.proc.stdin.end();
+    const runs = await Promise.all(sessions.map((s) => s.finish()));
+    for (const r of runs) {
+      expect(r.code).toBe(0);
+      for (let i = 0; i < 30; i++) expect(byId(r.lines, 100 + i).result.isError).toBeUndefined();
+    }
+    const check = spawnRaw(db);
+    check.send(INIT, INITIALIZED, call(2, "stream_get", { streamId: "Stream-A" }));
+    const stream = JSON.parse((await check.answer(2)).result.content[0].text);
+    check.proc.stdin.end();
+    await check.finish();
+    expect(stream.totalTasks).toBe(90);
+    expect(stream.files).toHaveLength(90);
   });
 
   test("an unterminated last line is still answered", async () => {
