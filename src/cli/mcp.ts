@@ -20,7 +20,7 @@ const log = (line: string) => {
 };
 
 export const command = singleAction("mcp", {
-  summary: "MCP stdio server for agents (+ the API when HTTP_API_PORT is set)",
+  summary: "MCP stdio server for agents (one process per session, sharing the database)",
   flags: {
     db: { type: "string", value: "PATH", description: "database file (else ORCH_DB, else TASK_DB_PATH/<workspace>/tasks.db)" },
     help: { type: "boolean", short: "h", description: "show this help" },

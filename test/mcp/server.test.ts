@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { openStore } from "../../src/db/client.ts";
 import { createMcpServer, toolListing } from "../../src/mcp/server.ts";
-import { defineTool } from "../../src/mcp/tool.ts";
+import { defineTool, listTool } from "../../src/mcp/tool.ts";
 import { allTools } from "../../src/mcp/tools/index.ts";
 import { VERSION } from "../../src/version.ts";
 import { tempDir, tempStore } from "../helpers.ts";
@@ -88,6 +88,10 @@ describe("tools/list", () => {
     expect(props("agent_heartbeat")).toEqual(["agentId", "notes", "phase", "taskId"]);
     expect(byName.agent_heartbeat!.required).toEqual(["taskId", "agentId"]);
     expect((byName.task_update!.properties as any).status.enum).toEqual(["pending", "in_progress", "blocked", "completed", "cancelled"]);
+  });
+
+  test("the listing built at bundle time is the one the tool definitions give", () => {
+    expect(toolListing()).toEqual(allTools().map(listTool) as never);
   });
 
   test("read-only tools say so; writing tools do not", () => {
