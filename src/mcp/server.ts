@@ -2,11 +2,10 @@
  * The MCP server agents talk to: the tools of src/mcp/tools/* over one Store.
  *
  * Built on the SDK's protocol `Server` (its documented path for advanced use) rather than
- * `McpServer`: we need to choose the exact
- * JSON Schema advertised in tools/list (the byte budget every agent session pays) and the exact
- * text of a failed call (`Task not found: TASK-9`, `status: invalid status "done" …`), both of
- * which McpServer fixes for us. Everything protocol-level (initialize, versions, ping, errors)
- * is still the SDK's.
+ * `McpServer`: we need to choose the exact JSON Schema advertised in tools/list (the byte budget
+ * every agent session pays) and the exact text of a failed call (`Task not found: TASK-9`,
+ * `status: invalid status "done" …`), both of which McpServer fixes for us. Everything
+ * protocol-level (initialize, version negotiation, ping, errors) is still the SDK's.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
