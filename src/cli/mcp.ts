@@ -1,3 +1,78 @@
-import { pending } from "./pending.ts";
+/**
+ * `orch mcp`: the MCP stdio server one agent session talks to. stdout carries only JSON-RPC;
+ * every log line goes to stderr. Ends with exit 0 when stdin closes (after answering what it
+ * already received) or on SIGTERM/SIGINT. Each session runs its own process over the shared DB.
+ */
+import { readLines } from "../mcp/lines.ts";
+import { singleAction } from "./command.ts";
+import { storeFromFlags } from "./context.ts";
+import { errOut, out } from "./io.ts";
 
-export const command = pending("mcp", "MCP stdio server");
+/** How long the end of stdin waits for requests still being answered. */
+const DRAIN_TIMEOUT_MS = 5000;
+
+const log = (line: string) => {
+  try {
+    errOut(`${line}\n`);
+  } catch {
+    // stderr gone too: nothing left to tell.
+  }
+};
+
+export const command = singleAction("mcp", {
+  summary: "MCP stdio server for agents (one process per session, sharing the database)",
+  flags: {
+    db: { type: "string", value: "PATH", description: "database file (else ORCH_DB, else TASK_DB_PATH/<workspace>/tasks.db)" },
+    help: { type: "boolean", short: "h", description: "show this help" },
+  },
+  async run({ flags }) {
+    // Read stdin from the first moment: lines queue until the transport attaches.
+    const feed = readLines(Bun.stdin.stream());
+    let store: ReturnType<typeof storeFromFlags>;
+    try {
+      store = storeFromFlags(flags);
+    } catch (err) {
+      feed.stop();
+      throw err;
+    }
+    const [{ createMcpServer }, { GuardedStdioTransport }] = await Promise.all([import("../mcp/server.ts"), import("../mcp/stdio.ts")]);
+
+    let leaving = false;
+    const exit = (why: string) => {
+      if (leaving) return;
+      leaving = true;
+      log(`orch mcp: ${why}, exiting`);
+      try {
+        store.close();
+      } catch {
+        // Closing is best effort; SQLite's WAL is safe either way.
+      }
+      process.exit(0);
+    };
+
+    const transport = new GuardedStdioTransport(feed, {
+      write(text) {
+        try {
+          out(text);
+        } catch {
+          exit("stdout closed"); // the client is gone
+        }
+      },
+      log,
+    });
+    const server = createMcpServer(store, { log });
+    server.onerror = (err) => log(`orch mcp: ${err.message}`);
+    transport.onend = () => {
+      transport.whenIdle(DRAIN_TIMEOUT_MS).then(() => exit("stdin closed"));
+    };
+    process.on("SIGTERM", () => exit("SIGTERM"));
+    process.on("SIGINT", () => exit("SIGINT"));
+    await server.connect(transport);
+    log(`orch mcp: serving ${store.path}`);
+
+    // HOOK (issue 4, REST API from `orch mcp`): when HTTP_API_PORT is set, start serving the API
+    // over this same `store` here, e.g. `await serveApiFromMcp(store, { log })`.
+
+    await new Promise<never>(() => {}); // runs until exit()
+  },
+});

@@ -50,7 +50,9 @@ export function createPrd(store: Store, input: PrdCreateInput): PrdView {
   });
 }
 
-const taskCountSql = sql<number>`(SELECT count(*) FROM ${tasks} WHERE ${tasks.prdId} = ${prds.id})`;
+// Columns qualified by hand: Drizzle renders `${tasks.prdId}` unqualified in a single-table
+// select, and `"prd_id" = "id"` inside the subquery would compare a task with itself.
+const taskCountSql = sql<number>`(SELECT count(*) FROM ${tasks} WHERE ${tasks}.prd_id = ${prds}.id)`;
 
 export function getPrd(store: Store, id: string, opts: { includeContent?: boolean } = {}): PrdView {
   const row = store.db.select({ prd: prds, taskCount: taskCountSql }).from(prds).where(eq(prds.id, id)).get();

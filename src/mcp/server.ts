@@ -1,0 +1,120 @@
+/**
+ * The MCP server agents talk to: the tools of src/mcp/tools/* over one Store.
+ *
+ * Built on the SDK's protocol `Server` (its documented path for advanced use) rather than
+ * `McpServer`: we need to choose the exact JSON Schema advertised in tools/list (the byte budget
+ * every agent session pays) and the exact text of a failed call (`Task not found: TASK-9`,
+ * `status: invalid status "done" …`), both of which McpServer fixes for us. Everything
+ * protocol-level (initialize, version negotiation, ping, errors) is still the SDK's.
+ */
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
+import type { z } from "zod";
+import { suggest } from "../cli/args.ts";
+import type { Store } from "../db/client.ts";
+import { formatZodIssues, isOrchError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { builtListing } from "./listing.ts" with { type: "macro" };
+import { listTool, type ListedTool, type McpContext, type ToolDef } from "./tool.ts";
+import { allTools } from "./tools/index.ts";
+
+export const SERVER_NAME = "orch";
+
+/** Said once per session at initialize; kept to the one habit agents forget. */
+export const INSTRUCTIONS =
+  "orch tracks initiatives, PRDs, tasks and streams for parallel agent work. Set a task to in_progress before you start it, call agent_heartbeat every few minutes while working, and set it to completed when done.";
+
+export interface McpServerOptions {
+  /** Working directory of the session (default process.cwd()). */
+  cwd?: string;
+  /** The tools to serve (default: every group in tools/index.ts). */
+  tools?: readonly ToolDef[];
+  /** Where unexpected errors are logged (default: nowhere; the CLI passes stderr). */
+  log?: (line: string) => void;
+}
+
+const DEFAULT_LISTING: ListedTool[] = builtListing();
+const listings = new WeakMap<readonly ToolDef[], ListedTool[]>();
+
+/** The tools/list answer for a set of tools: built into the binary for the default set. */
+export function toolListing(tools?: readonly ToolDef[]): Tool[] {
+  if (!tools) return DEFAULT_LISTING as Tool[];
+  let l = listings.get(tools);
+  if (!l) listings.set(tools, (l = tools.map(listTool)));
+  return l as Tool[];
+}
+
+function textResult(value: unknown): CallToolResult {
+  return { content: [{ type: "text", text: JSON.stringify(value ?? null) }] };
+}
+
+function errorResult(message: string): CallToolResult {
+  return { content: [{ type: "text", text: message }], isError: true };
+}
+
+/** Zod issues as one line; an unknown argument gets a did-you-mean. */
+export function describeArgIssues(issues: z.core.$ZodIssue[], known: readonly string[]): string {
+  return formatZodIssues(
+    issues.flatMap((i) => {
+      if (i.code !== "unrecognized_keys") return [i];
+      return i.keys.map((k) => {
+        const hint = suggest(k, known);
+        return { path: i.path, message: `unknown argument "${k}"${hint ? ` (did you mean "${hint}"?)` : ""}` };
+      });
+    }),
+  );
+}
+
+/**
+ * The SDK validates elicitation answers with Ajv, built in Server's constructor unless we pass a
+ * validator. orch never elicits, so it passes this one and skips building Ajv at start-up.
+ */
+const noElicitation: jsonSchemaValidator = {
+  getValidator() {
+    throw new Error("orch mcp does not validate elicitation results");
+  },
+};
+
+export function createMcpServer(store: Store, opts: McpServerOptions = {}): Server {
+  const tools = opts.tools ?? allTools();
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  const ctx: McpContext = { store, cwd: opts.cwd ?? process.cwd() };
+  const server = new Server(
+    { name: SERVER_NAME, version: VERSION },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: noElicitation },
+  );
+
+  const listing = toolListing(opts.tools);
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
+    const { name, arguments: args } = req.params;
+    const tool = byName.get(name);
+    if (!tool) {
+      const hint = suggest(name, [...byName.keys()]);
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}${hint ? ` (did you mean ${hint}?)` : ""}`);
+    }
+    const parsed = tool.input.safeParse(args ?? {});
+    if (!parsed.success) {
+      return errorResult(`Invalid arguments for ${name}: ${describeArgIssues(parsed.error.issues, Object.keys(tool.input.shape))}`);
+    }
+    try {
+      return textResult(await tool.run(ctx, parsed.data));
+    } catch (err) {
+      if (isOrchError(err)) return errorResult(err.message);
+      const e = err as Error;
+      opts.log?.(`orch mcp: ${name} failed: ${e?.stack ?? String(err)}`);
+      return errorResult(`${name} failed: ${e?.message ?? String(err)}`);
+    }
+  });
+
+  return server;
+}
