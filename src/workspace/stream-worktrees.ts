@@ -455,26 +455,28 @@ export function removeStreamWorktree(store: Store, input: WorktreeRemoveInput): 
     throw notFound(`Stream not found: ${streamId}`, { streamId });
   }
   if (!entry && existsSync(path)) throw conflict(`${rel(root, path)} is not a git worktree: orch will not delete it`);
-  if (!entry && !branchSha) {
-    if (stream?.worktreePath) setStreamWorktree(store, streamId, { worktreePath: null, branchName: null });
+  const present = !!entry && entry.present && !entry.prunable;
+  const base = baseBranchOf(root, branch);
+  // The branch goes too, unless kept, shared with the main worktree, or checked out somewhere else.
+  const inUseElsewhere = listWorktrees(root).some((w) => w.branch === branch && w !== entry && !samePath(w.path, path));
+  const deleting = !input.keepBranch && !!branchSha && branch !== base && !inUseElsewhere;
+  if (!entry && !deleting) {
+    if (stream?.worktreePath) setStreamWorktree(store, streamId, { worktreePath: null, branchName: stream.branchName });
     throw notFound(`Stream ${streamId} has no worktree${stream?.worktreePath ? " (its stale record was cleared)" : ""}`);
   }
-  const present = !!entry && entry.present && !entry.prunable;
-  const onMain = branch === currentBranch(root);
-  const base = baseBranchOf(root, branch);
 
   const uncommitted = present ? uncommittedChanges(root, path) : [];
-  let unmerged: CommitLine[] = [];
   const baseKnown = !!base && !!resolveCommit(root, base);
-  if (branchSha && base !== branch && !onMain) {
-    if (!baseKnown && !input.force)
-      throw conflict(`cannot tell whether ${branch} is merged: its base branch ${base ?? "(unknown)"} does not exist; pass --force to save everything to ${SAVED_REF_PREFIX}/${branch}/… and remove`);
-    if (baseKnown) unmerged = commitsNotIn(root, branch, base!);
-  }
+  // Commits are only at risk when their branch is about to be deleted.
+  const unmerged: CommitLine[] = deleting && baseKnown ? commitsNotIn(root, branch, base!) : [];
+  if (deleting && !baseKnown && !input.force)
+    throw conflict(
+      `cannot tell whether ${branch} is merged: its base branch ${base ?? "(unknown)"} does not exist; pass --keep-branch, or --force to save everything to ${SAVED_REF_PREFIX}/${branch}/… and remove`,
+    );
   if (entry?.locked && present && !input.force)
     throw conflict(`${rel(root, path)} is locked${entry.lockReason ? ` (${entry.lockReason})` : ""}: unlock it (git worktree unlock) or pass --force`);
 
-  const atRisk = uncommitted.length > 0 || unmerged.length > 0 || (!baseKnown && !!branchSha && !onMain);
+  const atRisk = uncommitted.length > 0 || unmerged.length > 0 || (deleting && !baseKnown);
   if (atRisk && !input.force) {
     const parts: string[] = [];
     if (uncommitted.length) parts.push(`${plural(uncommitted.length, "uncommitted change")} (${preview(uncommitted.map((e) => e.path))})`);
@@ -506,8 +508,7 @@ export function removeStreamWorktree(store: Store, input: WorktreeRemoveInput): 
   }
 
   let branchDeleted = false;
-  const checkedOutElsewhere = listWorktrees(root).some((w) => w.branch === branch);
-  if (!input.keepBranch && branchSha && !onMain && !checkedOutElsewhere && (saved || unmerged.length === 0)) {
+  if (deleting) {
     deleteBranch(root, branch);
     branchDeleted = true;
   }

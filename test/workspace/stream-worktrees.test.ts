@@ -258,6 +258,23 @@ describe("remove and prune", () => {
     expect(sh(root, "branch", "--list", "stream-b")).toContain("stream-b");
   });
 
+  test("--keep-branch: committed work stays on the branch, so only uncommitted changes hold removal back", async () => {
+    const { root, store } = setup();
+    const wt = (await createStreamWorktree(store, { streamId: "Stream-B", cwd: root })).worktreePath;
+    const sha = commit(wt, { "b.ts": "b" }, "unmerged but committed");
+    write(wt, "scratch.ts", "x");
+    const e = await rejects(() => removeStreamWorktree(store, { streamId: "Stream-B", cwd: root, keepBranch: true }));
+    expect(e.message).toStartWith("refusing to remove the worktree of Stream-B: it has 1 uncommitted change (scratch.ts); merge first");
+    rmSync(join(wt, "scratch.ts"));
+    expect(removeStreamWorktree(store, { streamId: "Stream-B", cwd: root, keepBranch: true })).toMatchObject({ removed: true, branchDeleted: false, saved: null });
+    expect(sh(root, "rev-parse", "stream-b").trim()).toBe(sha);
+    expect(getStream(store, "Stream-B")).toMatchObject({ worktreePath: null, branchName: "stream-b" });
+    // With no worktree left, remove now only deletes the branch, and still guards its commits.
+    const again = await rejects(() => removeStreamWorktree(store, { streamId: "Stream-B", cwd: root }));
+    expect(again.message).toStartWith("refusing to remove branch stream-b of Stream-B: it has 1 commit not merged into main");
+    expect((await rejects(() => removeStreamWorktree(store, { streamId: "Stream-B", cwd: root, keepBranch: true }))).message).toBe("Stream Stream-B has no worktree");
+  });
+
   test("--force saves everything to refs/orch/saved/<branch>/<ts> — including the uncommitted change — and it comes back", async () => {
     const { root, store } = setup();
     const wt = (await createStreamWorktree(store, { streamId: "Stream-B", cwd: root })).worktreePath;
