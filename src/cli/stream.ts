@@ -4,7 +4,7 @@ import { commandGroup, commonFlags, type Action } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
 import { printJson, printTable, type Column } from "./output.ts";
 import { taskColumns } from "./task.ts";
-import { streamConflicts, type StreamPairConflict } from "../workspace/stream-conflicts.ts";
+import type { StreamPairConflict } from "../workspace/stream-conflicts.ts";
 
 const streamColumns: Column<StreamView>[] = [
   { header: "STREAM", value: (s) => s.streamId, max: 24 },
@@ -79,7 +79,9 @@ const conflicts: Action = {
     initiative: { type: "string", value: "ID", description: "only this initiative's streams" },
     ...commonFlags,
   },
-  run({ flags }) {
+  async run({ flags }) {
+    // Loaded on use: `stream list`, which the monitor's users run often, does not parse the git layer.
+    const { streamConflicts } = await import("../workspace/stream-conflicts.ts");
     const r = streamConflicts(storeFromFlags(flags), { initiativeId: str(flags.initiative) });
     if (flags.json) return printJson(r);
     const shown = r.pairs.filter((p) => p.conflictingFiles.length || p.declaredOverlap.length || p.error);

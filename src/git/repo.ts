@@ -3,9 +3,9 @@
  * checked out, what is uncommitted, what is not merged, and saving a snapshot to a ref. Paths and
  * branch names only; nothing here knows what a stream is.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { failed, notFound } from "../errors.ts";
 import { git, gitMessage, gitOk, splitZ, trimLine } from "./git.ts";
 
@@ -17,13 +17,31 @@ export interface RepoInfo {
 }
 
 export function repoInfo(cwd: string): RepoInfo {
-  const r = git(cwd, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
+  const r = git(cwd, ["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"]);
   if (r.code !== 0) throw failed(`not a git repository: ${cwd} (worktrees need one: run "git init" and commit first)`);
-  const commonDir = trimLine(r.stdout);
+  const [commonDir = "", bare] = r.stdout.trim().split("\n");
+  if (bare === "true") throw failed(`${commonDir} is a bare repository: orch needs a main worktree`);
+  // The usual layout: the main worktree holds .git. One spawn instead of two on every command.
+  if (basename(commonDir) === ".git" && !getConfigAt(commonDir)) {
+    try {
+      return { root: realpathSync(dirname(commonDir)), commonDir };
+    } catch {
+      // fall through to asking git
+    }
+  }
   const list = splitZ(gitOk(cwd, ["worktree", "list", "--porcelain", "-z"], "cannot list worktrees"));
   const first = list.find((l) => l.startsWith("worktree "));
   if (!first || list.includes("bare")) throw failed(`${commonDir} is a bare repository: orch needs a main worktree`);
   return { root: first.slice("worktree ".length), commonDir };
+}
+
+/** core.worktree moves the main worktree away from .git's parent: then only git can say where it is. */
+function getConfigAt(commonDir: string): boolean {
+  try {
+    return /^\s*worktree\s*=/m.test(readFileSync(join(commonDir, "config"), "utf8"));
+  } catch {
+    return false;
+  }
 }
 
 /** The branch checked out in `path`, or null when HEAD is detached. */
@@ -39,6 +57,17 @@ export function resolveCommit(cwd: string, rev: string): string | null {
 }
 
 export const branchCommit = (cwd: string, branch: string): string | null => resolveCommit(cwd, `refs/heads/${branch}`);
+
+/** Every local branch and its tip, in one call. */
+export function branchTips(cwd: string): Map<string, string> {
+  const out = gitOk(cwd, ["for-each-ref", "--format=%(objectname) %(refname:strip=2)", "refs/heads/"], "cannot list branches");
+  const tips = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const sp = line.indexOf(" ");
+    if (sp > 0) tips.set(line.slice(sp + 1), line.slice(0, sp));
+  }
+  return tips;
+}
 
 export function hasCommits(cwd: string): boolean {
   return resolveCommit(cwd, "HEAD") !== null;

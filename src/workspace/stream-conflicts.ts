@@ -6,7 +6,7 @@
 import type { Store } from "../db/client.ts";
 import { listStreams, type StreamView } from "../core/streams.ts";
 import { predictMerge } from "../git/merge.ts";
-import { branchCommit, repoInfo } from "../git/repo.ts";
+import { branchTips, repoInfo } from "../git/repo.ts";
 import { streamBranchName } from "./stream-worktrees.ts";
 
 export interface StreamPairConflict {
@@ -38,12 +38,10 @@ export function declaredOverlap(a: readonly string[], b: readonly string[]): str
 }
 
 /** The branch a stream works on, if it exists in the repository. */
-function liveBranch(root: string | null, s: StreamView): { name: string; commit: string } | null {
-  if (!root) return null;
+function liveBranch(tips: Map<string, string>, s: StreamView): { name: string; commit: string } | null {
   for (const name of [s.branchName, streamBranchName(s.streamId)]) {
-    if (!name) continue;
-    const commit = branchCommit(root, name);
-    if (commit) return { name, commit };
+    const commit = name ? tips.get(name) : undefined;
+    if (name && commit) return { name, commit };
   }
   return null;
 }
@@ -56,7 +54,8 @@ export function streamConflicts(store: Store, opts: { cwd?: string; initiativeId
   } catch {
     // Outside a repository only declared files can be compared.
   }
-  const branches = active.map((s) => liveBranch(root, s));
+  const tips = root ? branchTips(root) : new Map<string, string>();
+  const branches = active.map((s) => liveBranch(tips, s));
   const pairs: StreamPairConflict[] = [];
   for (let i = 0; i < active.length; i++) {
     for (let j = i + 1; j < active.length; j++) {

@@ -597,7 +597,8 @@ export function mergeStream(store: Store, input: MergeInput): MergeResult {
     );
   const op = operationInProgress(root);
   if (op) throw conflict(`the main worktree is in the middle of ${op}: finish or abort it first`);
-  const dirty = statusEntries(root, { untracked: false });
+  const status = statusEntries(root, { untracked: true });
+  const dirty = status.filter((e) => e.code !== "??");
   if (dirty.length) throw conflict(`the main worktree has uncommitted changes (${preview(dirty.map((e) => e.path))}): commit or stash them first`);
   const targetCommit = resolveCommit(root, "HEAD")!;
 
@@ -615,7 +616,7 @@ export function mergeStream(store: Store, input: MergeInput): MergeResult {
   const filesChanged = changedPaths(root, targetCommit, prediction.tree);
   // git would refuse to overwrite untracked files; say which, before anything starts.
   const changedSet = new Set(filesChanged);
-  const blocking = statusEntries(root, { untracked: true }).filter((e) => e.code === "??" && changedSet.has(e.path));
+  const blocking = status.filter((e) => e.code === "??" && changedSet.has(e.path));
   if (blocking.length)
     throw conflict(`the merge would overwrite untracked files in the main worktree (${preview(blocking.map((e) => e.path))}): move them away first`);
 
