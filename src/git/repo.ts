@@ -22,7 +22,7 @@ export function repoInfo(cwd: string): RepoInfo {
   const [commonDir = "", bare] = r.stdout.trim().split("\n");
   if (bare === "true") throw failed(`${commonDir} is a bare repository: orch needs a main worktree`);
   // The usual layout: the main worktree holds .git. One spawn instead of two on every command.
-  if (basename(commonDir) === ".git" && !getConfigAt(commonDir)) {
+  if (basename(commonDir) === ".git" && !hasCoreWorktree(commonDir)) {
     try {
       return { root: realpathSync(dirname(commonDir)), commonDir };
     } catch {
@@ -36,7 +36,7 @@ export function repoInfo(cwd: string): RepoInfo {
 }
 
 /** core.worktree moves the main worktree away from .git's parent: then only git can say where it is. */
-function getConfigAt(commonDir: string): boolean {
+function hasCoreWorktree(commonDir: string): boolean {
   try {
     return /^\s*worktree\s*=/m.test(readFileSync(join(commonDir, "config"), "utf8"));
   } catch {

@@ -37,6 +37,7 @@ import {
 } from "../git/repo.ts";
 import { addWorktree, listWorktrees, pruneWorktrees, removeWorktree, type WorktreeEntry } from "../git/worktrees.ts";
 import type { WorktreeSetup } from "./config.ts";
+import { withFileLock } from "./lock.ts";
 
 export const WORKTREES_DIR = join(".claude", "worktrees");
 /** orch's own bookkeeping, kept out of `git status` of the user's checkout via info/exclude. */
@@ -165,6 +166,20 @@ export async function createStreamWorktree(store: Store, input: WorktreeCreateIn
   if (!isValidBranchName(root, branch)) throw usageError(`stream id ${streamId} does not make a valid git branch name ("${branch}")`);
   const path = streamWorktreePath(root, streamId);
   const excludeAdded = ensureExcluded(repo, EXCLUDE_PATTERNS);
+  const lock = join(repo.commonDir, "orch", "locks", `worktree-${branch}.lock`);
+  return withFileLock(lock, `creating the worktree of ${streamId}`, () => createLocked(store, input, stream, root, streamId, branch, path, excludeAdded));
+}
+
+async function createLocked(
+  store: Store,
+  input: WorktreeCreateInput,
+  stream: StreamView,
+  root: string,
+  streamId: string,
+  branch: string,
+  path: string,
+  excludeAdded: string[],
+): Promise<WorktreeCreateResult> {
 
   let base: string;
   if (input.base !== undefined) {
@@ -222,16 +237,7 @@ export async function createStreamWorktree(store: Store, input: WorktreeCreateIn
 
   const branchExisted = branchCommit(root, branch) !== null;
   mkdirSync(dirname(path), { recursive: true });
-  try {
-    addWorktree(root, path, branch, branchExisted ? undefined : base);
-  } catch (err) {
-    // Another orch may have created it a moment ago (two agents continuing the same stream).
-    if (healthy(listWorktrees(root))) {
-      record(store, stream, path, branch);
-      return result({ reused: true });
-    }
-    throw err;
-  }
+  addWorktree(root, path, branch, branchExisted ? undefined : base);
   if (!branchExisted || input.base !== undefined || !getConfig(root, baseKey(branch))) setConfig(root, baseKey(branch), base);
 
   let copied: string[] = [];

@@ -75,6 +75,19 @@ describe("create", () => {
     expect(sh(root, "worktree", "list", "--porcelain").match(/^worktree /gm)).toHaveLength(2);
   });
 
+  test("concurrent creates of one stream: one creates, the others wait and reuse; a dead owner's lock is taken over", async () => {
+    const { root, store } = setup();
+    const slow = { copy: [], setup: ["sleep", "0.2"] };
+    const results = await Promise.all([1, 2, 3].map(() => createStreamWorktree(store, { streamId: "Stream-B", cwd: root, setup: slow })));
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(results.filter((r) => r.reused)).toHaveLength(2);
+    expect(existsSync(join(root, ".git", "orch", "locks", "worktree-stream-b.lock"))).toBe(false);
+
+    createTask(store, { id: "T-C", title: "c", metadata: { streamId: "Stream-C", streamPhase: "parallel" } });
+    write(root, ".git/orch/locks/worktree-stream-c.lock", "999999999");
+    expect(await createStreamWorktree(store, { streamId: "Stream-C", cwd: root })).toMatchObject({ created: true });
+  });
+
   test("from inside the stream's own worktree it still targets the main repository", async () => {
     const { root, store } = setup();
     const first = await createStreamWorktree(store, { streamId: "Stream-B", cwd: root });
