@@ -166,24 +166,28 @@ export async function createStreamWorktree(store: Store, input: WorktreeCreateIn
   if (!isValidBranchName(root, branch)) throw usageError(`stream id ${streamId} does not make a valid git branch name ("${branch}")`);
   const path = streamWorktreePath(root, streamId);
   const excludeAdded = ensureExcluded(repo, EXCLUDE_PATTERNS);
+  // Checked again under the lock: two agents continuing one stream must not both `git worktree add`.
   const lock = join(repo.commonDir, "orch", "locks", `worktree-${branch}.lock`);
-  return withFileLock(lock, `creating the worktree of ${streamId}`, () => createLocked(store, input, stream, root, streamId, branch, path, excludeAdded));
+  return withFileLock(lock, `creating the worktree of ${streamId}`, () =>
+    createLocked({ store, input, stream, root, streamId, branch, path, excludeAdded }),
+  );
 }
 
-async function createLocked(
-  store: Store,
-  input: WorktreeCreateInput,
-  stream: StreamView,
-  root: string,
-  streamId: string,
-  branch: string,
-  path: string,
-  excludeAdded: string[],
-): Promise<WorktreeCreateResult> {
-
+async function createLocked(c: {
+  store: Store;
+  input: WorktreeCreateInput;
+  stream: StreamView;
+  root: string;
+  streamId: string;
+  branch: string;
+  path: string;
+  excludeAdded: string[];
+}): Promise<WorktreeCreateResult> {
+  const { store, input, stream, root, streamId, branch, path, excludeAdded } = c;
   let base: string;
   if (input.base !== undefined) {
-    if (!input.base || !resolveCommit(root, input.base)) throw usageError(`base branch not found: ${input.base}`);
+    // The base is what the stream merges back into, so it must be a local branch.
+    if (!input.base || !branchCommit(root, input.base)) throw usageError(`base branch not found: ${input.base}`);
     base = input.base;
   } else {
     const recorded = getConfig(root, baseKey(branch));

@@ -88,6 +88,22 @@ describe("create", () => {
     expect(await createStreamWorktree(store, { streamId: "Stream-C", cwd: root })).toMatchObject({ created: true });
   });
 
+  test("--base starts from another local branch, which then is the merge target", async () => {
+    const { root, store } = setup();
+    sh(root, "branch", "develop");
+    sh(root, "switch", "-q", "develop");
+    const dev = commit(root, { "dev.txt": "d" }, "on develop");
+    sh(root, "switch", "-q", "main");
+    const bad = await rejects(createStreamWorktree(store, { streamId: "Stream-B", cwd: root, base: "nope" }));
+    expect([bad.exitCode, bad.message]).toEqual([2, "base branch not found: nope"]);
+    const r = await createStreamWorktree(store, { streamId: "Stream-B", cwd: root, base: "develop" });
+    expect(r).toMatchObject({ baseBranch: "develop", created: true });
+    expect(head(r.worktreePath)).toBe(dev);
+    commit(r.worktreePath, { "b.txt": "b" }, "b");
+    expect((await rejects(() => mergeStream(store, { streamId: "Stream-B", cwd: root }))).message).toContain("is on main, not develop");
+    expect(listStreamWorktrees(store, { cwd: root }).worktrees[0]).toMatchObject({ baseBranch: "develop", ahead: 1, behind: 0 });
+  });
+
   test("from inside the stream's own worktree it still targets the main repository", async () => {
     const { root, store } = setup();
     const first = await createStreamWorktree(store, { streamId: "Stream-B", cwd: root });
