@@ -4,6 +4,7 @@ import { commandGroup, commonFlags, type Action } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
 import { printJson, printTable, type Column } from "./output.ts";
 import { taskColumns } from "./task.ts";
+import type { StreamPairConflict } from "../workspace/stream-conflicts.ts";
 
 const streamColumns: Column<StreamView>[] = [
   { header: "STREAM", value: (s) => s.streamId, max: 24 },
@@ -72,4 +73,31 @@ const unarchive: Action = {
   },
 };
 
-export const command = commandGroup("stream", "list, get and archive streams", { list, get, archive, unarchive });
+const conflicts: Action = {
+  summary: "files that would conflict between active streams' branches (merge-tree, nothing touched) and overlapping declared files",
+  flags: {
+    initiative: { type: "string", value: "ID", description: "only this initiative's streams" },
+    ...commonFlags,
+  },
+  async run({ flags }) {
+    // Loaded on use: `stream list`, which the monitor's users run often, does not parse the git layer.
+    const { streamConflicts } = await import("../workspace/stream-conflicts.ts");
+    const r = streamConflicts(storeFromFlags(flags), { initiativeId: str(flags.initiative) });
+    if (flags.json) return printJson(r);
+    const shown = r.pairs.filter((p) => p.conflictingFiles.length || p.declaredOverlap.length || p.error);
+    const files = (xs: string[]) => (xs.length ? xs.join(", ") : "-");
+    printTable<StreamPairConflict>(
+      shown,
+      [
+        { header: "STREAMS", value: (p) => `${p.streams[0]} ↔ ${p.streams[1]}`, max: 40 },
+        { header: "WOULD CONFLICT", value: (p) => (p.error ? `? ${p.error}` : p.gitChecked ? files(p.conflictingFiles) : "(no branches)"), max: 60 },
+        { header: "DECLARED OVERLAP", value: (p) => files(p.declaredOverlap), max: 60 },
+      ],
+      `No conflicts among ${r.streams.length} active streams (${r.totalPairs} pairs checked).`,
+    );
+    if (shown.length)
+      out(`\n${r.totalPairs} pairs checked: ${r.conflictingPairs} would conflict, ${r.overlappingPairs} declare the same files.\n`);
+  },
+};
+
+export const command = commandGroup("stream", "list, get and archive streams; find conflicts", { list, get, archive, unarchive, conflicts });

@@ -1,0 +1,102 @@
+/**
+ * The four worktree MCP tools as plain functions over the same services as the CLI: each takes
+ * arguments already validated by its zod schema (exported beside it, for the server to register)
+ * and returns a JSON-able result, or throws an OrchError that the server turns into `isError`.
+ *
+ * Agents cannot pass a setup command or files to copy: those come only from the project's
+ * `.claude/orchestration/orchestration-config.json` (`worktree.copy`, `worktree.setup`), so a tool
+ * call never runs a command of the caller's choosing.
+ */
+import { z } from "zod";
+import type { Store } from "../db/client.ts";
+import { idSchema } from "../core/schemas.ts";
+import { conflict } from "../errors.ts";
+import { resolveWorktreeSetup } from "./config.ts";
+import {
+  createStreamWorktree,
+  listStreamWorktrees,
+  locateRepo,
+  mergeStream,
+  removeStreamWorktree,
+  type MergeResult,
+  type WorktreeCreateResult,
+  type WorktreeListResult,
+  type WorktreeRemoveResult,
+} from "./stream-worktrees.ts";
+
+const branchSchema = z.string().min(1).max(255).regex(/^[^\s~^:?*[\\]+$/, "must be a branch name");
+
+export const worktreeCreateSchema = z.object({
+  streamId: idSchema.describe("Stream whose worktree to create or reuse, e.g. Stream-B"),
+  baseBranch: branchSchema.optional().describe("Branch to start from (default: the main worktree's current branch)"),
+});
+export const worktreeListSchema = z.object({});
+export const worktreeMergeSchema = z.object({
+  streamId: idSchema.describe("Stream whose branch to merge"),
+  into: branchSchema.optional().describe("Target branch; must be checked out, clean, in the main worktree (default: the stream's base)"),
+});
+export const worktreeCleanupSchema = z.object({
+  streamId: idSchema.describe("Stream whose worktree to remove"),
+  force: z
+    .boolean()
+    .optional()
+    .describe("Remove even with uncommitted or unmerged work; everything is first saved to refs/orch/saved/<branch>/<timestamp>"),
+  keepBranch: z.boolean().optional().describe("Keep the stream's branch (default: deleted once merged or saved)"),
+});
+
+export interface HandlerContext {
+  /** Where the server runs (the project, or one of its worktrees); default process.cwd(). */
+  cwd?: string;
+}
+
+export async function worktreeCreateTool(
+  store: Store,
+  args: z.infer<typeof worktreeCreateSchema>,
+  ctx: HandlerContext = {},
+): Promise<WorktreeCreateResult> {
+  const { root } = locateRepo(ctx.cwd);
+  return createStreamWorktree(store, { streamId: args.streamId, base: args.baseBranch, setup: resolveWorktreeSetup(root), cwd: ctx.cwd });
+}
+
+export function worktreeListTool(store: Store, _args: z.infer<typeof worktreeListSchema>, ctx: HandlerContext = {}): WorktreeListResult {
+  return listStreamWorktrees(store, { cwd: ctx.cwd });
+}
+
+/** A predicted conflict is a failed tool call (nothing was merged), its message naming the files. */
+export function worktreeMergeTool(store: Store, args: z.infer<typeof worktreeMergeSchema>, ctx: HandlerContext = {}): MergeResult {
+  const r = mergeStream(store, { streamId: args.streamId, into: args.into, cwd: ctx.cwd });
+  if (r.status === "conflict")
+    throw conflict(
+      `merging ${r.branchName} into ${r.into} would conflict in ${r.conflictingFiles.join(", ")}; nothing was changed (the conflict is recorded on ${r.streamId})`,
+      r,
+    );
+  return r;
+}
+
+export function worktreeCleanupTool(store: Store, args: z.infer<typeof worktreeCleanupSchema>, ctx: HandlerContext = {}): WorktreeRemoveResult {
+  return removeStreamWorktree(store, { streamId: args.streamId, force: args.force, keepBranch: args.keepBranch, cwd: ctx.cwd });
+}
+
+/** Name → schema, description and handler, for the server's registration loop. */
+export const worktreeTools = {
+  worktree_create: {
+    description: "Create (or reuse) a stream's git worktree at .claude/worktrees/<streamId> on branch <streamid>",
+    inputSchema: worktreeCreateSchema,
+    handler: worktreeCreateTool,
+  },
+  worktree_list: {
+    description: "List stream worktrees reconciled with git: path, branch, dirty, ahead/behind base, missing or orphaned",
+    inputSchema: worktreeListSchema,
+    handler: worktreeListTool,
+  },
+  worktree_merge: {
+    description: "Merge a stream's branch (--no-ff) into the main worktree's branch after predicting it; a conflict changes nothing",
+    inputSchema: worktreeMergeSchema,
+    handler: worktreeMergeTool,
+  },
+  worktree_cleanup: {
+    description: "Remove a stream's worktree (and merged branch); refuses with uncommitted or unmerged work unless force, which saves it to a ref first",
+    inputSchema: worktreeCleanupSchema,
+    handler: worktreeCleanupTool,
+  },
+} as const;
