@@ -50,7 +50,9 @@ export function createPrd(store: Store, input: PrdCreateInput): PrdView {
   });
 }
 
-const taskCountSql = sql<number>`(SELECT count(*) FROM ${tasks} WHERE ${tasks.prdId} = ${prds.id})`;
+// Qualified by hand: inside a sub-select Drizzle renders bare column names, and a bare "id" would
+// resolve to tasks.id (the count was always 0).
+const taskCountSql = sql<number>`(SELECT count(*) FROM ${tasks} WHERE ${tasks}.${sql.identifier("prd_id")} = ${prds}.${sql.identifier("id")})`;
 
 export function getPrd(store: Store, id: string, opts: { includeContent?: boolean } = {}): PrdView {
   const row = store.db.select({ prd: prds, taskCount: taskCountSql }).from(prds).where(eq(prds.id, id)).get();
