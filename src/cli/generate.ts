@@ -131,7 +131,7 @@ const status: Action = {
 
 export const command = commandGroup(
   "generate",
-  "write .claude/orchestration/ (config, README, launchers); show config and status",
+  "write .claude/orchestration/ (config, README, launchers); show config and status. Alone: generate",
   { generate, config, status },
   "generate",
 );

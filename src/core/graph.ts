@@ -39,43 +39,51 @@ const PHASE_RANK: Record<StreamPhase, number> = { foundation: 0, parallel: 1, in
 export function graphIssues(streams: readonly GraphStream[], opts: { maxParallel?: number } = {}): GraphIssue[] {
   const max = opts.maxParallel ?? DEFAULT_MAX_PARALLEL;
   const issues: GraphIssue[] = [];
-  const byId = new Map<string, GraphStream>();
-  for (const s of streams) byId.set(s.id, s);
+  const index = indexOf(streams);
 
-  if (!streams.some((s) => s.phase === "foundation"))
-    issues.push({ code: "no_foundation", message: "At least one foundation stream required", streams: [] });
-
-  const parallel = streams.filter((s) => s.phase === "parallel");
-  if (parallel.length > max)
+  let foundation = 0;
+  let parallel = 0;
+  for (const s of streams) {
+    if (s.phase === "foundation") foundation++;
+    else if (s.phase === "parallel") parallel++;
+  }
+  if (foundation === 0) issues.push({ code: "no_foundation", message: "At least one foundation stream required", streams: [] });
+  if (parallel > max)
     issues.push({
       code: "too_many_parallel",
       message: `Cannot create more than ${max} parallel streams`,
-      streams: parallel.map((s) => s.id),
+      streams: streams.filter((s) => s.phase === "parallel").map((s) => s.id),
     });
 
+  const order: GraphIssue[] = [];
   for (const s of streams)
-    for (const d of s.dependencies)
-      if (!byId.has(d))
+    for (const d of s.dependencies) {
+      const j = index.get(d);
+      if (j === undefined)
         issues.push({
           code: "unknown_dependency",
           message: `Unknown dependency: ${s.id} depends on ${d}, which does not exist`,
           streams: [s.id, d],
         });
-
-  const cycle = findCycle(streams);
-  if (cycle) issues.push({ code: "cycle", message: `Circular dependency: ${cycle.join(" -> ")}`, streams: cycle });
-
-  for (const s of streams)
-    for (const d of s.dependencies) {
-      const dep = byId.get(d);
-      if (dep && PHASE_RANK[dep.phase] > PHASE_RANK[s.phase])
-        issues.push({
+      else if (PHASE_RANK[streams[j]!.phase] > PHASE_RANK[s.phase])
+        order.push({
           code: "phase_order",
-          message: `${s.id} (${s.phase}) cannot depend on ${d} (${dep.phase}), which runs in a later phase`,
+          message: `${s.id} (${s.phase}) cannot depend on ${d} (${streams[j]!.phase}), which runs in a later phase`,
           streams: [s.id, d],
         });
     }
+
+  const cycle = findCycle(streams, index);
+  if (cycle) issues.push({ code: "cycle", message: `Circular dependency: ${cycle.join(" -> ")}`, streams: cycle });
+  issues.push(...order);
   return issues;
+}
+
+/** Stream id → position, built once per check and shared (hashing the ids is most of the cost). */
+function indexOf(streams: readonly GraphStream[]): Map<string, number> {
+  const index = new Map<string, number>();
+  for (let i = 0; i < streams.length; i++) index.set(streams[i]!.id, i);
+  return index;
 }
 
 /** Throws the first issue as an `invalid` OrchError (exit 2); every issue rides along in details. */
@@ -89,10 +97,8 @@ export function validateGraph(streams: readonly GraphStream[], opts: { maxParall
  * depends on itself gives `[A, A]`. Iterative DFS (no recursion limit at 10,000 streams);
  * dependencies on unknown streams are skipped here (graphIssues reports them).
  */
-export function findCycle(streams: readonly GraphStream[]): string[] | null {
+export function findCycle(streams: readonly GraphStream[], index: Map<string, number> = indexOf(streams)): string[] | null {
   const n = streams.length;
-  const index = new Map<string, number>();
-  streams.forEach((s, i) => index.set(s.id, i));
   const adj: number[][] = streams.map((s) => {
     const out: number[] = [];
     for (const d of s.dependencies) {

@@ -57,7 +57,7 @@ describe("orchestration-config.json", () => {
     };
     const written = JSON.parse(files.find((f) => f.path === ".claude/orchestration/orchestration-config.json")!.content);
     expect(written).toEqual(expected);
-    expect(config).toEqual(expected);
+    expect(config as unknown).toEqual(expected);
     // Key order too, as the guide prints it.
     expect(Object.keys(written)).toEqual(Object.keys(expected));
     expect(Object.keys(written.streams[0])).toEqual(Object.keys(expected.streams[0]!));
