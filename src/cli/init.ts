@@ -1,3 +1,92 @@
-import { pending } from "./pending.ts";
+/**
+ * `orch init`: wire Claude Code to orch in the project root: the task-copilot MCP server in
+ * `.mcp.json`, the `/continue` and `/orchestration` slash commands, and `.gitignore` rules for
+ * stream worktrees and run state. Everything is decided (and an invalid `.mcp.json` refused)
+ * before anything is written; then all files are written together.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { findProjectRoot, readEnv } from "../config.ts";
+import { failed } from "../errors.ts";
+import {
+  CONTINUE_COMMAND,
+  CONTINUE_COMMAND_FILE,
+  GITIGNORE_FILE,
+  MCP_FILE,
+  mergeMcpJson,
+  ORCHESTRATION_COMMAND,
+  ORCHESTRATION_COMMAND_FILE,
+  SERVER_NAME,
+  updateGitignore,
+  type FileStatus,
+} from "../generate/init-files.ts";
+import { writeFiles, type FileToWrite } from "../generate/writer.ts";
+import { commonFlags, singleAction } from "./command.ts";
+import { out } from "./io.ts";
+import { printJson } from "./output.ts";
 
-export const command = pending("init", "wire Claude Code to orch");
+type Status = FileStatus | "kept";
+
+function read(path: string): string | null {
+  if (!existsSync(path)) return null;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw failed(`cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Is this path ignored by the repository's rules (any .gitignore, info/exclude, global)? */
+function gitIgnores(root: string, probe: string): boolean {
+  const p = Bun.spawnSync(["git", "check-ignore", "-q", "--no-index", "--", probe], { cwd: root, stdout: "ignore", stderr: "ignore" });
+  return p.exitCode === 0;
+}
+
+export const command = singleAction("init", {
+  summary: "wire Claude Code to orch: task-copilot in .mcp.json, /continue and /orchestration commands, .gitignore",
+  flags: {
+    force: { type: "boolean", description: "replace slash command files you have changed" },
+    json: commonFlags.json,
+    help: commonFlags.help,
+  },
+  run({ flags }) {
+    const root = findProjectRoot();
+    const env = readEnv();
+    const writes: FileToWrite[] = [];
+    const report: { path: string; status: Status; note?: string }[] = [];
+
+    const mcp = mergeMcpJson(read(join(root, MCP_FILE)), { host: env.HTTP_API_HOST, port: env.HTTP_API_PORT });
+    if (mcp.status !== "unchanged") writes.push({ path: MCP_FILE, content: mcp.content });
+    const server = (JSON.parse(mcp.content) as { mcpServers: Record<string, { env: Record<string, string> }> }).mcpServers[SERVER_NAME]!;
+    report.push({ path: MCP_FILE, status: mcp.status, note: `${SERVER_NAME}: orch mcp, API on ${server.env.HTTP_API_HOST}:${server.env.HTTP_API_PORT}` });
+
+    for (const [path, content] of [
+      [CONTINUE_COMMAND_FILE, CONTINUE_COMMAND],
+      [ORCHESTRATION_COMMAND_FILE, ORCHESTRATION_COMMAND],
+    ] as const) {
+      const now = read(join(root, path));
+      if (now === content) report.push({ path, status: "unchanged" });
+      else if (now !== null && flags.force !== true) report.push({ path, status: "kept", note: "yours differs; --force replaces it" });
+      else {
+        writes.push({ path, content });
+        report.push({ path, status: now === null ? "created" : "updated" });
+      }
+    }
+
+    const inGit = existsSync(join(root, ".git"));
+    const gi = updateGitignore(read(join(root, GITIGNORE_FILE)), (probe) => inGit && gitIgnores(root, probe));
+    if (gi.status !== "unchanged") writes.push({ path: GITIGNORE_FILE, content: gi.content });
+    report.push({ path: GITIGNORE_FILE, status: gi.status, ...(gi.added.length ? { note: `added ${gi.added.join(", ")}` } : {}) });
+
+    writeFiles(root, writes);
+    if (flags.json) return printJson({ projectRoot: root, files: report });
+    const mark = (s: Status) => (s === "kept" ? "!" : "✓");
+    out(
+      `${report.map((r) => `${mark(r.status)} ${r.path}: ${r.status}${r.note ? ` (${r.note})` : ""}`).join("\n")}\n\n` +
+        "Next: restart Claude Code in this project so it starts the task-copilot server, then\n" +
+        "  orch prd import PRD.md   # your plan → streams and tasks\n" +
+        "  /orchestration           # in Claude Code: generate the orchestration files\n" +
+        "  /continue Stream-A       # in Claude Code: work a stream\n",
+    );
+  },
+});

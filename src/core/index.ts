@@ -13,3 +13,7 @@ export * from "./summary.ts";
 export * from "./task-view.ts";
 export * from "./tasks.ts";
 export * from "./work-products.ts";
+export * from "./graph.ts";
+export * from "./plan-import.ts";
+export * from "./prd-markdown.ts";
+export * from "./samples.ts";

@@ -1,0 +1,268 @@
+/**
+ * What `orch init` writes, as pure functions of what is already there: the `task-copilot` server
+ * merged into `.mcp.json`, the `/continue` and `/orchestration` slash commands, and the
+ * `.gitignore` lines that keep stream worktrees and run state out of the user's checkout.
+ */
+import { failed } from "../errors.ts";
+
+export const MCP_FILE = ".mcp.json";
+export const SERVER_NAME = "task-copilot";
+export const CONTINUE_COMMAND_FILE = ".claude/commands/continue.md";
+export const ORCHESTRATION_COMMAND_FILE = ".claude/commands/orchestration.md";
+export const GITIGNORE_FILE = ".gitignore";
+
+export type FileStatus = "created" | "updated" | "unchanged";
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Where JSON text first goes wrong, as a character offset (Bun's JSON.parse message gives none):
+ * a small recursive-descent check of RFC 8259 syntax.
+ */
+export function jsonErrorOffset(text: string): number | null {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  };
+  const fail = () => {
+    throw i;
+  };
+  const literal = (word: string) => (text.startsWith(word, i) ? void (i += word.length) : fail());
+  const string = () => {
+    if (text[i] !== '"') fail();
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 0x20) fail();
+      if (text[i] === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail();
+      }
+      i++;
+    }
+    if (text[i] !== '"') fail();
+    i++;
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m || !m[0]) fail();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") return void i++;
+      for (;;) {
+        ws();
+        string();
+        ws();
+        if (text[i] !== ":") fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "}") return void i++;
+        else fail();
+      }
+    }
+    if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "]") return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === "t") return literal("true");
+    if (c === "f") return literal("false");
+    if (c === "n") return literal("null");
+    return number();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+    return null;
+  } catch (at) {
+    if (typeof at === "number") return at;
+    throw at;
+  }
+}
+
+/** " at line 3, column 9" for a parse error, when the position can be found. */
+function jsonErrorWhere(text: string): string {
+  const at = jsonErrorOffset(text);
+  if (at === null) return "";
+  const before = text.slice(0, at);
+  const line = before.split("\n").length;
+  const column = at - before.lastIndexOf("\n");
+  return ` at line ${line}, column ${column}`;
+}
+
+/**
+ * Merge the task-copilot server into `.mcp.json` text (null: no file yet). Other servers and
+ * keys are kept as they are; an existing task-copilot entry keeps its own env values and extra
+ * keys, and gets orch's command. Invalid JSON, or a shape that is not `{ "mcpServers": {…} }`,
+ * is refused: the file is the user's, and guessing could lose their servers.
+ */
+export function mergeMcpJson(
+  existing: string | null,
+  defaults: { host: string; port: number },
+): { content: string; status: FileStatus } {
+  let doc: Json = {};
+  if (existing !== null && existing.trim() !== "") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(existing);
+    } catch {
+      throw failed(`${MCP_FILE} is not valid JSON${jsonErrorWhere(existing)}; fix it (it was left untouched) and run orch init again`);
+    }
+    if (!isObject(parsed)) throw failed(`${MCP_FILE} is not a JSON object; fix it (it was left untouched) and run orch init again`);
+    if (parsed.mcpServers !== undefined && !isObject(parsed.mcpServers))
+      throw failed(`${MCP_FILE}: "mcpServers" is not an object; fix it (it was left untouched) and run orch init again`);
+    doc = parsed;
+  }
+  const servers: Json = isObject(doc.mcpServers) ? doc.mcpServers : {};
+  const prior = servers[SERVER_NAME];
+  const old: Json = isObject(prior) ? prior : {};
+  const oldEnv: Json = isObject(old.env) ? old.env : {};
+  // MCP env values are strings; a number someone wrote by hand is kept, as a string.
+  const envValue = (v: unknown) => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
+  const entry: Json = {
+    ...old,
+    command: "orch",
+    args: ["mcp"],
+    env: {
+      ...oldEnv,
+      HTTP_API_PORT: envValue(oldEnv.HTTP_API_PORT) ?? String(defaults.port),
+      HTTP_API_HOST: envValue(oldEnv.HTTP_API_HOST) ?? defaults.host,
+    },
+  };
+  const next: Json = { ...doc, mcpServers: { ...servers, [SERVER_NAME]: entry } };
+  const status: FileStatus = existing === null ? "created" : JSON.stringify(next) === JSON.stringify(doc) ? "unchanged" : "updated";
+  return { content: `${JSON.stringify(next, null, 2)}\n`, status };
+}
+
+export const CONTINUE_COMMAND = `---
+description: Resume an orchestration stream - check its dependencies, enter its worktree, work its tasks
+argument-hint: <stream-id>
+allowed-tools: Bash(orch continue:*), Bash(orch stream:*), Bash(orch task:*)
+---
+
+# /continue $ARGUMENTS
+
+Resume work on stream **$ARGUMENTS** of this project's orchestration. orch keeps the plan, the
+progress and the worktrees; you reach it through the \`task-copilot\` MCP server
+(tools \`mcp__task-copilot__*\`) and the \`orch\` command.
+
+1. Run \`orch continue $ARGUMENTS\` in the shell. It checks that every stream this one depends on
+   is complete, creates the stream's git worktree when it is a parallel stream, and prints where
+   to resume: the stream, its tasks, the next task and the files involved.
+   - \`Stream cannot start - dependencies incomplete: …\`: stop. Tell the user which streams must
+     finish first; do not work around it.
+   - \`Stream not found: …\`: call \`stream_list\` and ask the user which stream they meant.
+2. Work only in the directory it names (the stream's worktree for a parallel stream, the main
+   checkout otherwise), and commit there, on the stream's branch, as you go.
+3. Take the stream's tasks in order (\`task_list({ streamId: "$ARGUMENTS" })\`). For each one:
+   - \`task_update({ id, status: "in_progress" })\` when you start it;
+   - \`stream_conflict_check({ streamId: "$ARGUMENTS", files })\` before editing files another
+     stream may also touch;
+   - \`agent_heartbeat({ taskId, agentId })\` every few minutes while you work (agentId: the
+     task's assignedAgent, else "me"), so the monitor shows you as active;
+   - \`work_product_store({ taskId, type, title, content })\` for designs, decisions and test
+     results worth keeping;
+   - \`task_update({ id, status: "completed", notes })\` when it is done, or
+     \`task_update({ id, status: "blocked", blockedReason })\` when you cannot go on.
+4. When every task is complete, show \`stream_get({ streamId: "$ARGUMENTS" })\` as evidence and
+   say which streams can start now. Leave merging to the user (\`orch worktree merge $ARGUMENTS\`)
+   unless they ask you to do it.
+`;
+
+export const ORCHESTRATION_COMMAND = `---
+description: Parallel streams with orch - generate the orchestration files, show the config or progress
+argument-hint: [generate|config|status]
+allowed-tools: Bash(orch generate:*), Bash(orch prd:*), Bash(orch stream:*)
+---
+
+# /orchestration $ARGUMENTS
+
+Run \`orch generate $ARGUMENTS\` in the shell (no argument means \`generate\`) and show the user
+what it printed.
+
+- \`generate\` writes \`.claude/orchestration/\`: \`orchestration-config.json\`, \`README.md\`,
+  \`start-streams.py\` and \`watch-status.py\`. Then give the user the next steps it printed:
+  the monitor (\`python3 .claude/orchestration/watch-status.py\`), then one Claude Code session
+  per stream with \`/continue <stream>\`, foundation first (or \`orch start\` to run all phases).
+- \`config\` shows the generated configuration; \`status\` shows progress by phase. For details
+  use the MCP tools \`progress_summary\`, \`stream_list\` and \`stream_get\`.
+- \`No streams …\`: the plan has not been imported yet. Find the PRD (ask the user if unsure),
+  check it has the form below, run \`orch prd import <file>\`, then \`orch generate\` again.
+- A validation error names the problem: \`At least one foundation stream required\`,
+  \`Cannot create more than N parallel streams\`, \`Circular dependency: A -> B -> A\`,
+  \`Unknown dependency: …\`, or \`PRD line N: …\`. Propose a fix to the PRD, apply it once the
+  user agrees, then import and generate again.
+
+The PRD form orch reads:
+
+\`\`\`markdown
+# Initiative: Add Dark Mode Support
+
+## Foundation Phase
+### Stream-A: Core Theme System
+- TASK-001: Create theme type definitions [files: src/types/theme.ts] @agent-me
+
+## Parallel Phase
+### Stream-B: UI Component Updates (depends on Stream-A)
+- TASK-005: Update Button component
+
+## Integration Phase
+### Stream-Z: Testing and Documentation
+- TASK-011: E2E theme switching tests @agent-qa
+\`\`\`
+
+Without \`(depends on …)\`, parallel streams depend on every foundation stream and integration
+streams on every parallel stream.
+`;
+
+/** The ignore rules orch needs, each with a sample path to test whether some rule already covers it. */
+export const IGNORE_RULES: { rule: string; probe: string }[] = [
+  { rule: ".claude/worktrees/", probe: ".claude/worktrees/Stream-A" },
+  { rule: ".claude/orchestration/logs/", probe: ".claude/orchestration/logs/Stream-A.log" },
+  { rule: ".claude/orchestration/orchestration-state.json", probe: ".claude/orchestration/orchestration-state.json" },
+];
+
+/** Does a plain .gitignore line cover the probe path? (Literal forms only; git itself is asked when there is a repo.) */
+export function gitignoreCovers(text: string, probe: string): boolean {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#") && !l.startsWith("!"));
+  const parts = probe.split("/");
+  for (const raw of lines) {
+    const l = raw.replace(/^\//, "").replace(/\/\*{1,2}$/, "/").replace(/\/$/, "");
+    for (let k = 1; k <= parts.length; k++) if (parts.slice(0, k).join("/") === l) return true;
+  }
+  return false;
+}
+
+/** Append the missing rules (those `ignored(probe)` does not already cover) under one comment. */
+export function updateGitignore(
+  existing: string | null,
+  ignored: (probe: string) => boolean,
+): { content: string; status: FileStatus; added: string[] } {
+  const text = existing ?? "";
+  const added = IGNORE_RULES.filter((r) => !ignored(r.probe) && !gitignoreCovers(text, r.probe)).map((r) => r.rule);
+  if (added.length === 0) return { content: text, status: "unchanged", added };
+  const sep = text === "" ? "" : text.endsWith("\n") ? "\n" : "\n\n";
+  const block = `# orch: stream worktrees and run state\n${added.join("\n")}\n`;
+  return { content: `${text}${sep}${block}`, status: existing === null ? "created" : "updated", added };
+}

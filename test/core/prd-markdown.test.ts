@@ -1,0 +1,173 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { DARK_MODE_PRD, formatPrdError, parsePrd, type Plan, type PrdError } from "../../src/core/index.ts";
+
+const GUIDE = "/work/shared/seed/orchestration-system-guide.md";
+
+function plan(text: string): Plan {
+  const r = parsePrd(text);
+  if (!r.ok) throw new Error(r.errors.map(formatPrdError).join("\n"));
+  return r.plan;
+}
+
+function errors(text: string): string[] {
+  const r = parsePrd(text);
+  if (r.ok) throw new Error("expected errors");
+  return r.errors.map(formatPrdError);
+}
+
+describe("parsePrd: the guide's Dark Mode PRD", () => {
+  test("4 streams, 15 tasks, phases and default dependencies", () => {
+    const p = plan(DARK_MODE_PRD);
+    expect(p.initiative).toBe("Add Dark Mode Support");
+    expect(p.streams.map((s) => [s.id, s.name, s.phase, s.dependencies, s.tasks.length])).toEqual([
+      ["Stream-A", "Core Theme System", "foundation", [], 4],
+      ["Stream-B", "UI Component Updates", "parallel", ["Stream-A"], 3],
+      ["Stream-C", "Page Theme Integration", "parallel", ["Stream-A"], 3],
+      ["Stream-Z", "Testing and Documentation", "integration", ["Stream-B", "Stream-C"], 5],
+    ]);
+    const tasks = p.streams.flatMap((s) => s.tasks);
+    expect(tasks).toHaveLength(15);
+    expect(tasks.map((t) => t.id)).toEqual(Array.from({ length: 15 }, (_, i) => `TASK-${String(i + 1).padStart(3, "0")}`));
+    expect(tasks[0]).toEqual({ id: "TASK-001", title: "Create theme type definitions", line: 5 });
+    expect(tasks[14]).toEqual({ id: "TASK-015", title: "Performance testing", line: 27 });
+  });
+
+  // The seed guide is not shipped with the repository: checked where it is present.
+  test.skipIf(!existsSync(GUIDE))("the sample is the guide's text, verbatim", async () => {
+    const guide = await Bun.file(GUIDE).text();
+    expect(guide).toContain(`\`\`\`markdown\n${DARK_MODE_PRD.trimEnd()}\n\`\`\``);
+  });
+
+  test("CRLF line endings parse the same", () => {
+    expect(plan(DARK_MODE_PRD.replace(/\n/g, "\r\n"))).toEqual(plan(DARK_MODE_PRD));
+  });
+});
+
+describe("parsePrd: annotations", () => {
+  const text = `# Initiative: Payments
+
+Some prose about the initiative. It is ignored.
+- Goals are listed elsewhere (a bullet without an id is prose)
+
+## Foundation Phase
+### Stream-Core: Ledger core
+- PAY-1: Ledger schema [files: src/ledger.ts, \`src/db.ts\`] @agent-ta
+- PAY-2: Money type @agent-me [files: src/money.ts]
+  Use integer cents; never floats.
+
+  Round half to even.
+- PAY-3: See https://example.com for the spec
+
+## Phase 2: Parallel
+### Stream-Api: HTTP API (depends on Stream-Core)
+- PAY-4: Endpoints
+### Stream-Ui: Screens (depends on none)
+- PAY-5: Checkout screen
+### Stream-Jobs: Jobs (depends on Stream-Core and Stream-Api)
+- PAY-6: Retry job
+
+\`\`\`
+### Not-A-Stream: inside a fence
+- NOT-1: inside a fence
+\`\`\`
+
+## Integration Phase
+### Stream-QA: End to end
+- PAY-7: E2E
+`;
+
+  test("files, agents, descriptions, explicit and empty dependencies, prose and fences ignored", () => {
+    const p = plan(text);
+    const core = p.streams[0]!;
+    expect(core.tasks[0]).toEqual({ id: "PAY-1", title: "Ledger schema", files: ["src/ledger.ts", "src/db.ts"], assignedAgent: "ta", line: 8 });
+    expect(core.tasks[1]).toEqual({
+      id: "PAY-2",
+      title: "Money type",
+      files: ["src/money.ts"],
+      assignedAgent: "me",
+      description: "Use integer cents; never floats.\n\nRound half to even.",
+      line: 9,
+    });
+    expect(core.tasks[2]!.title).toBe("See https://example.com for the spec");
+    expect(p.streams.map((s) => [s.id, s.phase, s.dependencies, s.explicitDependencies])).toEqual([
+      ["Stream-Core", "foundation", [], false],
+      ["Stream-Api", "parallel", ["Stream-Core"], true],
+      ["Stream-Ui", "parallel", [], true],
+      ["Stream-Jobs", "parallel", ["Stream-Core", "Stream-Api"], true],
+      ["Stream-QA", "integration", ["Stream-Api", "Stream-Ui", "Stream-Jobs"], false],
+    ]);
+    expect(p.streams.flatMap((s) => s.tasks.map((t) => t.id))).not.toContain("NOT-1");
+  });
+
+  test("integration streams with no parallel phase depend on the foundation", () => {
+    const p = plan("# Initiative: X\n## Foundation Phase\n### A: a\n- T1: t\n## Integration Phase\n### Z: z\n- T2: t\n");
+    expect(p.streams[1]!.dependencies).toEqual(["A"]);
+  });
+
+  test("phase heading variants", () => {
+    for (const h of ["Foundation Phase", "foundation", "Phase 1: Foundation", "FOUNDATION PHASE (must finish first)"]) {
+      expect(plan(`# Initiative: X\n## ${h}\n### A: a\n- T1: t\n`).streams[0]!.phase).toBe("foundation");
+    }
+  });
+});
+
+describe("parsePrd: errors name their line", () => {
+  test("task outside a stream", () => {
+    const text = `# Initiative: X
+
+## Foundation Phase
+### Stream-A: A
+- TASK-001: a
+
+## Parallel Phase
+Prose under the phase, before any stream.
+More prose.
+
+
+- TASK-002: orphan
+### Stream-B: B
+- TASK-003: b
+`;
+    expect(errors(text)).toEqual(["PRD line 12: task outside a stream"]);
+  });
+
+  test("stream outside a phase", () => {
+    expect(errors("# Initiative: X\n\n### Stream-A: A\n- T1: t\n")).toEqual(["PRD line 3: stream outside a phase", "PRD line 4: task outside a stream"]);
+    // A prose section ends the phase.
+    expect(errors("# Initiative: X\n## Foundation Phase\n### A: a\n- T1: t\n## Notes\n### B: b\n- T2: t\n")[0]).toBe(
+      "PRD line 6: stream outside a phase",
+    );
+  });
+
+  test("duplicates, missing pieces, bad ids", () => {
+    expect(errors("## Foundation Phase\n### A: a\n- T1: t\n")).toEqual([
+      'PRD line 1: phase before the "# Initiative: NAME" heading',
+      'PRD: missing "# Initiative: NAME" heading',
+    ]);
+    expect(errors("# Initiative: X\n## Foundation Phase\n### A: a\n- T1: t\n### A: again\n- T2: t\n")).toEqual([
+      "PRD line 5: duplicate stream A (first on line 3)",
+      "PRD line 6: task outside a stream",
+    ]);
+    expect(errors("# Initiative: X\n## Foundation Phase\n### A: a\n- T1: t\n- T1: t\n")).toEqual(["PRD line 5: duplicate task T1 (first on line 4)"]);
+    expect(errors("# Initiative: X\n## Foundation Phase\n### A: a\n### B: b\n- T1: t\n")).toEqual(["PRD line 3: stream A has no tasks"]);
+    expect(errors("# Initiative: X\n## Foundation Phase\n### A: a\n- T1: [files: a.ts]\n")).toEqual(["PRD line 4: task T1 has no title"]);
+    expect(errors("# Initiative: X\n## Foundation Phase\n### A: a\n- T1: t @agent-a @agent-b\n")).toEqual([
+      "PRD line 4: task T1 names more than one agent (@agent-a, @agent-b)",
+    ]);
+    expect(errors("# Initiative: X\n## Foundation Phase\n### ../etc: a\n- T1: t\n")[0]).toStartWith('PRD line 3: invalid stream id "../etc"');
+    expect(errors("# Initiative: X\n## Foundation Phase\n### A: a (depends on ../x)\n- T1: t\n")).toEqual([
+      'PRD line 3: invalid dependency "../x" in stream A',
+    ]);
+    expect(errors("# Initiative: X\n# Initiative: Y\n## Foundation Phase\n### A: a\n- T1: t\n")).toEqual([
+      'PRD line 2: second "# Initiative:" heading (first on line 1)',
+    ]);
+    expect(errors("# Initiative:   \n")).toEqual(["PRD line 1: initiative has no name", 'PRD: missing "# Initiative: NAME" heading']);
+  });
+
+  test("formatPrdError", () => {
+    const e: PrdError = { line: 12, message: "task outside a stream" };
+    expect(formatPrdError(e)).toBe("PRD line 12: task outside a stream");
+    expect(formatPrdError({ line: null, message: "x" })).toBe("PRD: x");
+  });
+});

@@ -1,0 +1,206 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DARK_MODE_PRD, importPrdMarkdown, listStreams, updateTask } from "../../src/core/index.ts";
+import { apiBaseUrl, buildConfig, configSchema } from "../../src/generate/config.ts";
+import { generateOrchestration } from "../../src/generate/orchestration.ts";
+import { buildReadme } from "../../src/generate/readme.ts";
+import { progressBar, renderStatus, statusReport } from "../../src/generate/status.ts";
+import { buildWorkflow, jobIds } from "../../src/generate/workflow.ts";
+import { writeFiles } from "../../src/generate/writer.ts";
+import { tempDir, tempStore } from "../helpers.ts";
+
+const NOW = "2026-01-08T12:00:00.000Z";
+
+function darkMode() {
+  const store = tempStore();
+  importPrdMarkdown(store, DARK_MODE_PRD);
+  return store;
+}
+
+const opts = (extra: Partial<Parameters<typeof generateOrchestration>[1]> = {}) => ({
+  projectRoot: "/path/to/project",
+  host: "127.0.0.1",
+  port: 9090,
+  maxParallel: 5,
+  now: NOW,
+  ...extra,
+});
+
+describe("orchestration-config.json", () => {
+  test("the guide's structure, key for key, for the Dark Mode PRD", () => {
+    const { config, files } = generateOrchestration(darkMode(), opts());
+    const stream = (streamId: string, streamName: string, streamPhase: string, totalTasks: number, dependencies: string[]) => ({
+      streamId,
+      streamName,
+      streamPhase,
+      totalTasks,
+      completedTasks: 0,
+      dependencies,
+      projectRoot: "/path/to/project",
+      worktreePath: null,
+    });
+    const expected = {
+      version: "1.0",
+      generatedAt: NOW,
+      initiative: { id: "INIT-add-dark-mode-support", name: "Add Dark Mode Support" },
+      apiBaseUrl: "http://127.0.0.1:9090",
+      pollInterval: 30,
+      maxParallelStreams: 5,
+      streams: [
+        stream("Stream-A", "Core Theme System", "foundation", 4, []),
+        stream("Stream-B", "UI Component Updates", "parallel", 3, ["Stream-A"]),
+        stream("Stream-C", "Page Theme Integration", "parallel", 3, ["Stream-A"]),
+        stream("Stream-Z", "Testing and Documentation", "integration", 5, ["Stream-B", "Stream-C"]),
+      ],
+      executionPlan: { foundation: ["Stream-A"], parallel: ["Stream-B", "Stream-C"], integration: ["Stream-Z"] },
+    };
+    const written = JSON.parse(files.find((f) => f.path === ".claude/orchestration/orchestration-config.json")!.content);
+    expect(written).toEqual(expected);
+    expect(config as unknown).toEqual(expected);
+    // Key order too, as the guide prints it.
+    expect(Object.keys(written)).toEqual(Object.keys(expected));
+    expect(Object.keys(written.streams[0])).toEqual(Object.keys(expected.streams[0]!));
+    expect(configSchema.safeParse(written).success).toBe(true);
+    expect(files.map((f) => [f.path, f.mode])).toEqual([
+      [".claude/orchestration/orchestration-config.json", undefined],
+      [".claude/orchestration/start-streams.py", 0o755],
+      [".claude/orchestration/watch-status.py", 0o755],
+      [".claude/orchestration/README.md", undefined],
+    ]);
+  });
+
+  test("figures, max parallel and API address come from the database, flags and env", () => {
+    const store = darkMode();
+    updateTask(store, { id: "TASK-001", status: "completed" });
+    const { config } = generateOrchestration(store, opts({ host: "::1", port: 9191, maxParallel: 3 }));
+    expect(config.apiBaseUrl).toBe("http://[::1]:9191");
+    expect(config.maxParallelStreams).toBe(3);
+    expect(config.streams[0]).toMatchObject({ streamId: "Stream-A", completedTasks: 1, totalTasks: 4 });
+    expect(apiBaseUrl("localhost", 80)).toBe("http://localhost:80");
+  });
+
+  test("an invalid graph or no streams: an error, no files", () => {
+    const store = tempStore();
+    expect(() => generateOrchestration(store, opts())).toThrow("No streams to orchestrate: import a PRD first (orch prd import PRD.md)");
+    importPrdMarkdown(store, DARK_MODE_PRD);
+    expect(() => generateOrchestration(store, opts({ maxParallel: 1 }))).toThrow("Cannot create more than 1 parallel streams");
+  });
+
+  test("--ci github adds the workflow", () => {
+    const { files } = generateOrchestration(darkMode(), opts({ ci: "github" }));
+    expect(files.map((f) => f.path)).toContain(".github/workflows/orchestration.yml");
+  });
+});
+
+describe("GitHub workflow", () => {
+  test("valid YAML, one job per stream, needs follow the graph", () => {
+    const { config } = generateOrchestration(darkMode(), opts());
+    const wf = Bun.YAML.parse(buildWorkflow(config)) as {
+      name: string;
+      on: { workflow_dispatch: { inputs: { initiative_id: { required: boolean; default: string } } } };
+      jobs: Record<string, { name: string; needs?: string[]; "runs-on": string; env: Record<string, string>; steps: { uses?: string; run?: string }[] }>;
+    };
+    expect(wf.name).toBe("Parallel Development: Add Dark Mode Support");
+    expect(wf.on.workflow_dispatch.inputs.initiative_id).toMatchObject({ required: true, default: "INIT-add-dark-mode-support" });
+    expect(Object.keys(wf.jobs)).toEqual(["stream-a", "stream-b", "stream-c", "stream-z"]);
+    expect(Object.fromEntries(Object.entries(wf.jobs).map(([k, j]) => [k, j.needs ?? []]))).toEqual({
+      "stream-a": [],
+      "stream-b": ["stream-a"],
+      "stream-c": ["stream-a"],
+      "stream-z": ["stream-b", "stream-c"],
+    });
+    const b = wf.jobs["stream-b"]!;
+    expect(b.name).toBe("Stream-B: UI Component Updates (parallel)");
+    expect(b["runs-on"]).toBe("ubuntu-latest");
+    expect(b.env.STREAM_ID).toBe("Stream-B");
+    expect(b.steps.at(-1)!.run).toBe('claude -p "/continue $STREAM_ID"');
+  });
+
+  test("awkward ids and names stay valid YAML and valid job ids", () => {
+    const config = buildConfig({
+      initiative: { id: "INIT-x", name: 'Quotes " and ${{ secrets.X }}: colons' },
+      streams: [
+        { streamId: "2fa.core", streamName: "Two: factor #1", streamPhase: "foundation", totalTasks: 1, completedTasks: 0, dependencies: [], worktreePath: null },
+        { streamId: "2FA_core", streamName: "x", streamPhase: "parallel", totalTasks: 1, completedTasks: 0, dependencies: ["2fa.core"], worktreePath: null },
+      ],
+      projectRoot: "/p",
+      apiBaseUrl: "http://127.0.0.1:9090",
+      maxParallelStreams: 5,
+      generatedAt: NOW,
+    });
+    const text = buildWorkflow(config);
+    expect(text).not.toContain("${{ secrets");
+    const wf = Bun.YAML.parse(text) as { name: string; jobs: Record<string, { name: string; needs?: string[] }> };
+    expect(Object.keys(wf.jobs)).toEqual(["s-2fa_core", "s-2fa_core-2"]);
+    for (const id of Object.keys(wf.jobs)) expect(id).toMatch(/^[A-Za-z_][A-Za-z0-9_-]*$/);
+    expect(wf.jobs["s-2fa_core-2"]!.needs).toEqual(["s-2fa_core"]);
+    expect(wf.jobs["s-2fa_core"]!.name).toBe("2fa.core: Two: factor #1 (foundation)");
+    expect(wf.name).toBe('Parallel Development: Quotes " and $ {{ secrets.X }}: colons');
+    expect(jobIds(["Stream-A", "stream-a"])).toEqual(new Map([["Stream-A", "stream-a"], ["stream-a", "stream-a-2"]]));
+  });
+});
+
+describe("README and status", () => {
+  test("README: the stream table, execution order and commands of this initiative", () => {
+    const { config } = generateOrchestration(darkMode(), opts());
+    const md = buildReadme(config);
+    expect(md).toStartWith("# Orchestration: Add Dark Mode Support\n");
+    expect(md).toContain("| `Stream-B` | UI Component Updates | parallel | 0/3 | `Stream-A` | .claude/worktrees/Stream-B (branch stream-b) |");
+    expect(md).toContain("| `Stream-Z` | Testing and Documentation | integration | 0/5 | `Stream-B`, `Stream-C` | main worktree |");
+    expect(md).toContain("1. **Foundation**: `Stream-A`.");
+    expect(md).toContain("2. **Parallel** (up to 5 at once): `Stream-B`, `Stream-C`.");
+    expect(md).toContain("3. **Integration**: `Stream-Z`.");
+    expect(md).toContain("`python3 .claude/orchestration/start-streams.py --dry-run`");
+    expect(md).toContain("`python3 .claude/orchestration/watch-status.py`");
+    expect(md).toContain("   - After foundation: `/continue Stream-B`, `/continue Stream-C`");
+  });
+
+  test("status: per-phase progress bars, waiting streams named", () => {
+    const store = darkMode();
+    for (const id of ["TASK-001", "TASK-002", "TASK-003", "TASK-004", "TASK-005"]) updateTask(store, { id, status: "completed" });
+    updateTask(store, { id: "TASK-006", status: "in_progress" });
+    const report = statusReport({ id: "INIT-add-dark-mode-support", name: "Add Dark Mode Support" }, listStreams(store));
+    expect(report.overall).toMatchObject({ completedTasks: 5, totalTasks: 15, progressPercentage: 33.3 });
+    expect(report.phases.map((p) => [p.phase, p.completedTasks, p.totalTasks, p.status])).toEqual([
+      ["foundation", 4, 4, "completed"],
+      ["parallel", 1, 6, "in_progress"],
+      ["integration", 0, 5, "pending"],
+    ]);
+    const text = renderStatus(report);
+    expect(text).toContain(`Foundation   ${"█".repeat(20)} 100.0% (4/4 tasks) ✓ COMPLETE`);
+    expect(text).toContain(`Parallel     ${progressBar(16.6)}  16.6% (1/6 tasks)`);
+    expect(text).toContain(`  Stream-B   ${progressBar(33.3)}  33.3% (1/3 tasks)\n`);
+    expect(text).toContain("  Stream-Z   ░░░░░░░░░░░░░░░░░░░░   0.0% (0/5 tasks)  ⚠ Waiting on: Stream-B, Stream-C");
+    expect(progressBar(99.9)).toBe(`${"█".repeat(19)}░`);
+    expect(progressBar(100)).toBe("█".repeat(20));
+  });
+});
+
+describe("writeFiles", () => {
+  test("writes every file with its mode and leaves no temp files", () => {
+    const root = tempDir();
+    writeFiles(root, [
+      { path: "a/b/c.txt", content: "c" },
+      { path: "a/run.py", content: "print(1)\n", mode: 0o755 },
+    ]);
+    expect(readFileSync(join(root, "a/b/c.txt"), "utf8")).toBe("c");
+    expect(statSync(join(root, "a/run.py")).mode & 0o777).toBe(0o755);
+    expect(readdirSync(join(root, "a")).sort()).toEqual(["b", "run.py"]);
+  });
+
+  test("a failure on any file writes none of them", () => {
+    const root = tempDir();
+    writeFileSync(join(root, "keep.txt"), "old");
+    mkdirSync(join(root, "dir-in-the-way"));
+    expect(() =>
+      writeFiles(root, [
+        { path: "keep.txt", content: "new" },
+        { path: "dir-in-the-way", content: "x" },
+      ]),
+    ).toThrow("cannot write dir-in-the-way: a directory is in the way");
+    expect(readFileSync(join(root, "keep.txt"), "utf8")).toBe("old");
+    expect(readdirSync(root).sort()).toEqual(["dir-in-the-way", "keep.txt"]);
+    expect(existsSync(join(root, "dir-in-the-way"))).toBe(true);
+  });
+});
