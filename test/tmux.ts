@@ -33,13 +33,17 @@ export class TmuxSession {
     Bun.spawnSync(["tmux", "resize-window", "-t", s(this), "-x", String(width), "-y", String(height)]);
   }
 
-  /** `#{pane_dead}` and exit status of the program, once it has exited. */
+  /** The program's exit status once it has exited (128+N when killed by signal N), else null. */
   exitStatus(): number | null {
-    const out = Bun.spawnSync(["tmux", "display-message", "-p", "-t", s(this), "#{pane_dead} #{pane_dead_status}"], { stdout: "pipe" })
+    const out = Bun.spawnSync(["tmux", "display-message", "-p", "-t", s(this), "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}"], {
+      stdout: "pipe",
+    })
       .stdout.toString()
       .trim();
-    const [dead, status] = out.split(" ");
-    return dead === "1" ? Number(status) : null;
+    const [dead, status, signal] = out.split("|");
+    // tmux marks the pane dead a moment before it records how the program ended.
+    if (dead !== "1" || (!status && !signal)) return null;
+    return status ? Number(status) : 128 + Number(signal);
   }
 
   /** Poll the screen until `predicate` holds; returns the screen and how long it took. */

@@ -34,7 +34,7 @@ export const command = singleAction("watch", {
     const color = process.stdout.isTTY === true && flags["no-color"] !== true && env.NO_COLOR === undefined;
     const root = findProjectRoot();
     const { runMonitor } = await import("../watch/loop.ts");
-    return runMonitor({
+    const code = await runMonitor({
       apiUrl,
       explicitApi: apiFlag !== undefined,
       token: env.ORCH_API_TOKEN,
@@ -56,5 +56,8 @@ export const command = singleAction("watch", {
         }
       },
     });
+    // Open sockets or listeners must not keep a stopped monitor alive.
+    if (flags.once !== true) process.exit(code);
+    return code;
   },
 });

@@ -135,7 +135,10 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   };
 
   return await new Promise<number>((resolve) => {
+    let finished = false;
     const finish = () => {
+      if (finished) return;
+      finished = true;
       stopWatch?.();
       clearInterval(poll);
       if (retryTimer) clearTimeout(retryTimer);
@@ -143,8 +146,9 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
       localStore?.close();
       resolve(0);
     };
-    process.once("SIGINT", finish);
-    process.once("SIGTERM", finish);
+    // `on`, not `once`: a second Ctrl+C while restoring must not kill the process mid-write.
+    process.on("SIGINT", finish);
+    process.on("SIGTERM", finish);
     o.onResize?.(() => {
       lastFrame = "";
       void draw();

@@ -2,6 +2,7 @@
  * The four worktree MCP tools as plain functions over the same services as the CLI: each takes
  * arguments already validated by its zod schema (exported beside it, for the server to register)
  * and returns a JSON-able result, or throws an OrchError that the server turns into `isError`.
+ * src/mcp/tools/worktrees.ts registers them.
  *
  * Agents cannot pass a setup command or files to copy: those come only from the project's
  * `.claude/orchestration/orchestration-config.json` (`worktree.copy`, `worktree.setup`), so a tool
@@ -76,27 +77,3 @@ export function worktreeMergeTool(store: Store, args: z.infer<typeof worktreeMer
 export function worktreeCleanupTool(store: Store, args: z.infer<typeof worktreeCleanupSchema>, ctx: HandlerContext = {}): WorktreeRemoveResult {
   return removeStreamWorktree(store, { streamId: args.streamId, force: args.force, keepBranch: args.keepBranch, cwd: ctx.cwd });
 }
-
-/** Name → schema, description and handler, for the server's registration loop. */
-export const worktreeTools = {
-  worktree_create: {
-    description: "Create (or reuse) a stream's git worktree at .claude/worktrees/<streamId> on branch <streamid>",
-    inputSchema: worktreeCreateSchema,
-    handler: worktreeCreateTool,
-  },
-  worktree_list: {
-    description: "List stream worktrees reconciled with git: path, branch, dirty, ahead/behind base, missing or orphaned",
-    inputSchema: worktreeListSchema,
-    handler: worktreeListTool,
-  },
-  worktree_merge: {
-    description: "Merge a stream's branch (--no-ff) into the main worktree's branch after predicting it; a conflict changes nothing",
-    inputSchema: worktreeMergeSchema,
-    handler: worktreeMergeTool,
-  },
-  worktree_cleanup: {
-    description: "Remove a stream's worktree (and merged branch); refuses with uncommitted or unmerged work unless force, which saves it to a ref first",
-    inputSchema: worktreeCleanupSchema,
-    handler: worktreeCleanupTool,
-  },
-} as const;

@@ -13,12 +13,12 @@ import {
   worktreeListTool,
   worktreeMergeSchema,
   worktreeMergeTool,
-  worktreeTools,
 } from "../../src/workspace/mcp-handlers.ts";
 import { continueStream, pickNextTask, renderResume } from "../../src/workspace/resume.ts";
 import { mergeStream } from "../../src/workspace/stream-worktrees.ts";
 import { commit, gitStatus, sh, tempRepo, write } from "../git/repo-helpers.ts";
 import { tempStore } from "../helpers.ts";
+import { connect } from "../mcp/helpers.ts";
 
 /** The guide's Dark Mode initiative, trimmed. */
 function guideStreams(store: Store) {
@@ -174,7 +174,25 @@ describe("MCP tool handlers", () => {
     expect(worktreeCreateSchema.safeParse({ streamId: "Stream-B", baseBranch: "main" }).success).toBe(true);
     expect(worktreeMergeSchema.safeParse({ streamId: "Stream-B", into: "a b" }).success).toBe(false);
     expect(worktreeCleanupSchema.safeParse({ streamId: "Stream-B", force: "yes" }).success).toBe(false);
-    expect(Object.keys(worktreeTools)).toEqual(["worktree_create", "worktree_list", "worktree_merge", "worktree_cleanup"]);
+  });
+
+  test("served over MCP: create, then a conflicting merge is isError and main is untouched", async () => {
+    const root = tempRepo();
+    const store = tempStore();
+    createTask(store, { id: "T1", title: "t", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
+    const s = await connect(store, { cwd: root });
+    const names = (await s.client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(["worktree_create", "worktree_list", "worktree_merge", "worktree_cleanup"]));
+    const created = await s.ok("worktree_create", { streamId: "Stream-B" });
+    expect(created.branchName).toBe("stream-b");
+    commit(created.worktreePath, { "src/shared.ts": "stream\n" }, "stream");
+    commit(root, { "src/shared.ts": "main\n" }, "main");
+    const head = sh(root, "rev-parse", "HEAD");
+    expect(await s.fail("worktree_merge", { streamId: "Stream-B" })).toContain("would conflict in src/shared.ts");
+    expect(sh(root, "rev-parse", "HEAD")).toBe(head);
+    expect(gitStatus(root)).toBe("");
+    expect(await s.fail("worktree_create", { streamId: "../../etc" })).toContain("id must start with");
+    expect(await s.fail("worktree_list", { extra: 1 })).toContain("extra");
   });
 
   test("create → list → merge (conflict is an error naming the files) → cleanup, all JSON-able", async () => {

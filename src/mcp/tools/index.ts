@@ -10,7 +10,8 @@ import * as prds from "./prds.ts";
 import * as streams from "./streams.ts";
 import * as tasks from "./tasks.ts";
 import * as workProducts from "./work-products.ts";
+import * as worktrees from "./worktrees.ts";
 
-export const toolGroups: ReadonlyArray<{ tools: readonly ToolDef[] }> = [health, initiatives, prds, tasks, workProducts, activity, streams];
+export const toolGroups: ReadonlyArray<{ tools: readonly ToolDef[] }> = [health, initiatives, prds, tasks, workProducts, activity, streams, worktrees];
 
 export const allTools = (): ToolDef[] => toolGroups.flatMap((g) => g.tools);
