@@ -1,0 +1,60 @@
+/**
+ * The agent command template (`claude -p "/continue {streamId}"`): split like a shell would split
+ * words (quotes, backslashes) but never run by a shell; placeholders are filled per argument,
+ * so a stream id or path can never become a new argument or a command.
+ */
+import { usageError } from "../errors.ts";
+
+export const DEFAULT_AGENT_COMMAND = 'claude -p "/continue {streamId}"';
+export const PLACEHOLDERS = ["streamId", "worktree", "projectRoot"] as const;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
+
+export function splitCommand(template: string): string[] {
+  const words: string[] = [];
+  let cur = "";
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i]!;
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === "\\" && quote === '"' && (template[i + 1] === '"' || template[i + 1] === "\\")) cur += template[++i];
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (c === "\\" && i + 1 < template.length) {
+      cur += template[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw usageError(`agent command has an unclosed ${quote} quote: ${template}`);
+  if (inWord) words.push(cur);
+  if (!words.length) throw usageError("agent command is empty");
+  return words;
+}
+
+export function checkTemplate(template: string): string[] {
+  const argv = splitCommand(template);
+  for (const m of template.matchAll(/\{([^}]*)\}/g)) {
+    if (!(PLACEHOLDERS as readonly string[]).includes(m[1]!))
+      throw usageError(`agent command has an unknown placeholder {${m[1]}} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(", ")})`);
+  }
+  return argv;
+}
+
+export function agentArgv(template: string, values: Record<Placeholder, string>): string[] {
+  return checkTemplate(template).map((word) => word.replace(/\{(streamId|worktree|projectRoot)\}/g, (_, k: Placeholder) => values[k]));
+}
+
+/** Quote one argument for a POSIX shell (the tmux launcher types the command into one). */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

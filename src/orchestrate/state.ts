@@ -1,0 +1,135 @@
+/**
+ * The run's state file, `.claude/orchestration/orchestration-state.json` (the guide's "Progress
+ * Persistence", extended): which streams were launched, by which process, how often restarted,
+ * merged or failed. Written atomically (temp file + rename) so a crash never leaves half a file.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { z } from "zod";
+import { failed, formatZodIssues } from "../errors.ts";
+
+export const STATE_FILE = join(".claude", "orchestration", "orchestration-state.json");
+export const LOG_DIR = join(".claude", "orchestration", "logs");
+
+const streamRunSchema = z.object({
+  status: z.enum(["pending", "running", "completed", "merged", "failed"]),
+  launches: z.number().int().min(0),
+  restarts: z.number().int().min(0),
+  pid: z.number().int().nullable(),
+  argv: z.array(z.string()).nullable(),
+  cwd: z.string().nullable(),
+  log: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+  lastExitCode: z.number().int().nullable(),
+  stallAlerted: z.boolean(),
+  mergeCommit: z.string().nullable(),
+});
+export type StreamRun = z.infer<typeof streamRunSchema>;
+
+export const runStateSchema = z.object({
+  version: z.literal(1),
+  initiativeId: z.string().nullable(),
+  launcher: z.enum(["manual", "tmux", "headless"]),
+  startedAt: z.string(),
+  lastUpdate: z.string(),
+  finishedAt: z.string().nullable(),
+  outcome: z.enum(["running", "complete", "failed", "conflict", "stopped"]),
+  orchestratorPid: z.number().int().nullable(),
+  maxParallelStreams: z.number().int().min(1),
+  restartLimit: z.number().int().min(0),
+  /** The guide's keys, kept for scripts written against it. */
+  completedStreams: z.array(z.string()),
+  failedStreams: z.array(z.string()),
+  mergedStreams: z.array(z.string()),
+  conflict: z
+    .object({ streamId: z.string(), into: z.string(), files: z.array(z.string()) })
+    .nullable(),
+  streams: z.record(z.string(), streamRunSchema),
+});
+export type RunState = z.infer<typeof runStateSchema>;
+
+export function newStreamRun(): StreamRun {
+  return {
+    status: "pending",
+    launches: 0,
+    restarts: 0,
+    pid: null,
+    argv: null,
+    cwd: null,
+    log: null,
+    startedAt: null,
+    completedAt: null,
+    lastExitCode: null,
+    stallAlerted: false,
+    mergeCommit: null,
+  };
+}
+
+export function newRunState(o: { initiativeId: string | null; launcher: RunState["launcher"]; maxParallelStreams: number; restartLimit: number; now: string }): RunState {
+  return {
+    version: 1,
+    initiativeId: o.initiativeId,
+    launcher: o.launcher,
+    startedAt: o.now,
+    lastUpdate: o.now,
+    finishedAt: null,
+    outcome: "running",
+    orchestratorPid: process.pid,
+    maxParallelStreams: o.maxParallelStreams,
+    restartLimit: o.restartLimit,
+    completedStreams: [],
+    failedStreams: [],
+    mergedStreams: [],
+    conflict: null,
+    streams: {},
+  };
+}
+
+export function loadState(root: string): RunState | null {
+  const file = join(root, STATE_FILE);
+  if (!existsSync(file)) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw failed(`${STATE_FILE} is not valid JSON (${(err as Error).message}); move it aside to start afresh`);
+  }
+  const parsed = runStateSchema.safeParse(raw);
+  if (!parsed.success) throw failed(`${STATE_FILE} is not a state file orch understands: ${formatZodIssues(parsed.error.issues)}`);
+  return parsed.data;
+}
+
+export function saveState(root: string, state: RunState, now: string = new Date().toISOString()): void {
+  const file = join(root, STATE_FILE);
+  mkdirSync(dirname(file), { recursive: true });
+  state.lastUpdate = now;
+  // The guide's summary lists, derived so they can never disagree with the per-stream records.
+  const ids = Object.keys(state.streams);
+  state.completedStreams = ids.filter((id) => ["completed", "merged"].includes(state.streams[id]!.status));
+  state.mergedStreams = ids.filter((id) => state.streams[id]!.status === "merged");
+  state.failedStreams = ids.filter((id) => state.streams[id]!.status === "failed");
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+/** Is `pid` a live process (and, when argv is known, running that program)? */
+export function processAlive(pid: number | null, argv?: string[] | null): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  if (argv?.length && existsSync(`/proc/${pid}/cmdline`)) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      // A recycled pid running something else is not our agent; a zombie has an empty cmdline.
+      return cmdline.length > 0 && cmdline[0] !== "" && cmdline.some((w) => w.endsWith(argv[0]!.split("/").pop()!));
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
