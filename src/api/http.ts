@@ -41,7 +41,8 @@ export function parseParams<S extends z.ZodType>(what: "query" | "path", schema:
     const param = String(i.path[0] ?? "");
     if (seen.has(param)) continue; // one line per parameter is enough
     seen.add(param);
-    const received = raw[param];
+    const value = raw[param];
+    const received = value !== undefined && value.length > 200 ? `${value.slice(0, 200)}…` : value;
     issues.push(received === undefined ? { param, message: i.message } : { param, message: i.message, received });
   }
   throw badRequest(what, issues);

@@ -5,7 +5,7 @@
 import type { Server } from "bun";
 import type { Store } from "../db/client.ts";
 import { failed } from "../errors.ts";
-import { createApi, type AppOptions } from "./app.ts";
+import { createApi, type ApiApp, type AppOptions } from "./app.ts";
 import { checkBindPolicy, normalizeHost } from "./security.ts";
 import type { ApiDeps } from "./context.ts";
 
@@ -38,7 +38,11 @@ export function isAddressInUse(err: unknown): boolean {
 
 export function startApiServer(store: Store, opts: ServeOptions): ApiServer {
   checkBindPolicy(opts.host, opts.token);
-  const { app, deps } = createApi(store, opts);
+  return bindApi(createApi(store, opts), opts);
+}
+
+/** Bind an already built app (the shared-port hand-over retries this alone). */
+export function bindApi({ app, deps }: ApiApp, opts: { host: string; port: number; idleTimeout?: number }): ApiServer {
   let server: Server<undefined>;
   try {
     server = Bun.serve({

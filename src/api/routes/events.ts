@@ -123,6 +123,8 @@ export function eventRoutes(deps: ApiDeps): Hono {
             }
           });
           heartbeat = setInterval(() => write(": ping\n\n"), deps.heartbeatMs);
+          // An open client must not keep a process alive that wants to end (orch mcp's shared API).
+          (heartbeat as { unref?: () => void }).unref?.();
         },
         cancel() {
           close();
