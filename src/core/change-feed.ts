@@ -24,6 +24,8 @@ export interface ChangeFeed {
   /** Id of the newest event delivered (or skipped at creation). */
   readonly lastId: number;
   readonly running: boolean;
+  /** How many subscribers are listening now. */
+  readonly listenerCount: number;
 }
 
 export interface ChangeFeedOptions {
@@ -103,6 +105,9 @@ export function createChangeFeed(store: Store, opts: ChangeFeedOptions = {}): Ch
     },
     get running() {
       return timer !== undefined;
+    },
+    get listenerCount() {
+      return listeners.size;
     },
   };
 }

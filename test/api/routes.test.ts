@@ -61,7 +61,7 @@ describe("GET /health", () => {
     const b = openStore(join(dir, ".", "x.db"));
     const c = tempStore();
     try {
-      const id = async (s: Store) => ((await createApp(s).request("/health").then((r) => r.json())) as { dbId: string }).dbId;
+      const id = async (s: Store) => ((await (await createApp(s).request("/health")).json()) as { dbId: string }).dbId;
       expect(await id(a)).toBe(await id(b));
       expect(await id(a)).not.toBe(await id(c));
     } finally {
@@ -88,7 +88,7 @@ describe("GET /api/streams", () => {
     const a = body.streams[0]!;
     expect(keys(a)).toEqual([...Object.keys(guide.streamListItem), "archived", "initiativeId"].sort());
     // Every figure as in the guide's example; files are this fixture's own.
-    expect(a).toEqual({ ...guide.streamListItem, files: ["src/provider.ts", "src/types/theme.ts"], archived: false, initiativeId: null });
+    expect(a as unknown).toEqual({ ...guide.streamListItem, files: ["src/provider.ts", "src/types/theme.ts"], archived: false, initiativeId: null });
     expect(body.streams[1]).toMatchObject({
       streamId: "Stream-B",
       streamPhase: "parallel",
@@ -109,7 +109,7 @@ describe("GET /api/streams", () => {
       [null, "main"],
       ["/repo/.claude/worktrees/Stream-B", "stream-b"],
     ]);
-    const noGit = await createApp(store, { mainBranch: null }).request("/api/streams").then((r) => r.json());
+    const noGit = await (await createApp(store, { mainBranch: null }).request("/api/streams")).json();
     expect((noGit as { streams: { branchName: string | null }[] }).streams[0]!.branchName).toBeNull();
   });
 
