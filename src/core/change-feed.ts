@@ -3,11 +3,19 @@
  * `events` rows to its subscribers, oldest first. The API's SSE, the monitor and the orchestrator
  * all listen to it instead of each polling the database.
  *
- * Each tick reads a change token (db/change-token.ts: ≈2 µs, no table touched) and only when it
- * moved reads `eventsSince(lastId)`. Writers are serialised (BEGIN IMMEDIATE) and ids are
- * AUTOINCREMENT, so committed ids only grow: reading "after the last id seen" never skips a commit.
+ * A check reads a change token (db/change-token.ts: data_version + total_changes, no table
+ * touched) and only when it moved reads `eventsSince(lastId)`. Writers are serialised (BEGIN
+ * IMMEDIATE) and ids are AUTOINCREMENT, so committed ids only grow: reading "after the last id
+ * seen" never skips a commit.
+ *
+ * When to check: a watch on the database files (db/change-signal.ts) nudges the feed within a
+ * millisecond of any process's commit, and a slow poll backs it up (file systems that do not
+ * report writes, a nudge that came before the commit was visible). Each wake-up of an idle
+ * process costs ≈0.1 ms of CPU here, so a 10 Hz poll alone would cost more than everything else
+ * an idle server does; with the watch, commits arrive in milliseconds and idle costs ≈ nothing.
  */
 import type { Store } from "../db/client.ts";
+import { watchDatabaseFiles } from "../db/change-signal.ts";
 import { changeTokenReader } from "../db/change-token.ts";
 import { eventsSince, lastEventId, type ChangeEvent } from "./events.ts";
 
@@ -29,8 +37,10 @@ export interface ChangeFeed {
 }
 
 export interface ChangeFeedOptions {
-  /** Poll period; 100 ms keeps commit → listener well under the 250 ms budget at ≈0 CPU. */
+  /** Fallback poll period (default 250 ms, or 100 ms when the files cannot be watched). */
   intervalMs?: number;
+  /** Watch the database files for an immediate nudge (default true). */
+  watch?: boolean;
   /** Deliver events after this id (default: the newest at creation — only changes from now on). */
   fromId?: number;
   /** A failing read (database gone, disk error) is reported here and retried on the next tick. */
@@ -40,12 +50,14 @@ export interface ChangeFeedOptions {
 const BATCH = 500;
 
 export function createChangeFeed(store: Store, opts: ChangeFeedOptions = {}): ChangeFeed {
-  const intervalMs = opts.intervalMs ?? 100;
   const readToken = changeTokenReader(store);
   const listeners = new Set<ChangeListener>();
   let token = readToken();
   let lastId = opts.fromId ?? lastEventId(store);
   let timer: ReturnType<typeof setInterval> | undefined;
+  let stopWatch: (() => void) | null = null;
+  let quick: ReturnType<typeof setTimeout> | undefined;
+  let settle: ReturnType<typeof setTimeout> | undefined;
 
   function deliver(batch: ChangeEvent[]) {
     for (const fn of [...listeners]) {
@@ -83,6 +95,28 @@ export function createChangeFeed(store: Store, opts: ChangeFeedOptions = {}): Ch
     }
   }
 
+  const unref = (t: unknown) => (t as { unref?: () => void }).unref?.();
+
+  /**
+   * A file write: check in 2 ms (throttled: at most one pending), and again 30 ms after the last
+   * write of a burst, in case the first check ran before the commit was visible.
+   */
+  function nudge() {
+    if (!quick) {
+      quick = setTimeout(() => {
+        quick = undefined;
+        tick();
+      }, 2);
+      unref(quick);
+    }
+    clearTimeout(settle);
+    settle = setTimeout(() => {
+      settle = undefined;
+      tick();
+    }, 30);
+    unref(settle);
+  }
+
   return {
     subscribe(fn) {
       listeners.add(fn);
@@ -92,12 +126,17 @@ export function createChangeFeed(store: Store, opts: ChangeFeedOptions = {}): Ch
     },
     start() {
       if (timer) return;
-      timer = setInterval(tick, intervalMs);
-      (timer as { unref?: () => void }).unref?.();
+      stopWatch = opts.watch === false ? null : watchDatabaseFiles(store, nudge);
+      timer = setInterval(tick, opts.intervalMs ?? (stopWatch ? 250 : 100));
+      unref(timer);
     },
     stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
+      clearInterval(timer);
+      clearTimeout(quick);
+      clearTimeout(settle);
+      timer = quick = settle = undefined;
+      stopWatch?.();
+      stopWatch = null;
     },
     poll,
     get lastId() {

@@ -477,4 +477,14 @@ describe("GET /api/events through app.request", () => {
     }
     ac.abort();
   });
+
+  test("HEAD answers the headers without subscribing anyone", async () => {
+    const { app, store } = setup();
+    const res = await app.request("/api/events", { method: "HEAD" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect(await res.text()).toBe("");
+    const { sharedChangeFeed } = await import("../../src/core/change-feed.ts");
+    expect(sharedChangeFeed(store).listenerCount).toBe(0);
+  });
 });

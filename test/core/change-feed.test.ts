@@ -4,7 +4,7 @@ import { createChangeFeed, sharedChangeFeed } from "../../src/core/change-feed.t
 import { createTask, heartbeat, lastEventId, listTasks, updateTask, type ChangeEvent } from "../../src/core/index.ts";
 import { changeTokenReader } from "../../src/db/change-token.ts";
 import { openStore } from "../../src/db/client.ts";
-import { tempDir, tempStore } from "../helpers.ts";
+import { runOrch, tempDir, tempStore } from "../helpers.ts";
 
 function collect() {
   const got: ChangeEvent[][] = [];
@@ -111,7 +111,7 @@ describe("change feed", () => {
   test("start() polls on its own: a commit reaches the listener within the interval; stop() ends it", async () => {
     const s = tempStore();
     createTask(s, { id: "T-1", title: "x" });
-    const feed = createChangeFeed(s, { intervalMs: 20 });
+    const feed = createChangeFeed(s, { intervalMs: 20, watch: false });
     const arrived = new Promise<ChangeEvent[]>((resolve) => feed.subscribe(resolve));
     feed.start();
     feed.start(); // idempotent
@@ -123,6 +123,24 @@ describe("change feed", () => {
     expect(batch[0]).toMatchObject({ kind: "activity", op: "create" });
     feed.stop();
     expect(feed.running).toBe(false);
+  });
+
+  test("the file watch brings another process's commit at once, without waiting for the poll", async () => {
+    const dir = tempDir();
+    const db = join(dir, "tasks.db");
+    const s = openStore(db);
+    try {
+      const feed = createChangeFeed(s, { intervalMs: 600_000 }); // the poll alone would take 10 minutes
+      const arrived = new Promise<ChangeEvent[]>((resolve) => feed.subscribe(resolve));
+      feed.start();
+      const r = await runOrch(["task", "create", "--title", "from another process", "--id", "T-W"], { env: { ORCH_DB: db } });
+      expect(r.code).toBe(0);
+      const batch = await arrived;
+      expect(batch[0]).toMatchObject({ kind: "task", entityId: "T-W", op: "create" });
+      feed.stop();
+    } finally {
+      s.close();
+    }
   });
 
   test("a read error is reported and the next tick carries on", async () => {

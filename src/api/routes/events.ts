@@ -45,21 +45,34 @@ const MAX_REPLAY = 10_000;
 /** A client that stops reading is cut off (it reconnects with Last-Event-ID) rather than buffered forever. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
+const SSE_HEADERS = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  "X-Accel-Buffering": "no",
+};
+
 export function sseFrame(event: string, data: unknown, id?: number): string {
   return `${id !== undefined ? `id: ${id}\n` : ""}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 export function eventRoutes(deps: ApiDeps): Hono {
   const { store, feed, mainBranch } = deps;
-  const change = (e: ChangeEvent) =>
-    sseFrame(
-      e.kind,
-      { op: e.op, entityId: e.entityId, createdAt: e.createdAt, data: e.kind === "stream" ? apiStream(e.payload as StreamView, mainBranch) : e.payload },
-      e.id,
-    );
+  // Every client gets the same batch objects from the feed: serialise each event once.
+  const frames = new WeakMap<ChangeEvent, string>();
+  const change = (e: ChangeEvent) => {
+    let frame = frames.get(e);
+    if (frame === undefined) {
+      const data = e.kind === "stream" ? apiStream(e.payload as StreamView, mainBranch) : e.payload;
+      frame = sseFrame(e.kind, { op: e.op, entityId: e.entityId, createdAt: e.createdAt, data }, e.id);
+      frames.set(e, frame);
+    }
+    return frame;
+  };
 
   return new Hono().get("/", (c) => {
     const q = parseQuery(c, eventsQuery);
+    // HEAD: the headers alone; opening a stream nobody reads would leak its subscription.
+    if (c.req.raw.method === "HEAD") return new Response(null, { headers: SSE_HEADERS });
     const header = c.req.header("last-event-id")?.trim();
     const resumeText = header && /^[0-9]+$/.test(header) ? header : q.lastEventId;
     const resume = resumeText !== undefined ? Number(resumeText) : undefined;
@@ -133,12 +146,6 @@ export function eventRoutes(deps: ApiDeps): Hono {
       new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
     );
     c.req.raw.signal?.addEventListener("abort", () => close());
-    return new Response(body, {
-      headers: {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-cache, no-transform",
-        "X-Accel-Buffering": "no",
-      },
-    });
+    return new Response(body, { headers: SSE_HEADERS });
   });
 }
