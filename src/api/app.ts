@@ -27,7 +27,7 @@ export interface AppOptions {
   /** When set, every request needs `Authorization: Bearer <token>`. */
   token?: string;
   /** `branchName` shown for streams working in the main checkout (see context.ts apiStream). */
-  mainBranch?: string | null;
+  mainBranch?: string | null | (() => string | null);
   /** The change feed SSE listens to (default: the process-wide one of this store, started on the first client). */
   feed?: ChangeFeed;
   heartbeatMs?: number;
@@ -42,11 +42,17 @@ export interface ApiApp {
 }
 
 export function createApi(store: Store, opts: AppOptions = {}): ApiApp {
+  const branch = opts.mainBranch;
+  let mainBranch: string | null | undefined = typeof branch === "function" ? undefined : (branch ?? null);
   const deps: ApiDeps = {
     store,
     feed: opts.feed ?? sharedChangeFeed(store),
     cache: new ResponseCache(changeTokenReader(store)),
-    mainBranch: opts.mainBranch ?? null,
+    // A function is called once, on first use: a `git` spawn stays off start-up (orch mcp's handshake).
+    get mainBranch() {
+      if (mainBranch === undefined) mainBranch = (branch as () => string | null)();
+      return mainBranch;
+    },
     version: VERSION,
     dbId: databaseId(store),
     heartbeatMs: opts.heartbeatMs ?? 15_000,

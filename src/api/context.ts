@@ -10,7 +10,7 @@ export interface ApiDeps {
   feed: ChangeFeed;
   cache: ResponseCache;
   /** Shown as `branchName` of a stream that has no worktree of its own (it works in the main checkout). */
-  mainBranch: string | null;
+  readonly mainBranch: string | null;
   version: string;
   dbId: string;
   /** SSE comment heartbeat period. */

@@ -55,6 +55,8 @@ export function bindApi({ app, deps }: ApiApp, opts: { host: string; port: numbe
       // Not SO_REUSEPORT: a second orch must see the port as taken (shared-port.ts relies on it).
       reusePort: false,
       development: false,
+      // Hono's onError answers every route; this only guards the socket layer: JSON, never a stack.
+      error: () => Response.json({ error: "Internal server error" }, { status: 500 }),
     });
   } catch (err) {
     const where = displayAddress(opts.host, opts.port);

@@ -32,7 +32,7 @@ export interface SharedApiOptions {
   retryMs?: number;
   /** Where the few lines this writes go (default stderr: stdout may be a protocol channel). */
   log?: (line: string) => void;
-  mainBranch?: string | null;
+  mainBranch?: string | null | (() => string | null);
   onState?: (state: SharedApiState) => void;
 }
 
@@ -95,7 +95,7 @@ export function serveApiWhileAlive(store: Store, env: OrchEnv, opts: SharedApiOp
     return handle;
   }
 
-  const api = createApi(store, { host, token, mainBranch: opts.mainBranch !== undefined ? opts.mainBranch : mainCheckoutBranch() });
+  const api = createApi(store, { host, token, mainBranch: opts.mainBranch !== undefined ? opts.mainBranch : () => mainCheckoutBranch() });
   let waited = false;
 
   /** True when done trying (serving, or failed for a reason retrying cannot fix). */

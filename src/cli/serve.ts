@@ -33,7 +33,7 @@ export const command = singleAction("serve", {
     const token = env.ORCH_API_TOKEN;
     checkBindPolicy(host, token); // before opening anything: a refused start leaves no trace
     const store = storeFromFlags(flags);
-    const api = startApiServer(store, { host, port, token, mainBranch: mainCheckoutBranch() });
+    const api = startApiServer(store, { host, port, token, mainBranch: () => mainCheckoutBranch() });
     // The guide's troubleshooting step looks for exactly this line.
     errOut(`HTTP server listening on ${api.address}${token ? " (token required)" : ""}\n`);
 

@@ -56,13 +56,13 @@ export function sseFrame(event: string, data: unknown, id?: number): string {
 }
 
 export function eventRoutes(deps: ApiDeps): Hono {
-  const { store, feed, mainBranch } = deps;
+  const { store, feed } = deps;
   // Every client gets the same batch objects from the feed: serialise each event once.
   const frames = new WeakMap<ChangeEvent, string>();
   const change = (e: ChangeEvent) => {
     let frame = frames.get(e);
     if (frame === undefined) {
-      const data = e.kind === "stream" ? apiStream(e.payload as StreamView, mainBranch) : e.payload;
+      const data = e.kind === "stream" ? apiStream(e.payload as StreamView, deps.mainBranch) : e.payload;
       frame = sseFrame(e.kind, { op: e.op, entityId: e.entityId, createdAt: e.createdAt, data }, e.id);
       frames.set(e, frame);
     }
@@ -123,7 +123,7 @@ export function eventRoutes(deps: ApiDeps): Hono {
               if (batch.length < 500) break;
             }
           } else {
-            const streams = listStreams(store).map((s) => apiStream(s, mainBranch));
+            const streams = listStreams(store).map((s) => apiStream(s, deps.mainBranch));
             const { activities } = listActivity(store, { active: false });
             write(sseFrame("snapshot", { streams, totalStreams: streams.length, activities, overall: overallFromStreams(streams) }, latest));
             sent = latest;

@@ -65,7 +65,7 @@ function orNotFound<T>(streamId: string, fn: () => T): T {
 }
 
 export function streamRoutes(deps: ApiDeps): Hono {
-  const { store, cache, mainBranch } = deps;
+  const { store, cache } = deps;
   return new Hono()
     .get("/", (c) => {
       const q = parseQuery(c, streamListQuery);
@@ -73,7 +73,7 @@ export function streamRoutes(deps: ApiDeps): Hono {
       return jsonText(
         c,
         cache.json(key, () => {
-          const streams = listStreams(store, q).map((s) => apiStream(s, mainBranch));
+          const streams = listStreams(store, q).map((s) => apiStream(s, deps.mainBranch));
           return { streams, totalStreams: streams.length };
         }),
       );
@@ -84,7 +84,7 @@ export function streamRoutes(deps: ApiDeps): Hono {
       const key = `stream\u0000${streamId}\u0000${q.includeArchived === true}`;
       return jsonText(
         c,
-        cache.json(key, () => apiStream(orNotFound(streamId, () => getStream(store, streamId, q)), mainBranch)),
+        cache.json(key, () => apiStream(orNotFound(streamId, () => getStream(store, streamId, q)), deps.mainBranch)),
       );
     })
     .get("/:streamId/health", (c) => {
