@@ -50,9 +50,9 @@ export function parseParams<S extends z.ZodType>(what: "query" | "path", schema:
 
 export const parseQuery = <S extends z.ZodType>(c: Context, schema: S): z.output<S> => parseParams("query", schema, c.req.query());
 
-/** A JSON body already serialised (cached responses skip JSON.stringify). */
-export function jsonText(c: Context, text: string, status: 200 | 404 = 200): Response {
-  return c.body(text, status, { "Content-Type": "application/json; charset=UTF-8" });
+/** A JSON body already serialised (cached responses skip JSON.stringify and UTF-8 encoding). */
+export function jsonBody(c: Context, body: Uint8Array, status: 200 | 404 = 200): Response {
+  return c.body(body as Uint8Array<ArrayBuffer>, status, { "Content-Type": "application/json; charset=UTF-8" });
 }
 
 /** Map anything thrown to a status and a JSON body. Unknown errors become a bare 500. */

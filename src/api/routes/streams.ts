@@ -9,7 +9,7 @@ import { streamHealth } from "../../core/stream-health.ts";
 import { getStream, listStreams } from "../../core/streams.ts";
 import { isOrchError } from "../../errors.ts";
 import { apiStream, type ApiDeps, type RouteDoc } from "../context.ts";
-import { ApiError, jsonText, parseParams, parseQuery } from "../http.ts";
+import { ApiError, jsonBody, parseParams, parseQuery } from "../http.ts";
 import { boolParam, idParam } from "../params.ts";
 import { errorShape, streamDetailShape, streamHealthShape, streamListShape } from "../shapes.ts";
 
@@ -70,7 +70,7 @@ export function streamRoutes(deps: ApiDeps): Hono {
     .get("/", (c) => {
       const q = parseQuery(c, streamListQuery);
       const key = `streams\u0000${q.initiativeId ?? ""}\u0000${q.includeArchived === true}`;
-      return jsonText(
+      return jsonBody(
         c,
         cache.json(key, () => {
           const streams = listStreams(store, q).map((s) => apiStream(s, deps.mainBranch));
@@ -82,7 +82,7 @@ export function streamRoutes(deps: ApiDeps): Hono {
       const { streamId } = parseParams("path", streamPath, c.req.param());
       const q = parseQuery(c, streamGetQuery);
       const key = `stream\u0000${streamId}\u0000${q.includeArchived === true}`;
-      return jsonText(
+      return jsonBody(
         c,
         cache.json(key, () => apiStream(orNotFound(streamId, () => getStream(store, streamId, q)), deps.mainBranch)),
       );

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { listTasks } from "../../core/tasks.ts";
 import type { ApiDeps, RouteDoc } from "../context.ts";
-import { jsonText, parseQuery } from "../http.ts";
+import { jsonBody, parseQuery } from "../http.ts";
 import { boolParam, idParam, limitParam, taskStatusParam, textParam } from "../params.ts";
 import { errorShape, taskListShape } from "../shapes.ts";
 
@@ -33,6 +33,6 @@ export function taskRoutes(deps: ApiDeps): Hono {
   return new Hono().get("/", (c) => {
     const q = parseQuery(c, taskListQuery);
     const key = `tasks\u0000${JSON.stringify([q.status, q.streamId, q.assignedAgent, q.prdId, q.parentId, q.includeArchived, q.limit])}`;
-    return jsonText(c, deps.cache.json(key, () => listTasks(deps.store, q)));
+    return jsonBody(c, deps.cache.json(key, () => listTasks(deps.store, q)));
   });
 }
