@@ -34,10 +34,7 @@ export const command = singleAction("serve", {
     checkBindPolicy(host, token); // before opening anything: a refused start leaves no trace
     const store = storeFromFlags(flags);
     const api = startApiServer(store, { host, port, token, mainBranch: () => mainCheckoutBranch() });
-    // The guide's troubleshooting step looks for exactly this line.
-    errOut(`HTTP server listening on ${api.address}${token ? " (token required)" : ""}\n`);
-
-    return new Promise<number>((resolve) => {
+    const stopped = new Promise<number>((resolve) => {
       const shutdown = () => {
         api.deps.feed.stop();
         api.stop();
@@ -47,5 +44,9 @@ export const command = singleAction("serve", {
       process.once("SIGINT", shutdown);
       process.once("SIGTERM", shutdown);
     });
+    // After the handlers: whoever waits for this line may signal at once. The guide's
+    // troubleshooting step looks for exactly this text.
+    errOut(`HTTP server listening on ${api.address}${token ? " (token required)" : ""}\n`);
+    return stopped;
   },
 });

@@ -49,16 +49,21 @@ describe("orch serve (compiled binary)", () => {
     expect((await runOrch(["task", "create", "--title", "x", "--stream", "Stream-A"], { env: { ORCH_DB: db } })).code).toBe(0);
     const streams = (await (await fetch(`http://127.0.0.1:${port}/api/streams`)).json()) as { totalStreams: number };
     expect(streams.totalStreams).toBe(1);
+    // With a client on the event stream, too.
+    const ac = new AbortController();
+    const sse = await fetch(`http://127.0.0.1:${port}/api/events`, { signal: ac.signal });
+    expect(sse.status).toBe(200);
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
+    ac.abort();
   });
 
   test("HTTP_API_PORT and HTTP_API_HOST are read when no flag is given; flags win", async () => {
     const port = freePort();
     const a = await startServe([], { HTTP_API_PORT: String(port), HTTP_API_HOST: "127.0.0.1" });
     expect(a.port).toBe(port);
-    a.proc.kill();
-    await a.proc.exited;
+    a.proc.kill("SIGINT"); // Ctrl+C, right after the line: a clean exit, not a signal death
+    expect(await a.proc.exited).toBe(0);
     const b = await startServe(["--port", "0"], { HTTP_API_PORT: String(port) });
     expect(b.port).not.toBe(port);
   });
