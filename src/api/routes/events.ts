@@ -57,13 +57,14 @@ export function sseFrame(event: string, data: unknown, id?: number): string {
 
 export function eventRoutes(deps: ApiDeps): Hono {
   const { store, feed } = deps;
-  // Every client gets the same batch objects from the feed: serialise each event once.
-  const frames = new WeakMap<ChangeEvent, string>();
+  // Every client gets the same batch objects from the feed: serialise and encode each event once.
+  const encoder = new TextEncoder();
+  const frames = new WeakMap<ChangeEvent, Uint8Array>();
   const change = (e: ChangeEvent) => {
     let frame = frames.get(e);
     if (frame === undefined) {
       const data = e.kind === "stream" ? apiStream(e.payload as StreamView, deps.mainBranch) : e.payload;
-      frame = sseFrame(e.kind, { op: e.op, entityId: e.entityId, createdAt: e.createdAt, data }, e.id);
+      frame = encoder.encode(sseFrame(e.kind, { op: e.op, entityId: e.entityId, createdAt: e.createdAt, data }, e.id));
       frames.set(e, frame);
     }
     return frame;
@@ -80,7 +81,6 @@ export function eventRoutes(deps: ApiDeps): Hono {
     (c.env as { timeout?: (req: Request, seconds: number) => void } | undefined)?.timeout?.(c.req.raw, 0);
     feed.start();
 
-    const encoder = new TextEncoder();
     let close = () => {};
     const body = new ReadableStream<Uint8Array>(
       {
@@ -100,10 +100,10 @@ export function eventRoutes(deps: ApiDeps): Hono {
               // already closed by the other side
             }
           };
-          const write = (text: string) => {
+          const write = (chunk: string | Uint8Array) => {
             if (closed) return;
             try {
-              controller.enqueue(encoder.encode(text));
+              controller.enqueue(typeof chunk === "string" ? encoder.encode(chunk) : chunk);
             } catch {
               return close();
             }
@@ -128,6 +128,7 @@ export function eventRoutes(deps: ApiDeps): Hono {
             write(sseFrame("snapshot", { streams, totalStreams: streams.length, activities, overall: overallFromStreams(streams) }, latest));
             sent = latest;
           }
+          if (closed) return; // the replay overflowed the buffer: the client reconnects from where it got to
           unsubscribe = feed.subscribe((batch) => {
             for (const e of batch) {
               if (e.id <= sent) continue;
