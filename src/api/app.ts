@@ -1,0 +1,81 @@
+/**
+ * The REST API as a Hono app over the core: Host check (DNS rebinding), bearer token, one sub-app
+ * per resource, JSON for every error and unknown route. No CORS headers: browsers on other
+ * origins get nothing. `createApp` does no I/O beyond what routes do, so tests use `app.request`.
+ */
+import { Hono } from "hono";
+import { sharedChangeFeed, type ChangeFeed } from "../core/change-feed.ts";
+import { changeTokenReader } from "../db/change-token.ts";
+import type { Store } from "../db/client.ts";
+import { databaseId } from "../db/identity.ts";
+import { errOut } from "../cli/io.ts";
+import { VERSION } from "../version.ts";
+import { ResponseCache } from "./cache.ts";
+import type { ApiDeps } from "./context.ts";
+import { errorAnswer } from "./http.ts";
+import { bearerAuth, hostCheck } from "./security.ts";
+import { activityRoutes } from "./routes/activity.ts";
+import { eventRoutes } from "./routes/events.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
+import { streamRoutes } from "./routes/streams.ts";
+import { taskRoutes } from "./routes/tasks.ts";
+
+export interface AppOptions {
+  /** The address the server binds: requests must name it (or localhost) in their Host header. */
+  host?: string;
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /** `branchName` shown for streams working in the main checkout (see context.ts apiStream). */
+  mainBranch?: string | null | (() => string | null);
+  /** The change feed SSE listens to (default: the process-wide one of this store, started on the first client). */
+  feed?: ChangeFeed;
+  heartbeatMs?: number;
+  now?: () => number;
+  /** Where an unexpected error's one line goes (never to the client). */
+  log?: (line: string) => void;
+}
+
+export interface ApiApp {
+  app: Hono;
+  deps: ApiDeps;
+}
+
+export function createApi(store: Store, opts: AppOptions = {}): ApiApp {
+  const branch = opts.mainBranch;
+  let mainBranch: string | null | undefined = typeof branch === "function" ? undefined : (branch ?? null);
+  const deps: ApiDeps = {
+    store,
+    feed: opts.feed ?? sharedChangeFeed(store),
+    cache: new ResponseCache(changeTokenReader(store)),
+    // A function is called once, on first use: a `git` spawn stays off start-up (orch mcp's handshake).
+    get mainBranch() {
+      if (mainBranch === undefined) mainBranch = (branch as () => string | null)();
+      return mainBranch;
+    },
+    version: VERSION,
+    dbId: databaseId(store),
+    heartbeatMs: opts.heartbeatMs ?? 15_000,
+    now: opts.now ?? Date.now,
+  };
+  const log = opts.log ?? ((line: string) => errOut(`${line}\n`));
+
+  const app = new Hono({ strict: false });
+  app.use(hostCheck(opts.host ?? "127.0.0.1"));
+  if (opts.token) app.use(bearerAuth(opts.token));
+  app.route("/health", healthRoutes(deps));
+  app.route("/openapi.json", openApiRoutes(deps));
+  app.route("/api/streams", streamRoutes(deps));
+  app.route("/api/tasks", taskRoutes(deps));
+  app.route("/api/activity", activityRoutes(deps));
+  app.route("/api/events", eventRoutes(deps));
+  app.notFound((c) => c.json({ error: "Not found", path: c.req.path }, 404));
+  app.onError((err, c) => {
+    const a = errorAnswer(err);
+    if (a.unexpected) log(`orch: ${c.req.method} ${c.req.path} failed: ${(err as Error)?.message ?? String(err)}`);
+    return c.json(a.body, a.status as 400);
+  });
+  return { app, deps };
+}
+
+export const createApp = (store: Store, opts: AppOptions = {}): Hono => createApi(store, opts).app;

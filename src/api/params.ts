@@ -1,0 +1,36 @@
+/**
+ * Zod schemas for query and path parameters (always strings on the wire). Each message reads
+ * after the parameter's name: "limit must be an integer from 1 to 100000". The same schemas
+ * validate requests and describe them in /openapi.json.
+ */
+import { z } from "zod";
+import { ID_PATTERN } from "../config.ts";
+import { TASK_STATUSES } from "../core/schemas.ts";
+
+export const MAX_LIMIT = 100_000;
+
+export const boolParam = (description: string) =>
+  z
+    .enum(["true", "false", "1", "0"], { error: "must be true or false" })
+    .transform((v) => v === "true" || v === "1")
+    .meta({ description });
+
+export const idParam = (description: string) =>
+  z
+    .string()
+    .max(128, { error: "must be at most 128 characters" })
+    .regex(ID_PATTERN, { error: "must start with a letter or digit and contain only letters, digits, '.', '_' or '-'" })
+    .meta({ description });
+
+export const limitParam = z
+  .string()
+  .regex(/^[0-9]+$/, { error: `must be an integer from 1 to ${MAX_LIMIT}` })
+  .transform(Number)
+  .pipe(z.number().int().min(1, { error: `must be an integer from 1 to ${MAX_LIMIT}` }).max(MAX_LIMIT, { error: `must be an integer from 1 to ${MAX_LIMIT}` }))
+  .meta({ description: "at most this many tasks" });
+
+export const taskStatusParam = z
+  .enum(TASK_STATUSES, { error: `must be one of ${TASK_STATUSES.join(", ")}` })
+  .meta({ description: "only tasks with this status" });
+
+export const textParam = (description: string) => z.string().max(200, { error: "must be at most 200 characters" }).meta({ description });

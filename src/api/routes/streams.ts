@@ -1,0 +1,96 @@
+/**
+ * /api/streams, /api/streams/:streamId and /api/streams/:streamId/health. Figures come from the
+ * stream rows (kept in step with their tasks by the core), and answers are cached until the
+ * database changes.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { streamHealth } from "../../core/stream-health.ts";
+import { getStream, listStreams } from "../../core/streams.ts";
+import { isOrchError } from "../../errors.ts";
+import { apiStream, type ApiDeps, type RouteDoc } from "../context.ts";
+import { ApiError, jsonBody, parseParams, parseQuery } from "../http.ts";
+import { boolParam, idParam } from "../params.ts";
+import { errorShape, streamDetailShape, streamHealthShape, streamListShape } from "../shapes.ts";
+
+export const streamListQuery = z.object({
+  initiativeId: idParam("only this initiative's streams").optional(),
+  includeArchived: boolParam("include archived streams (default false)").optional(),
+});
+
+export const streamGetQuery = z.object({
+  includeArchived: boolParam("answer even if the stream is archived (default false)").optional(),
+});
+
+export const streamPath = z.object({ streamId: idParam("stream id, e.g. Stream-A") });
+
+const notFoundDoc = { description: "no such stream (or archived, without includeArchived)", schema: errorShape };
+const badDoc = { description: "invalid parameter", schema: errorShape };
+
+export const streamDocs: RouteDoc[] = [
+  {
+    path: "/api/streams",
+    summary: "List streams with their progress",
+    query: streamListQuery,
+    responses: { 200: { description: "streams, oldest first", schema: streamListShape }, 400: badDoc },
+  },
+  {
+    path: "/api/streams/{streamId}",
+    summary: "One stream and its tasks",
+    pathParams: streamPath,
+    query: streamGetQuery,
+    responses: { 200: { description: "the stream", schema: streamDetailShape }, 400: badDoc, 404: notFoundDoc },
+  },
+  {
+    path: "/api/streams/{streamId}/health",
+    summary: "Current task, last activity and warnings (stalled: in progress with no heartbeat for 10 minutes; blocked)",
+    pathParams: streamPath,
+    query: streamGetQuery,
+    responses: { 200: { description: "the stream's health", schema: streamHealthShape }, 400: badDoc, 404: notFoundDoc },
+  },
+];
+
+function streamNotFound(streamId: string): ApiError {
+  return new ApiError(404, { error: "Stream not found", streamId });
+}
+
+/** Core's not_found for this stream → the guide's 404 body. */
+function orNotFound<T>(streamId: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isOrchError(err) && err.kind === "not_found") throw streamNotFound(streamId);
+    throw err;
+  }
+}
+
+export function streamRoutes(deps: ApiDeps): Hono {
+  const { store, cache } = deps;
+  return new Hono()
+    .get("/", (c) => {
+      const q = parseQuery(c, streamListQuery);
+      const key = `streams\u0000${q.initiativeId ?? ""}\u0000${q.includeArchived === true}`;
+      return jsonBody(
+        c,
+        cache.json(key, () => {
+          const streams = listStreams(store, q).map((s) => apiStream(s, deps.mainBranch));
+          return { streams, totalStreams: streams.length };
+        }),
+      );
+    })
+    .get("/:streamId", (c) => {
+      const { streamId } = parseParams("path", streamPath, c.req.param());
+      const q = parseQuery(c, streamGetQuery);
+      const key = `stream\u0000${streamId}\u0000${q.includeArchived === true}`;
+      return jsonBody(
+        c,
+        cache.json(key, () => apiStream(orNotFound(streamId, () => getStream(store, streamId, q)), deps.mainBranch)),
+      );
+    })
+    .get("/:streamId/health", (c) => {
+      const { streamId } = parseParams("path", streamPath, c.req.param());
+      const q = parseQuery(c, streamGetQuery);
+      // Not cached: "stalled" depends on the clock, not only on the data.
+      return c.json(orNotFound(streamId, () => streamHealth(store, streamId, { ...q, nowMs: deps.now() })));
+    });
+}

@@ -1,0 +1,159 @@
+/**
+ * The JSON the API answers with, as zod schemas: they produce /openapi.json and the route tests
+ * parse every real response with them (strict objects, so a key added or dropped fails a test).
+ * Shapes follow the seed guide's API Reference, key for key. Extras beyond it: `archived` and
+ * `initiativeId` on streams, `blockedTasks`/`pendingTasks`/`files` on a stream's detail too (every
+ * stream object carries its figures), the full task in a stream's `tasks`, and `service`,
+ * `version`, `dbId` on /health.
+ */
+import { z } from "zod";
+import { STREAM_PHASES, STREAM_STATUSES, TASK_STATUSES } from "../core/schemas.ts";
+
+const iso = z.string().meta({ format: "date-time", description: "ISO-8601 UTC with milliseconds" });
+
+export const errorShape = z
+  .strictObject({
+    error: z.string(),
+    details: z
+      .array(z.strictObject({ param: z.string(), message: z.string(), received: z.string().optional() }))
+      .optional(),
+    streamId: z.string().optional(),
+    path: z.string().optional(),
+  })
+  ;
+
+export const healthShape = z
+  .strictObject({
+    status: z.literal("ok"),
+    timestamp: iso,
+    service: z.literal("orch").meta({ description: "always \"orch\": lets another orch recognise the server on a port" }),
+    version: z.string(),
+    dbId: z.string().meta({ description: "opaque id of the database served (same file ⇒ same id)" }),
+  })
+  ;
+
+export const taskShape = z
+  .strictObject({
+    id: z.string(),
+    prdId: z.string().nullable(),
+    parentId: z.string().nullable(),
+    title: z.string(),
+    description: z.string().nullable(),
+    assignedAgent: z.string().nullable(),
+    status: z.enum(TASK_STATUSES),
+    blockedReason: z.string().nullable(),
+    notes: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()).meta({ description: "streamId, streamName, streamPhase, dependencies, files, complexity, …" }),
+    archived: z.boolean(),
+    createdAt: iso,
+    updatedAt: iso,
+  })
+  ;
+
+export const streamShape = z
+  .strictObject({
+    streamId: z.string(),
+    streamName: z.string(),
+    streamPhase: z.enum(STREAM_PHASES),
+    totalTasks: z.number().int().meta({ description: "cancelled tasks excluded" }),
+    completedTasks: z.number().int(),
+    inProgressTasks: z.number().int(),
+    blockedTasks: z.number().int(),
+    pendingTasks: z.number().int(),
+    progressPercentage: z.number().meta({ description: "one decimal, floored: never 100 before all tasks are done" }),
+    status: z.enum(STREAM_STATUSES),
+    dependencies: z.array(z.string()),
+    worktreePath: z.string().nullable(),
+    branchName: z
+      .string()
+      .nullable()
+      .meta({ description: "the stream's worktree branch; for a stream without a worktree, the main checkout's branch (null outside git)" }),
+    files: z.array(z.string()),
+    archived: z.boolean(),
+    initiativeId: z.string().nullable(),
+  })
+  ;
+
+export const streamListShape = z.strictObject({ streams: z.array(streamShape), totalStreams: z.number().int() });
+
+export const streamDetailShape = streamShape.extend({ tasks: z.array(taskShape) });
+
+export const taskListShape = z.strictObject({ tasks: z.array(taskShape), totalTasks: z.number().int() });
+
+export const activityShape = z
+  .strictObject({
+    activityId: z.string(),
+    taskId: z.string(),
+    taskTitle: z.string(),
+    agentId: z.string(),
+    streamId: z.string().nullable(),
+    streamName: z.string().nullable(),
+    phase: z.string().nullable(),
+    startedAt: iso,
+    lastHeartbeat: iso,
+    isActive: z.boolean().meta({ description: "a heartbeat within the last 5 minutes" }),
+    notes: z.string().nullable(),
+  })
+  ;
+
+export const activityListShape = z
+  .strictObject({ activities: z.array(activityShape), totalActive: z.number().int(), totalIdle: z.number().int() })
+  ;
+
+export const streamHealthShape = z
+  .strictObject({
+    streamId: z.string(),
+    status: z.enum(STREAM_STATUSES),
+    progressPercentage: z.number(),
+    healthy: z.boolean().meta({ description: "true when there are no warnings" }),
+    currentTask: z
+      .strictObject({
+        id: z.string(),
+        title: z.string(),
+        status: z.enum(TASK_STATUSES),
+        assignedAgent: z.string().nullable(),
+        updatedAt: iso,
+      })
+      .nullable(),
+    lastActivity: activityShape.nullable(),
+    lastActivityAt: iso.nullable(),
+    warnings: z.array(
+      z.strictObject({
+        type: z.enum(["stalled", "blocked"]),
+        taskId: z.string(),
+        message: z.string(),
+      }),
+    ),
+    checkedAt: iso,
+  })
+  ;
+
+export const overallShape = z.strictObject({
+  totalTasks: z.number().int(),
+  completedTasks: z.number().int(),
+  inProgressTasks: z.number().int(),
+  blockedTasks: z.number().int(),
+  pendingTasks: z.number().int(),
+  progressPercentage: z.number(),
+  status: z.enum(STREAM_STATUSES),
+});
+
+/** The `snapshot` SSE event: everything a monitor draws. */
+export const snapshotShape = z
+  .strictObject({
+    streams: z.array(streamShape),
+    totalStreams: z.number().int(),
+    activities: z.array(activityShape),
+    overall: overallShape,
+  })
+  ;
+
+/** Every other SSE event: `event:` is the kind, `id:` the change-log id, `data:` this envelope. */
+export const changeShape = z
+  .strictObject({
+    op: z.enum(["create", "update", "archive", "unarchive", "delete"]),
+    entityId: z.string(),
+    createdAt: iso,
+    data: z.unknown().meta({ description: "the entity as the matching route returns it (Task, Stream, Activity, …)" }),
+  })
+  ;

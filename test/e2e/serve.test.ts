@@ -1,0 +1,123 @@
+/** `orch serve` as users run it: the compiled binary, its flags, env, messages and exit codes. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { cleanEnv, orchBin, runOrch, tempDir } from "../helpers.ts";
+
+const procs: Bun.Subprocess[] = [];
+afterEach(() => {
+  for (const p of procs.splice(0)) p.kill();
+});
+
+function freePort(): number {
+  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
+
+/** Start `orch serve …` and resolve with its port once it prints the listening line. */
+async function startServe(args: string[], env: Record<string, string> = {}) {
+  const db = join(tempDir(), "tasks.db");
+  const p = Bun.spawn([orchBin(), "serve", ...args], {
+    env: cleanEnv({ ORCH_DB: db, ...env }),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  procs.push(p);
+  const reader = p.stderr.getReader();
+  let err = "";
+  const decoder = new TextDecoder();
+  while (!err.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    err += decoder.decode(value);
+  }
+  reader.releaseLock();
+  const m = /^HTTP server listening on (127\.0\.0\.1|0\.0\.0\.0):(\d+)/.exec(err);
+  if (!m) throw new Error(`orch serve did not start: ${err}`);
+  return { proc: p, port: Number(m[2]), line: err.split("\n")[0]!, db };
+}
+
+describe("orch serve (compiled binary)", () => {
+  test("prints the guide's listening line, answers the API, exits 0 on SIGTERM", async () => {
+    const { proc, port, line, db } = await startServe(["--port", "0"]);
+    expect(line).toBe(`HTTP server listening on 127.0.0.1:${port}`);
+    const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: "ok", service: "orch" });
+    expect((await runOrch(["task", "create", "--title", "x", "--stream", "Stream-A"], { env: { ORCH_DB: db } })).code).toBe(0);
+    const streams = (await (await fetch(`http://127.0.0.1:${port}/api/streams`)).json()) as { totalStreams: number };
+    expect(streams.totalStreams).toBe(1);
+    // With a client on the event stream, too.
+    const ac = new AbortController();
+    const sse = await fetch(`http://127.0.0.1:${port}/api/events`, { signal: ac.signal });
+    expect(sse.status).toBe(200);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    ac.abort();
+  });
+
+  test("HTTP_API_PORT and HTTP_API_HOST are read when no flag is given; flags win", async () => {
+    const port = freePort();
+    const a = await startServe([], { HTTP_API_PORT: String(port), HTTP_API_HOST: "127.0.0.1" });
+    expect(a.port).toBe(port);
+    a.proc.kill("SIGINT"); // Ctrl+C, right after the line: a clean exit, not a signal death
+    expect(await a.proc.exited).toBe(0);
+    const b = await startServe(["--port", "0"], { HTTP_API_PORT: String(port) });
+    expect(b.port).not.toBe(port);
+  });
+
+  test("a non-loopback address without ORCH_API_TOKEN is refused: exit 2, one line, nothing created", async () => {
+    const db = join(tempDir(), "tasks.db");
+    for (const args of [["--host", "0.0.0.0"], ["--host", "::"], []]) {
+      const env = args.length ? { ORCH_DB: db } : { ORCH_DB: db, HTTP_API_HOST: "0.0.0.0" };
+      const r = await runOrch(["serve", "--port", "0", ...args], { env });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(
+        `orch: refusing to serve on ${args[1] ?? "0.0.0.0"} without ORCH_API_TOKEN: a non-loopback address exposes the API to the network; set ORCH_API_TOKEN (clients then send "Authorization: Bearer <token>") or bind 127.0.0.1\n`,
+      );
+    }
+    expect(existsSync(db)).toBe(false);
+  });
+
+  test("with ORCH_API_TOKEN on 0.0.0.0: starts, and every request needs the token", async () => {
+    const { port, line } = await startServe(["--host", "0.0.0.0", "--port", "0"], { ORCH_API_TOKEN: "tok-0123456789" });
+    expect(line).toBe(`HTTP server listening on 0.0.0.0:${port} (token required)`);
+    const url = `http://127.0.0.1:${port}/api/tasks`;
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { Authorization: "Bearer nope" } })).status).toBe(401);
+    expect((await fetch(url, { headers: { Authorization: "Bearer tok-0123456789" } })).status).toBe(200);
+  });
+
+  test("port already in use: one clear line, exit 1", async () => {
+    const holder = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("not orch") });
+    try {
+      const r = await runOrch(["serve", "--port", String(holder.port)], { env: { ORCH_DB: join(tempDir(), "t.db") } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `orch: cannot listen on 127.0.0.1:${holder.port}: port ${holder.port} is already in use (another orch serve? pick one with --port or HTTP_API_PORT)\n`,
+      );
+    } finally {
+      holder.stop(true);
+    }
+  });
+
+  test("bad flags and environment: exit 2 with the reason", async () => {
+    const env = { ORCH_DB: join(tempDir(), "t.db") };
+    const bad = await runOrch(["serve", "--port", "abc"], { env });
+    expect(bad).toEqual({ code: 2, stdout: "", stderr: 'orch: flag --port must be a port number from 0 to 65535 (got "abc")\n' });
+    expect((await runOrch(["serve", "--port", "70000"], { env })).code).toBe(2);
+    const envBad = await runOrch(["serve"], { env: { ...env, HTTP_API_PORT: "ninety" } });
+    expect(envBad.code).toBe(2);
+    expect(envBad.stderr).toStartWith("orch: invalid environment: HTTP_API_PORT");
+    const unknown = await runOrch(["serve", "--prot", "1"], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('did you mean "--port"');
+    const help = await runOrch(["serve", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--host HOST");
+    expect(help.stdout).toContain("--port N");
+  });
+});
