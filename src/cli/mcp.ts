@@ -37,12 +37,14 @@ export const command = singleAction("mcp", {
     }
     const [{ createMcpServer }, { GuardedStdioTransport }] = await Promise.all([import("../mcp/server.ts"), import("../mcp/stdio.ts")]);
 
+    let api: { stop(): void } | undefined;
     let leaving = false;
     const exit = (why: string) => {
       if (leaving) return;
       leaving = true;
       log(`orch mcp: ${why}, exiting`);
       try {
+        api?.stop();
         store.close();
       } catch {
         // Closing is best effort; SQLite's WAL is safe either way.
@@ -70,8 +72,13 @@ export const command = singleAction("mcp", {
     await server.connect(transport);
     log(`orch mcp: serving ${store.path}`);
 
-    // HOOK (issue 4, REST API from `orch mcp`): when HTTP_API_PORT is set, start serving the API
-    // over this same `store` here, e.g. `await serveApiFromMcp(store, { log })`.
+    // The guide's .mcp.json sets HTTP_API_PORT: then this session also offers the REST API — the
+    // first session serves it, later ones wait and take over when it exits. (The raw variable,
+    // not readEnv(): that defaults the port, and a session without it must not bind anything.)
+    if (process.env.HTTP_API_PORT) {
+      const [{ serveApiWhileAlive }, { readEnv }] = await Promise.all([import("../api/shared-port.ts"), import("../config.ts")]);
+      api = serveApiWhileAlive(store, readEnv(), { log });
+    }
 
     await new Promise<never>(() => {}); // runs until exit()
   },

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { listActivity, listStreams, listTasks } from "../core/index.ts";
+import { sseMessages } from "../api/sse-client.ts";
 import type { Store } from "../db/client.ts";
 import type { MonitorSnapshot } from "./render.ts";
 
@@ -51,18 +52,8 @@ export function apiSource(baseUrl: string, opts: { token?: string; stateFile?: s
       (async () => {
         const res = await fetch(`${base}/api/events`, { headers: { ...headers, accept: "text/event-stream" }, signal: ctrl.signal });
         if (!res.ok || !res.body) throw new Error(`/api/events answered HTTP ${res.status}`);
-        const decoder = new TextDecoder();
-        let buffered = "";
-        for await (const chunk of res.body) {
-          buffered += decoder.decode(chunk, { stream: true });
-          let end: number;
-          // One SSE message ends with a blank line; comments (": heartbeat") are not changes.
-          while ((end = buffered.indexOf("\n\n")) !== -1) {
-            const message = buffered.slice(0, end);
-            buffered = buffered.slice(end + 2);
-            if (message.split("\n").some((l) => l.startsWith("data:") || l.startsWith("event:"))) onChange();
-          }
-        }
+        // Every message (snapshot, task, stream, activity…) means "redraw"; comments are heartbeats.
+        for await (const _message of sseMessages(res.body)) onChange();
         throw new Error("event stream closed");
       })().catch((err) => {
         if (!ctrl.signal.aborted) onError(err);

@@ -75,3 +75,41 @@ describe.skipIf(!hasTmux)("orch watch in a terminal (tmux)", () => {
     expect(t.capture()).not.toContain("ORCHESTRATION STATUS");
   }, 30_000);
 });
+
+describe.skipIf(!hasTmux)("orch watch against a real orch serve (tmux)", () => {
+  test("live over SSE; API down → message, keeps trying, recovers by itself", async () => {
+    const env = await seed(join(tempDir(), "tasks.db"));
+    const port = freePort();
+    const serve = () => Bun.spawn([orchBin(), "serve", "--port", String(port)], { env: { ...env, PATH: process.env.PATH! }, stdout: "pipe", stderr: "pipe" });
+    const waitListening = async (p: ReturnType<typeof serve>) => {
+      for await (const chunk of p.stderr) if (new TextDecoder().decode(chunk).includes("listening")) return;
+    };
+    let server = serve();
+    await waitListening(server);
+    const api = `http://127.0.0.1:${port}`;
+    const t = TmuxSession.start([orchBin(), "watch", "--api", api, "--refresh", "30"], { width: 90 });
+    sessions.push(t);
+    await t.waitFor((s) => s.includes("Stream-A (foundation)") && s.includes("0.0% (0/2 tasks)"));
+    expect(t.capture()).not.toContain("[local DB]");
+
+    // A separate process commits; the frame follows the SSE event (no 30 s poll involved).
+    await runOrch(["task", "update", "A1", "--status", "in_progress", "--agent", "me"], { env });
+    await t.waitFor((s) => s.includes("└─ @agent-me: Types"));
+    await runOrch(["task", "update", "A1", "--status", "completed"], { env });
+    await t.waitFor((s) => s.includes("50.0% (1/2 tasks)"));
+
+    server.kill("SIGTERM");
+    await server.exited;
+    await t.waitFor((s) => s.includes(`Cannot connect to Task Copilot API at ${api}`));
+    await runOrch(["task", "update", "A2", "--status", "completed"], { env });
+    server = serve();
+    await waitListening(server);
+    const { screen } = await t.waitFor((s) => s.includes("Stream-A (foundation)") && s.includes("✓ COMPLETE"));
+    expect(screen).not.toContain("Cannot connect");
+    t.sendKeys("C-c");
+    await t.waitFor(() => t.exitStatus() !== null);
+    expect(t.exitStatus()).toBe(0);
+    server.kill("SIGTERM");
+    await server.exited;
+  }, 60_000);
+});
