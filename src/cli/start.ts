@@ -1,3 +1,119 @@
-import { pending } from "./pending.ts";
+/**
+ * `orch start` — the three-phase run (the guide's start-streams.py, made real): --dry-run shows
+ * the plan, --status the progress, otherwise it launches the agents and follows them.
+ */
+import { currentInitiative } from "../core/initiatives.ts";
+import { checkStreamGate } from "../core/gate.ts";
+import { listStreams } from "../core/streams.ts";
+import { findProjectRoot, readEnv } from "../config.ts";
+import { conflict, notFound, usageError } from "../errors.ts";
+import { renderStatus, statusReport } from "../generate/status.ts";
+import { resolveRunSettings } from "../orchestrate/config.ts";
+import { dryRunSummary, planOrder } from "../orchestrate/plan.ts";
+import { runStreams } from "../orchestrate/run.ts";
+import { loadState } from "../orchestrate/state.ts";
+import { singleAction } from "./command.ts";
+import { storeFromFlags, str } from "./context.ts";
+import { errOut, out } from "./io.ts";
+import { printJson } from "./output.ts";
 
-export const command = pending("start", "run the three phases");
+export const command = singleAction("start", {
+  summary: "run the three phases: launch each stream's agent in dependency order, merge, report",
+  flags: {
+    "dry-run": { type: "boolean", description: "show the plan and what can start now; launch nothing" },
+    status: { type: "boolean", description: "show progress per phase and the run's state" },
+    stream: { type: "string", value: "ID", description: "launch this one stream (dependencies must be complete)" },
+    launcher: { type: "string", value: "L", description: "manual|tmux|headless (default: config launcher, else manual)" },
+    "agent-cmd": { type: "string", value: "T", description: 'agent command template (default: claude -p "/continue {streamId}"); {streamId} {worktree} {projectRoot}' },
+    resume: { type: "boolean", description: "continue a run after a crash or Ctrl+C: follow live agents, launch no duplicate" },
+    "max-parallel": { type: "string", value: "N", description: "most agents at once and most parallel streams (default: config, else 5)" },
+    "restart-limit": { type: "string", value: "N", description: "restarts of an agent that exits with its stream unfinished (default 2)" },
+    "stall-timeout": { type: "string", value: "S", description: "seconds without progress or heartbeat before an alert (default 600)" },
+    db: { type: "string", value: "PATH", description: "database file (else ORCH_DB, else TASK_DB_PATH/<workspace>/tasks.db)" },
+    json: { type: "boolean", description: "machine-readable output (with --dry-run or --status)" },
+    help: { type: "boolean", short: "h", description: "show this help" },
+  },
+  async run({ flags }) {
+    const root = findProjectRoot();
+    const settings = resolveRunSettings(root, {
+      launcher: str(flags.launcher),
+      agentCmd: str(flags["agent-cmd"]),
+      maxParallel: str(flags["max-parallel"]),
+      restartLimit: str(flags["restart-limit"]),
+      stallTimeout: str(flags["stall-timeout"]),
+    });
+    if (flags["dry-run"] && flags.status) throw usageError("choose one of --dry-run and --status");
+    const store = storeFromFlags(flags);
+    const streams = runStreams(store);
+
+    if (flags.status) {
+      const initiative = currentInitiative(store);
+      const report = statusReport(initiative ? { id: initiative.id, name: initiative.name } : null, streams);
+      const state = loadState(root);
+      if (flags.json) return printJson({ ...report, run: state });
+      out(renderStatus(report));
+      if (state)
+        out(
+          `\nRun: ${state.outcome} (started ${state.startedAt}, launcher ${state.launcher})` +
+            `${state.failedStreams.length ? `; failed: ${state.failedStreams.join(", ")}` : ""}` +
+            `${state.conflict ? `; merge conflict in ${state.conflict.streamId}: ${state.conflict.files.join(", ")}` : ""}\n`,
+        );
+      return 0;
+    }
+
+    if (flags["dry-run"]) {
+      const summary = dryRunSummary(streams);
+      if (flags.json) return printJson({ streams: planOrder(streams).map((s) => s.streamId), ...summary, settings });
+      const lines = ["Execution plan (dry run: nothing is launched)", ""];
+      for (const phase of ["foundation", "parallel", "integration"] as const) {
+        const list = planOrder(streams).filter((s) => s.streamPhase === phase);
+        if (!list.length) continue;
+        lines.push(`${phase[0]!.toUpperCase()}${phase.slice(1)} phase:`);
+        for (const s of list)
+          lines.push(
+            `  ${s.streamId}: ${s.streamName} — ${s.completedTasks}/${s.totalTasks} tasks${s.dependencies.length ? `, depends on ${s.dependencies.join(", ")}` : ""}${s.status === "completed" ? " ✓" : ""}`,
+          );
+      }
+      lines.push("", ...summary.lines, `Can start now: ${summary.canStart.join(", ") || "nothing"}`);
+      lines.push(`Launcher: ${settings.launcher}; agent command: ${settings.agentCommand}; at most ${settings.maxParallel} at once`);
+      out(`${lines.join("\n")}\n`);
+      return 0;
+    }
+
+    const only = str(flags.stream);
+    if (only) {
+      const gate = checkStreamGate(only, listStreams(store, { includeArchived: true }));
+      if (!gate.ok) throw gate.reason === "not_found" ? notFound(gate.message) : conflict(gate.message);
+    }
+
+    const env = readEnv();
+    const [{ runOrchestration }, launchers] = await Promise.all([import("../orchestrate/run.ts"), import("../orchestrate/launchers/index.ts")]);
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSignal = () => {
+      interrupts++;
+      if (interrupts === 1) errOut("\nStopping: no new agents will be launched…\n");
+      controller.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const { outcome } = await runOrchestration({
+      store,
+      root,
+      launcher: launchers.byName(settings.launcher, (t) => out(t)),
+      agentTemplate: settings.agentCommand,
+      maxParallel: settings.maxParallel,
+      restartLimit: settings.restartLimit,
+      stallTimeoutMs: settings.stallTimeoutMs,
+      resume: flags.resume === true,
+      only,
+      webhookUrl: env.ORCHESTRATION_WEBHOOK_URL,
+      apiPort: process.env.HTTP_API_PORT ? env.HTTP_API_PORT : undefined,
+      print: (line) => out(`${line}\n`),
+      signal: controller.signal,
+    });
+    store.close();
+    // Detached agents and watchers must not keep orch itself alive once the run is over.
+    process.exit(outcome === "complete" || outcome === "stopped" ? 0 : 1);
+  },
+});

@@ -1,0 +1,36 @@
+/** `orch agent-sim STREAM` (hidden): the built-in simulated agent, for `orch demo` and tests. */
+import { usageError } from "../errors.ts";
+import { simulateAgent } from "../orchestrate/sim-agent.ts";
+import { singleAction } from "./command.ts";
+import { storeFromFlags, str } from "./context.ts";
+
+const whole = (name: string, v: string | boolean | undefined, dflt?: number) => {
+  if (typeof v !== "string") return dflt;
+  if (!/^\d+$/.test(v)) throw usageError(`flag --${name} must be a whole number, not "${v}"`);
+  return Number(v);
+};
+
+export const command = singleAction("agent-sim", {
+  summary: "simulated agent: works through a stream's tasks (edits, commits, heartbeats)",
+  optionalArgs: ["STREAM"],
+  flags: {
+    pause: { type: "string", value: "MS", description: "pause per task (default 300)" },
+    "stop-after": { type: "string", value: "N", description: "exit with code 3 after N tasks (simulates a crash)" },
+    record: { type: "string", value: "FILE", description: "append a JSON line per event (start, task, end)" },
+    agent: { type: "string", value: "ID", description: "agent id (default sim)" },
+    db: { type: "string", value: "PATH", description: "database file (else ORCH_DB)" },
+    help: { type: "boolean", short: "h", description: "show this help" },
+  },
+  async run({ flags, positionals }) {
+    const streamId = positionals[0] ?? process.env.ORCH_STREAM_ID;
+    if (!streamId) throw usageError("orch agent-sim needs a STREAM (or ORCH_STREAM_ID)");
+    return simulateAgent(storeFromFlags(flags), {
+      streamId,
+      cwd: process.cwd(),
+      pauseMs: whole("pause", flags.pause, 300)!,
+      stopAfter: whole("stop-after", flags["stop-after"]),
+      record: str(flags.record),
+      agentId: str(flags.agent) ?? "sim",
+    });
+  },
+});

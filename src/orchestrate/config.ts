@@ -1,0 +1,75 @@
+/**
+ * The run settings: flags > `.claude/orchestration/orchestration-config.json` > defaults. The
+ * config file is the guide's (written by `orch generate`); orch reads its `maxParallelStreams`
+ * and, when present, `agentCommand`, `launcher`, `restartLimit` and `stallTimeout` (seconds).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { DEFAULT_MAX_PARALLEL } from "../core/graph.ts";
+import { failed, formatZodIssues, usageError } from "../errors.ts";
+import { CONFIG_FILE } from "../generate/paths.ts";
+import { checkTemplate, DEFAULT_AGENT_COMMAND } from "./agent-command.ts";
+
+export const LAUNCHERS = ["manual", "tmux", "headless"] as const;
+export type LauncherName = (typeof LAUNCHERS)[number];
+
+const fileSchema = z
+  .object({
+    maxParallelStreams: z.number().int().min(1).optional(),
+    agentCommand: z.string().min(1).optional(),
+    launcher: z.enum(LAUNCHERS).optional(),
+    restartLimit: z.number().int().min(0).max(100).optional(),
+    stallTimeout: z.number().int().min(1).optional(),
+  })
+  .loose();
+
+export interface RunSettings {
+  launcher: LauncherName;
+  agentCommand: string;
+  maxParallel: number;
+  restartLimit: number;
+  stallTimeoutMs: number;
+}
+
+export const DEFAULT_RESTART_LIMIT = 2;
+export const DEFAULT_STALL_TIMEOUT_S = 600;
+
+function readConfig(root: string): z.infer<typeof fileSchema> {
+  const path = join(root, CONFIG_FILE);
+  if (!existsSync(path)) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw failed(`${CONFIG_FILE} is not valid JSON (${(err as Error).message})`);
+  }
+  const r = fileSchema.safeParse(raw);
+  if (!r.success) throw failed(`${CONFIG_FILE}: ${formatZodIssues(r.error.issues)}`);
+  return r.data;
+}
+
+const whole = (flag: string, v: string, min: number, max: number) => {
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw usageError(`flag --${flag} must be a whole number from ${min} to ${max}, not "${v}"`);
+  return Number(v);
+};
+
+export function resolveRunSettings(
+  root: string,
+  flags: { launcher?: string; agentCmd?: string; maxParallel?: string; restartLimit?: string; stallTimeout?: string },
+): RunSettings {
+  const file = readConfig(root);
+  if (flags.launcher !== undefined && !(LAUNCHERS as readonly string[]).includes(flags.launcher))
+    throw usageError(`invalid launcher "${flags.launcher}" (expected one of ${LAUNCHERS.join(", ")})`);
+  const agentCommand = flags.agentCmd ?? file.agentCommand ?? DEFAULT_AGENT_COMMAND;
+  checkTemplate(agentCommand);
+  return {
+    launcher: (flags.launcher as LauncherName | undefined) ?? file.launcher ?? "manual",
+    agentCommand,
+    maxParallel: flags.maxParallel !== undefined ? whole("max-parallel", flags.maxParallel, 1, 1000) : (file.maxParallelStreams ?? DEFAULT_MAX_PARALLEL),
+    restartLimit: flags.restartLimit !== undefined ? whole("restart-limit", flags.restartLimit, 0, 100) : (file.restartLimit ?? DEFAULT_RESTART_LIMIT),
+    stallTimeoutMs:
+      1000 * (flags.stallTimeout !== undefined ? whole("stall-timeout", flags.stallTimeout, 1, 86_400) : (file.stallTimeout ?? DEFAULT_STALL_TIMEOUT_S)),
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * The scheduler, pure: streams as the database sees them + the run's state → what to do next.
+ * A stream may launch when every dependency is complete — and, for a parallel dependency,
+ * merged back, so the code it built is in the branch the dependent starts from. Never more than
+ * `maxParallel` agents at once. A stream is done when its tasks are done in the database, not
+ * when its agent exits.
+ */
+import type { StreamView } from "../core/streams.ts";
+import type { RunState } from "./state.ts";
+
+export interface Decision {
+  /** Streams that became complete in the database since the state last said so. */
+  completed: string[];
+  /** Completed parallel streams whose branch is not merged yet, in plan order. */
+  merge: string[];
+  /** Streams to launch now, in plan order, within the concurrency limit. */
+  launch: string[];
+  /** Streams that cannot make progress: their dependencies failed. */
+  stuck: string[];
+  /** Every stream done (and parallel ones merged). */
+  finished: boolean;
+  /** Agents currently running after this decision's launches. */
+  running: number;
+}
+
+/** Nothing to do in a stream with no tasks (or only cancelled ones): it counts as done. */
+export const isDone = (s: StreamView) => s.status === "completed" || s.totalTasks === 0;
+
+const ORDER: Record<StreamView["streamPhase"], number> = { foundation: 0, parallel: 1, integration: 2 };
+
+export function planOrder(streams: readonly StreamView[]): StreamView[] {
+  return [...streams].sort((a, b) => ORDER[a.streamPhase] - ORDER[b.streamPhase]);
+}
+
+export function decide(
+  streams: readonly StreamView[],
+  state: RunState,
+  opts: { maxParallel: number; only?: string | null },
+): Decision {
+  const byId = new Map(streams.map((s) => [s.streamId, s]));
+  const run = (id: string) => state.streams[id];
+  const completed: string[] = [];
+  const merge: string[] = [];
+  const launch: string[] = [];
+  const stuck: string[] = [];
+
+  for (const s of planOrder(streams)) {
+    const r = run(s.streamId);
+    if (isDone(s) && r && (r.status === "pending" || r.status === "running")) completed.push(s.streamId);
+  }
+  const statusOf = (id: string) => (completed.includes(id) ? "completed" : run(id)?.status ?? "pending");
+  const merged = (id: string) => statusOf(id) === "merged";
+  const doneOf = (id: string) => ["completed", "merged"].includes(statusOf(id));
+
+  for (const s of planOrder(streams)) {
+    if (s.streamPhase === "parallel" && statusOf(s.streamId) === "completed") merge.push(s.streamId);
+  }
+
+  let running = Object.values(state.streams).filter((r) => r.status === "running").length - completed.filter((id) => run(id)?.status === "running").length;
+  const failed = (id: string) => statusOf(id) === "failed";
+
+  for (const s of planOrder(streams)) {
+    if (opts.only && s.streamId !== opts.only) continue;
+    if (statusOf(s.streamId) !== "pending") continue;
+    const deps = s.dependencies.filter((d) => d !== s.streamId);
+    if (deps.some((d) => failed(d) || stuck.includes(d))) {
+      stuck.push(s.streamId);
+      continue;
+    }
+    const ready = deps.every((d) => {
+      const dep = byId.get(d);
+      if (!dep) return false;
+      return dep.streamPhase === "parallel" ? merged(d) : doneOf(d) || isDone(dep);
+    });
+    if (!ready || running >= opts.maxParallel) continue;
+    launch.push(s.streamId);
+    running++;
+  }
+
+  const relevant = opts.only ? streams.filter((s) => s.streamId === opts.only) : streams;
+  const finished = relevant.every((s) => {
+    const st = statusOf(s.streamId);
+    return s.streamPhase === "parallel" && !opts.only ? st === "merged" : st === "completed" || st === "merged";
+  });
+  return { completed, merge, launch, stuck, finished, running };
+}
+
+/** What `--dry-run` says can start now, in the guide's words. */
+export function dryRunSummary(streams: readonly StreamView[]): { lines: string[]; canStart: string[] } {
+  const byId = new Map(streams.map((s) => [s.streamId, s]));
+  const foundation = streams.filter((s) => s.streamPhase === "foundation");
+  const parallel = streams.filter((s) => s.streamPhase === "parallel");
+  const lines: string[] = [];
+  const foundationDone = foundation.every(isDone);
+  if (foundationDone) lines.push("✓ Foundation complete, parallel streams can start");
+  else
+    lines.push(
+      `⚠ Foundation incomplete: ${foundation.filter((s) => !isDone(s)).map((s) => `${s.streamId} (${s.progressPercentage.toFixed(1)}%)`).join(", ")} — parallel streams wait`,
+    );
+  if (parallel.length && parallel.every(isDone)) lines.push("✓ Parallel streams complete, integration can start");
+  const canStart = planOrder(streams)
+    .filter((s) => !isDone(s))
+    .filter((s) => s.dependencies.every((d) => d === s.streamId || (byId.get(d) !== undefined && isDone(byId.get(d)!))))
+    .map((s) => s.streamId);
+  return { lines, canStart };
+}

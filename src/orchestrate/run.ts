@@ -1,0 +1,349 @@
+/**
+ * `orch start`: the three-phase run. Launches each stream's agent as soon as its dependencies
+ * are complete (driven by the change feed, so within a second), never more than maxParallel at
+ * once; merges each finished parallel stream through the worktree manager before anything that
+ * depends on it starts; restarts an agent that exits with its stream unfinished up to
+ * restartLimit times (counted in the state file); alerts on stalls; stops cleanly on a merge
+ * conflict with nothing archived and no worktree removed.
+ */
+import { join, relative } from "node:path";
+import { createChangeFeed } from "../core/change-feed.ts";
+import { listActivity } from "../core/activity.ts";
+import { currentInitiative } from "../core/initiatives.ts";
+import { getStream, listStreams, type StreamView } from "../core/streams.ts";
+import { validateGraph } from "../core/graph.ts";
+import type { Store } from "../db/client.ts";
+import { conflict, isOrchError, notFound } from "../errors.ts";
+import { resolveWorktreeSetup } from "../workspace/config.ts";
+import { createStreamWorktree, mergeStream } from "../workspace/stream-worktrees.ts";
+import { agentArgv } from "./agent-command.ts";
+import type { Launcher } from "./launchers/types.ts";
+import { sendWebhook } from "./notify.ts";
+import { decide, isDone } from "./plan.ts";
+import { LOG_DIR, loadState, newRunState, newStreamRun, processAlive, saveState, type RunState } from "./state.ts";
+
+export interface RunOptions {
+  store: Store;
+  root: string;
+  launcher: Launcher;
+  agentTemplate: string;
+  maxParallel: number;
+  restartLimit: number;
+  stallTimeoutMs: number;
+  resume: boolean;
+  only?: string | null;
+  webhookUrl?: string;
+  apiPort?: number;
+  /** One line of progress for the person watching (no trailing newline). */
+  print: (line: string) => void;
+  signal?: AbortSignal;
+  /** How often liveness and stalls are checked (ms). */
+  tickMs?: number;
+}
+
+export type RunOutcome = RunState["outcome"];
+
+const PHASE_TITLE = { foundation: "Phase 1: Foundation", parallel: "Phase 2: Parallel", integration: "Phase 3: Integration" } as const;
+
+/** The streams this run is about: the current initiative's (all, if none is linked). */
+export function runStreams(store: Store): StreamView[] {
+  const initiative = currentInitiative(store);
+  const all = listStreams(store);
+  const mine = initiative ? all.filter((s) => s.initiativeId === initiative.id || s.initiativeId === null) : all;
+  return mine;
+}
+
+export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOutcome; state: RunState }> {
+  const { store, root, print } = o;
+  const streams = runStreams(store);
+  if (!streams.length) throw notFound("No streams to run: import a PRD first (orch prd import FILE.md)");
+  validateGraph(
+    streams.map((s) => ({ id: s.streamId, phase: s.streamPhase, dependencies: s.dependencies })),
+    { maxParallel: o.maxParallel },
+  );
+  o.launcher.check();
+  const initiative = currentInitiative(store);
+
+  const previous = loadState(root);
+  if (previous && previous.outcome === "running" && previous.orchestratorPid !== process.pid && processAlive(previous.orchestratorPid)) {
+    throw conflict(`another orch start is running this initiative (pid ${previous.orchestratorPid})`);
+  }
+  const liveAgents = previous
+    ? Object.entries(previous.streams).filter(([, r]) => r.status === "running" && processAlive(r.pid, r.argv))
+    : [];
+  if (!o.resume && liveAgents.length) {
+    throw conflict(
+      `agents of an earlier run are still working (${liveAgents.map(([id, r]) => `${id} pid ${r.pid}`).join(", ")}): use orch start --resume`,
+    );
+  }
+  if (o.resume && !previous) throw notFound("Nothing to resume: no orchestration-state.json (run orch start first)");
+
+  const state: RunState =
+    o.resume && previous
+      ? { ...previous, outcome: "running", finishedAt: null, orchestratorPid: process.pid, conflict: null }
+      : newRunState({ initiativeId: initiative?.id ?? null, launcher: o.launcher.name, maxParallelStreams: o.maxParallel, restartLimit: o.restartLimit, now: store.now() });
+  state.maxParallelStreams = o.maxParallel;
+  state.restartLimit = o.restartLimit;
+  for (const s of streams) state.streams[s.streamId] ??= newStreamRun();
+
+  /** Agents whose process we can watch: pid → stream. Adopted ones (after --resume) are polled. */
+  const exited = new Set<string>();
+  const adopted = new Map<string, number>();
+  if (o.resume) {
+    for (const [id, r] of Object.entries(state.streams)) {
+      if (r.status !== "running") continue;
+      if (r.pid && processAlive(r.pid, r.argv)) {
+        adopted.set(id, r.pid);
+        print(`↺ ${id}: its agent is still running (pid ${r.pid}); following it`);
+      } else if (o.launcher.name === "headless") {
+        exited.add(id); // died while orch was away: the restart rules decide
+      }
+    }
+  }
+  saveState(root, state, store.now());
+
+  const phasesAnnounced = new Set<string>();
+  const webhooks = new Set<Promise<void>>();
+  const notify = (text: string) => {
+    const p = sendWebhook(o.webhookUrl, text, print).finally(() => webhooks.delete(p));
+    webhooks.add(p);
+  };
+
+  const streamById = () => new Map(runStreams(store).map((s) => [s.streamId, s]));
+
+  async function launch(s: StreamView): Promise<void> {
+    const r = state.streams[s.streamId]!;
+    if (!phasesAnnounced.has(s.streamPhase)) {
+      phasesAnnounced.add(s.streamPhase);
+      print(PHASE_TITLE[s.streamPhase]);
+    }
+    let cwd = root;
+    if (s.streamPhase === "parallel") {
+      const wt = await createStreamWorktree(store, { streamId: s.streamId, cwd: root, setup: resolveWorktreeSetup(root) });
+      cwd = wt.worktreePath;
+      if (wt.created) print(`✓ Worktree created: ${relative(root, wt.worktreePath)} (branch ${wt.branchName})`);
+    }
+    const argv = agentArgv(o.agentTemplate, { streamId: s.streamId, worktree: cwd, projectRoot: root });
+    const logFile = join(root, LOG_DIR, `${s.streamId}.log`);
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      ORCH_STREAM_ID: s.streamId,
+      ORCH_DB: store.path,
+      ...(o.apiPort ? { HTTP_API_PORT: String(o.apiPort) } : {}),
+    };
+    const agent = o.launcher.launch({ streamId: s.streamId, phase: s.streamPhase, argv, cwd, env, logFile, projectRoot: root, initiativeId: state.initiativeId });
+    r.status = "running";
+    r.launches++;
+    r.pid = agent.pid;
+    r.argv = argv;
+    r.cwd = cwd;
+    r.log = o.launcher.name === "headless" ? logFile : null;
+    r.startedAt = store.now();
+    r.stallAlerted = false;
+    print(`▶ ${s.streamId} (${s.streamPhase}) started${r.launches > 1 ? ` again (restart ${r.restarts} of ${o.restartLimit})` : ""}: ${agent.description}`);
+    agent.exited?.then((code) => {
+      if (state.streams[s.streamId]?.pid !== agent.pid) return;
+      state.streams[s.streamId]!.lastExitCode = code;
+      exited.add(s.streamId);
+      schedule();
+    });
+  }
+
+  let outcome = "running" as RunOutcome;
+  const finish = (how: Exclude<RunOutcome, "running">) => {
+    outcome = how;
+    state.outcome = how;
+    state.finishedAt = store.now();
+  };
+
+  async function tick(): Promise<void> {
+    if (o.signal?.aborted) {
+      finish("stopped");
+      return;
+    }
+    // Adopted agents: notice when they end.
+    for (const [id, pid] of adopted) {
+      if (!processAlive(pid, state.streams[id]?.argv)) {
+        adopted.delete(id);
+        exited.add(id);
+      }
+    }
+    const current = runStreams(store);
+    const byId = new Map(current.map((s) => [s.streamId, s]));
+    let d = decide(current, state, { maxParallel: o.maxParallel, only: o.only });
+
+    for (const id of d.completed) {
+      const r = state.streams[id]!;
+      const s = byId.get(id)!;
+      r.status = "completed";
+      r.completedAt = store.now();
+      exited.delete(id);
+      adopted.delete(id);
+      print(`✓ ${id} complete (${s.completedTasks}/${s.totalTasks} tasks)`);
+      notify(`✓ ${id} complete! (${s.streamPhase} phase)`);
+    }
+
+    if (!o.only) {
+      for (const id of d.merge) {
+        const r = state.streams[id]!;
+        try {
+          const m = mergeStream(store, { streamId: id, cwd: root });
+          if (m.status === "conflict") {
+            state.conflict = { streamId: id, into: m.into, files: m.conflictingFiles };
+            print(`✖ Merging ${m.branchName} into ${m.into} would conflict in: ${m.conflictingFiles.join(", ")}`);
+            print(`  Nothing was merged, archived or removed. Resolve it: in ${root} run \`git merge ${m.branchName}\`, fix those files, commit; then \`orch start --resume\`.`);
+            notify(`✖ ${id}: merge conflict in ${m.conflictingFiles.join(", ")} — integration stopped`);
+            finish("conflict");
+            return;
+          }
+          r.status = "merged";
+          r.mergeCommit = m.commit;
+          print(m.status === "merged" ? `⇄ ${id} merged into ${m.into} (${m.commit?.slice(0, 7)})` : `⇄ ${id} already in ${m.into}`);
+        } catch (err) {
+          if (isOrchError(err) && err.kind === "not_found" && /branch .* does not exist/.test(err.message)) {
+            r.status = "merged"; // completed without ever having a branch: nothing to bring back
+            continue;
+          }
+          if (!isOrchError(err)) throw err;
+          state.conflict = { streamId: id, into: "", files: [] };
+          print(`✖ Cannot merge ${id}: ${err.message}`);
+          print("  Nothing was archived or removed; fix that, then `orch start --resume`.");
+          finish("conflict");
+          return;
+        }
+      }
+    }
+
+    // Agents that ended with their stream unfinished: restart, or give up.
+    for (const id of [...exited]) {
+      exited.delete(id);
+      const r = state.streams[id]!;
+      const s = byId.get(id);
+      if (r.status !== "running" || !s || isDone(s)) continue;
+      if (r.restarts < o.restartLimit) {
+        r.restarts++;
+        r.status = "pending"; // decide() relaunches it below, within the concurrency limit
+        print(`↻ ${id}: agent exited (code ${r.lastExitCode ?? "?"}) with ${s.totalTasks - s.completedTasks} task(s) left; restarting (${r.restarts}/${o.restartLimit})`);
+      } else {
+        r.status = "failed";
+        r.pid = null;
+        print(`✖ ${id} failed: its agent exited ${r.launches} time(s) with the stream unfinished (restart limit ${o.restartLimit})`);
+        notify(`✖ ${id} failed! (${s.streamPhase} phase)`);
+      }
+    }
+
+    d = decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only });
+    for (const id of d.launch) {
+      try {
+        await launch(byId.get(id) ?? streamById().get(id)!);
+      } catch (err) {
+        if (!isOrchError(err)) throw err;
+        state.streams[id]!.status = "failed";
+        print(`✖ ${id} failed to start: ${err.message}`);
+        notify(`✖ ${id} failed! (${byId.get(id)?.streamPhase ?? "?"} phase)`);
+      }
+    }
+
+    // Stalls: no task change and no heartbeat for stallTimeout.
+    const nowMs = Date.now();
+    for (const [id, r] of Object.entries(state.streams)) {
+      if (r.status !== "running") continue;
+      const last = lastProgressMs(store, id, r.startedAt);
+      if (nowMs - last > o.stallTimeoutMs) {
+        if (!r.stallAlerted) {
+          r.stallAlerted = true;
+          const mins = Math.round((nowMs - last) / 60000);
+          print(`⚠ ${id}: no progress and no heartbeat for ${mins} min`);
+          notify(`⚠ ${id} stalled: no progress for ${mins} min`);
+        }
+      } else r.stallAlerted = false;
+    }
+
+    const after = decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only });
+    if (after.finished && after.completed.length === 0 && after.merge.length === 0) finish("complete");
+    else if (after.running === 0 && after.launch.length === 0 && after.merge.length === 0 && after.completed.length === 0 && o.launcher.name === "headless") {
+      // Nothing runs and nothing can start: failed streams hold the rest.
+      if (Object.values(state.streams).some((r) => r.status === "failed")) finish("failed");
+    }
+    saveState(root, state, store.now());
+  }
+
+  // Serialised ticks: a change that lands while one runs triggers exactly one more.
+  let ticking = false;
+  let again = false;
+  let tickError: unknown = null;
+  let resolveDone!: () => void;
+  const finished = new Promise<void>((r) => (resolveDone = r));
+  const schedule = () => {
+    if (ticking) {
+      again = true;
+      return;
+    }
+    ticking = true;
+    void (async () => {
+      try {
+        do {
+          again = false;
+          await tick();
+        } while (again && outcome === "running");
+      } catch (err) {
+        tickError = err;
+      } finally {
+        ticking = false;
+        if (outcome !== "running" || tickError) resolveDone();
+      }
+    })();
+  };
+
+  const feed = createChangeFeed(store, { intervalMs: 250 });
+  const unsubscribe = feed.subscribe(() => schedule());
+  feed.start();
+  const timer = setInterval(schedule, o.tickMs ?? 1000);
+  const onAbort = () => schedule();
+  o.signal?.addEventListener("abort", onAbort);
+
+  print(
+    `orch start — ${initiative?.name ?? "streams"}: ${streams.length} streams, launcher ${o.launcher.name}, at most ${o.maxParallel} at once${o.resume ? " (resumed)" : ""}`,
+  );
+  schedule();
+  try {
+    await finished;
+    if (tickError) throw tickError;
+  } finally {
+    clearInterval(timer);
+    unsubscribe();
+    feed.stop();
+    o.signal?.removeEventListener("abort", onAbort);
+    if (outcome === "running") finish("failed");
+    saveState(root, state, store.now());
+  }
+
+  const total = Object.keys(state.streams).length;
+  const done = Object.values(state.streams).filter((r) => r.status === "completed" || r.status === "merged").length;
+  if (outcome === "complete") {
+    print(`✓ ${o.only ? o.only : `All ${total} streams`} complete.`);
+    notify(`✓ Orchestration complete: ${done}/${total} streams`);
+  } else if (outcome === "stopped") {
+    const still = Object.entries(state.streams).filter(([, r]) => r.status === "running");
+    print(`Stopped launching; state saved to ${relative(root, join(root, ".claude/orchestration/orchestration-state.json"))}.`);
+    print(still.length ? `Still running: ${still.map(([id, r]) => `${id}${r.pid ? ` (pid ${r.pid})` : ""}`).join(", ")} — orch start --resume follows them again.` : "No agent is running.");
+  } else if (outcome === "failed") {
+    print(`✖ Run ended with ${done}/${total} streams complete; failed: ${state.failedStreams.join(", ") || "none"}`);
+    notify(`✖ Orchestration ended: ${done}/${total} streams complete`);
+  }
+  // Let the last notifications go out (each has its own 5 s timeout).
+  await Promise.all([...webhooks]);
+  return { outcome, state };
+}
+
+function lastProgressMs(store: Store, streamId: string, startedAt: string | null): number {
+  let last = startedAt ? Date.parse(startedAt) : 0;
+  try {
+    for (const t of getStream(store, streamId).tasks) last = Math.max(last, Date.parse(t.updatedAt));
+  } catch {
+    return Date.now();
+  }
+  for (const a of listActivity(store, { streamId, active: false }).activities) last = Math.max(last, Date.parse(a.lastHeartbeat));
+  return last;
+}
+
