@@ -1,10 +1,16 @@
 /** Drive a real terminal program in tmux: start it, read the screen, send keys. */
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const hasTmux = Bun.spawnSync(["tmux", "-V"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
 
 export class TmuxSession {
   readonly name = `orch-test-${randomBytes(4).toString("hex")}`;
+  /** The exit status lands here (tmux's pane_dead_status is not always filled in). bash, not sh: on
+   *  Ctrl+C bash waits for a child that handles SIGINT itself instead of dying with it. */
+  private readonly exitFile = join(tmpdir(), `${this.name}.exit`);
   private constructor() {}
 
   static start(argv: string[], opts: { env?: Record<string, string>; cwd?: string; width?: number; height?: number } = {}): TmuxSession {
@@ -12,7 +18,7 @@ export class TmuxSession {
     const envArgs = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     const p = Bun.spawnSync(
       ["tmux", "new-session", "-d", "-s", s.name, "-x", String(opts.width ?? 100), "-y", String(opts.height ?? 40), ...envArgs,
-        ...(opts.cwd ? ["-c", opts.cwd] : []), ...argv],
+        ...(opts.cwd ? ["-c", opts.cwd] : []), "bash", "-c", '"$@"; echo $? > "$0"', s.exitFile, ...argv],
       { stdout: "pipe", stderr: "pipe" },
     );
     if (p.exitCode !== 0) throw new Error(`tmux new-session failed: ${p.stderr.toString()}`);
@@ -33,17 +39,11 @@ export class TmuxSession {
     Bun.spawnSync(["tmux", "resize-window", "-t", s(this), "-x", String(width), "-y", String(height)]);
   }
 
-  /** The program's exit status once it has exited (128+N when killed by signal N), else null. */
+  /** The program's exit status once it has exited, else null. */
   exitStatus(): number | null {
-    const out = Bun.spawnSync(["tmux", "display-message", "-p", "-t", s(this), "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}"], {
-      stdout: "pipe",
-    })
-      .stdout.toString()
-      .trim();
-    const [dead, status, signal] = out.split("|");
-    // tmux marks the pane dead a moment before it records how the program ended.
-    if (dead !== "1" || (!status && !signal)) return null;
-    return status ? Number(status) : 128 + Number(signal);
+    if (!existsSync(this.exitFile)) return null;
+    const text = readFileSync(this.exitFile, "utf8").trim();
+    return text ? Number(text) : null;
   }
 
   /** Poll the screen until `predicate` holds; returns the screen and how long it took. */
@@ -60,6 +60,7 @@ export class TmuxSession {
 
   kill(): void {
     Bun.spawnSync(["tmux", "kill-session", "-t", this.name], { stderr: "ignore" });
+    rmSync(this.exitFile, { force: true });
   }
 }
 
