@@ -1,58 +1,185 @@
 /**
- * `orch demo [--dir DIR]`: seed the guide's Dark Mode initiative into a scratch database and show
- * its streams. (The full three-phase run with simulated agents arrives with `orch start`.)
+ * `orch demo [--dir DIR]`: the whole system on the guide's Dark Mode initiative, with no Claude
+ * installed. In a scratch git repository it imports the PRD, serves the API, and runs `orch
+ * start --launcher headless` with the built-in simulated agent (edits, commits, heartbeats),
+ * showing the live monitor when stdout is a terminal. It ends with every stream complete and
+ * every parallel branch merged into main.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createTask, linkInitiative, listStreams } from "../core/index.ts";
-import { openStore } from "../db/client.ts";
+import { createChangeFeed } from "../core/change-feed.ts";
+import { importPrdMarkdown } from "../core/plan-import.ts";
+import { DARK_MODE_PRD } from "../core/samples.ts";
+import { readEnv } from "../config.ts";
+import { openStore, type Store } from "../db/client.ts";
+import { failed, usageError } from "../errors.ts";
+import { shellQuote } from "../orchestrate/agent-command.ts";
+import { headlessLauncher } from "../orchestrate/launchers/headless.ts";
+import { runOrchestration } from "../orchestrate/run.ts";
+import { selfCommand } from "../self.ts";
+import { renderFrame } from "../watch/render.ts";
+import { dbSource } from "../watch/source.ts";
 import { singleAction } from "./command.ts";
-import { out } from "./io.ts";
 import { str } from "./context.ts";
-import { printTable } from "./output.ts";
+import { out } from "./io.ts";
 
-export const SAMPLE_STREAMS = [
-  { id: "Stream-A", name: "Core Theme System", phase: "foundation", deps: [], tasks: ["Create theme type definitions", "Implement theme provider", "Add theme storage service", "Create theme switching API"] },
-  { id: "Stream-B", name: "UI Component Updates", phase: "parallel", deps: ["Stream-A"], tasks: ["Update Button component", "Update Input component", "Update Card component"] },
-  { id: "Stream-C", name: "Page Theme Integration", phase: "parallel", deps: ["Stream-A"], tasks: ["Update Dashboard page", "Update Settings page", "Update Profile page"] },
-  { id: "Stream-Z", name: "Testing and Documentation", phase: "integration", deps: ["Stream-B", "Stream-C"], tasks: ["E2E theme switching tests", "Visual regression tests", "Update component documentation", "Update user guide", "Performance testing"] },
-] as const;
+function git(cwd: string, ...args: string[]): string {
+  const p = Bun.spawnSync(["git", "-c", "user.name=orch demo", "-c", "user.email=demo@orch.invalid", "-c", "commit.gpgsign=false", ...args], {
+    cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  if (p.exitCode !== 0) throw failed(`git ${args[0]} failed in ${cwd}: ${p.stderr.toString().trim()}`);
+  return p.stdout.toString();
+}
+
+/** A fresh project: a git repository on main with one commit, like a user's. */
+function makeProject(dir: string): string {
+  const project = join(dir, "project");
+  mkdirSync(project, { recursive: true });
+  git(project, "init", "-q", "-b", "main");
+  writeFileSync(join(project, "README.md"), "# Dark mode demo\n\nA scratch project orch's simulated agents work on.\n");
+  writeFileSync(join(project, "PRD.md"), DARK_MODE_PRD);
+  git(project, "add", "README.md", "PRD.md");
+  git(project, "commit", "-q", "-m", "Initial commit with the PRD");
+  return project;
+}
+
+function startApi(store: Store, port: number, log: string[]) {
+  return import("../api/server.ts").then(({ startApiServer }) => {
+    for (const p of [port, 0]) {
+      try {
+        return startApiServer(store, { host: "127.0.0.1", port: p, mainBranch: "main" });
+      } catch {
+        // Port taken (another orch?): an ephemeral port is just as good for a demo.
+      }
+    }
+    log.push("⚠ could not start the API");
+    return null;
+  });
+}
 
 export const command = singleAction("demo", {
-  summary: "seed the guide's sample initiative into a scratch folder and show it",
+  summary: "see the whole system work: sample initiative, simulated agents, API and live monitor",
   flags: {
-    dir: { type: "string", value: "DIR", description: "scratch folder (default ./.orch-demo)" },
+    dir: { type: "string", value: "DIR", description: "an empty or new folder for the scratch project (default: a new temp folder)" },
+    pause: { type: "string", value: "MS", description: "how long a simulated agent spends on a task (default 400)" },
+    port: { type: "string", value: "N", description: "API port (default HTTP_API_PORT or 9090; another free one if taken)" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
-  run({ flags }) {
-    const dir = resolve(str(flags.dir) ?? ".orch-demo");
-    mkdirSync(dir, { recursive: true });
-    const dbPath = join(dir, "tasks.db");
-    const store = openStore(dbPath);
-    if (listStreams(store).length === 0) {
-      store.tx(() => {
-        linkInitiative(store, { initiativeId: "INIT-dark-mode", title: "Add Dark Mode Support" });
-        let n = 1;
-        for (const s of SAMPLE_STREAMS)
-          for (const title of s.tasks)
-            createTask(store, {
-              id: `TASK-${String(n++).padStart(3, "0")}`,
-              title,
-              metadata: { streamId: s.id, streamName: s.name, streamPhase: s.phase, dependencies: [...s.deps] },
-            });
+  async run({ flags }) {
+    const pause = str(flags.pause) ?? "400";
+    if (!/^\d+$/.test(pause) || Number(pause) > 60_000) throw usageError(`flag --pause must be milliseconds from 0 to 60000, not "${pause}"`);
+    const portFlag = str(flags.port);
+    if (portFlag !== undefined && (!/^\d+$/.test(portFlag) || Number(portFlag) > 65535)) throw usageError(`flag --port must be a port number, not "${portFlag}"`);
+    const env = readEnv();
+    const dirFlag = str(flags.dir);
+    let dir: string;
+    if (dirFlag) {
+      dir = resolve(dirFlag);
+      if (existsSync(dir) && readdirSync(dir).length > 0) throw usageError(`--dir ${dir} is not empty: give a new or empty folder`);
+      mkdirSync(dir, { recursive: true });
+    } else dir = mkdtempSync(join(tmpdir(), "orch-demo-"));
+
+    const project = makeProject(dir);
+    const store = openStore(join(dir, "tasks.db"));
+    const report = importPrdMarkdown(store, DARK_MODE_PRD, { source: "PRD.md" });
+    const tty = process.stdout.isTTY === true;
+    const log: string[] = [];
+    const api = await startApi(store, portFlag ? Number(portFlag) : env.HTTP_API_PORT, log);
+
+    const header = [
+      `orch demo — "${report.initiative.name}": ${report.totalStreams} streams, ${report.totalTasks} tasks, simulated agents`,
+      `  project  ${project}`,
+      `  database ${store.path}`,
+      ...(api ? [`  API      ${api.url}  (try: curl ${api.url}/api/streams)`] : []),
+      "",
+    ];
+    if (!tty) out(`${header.join("\n")}\n`);
+
+    // The monitor: redraw from the database on every change (the same renderer as orch watch).
+    const source = dbSource(store);
+    const draw = async (final = false) => {
+      const frame = renderFrame(await source.snapshot(), {
+        width: tty ? Math.min(process.stdout.columns ?? 80, 100) : 80,
+        color: tty && env.NO_COLOR === undefined,
+        refreshSeconds: 1,
+        source: api ? { kind: "api", url: api.url } : { kind: "db", path: store.path },
+        now: Date.now(),
       });
+      if (final || !tty) return frame;
+      const cols = process.stdout.columns ?? 80;
+      const tail = log.slice(-8).map((l) => (l.length > cols ? `${l.slice(0, cols - 1)}…` : l));
+      out(`\x1b[H${[...header, ...frame.replace(/\n\nPress Ctrl\+C to exit\n$/, "").split("\n"), "", ...tail].join("\x1b[K\n")}\x1b[K\n\x1b[J`);
+      return frame;
+    };
+    const feed = createChangeFeed(store, { intervalMs: 200 });
+    let pending = false;
+    const unsubscribe = feed.subscribe(() => {
+      if (pending || !tty) return;
+      pending = true;
+      setTimeout(() => {
+        pending = false;
+        void draw();
+      }, 30);
+    });
+    feed.start();
+    if (tty) out("\x1b[?1049h\x1b[?25l");
+    const restore = () => {
+      if (tty) out("\x1b[?25h\x1b[?1049l");
+    };
+    const controller = new AbortController();
+    process.on("SIGINT", () => controller.abort());
+    await draw();
+
+    const template = [...selfCommand(), "agent-sim", "{streamId}", "--pause", pause].map((w) => (w === "{streamId}" ? w : shellQuote(w))).join(" ");
+    let outcome: string;
+    try {
+      ({ outcome } = await runOrchestration({
+        store,
+        root: project,
+        launcher: headlessLauncher,
+        agentTemplate: template,
+        maxParallel: 5,
+        restartLimit: 2,
+        stallTimeoutMs: 60_000,
+        resume: false,
+        print: (line) => {
+          log.push(line);
+          if (tty) void draw();
+          else out(`${line}\n`);
+        },
+        signal: controller.signal,
+        tickMs: 500,
+      }));
+    } finally {
+      unsubscribe();
+      feed.stop();
+      restore();
     }
-    out(`Sample initiative "Add Dark Mode Support" in ${dbPath}\n\n`);
-    printTable(
-      listStreams(store),
+
+    const frame = await draw(true);
+    if (tty) out(`${header.join("\n")}\n${log.join("\n")}\n\n`);
+    out(`\n${frame.replace(/\n\nPress Ctrl\+C to exit\n$/, "\n")}\n`);
+    const graph = git(project, "log", "--oneline", "--graph", "-n", "12").trimEnd();
+    out(`git log of ${project}:\n${graph}\n\n`);
+    api?.stop();
+    store.close();
+    if (outcome !== "complete") {
+      out(`The demo did not complete (${outcome}); the logs are in ${join(project, ".claude/orchestration/logs")}.\n`);
+      process.exit(1);
+    }
+    out(
       [
-        { header: "STREAM", value: (s) => `${s.streamId} (${s.streamPhase})` },
-        { header: "NAME", value: (s) => s.streamName },
-        { header: "PROGRESS", value: (s) => `${s.progressPercentage.toFixed(1)}% (${s.completedTasks}/${s.totalTasks} tasks)` },
-        { header: "DEPENDS ON", value: (s) => s.dependencies.join(", ") || "-" },
-      ],
-      "No streams.",
+        "✓ Demo complete: every stream done, stream-b and stream-c merged into main.",
+        "Look around:",
+        `  ORCH_DB=${store.path} orch stream list`,
+        `  ORCH_DB=${store.path} orch serve    # then: orch watch`,
+        `  cd ${project} && git log --graph --oneline`,
+        "",
+      ].join("\n"),
     );
-    out(`\nTry: ORCH_DB=${dbPath} dist/orch task list\n`);
+    process.exit(0);
   },
 });

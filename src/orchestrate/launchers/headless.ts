@@ -4,7 +4,7 @@
  * on `orch start` stops the orchestrator, not the agents; `--resume` adopts them again.
  */
 import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, relative } from "node:path";
 import { failed } from "../../errors.ts";
 import type { LaunchedAgent, LaunchSpec, Launcher } from "./types.ts";
 
@@ -33,6 +33,6 @@ export const headlessLauncher: Launcher = {
       closeSync(fd);
     }
     proc.unref();
-    return { pid: proc.pid, exited: proc.exited.then((c) => c ?? null), description: `pid ${proc.pid}, log ${spec.logFile}` };
+    return { pid: proc.pid, exited: proc.exited.then((c) => c ?? null), description: `pid ${proc.pid}, log ${relative(spec.projectRoot, spec.logFile)}` };
   },
 };
