@@ -43,3 +43,9 @@ export function figuresFromStatusCounts(byStatus: Partial<Record<string, number>
 export function withProgress<T extends StatusCounts>(c: T): T & { progressPercentage: number; status: StreamStatus } {
   return { ...c, progressPercentage: progressPercentage(c.completedTasks, c.totalTasks), status: streamStatus(c) };
 }
+
+/** The guide's 20-cell bar: █ done, ░ to do; full only at 100 %. */
+export function progressBar(percentage: number, cells = 20): string {
+  const filled = Math.max(0, Math.min(cells, Math.floor((percentage / 100) * cells)));
+  return "█".repeat(filled) + "░".repeat(cells - filled);
+}

@@ -1,15 +1,8 @@
 /** `orch generate status`: per-phase progress bars from stream views. Pure. */
+import { progressBar } from "../core/progress.ts";
 import { overallFromStreams } from "../core/summary.ts";
 import { STREAM_PHASES, type StreamPhase } from "../core/schemas.ts";
 import type { StreamView } from "../core/streams.ts";
-
-const BAR = 20;
-
-/** The guide's bar: 20 cells, █ done, ░ to do; full only at 100 %. */
-export function progressBar(pct: number, width = BAR): string {
-  const filled = Math.min(width, Math.floor((pct / 100) * width));
-  return "█".repeat(filled) + "░".repeat(width - filled);
-}
 
 const pctText = (p: number) => `${p.toFixed(1)}%`.padStart(6);
 

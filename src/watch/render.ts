@@ -3,6 +3,7 @@
  * clock: everything it shows comes in through the arguments, so frames are golden-testable.
  */
 import { displayWidth, truncateDisplay } from "../cli/output.ts";
+import { progressBar } from "../core/progress.ts";
 
 export interface MonitorStream {
   streamId: string;
@@ -73,10 +74,7 @@ function paint(spans: Span[], color: boolean): string {
 
 const spansWidth = (spans: Span[]) => spans.reduce((w, s) => w + displayWidth(s.text), 0);
 
-export function bar(percentage: number, cells = BAR_CELLS): string {
-  const filled = Math.max(0, Math.min(cells, Math.floor((percentage / 100) * cells)));
-  return "█".repeat(filled) + "░".repeat(cells - filled);
-}
+export const bar = (percentage: number) => progressBar(percentage, BAR_CELLS);
 
 /** "50.0%", " 0.0%", "100.0%" — aligned as in the guide's frames. */
 export const pct = (p: number) => `${p.toFixed(1).padStart(4)}%`;

@@ -5,7 +5,8 @@ import { DARK_MODE_PRD, importPrdMarkdown, listStreams, updateTask } from "../..
 import { apiBaseUrl, buildConfig, configSchema } from "../../src/generate/config.ts";
 import { generateOrchestration } from "../../src/generate/orchestration.ts";
 import { buildReadme } from "../../src/generate/readme.ts";
-import { progressBar, renderStatus, statusReport } from "../../src/generate/status.ts";
+import { progressBar } from "../../src/core/progress.ts";
+import { renderStatus, statusReport } from "../../src/generate/status.ts";
 import { buildWorkflow, jobIds } from "../../src/generate/workflow.ts";
 import { writeFiles } from "../../src/generate/writer.ts";
 import { tempDir, tempStore } from "../helpers.ts";
