@@ -8,7 +8,8 @@
  * `--target T` cross-compiles (bun-linux-arm64, bun-darwin-arm64, …); `--outfile` names the result.
  *
  * `--all` builds the release instead (scripts/release.ts): every platform, packed as
- * `dist/release/orch-<version>-<platform>.tar.gz` plus `dist/release/SHA256SUMS`.
+ * `dist/release/orch-<version>-<platform>.tar.gz`, a copy of scripts/install.sh, and
+ * `dist/release/SHA256SUMS`.
  * `--outdir D` writes them elsewhere; `--platforms linux-x64,linux-arm64` builds a subset.
  * Bun fetches each cross-compile runtime from the npm registry once (cached in ~/.bun).
  */

@@ -4,6 +4,7 @@
 # ~/.local/bin (or --dir) atomically. Nothing is installed when any step fails.
 #
 #   sh install.sh [--from DIR_OR_URL] [--dir DIR] [--version V]
+#   sh dist/release/install.sh          (a release folder installs from itself)
 #   curl -fsSL <release-url>/install.sh | sh -s -- --dir /usr/local/bin
 #
 # POSIX sh only (macOS /bin/sh, Debian's dash): no arrays, no [[ ]], no local, no pipefail.
@@ -34,7 +35,8 @@ usage: sh install.sh [--from DIR_OR_URL] [--dir DIR] [--version V]
 
 Installs the orch release build for this machine.
   --from DIR_OR_URL  release folder or http(s) URL holding SHA256SUMS and orch-*.tar.gz
-                     (default: the project's published releases, or $ORCH_RELEASE_URL)
+                     (default: the folder this script is in when it holds a
+                     release, else $ORCH_RELEASE_URL, else the published releases)
   --dir DIR          where to put `orch` (default: ~/.local/bin)
   --version V        install version V (default: the one the release lists)
   -h, --help         this help
@@ -116,6 +118,13 @@ if [ "$arch" = x64 ]; then
 fi
 
 # ---- where from, where to -------------------------------------------------------------------
+# Run from inside a release folder (`sh dist/release/install.sh`), that folder is the source.
+# (Only a script named install.sh: piped into `sh`, $0 is the shell and says nothing.)
+if [ -z "$from" ] && [ -z "${ORCH_RELEASE_URL:-}" ]; then
+  case "$0" in
+    *install.sh) here=$(dirname -- "$0"); if [ -f "$here/SHA256SUMS" ]; then from=$here; fi ;;
+  esac
+fi
 if [ -z "$from" ]; then
   from=${ORCH_RELEASE_URL:-}
   if [ -z "$from" ]; then
@@ -150,7 +159,7 @@ else die "need sha256sum, shasum or openssl to verify the download"
 fi
 
 tmp=$(mktemp -d 2>/dev/null || mktemp -d -t orch-install)
-[ -n "$tmp" ] && [ -d "$tmp" ] || die "could not create a temporary folder"
+if [ -z "$tmp" ] || [ ! -d "$tmp" ]; then die "could not create a temporary folder"; fi
 staged=""
 cleanup() {
   rm -rf "$tmp"
@@ -250,6 +259,7 @@ case ":${PATH:-}:" in
     ;;
   *)
     printf '%s is not on your PATH; add this line to your shell profile (~/.profile, ~/.zshrc):\n' "$dir"
+    # shellcheck disable=SC2016 # a literal $PATH, for the user to paste
     printf '  export PATH="%s:$PATH"\n' "$dir"
     ;;
 esac

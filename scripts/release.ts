@@ -1,7 +1,8 @@
 /**
  * Release packaging: one `orch` per platform, each packed as
  * `orch-<version>-<platform>.tar.gz` (a top-level `orch-<version>-<platform>/` folder holding
- * `orch` and README.md), plus `SHA256SUMS` in `sha256sum` format. `scripts/install.sh` reads
+ * `orch` and README.md), plus a copy of scripts/install.sh and `SHA256SUMS` (of all of them)
+ * in `sha256sum` format. `scripts/install.sh` reads
  * SHA256SUMS as the index of a release folder: it picks its archive by name and verifies it.
  *
  * The tar writer is our own (ustar, ~40 lines) rather than `tar` or Bun.Archive: it sets the
@@ -114,6 +115,8 @@ export async function packArchive(opts: {
   platform: Platform;
   extras?: { name: string; data: Uint8Array }[];
   mtime?: number;
+  /** gzip level, 6 by default (level 9 saves 2% for twice the time) */
+  level?: number;
 }): Promise<{ name: string; data: Uint8Array }> {
   const stem = archiveStem(opts.version, opts.platform);
   const mtime = opts.mtime ?? Math.floor(Date.now() / 1000);
@@ -123,7 +126,7 @@ export async function packArchive(opts: {
     ...(opts.extras ?? []).map((x) => ({ name: `${stem}/${x.name}`, data: x.data, mode: 0o644 })),
   ];
   // zlib's async gzip runs on the thread pool, so packing one platform overlaps the next build.
-  const data = new Uint8Array(await gzipAsync(tar(entries, mtime), { level: 6 }));
+  const data = new Uint8Array(await gzipAsync(tar(entries, mtime), { level: opts.level ?? 6 }));
   return { name: archiveName(opts.version, opts.platform), data };
 }
 
@@ -151,7 +154,7 @@ export async function buildRelease(opts: {
   mkdirSync(opts.outdir, { recursive: true });
   // The folder holds exactly one release: drop archives and sums of an earlier run (only ours).
   for (const f of readdirSync(opts.outdir)) {
-    if (f === "SHA256SUMS" || /^orch-.+\.tar\.gz$/.test(f)) rmSync(join(opts.outdir, f), { force: true });
+    if (f === "SHA256SUMS" || f === "install.sh" || /^orch-.+\.tar\.gz$/.test(f)) rmSync(join(opts.outdir, f), { force: true });
   }
   const work = mkdtempSync(join(tmpdir(), "orch-release-"));
   const readme = join(opts.root, "README.md");
@@ -183,7 +186,16 @@ export async function buildRelease(opts: {
     rmSync(work, { recursive: true, force: true });
   }
   archives.sort((a, b) => platforms.indexOf(a.platform) - platforms.indexOf(b.platform));
+  // The installer ships beside the archives (`sh install.sh` in a release folder installs from
+  // it) and is listed in SHA256SUMS like them, so a published release is one folder to upload.
+  const listed: { name: string; sha256: string }[] = [...archives];
+  const installer = join(opts.root, "scripts", "install.sh");
+  if (existsSync(installer)) {
+    const data = readFileSync(installer);
+    writeFileSync(join(opts.outdir, "install.sh"), data, { mode: 0o755 });
+    listed.push({ name: "install.sh", sha256: sha256Hex(data) });
+  }
   const sumsFile = join(opts.outdir, "SHA256SUMS");
-  writeFileSync(sumsFile, sha256sums(archives));
+  writeFileSync(sumsFile, sha256sums(listed));
   return { dir: opts.outdir, archives, sumsFile };
 }
