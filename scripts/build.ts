@@ -6,6 +6,12 @@
  * - minified ESM with bytecode and code splitting, so subcommands behind dynamic import() cost
  *   nothing until used (startup ≈ bare Bun).
  * `--target T` cross-compiles (bun-linux-arm64, bun-darwin-arm64, …); `--outfile` names the result.
+ *
+ * `--all` builds the release instead (scripts/release.ts): every platform, packed as
+ * `dist/release/orch-<version>-<platform>.tar.gz`, a copy of scripts/install.sh, and
+ * `dist/release/SHA256SUMS`.
+ * `--outdir D` writes them elsewhere; `--platforms linux-x64,linux-arm64` builds a subset.
+ * Bun fetches each cross-compile runtime from the npm registry once (cached in ~/.bun).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -44,7 +50,32 @@ export async function build(opts: { target?: string; outfile?: string } = {}): P
   return outfile;
 }
 
+async function buildAll(): Promise<void> {
+  const { PLATFORMS, buildRelease } = await import("./release.ts");
+  const wanted = arg("platforms")?.split(",").map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted?.filter((p) => !(PLATFORMS as readonly string[]).includes(p)) ?? [];
+  if (unknown.length > 0) {
+    console.error(`build: unknown platform ${unknown.join(", ")} (known: ${PLATFORMS.join(", ")})`);
+    process.exit(2);
+  }
+  const t0 = performance.now();
+  const res = await buildRelease({
+    root,
+    outdir: arg("outdir") ?? join(root, "dist", "release"),
+    version: pkg.version,
+    platforms: wanted as (typeof PLATFORMS)[number][] | undefined,
+    compile: build,
+    log: (line) => console.log(line),
+  });
+  for (const a of res.archives) console.log(`${a.name}  ${(a.bytes / 1e6).toFixed(1)} MB`);
+  console.log(`wrote ${res.sumsFile} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
 if (import.meta.main) {
-  const out = await build({ target: arg("target"), outfile: arg("outfile") });
-  console.log(`built ${out}`);
+  if (process.argv.includes("--all")) {
+    await buildAll();
+  } else {
+    const out = await build({ target: arg("target"), outfile: arg("outfile") });
+    console.log(`built ${out}`);
+  }
 }
