@@ -57,9 +57,12 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   const { store, root, print } = o;
   const streams = runStreams(store);
   if (!streams.length) throw notFound("No streams to run: import a PRD first (orch prd import FILE.md)");
+  // The structure must hold (foundation, known dependencies, no cycle). The number of parallel
+  // streams was checked at import; here the limit is how many agents run at once, and more
+  // streams than that run in batches (the guide's "run 5 streams first, then the remaining").
   validateGraph(
     streams.map((s) => ({ id: s.streamId, phase: s.streamPhase, dependencies: s.dependencies })),
-    { maxParallel: o.maxParallel },
+    { maxParallel: Number.POSITIVE_INFINITY },
   );
   o.launcher.check();
   const initiative = currentInitiative(store);
@@ -140,6 +143,9 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     r.log = o.launcher.name === "headless" ? logFile : null;
     r.startedAt = store.now();
     r.stallAlerted = false;
+    // Recorded at once, not at the end of the tick: a `kill -9` while the next worktree is being
+    // created must not leave a live agent that `--resume` does not know about (and launches again).
+    saveState(root, state, store.now());
     print(`▶ ${s.streamId} (${s.streamPhase}) started${r.launches > 1 ? ` again (restart ${r.restarts} of ${o.restartLimit})` : ""}: ${agent.description}`);
     agent.exited?.then((code) => {
       if (state.streams[s.streamId]?.pid !== agent.pid) return;
@@ -183,7 +189,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
       notify(`✓ ${id} complete! (${s.streamPhase} phase)`);
     }
 
-    if (!o.only) {
+    {
       for (const id of d.merge) {
         const r = state.streams[id]!;
         try {
@@ -234,6 +240,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
 
     d = decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only });
     for (const id of d.launch) {
+      if (o.signal?.aborted) break;
       try {
         await launch(byId.get(id) ?? streamById().get(id)!);
       } catch (err) {
@@ -252,16 +259,16 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
       if (nowMs - last > o.stallTimeoutMs) {
         if (!r.stallAlerted) {
           r.stallAlerted = true;
-          const mins = Math.round((nowMs - last) / 60000);
-          print(`⚠ ${id}: no progress and no heartbeat for ${mins} min`);
-          notify(`⚠ ${id} stalled: no progress for ${mins} min`);
+          const idle = idleFor(nowMs - last);
+          print(`⚠ ${id}: no progress and no heartbeat for ${idle}`);
+          notify(`⚠ ${id} stalled: no progress for ${idle}`);
         }
       } else r.stallAlerted = false;
     }
 
     const after = decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only });
     if (after.finished && after.completed.length === 0 && after.merge.length === 0) finish("complete");
-    else if (after.running === 0 && after.launch.length === 0 && after.merge.length === 0 && after.completed.length === 0 && o.launcher.name === "headless") {
+    else if (after.running === 0 && after.launch.length === 0 && after.merge.length === 0 && after.completed.length === 0) {
       // Nothing runs and nothing can start: failed streams hold the rest.
       if (Object.values(state.streams).some((r) => r.status === "failed")) finish("failed");
     }
@@ -347,3 +354,8 @@ function lastProgressMs(store: Store, streamId: string, startedAt: string | null
   return last;
 }
 
+
+/** "45 s", "12 min": a stall timeout may be seconds (tests, short tasks) or the default 10 min. */
+export function idleFor(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+}
