@@ -15,7 +15,8 @@ import { validateGraph } from "../core/graph.ts";
 import type { Store } from "../db/client.ts";
 import { conflict, isOrchError, notFound } from "../errors.ts";
 import { resolveWorktreeSetup } from "../workspace/config.ts";
-import { createStreamWorktree, mergeStream } from "../workspace/stream-worktrees.ts";
+import { createStreamWorktree, EXCLUDE_PATTERNS, mergeStream } from "../workspace/stream-worktrees.ts";
+import { ensureExcluded, repoInfo } from "../git/repo.ts";
 import { agentArgv } from "./agent-command.ts";
 import type { Launcher } from "./launchers/types.ts";
 import { sendWebhook } from "./notify.ts";
@@ -98,10 +99,19 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
       if (r.pid && processAlive(r.pid, r.argv)) {
         adopted.set(id, r.pid);
         print(`↺ ${id}: its agent is still running (pid ${r.pid}); following it`);
-      } else if (o.launcher.name === "headless") {
-        exited.add(id); // died while orch was away: the restart rules decide
+      } else if (r.pid) {
+        // A process orch started (headless) died while orch was away: the restart rules decide.
+        // Judged by the record, not this run's launcher, which --resume may have changed.
+        exited.add(id);
       }
     }
+  }
+  try {
+    // The state file and logs are orch's own bookkeeping: keep them out of the user's `git status`
+    // from the first write, not only once a worktree has been created.
+    ensureExcluded(repoInfo(root), EXCLUDE_PATTERNS);
+  } catch {
+    // Not a git repository: the manual launcher still works there, and nothing can be dirtied.
   }
   saveState(root, state, store.now());
 
