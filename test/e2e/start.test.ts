@@ -558,7 +558,7 @@ describe("a stream that cannot start", () => {
 function lineReader(stream: ReadableStream<Uint8Array>) {
   const lines: string[] = [];
   let buf = "";
-  let wake: (() => void) | null = null;
+  const waiter: { wake: (() => void) | null } = { wake: null };
   let ended = false;
   (async () => {
     const dec = new TextDecoder();
@@ -567,10 +567,10 @@ function lineReader(stream: ReadableStream<Uint8Array>) {
       const parts = buf.split("\n");
       buf = parts.pop()!;
       lines.push(...parts);
-      wake?.();
+      waiter.wake?.();
     }
     ended = true;
-    wake?.();
+    waiter.wake?.();
   })();
   return {
     async until(line: string, timeoutMs = 10_000): Promise<string[]> {
@@ -580,7 +580,7 @@ function lineReader(stream: ReadableStream<Uint8Array>) {
         if (i >= 0) return lines.splice(0, i + 1);
         if (ended || performance.now() - t0 > timeoutMs) throw new Error(`no line ${JSON.stringify(line)}; got:\n${lines.join("\n")}`);
         await new Promise<void>((r) => {
-          wake = r;
+          waiter.wake = r;
           setTimeout(r, 200);
         });
       }
