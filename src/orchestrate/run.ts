@@ -81,6 +81,9 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     );
   }
   if (o.resume && !previous) throw notFound("Nothing to resume: no orchestration-state.json (run orch start first)");
+  // Resuming another initiative's run would count its streams as running here forever.
+  if (o.resume && previous && previous.initiativeId !== (initiative?.id ?? null))
+    throw conflict(`the saved run is for ${previous.initiativeId ?? "no initiative"}, not ${initiative?.id ?? "no initiative"}: start a new run (orch start without --resume)`);
 
   const state: RunState =
     o.resume && previous

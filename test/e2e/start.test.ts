@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { newRunState, saveState } from "../../src/orchestrate/state.ts";
 import { gitStatus } from "../git/repo-helpers.ts";
 import { orchBin, tempDir } from "../helpers.ts";
 import {
@@ -505,6 +506,14 @@ describe("orch start: usage and failures", () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^orch: \.claude\/orchestration\/orchestration-state\.json is not valid JSON \(.+\); move it aside to start afresh\n$/);
     }
+    // A saved run of another initiative is not resumed.
+    const other = newRunState({ initiativeId: "INIT-other", launcher: "headless", maxParallelStreams: 5, restartLimit: 2, now: "2026-01-01T00:00:00.000Z" });
+    saveState(p.root, { ...other, orchestratorPid: null });
+    expect(await p.orch(["start", "--resume", ...HEADLESS])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "orch: the saved run is for INIT-other, not INIT-start-demo: start a new run (orch start without --resume)\n",
+    });
     const empty = await setup("# Initiative: Other\n\n## Foundation Phase\n### Stream-Z: Z\n- TASK-900: z\n");
     const none = await empty.orch(["start", ...HEADLESS], { ORCH_DB: join(tempDir(), "empty.db") });
     expect(none).toEqual({ code: 1, stdout: "", stderr: "orch: No streams to run: import a PRD first (orch prd import FILE.md)\n" });
