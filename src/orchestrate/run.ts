@@ -202,34 +202,36 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
       notify(`✓ ${id} complete! (${s.streamPhase} phase)`);
     }
 
-    {
-      for (const id of d.merge) {
-        const r = state.streams[id]!;
-        try {
-          const m = mergeStream(store, { streamId: id, cwd: root });
-          if (m.status === "conflict") {
-            state.conflict = { streamId: id, into: m.into, files: m.conflictingFiles };
-            print(`✖ Merging ${m.branchName} into ${m.into} would conflict in: ${m.conflictingFiles.join(", ")}`);
-            print(`  Nothing was merged, archived or removed. Resolve it: in ${root} run \`git merge ${m.branchName}\`, fix those files, commit; then \`orch start --resume\`.`);
-            notify(`✖ ${id}: merge conflict in ${m.conflictingFiles.join(", ")} — integration stopped`);
-            finish("conflict");
-            return;
-          }
-          r.status = "merged";
-          r.mergeCommit = m.commit;
-          print(m.status === "merged" ? `⇄ ${id} merged into ${m.into} (${m.commit?.slice(0, 7)})` : `⇄ ${id} already in ${m.into}`);
-        } catch (err) {
-          if (isOrchError(err) && err.kind === "not_found" && /branch .* does not exist/.test(err.message)) {
-            r.status = "merged"; // completed without ever having a branch: nothing to bring back
-            continue;
-          }
-          if (!isOrchError(err)) throw err;
-          state.conflict = { streamId: id, into: "", files: [] };
-          print(`✖ Cannot merge ${id}: ${err.message}`);
-          print("  Nothing was archived or removed; fix that, then `orch start --resume`.");
+    // Merges before launches: whatever depends on a parallel stream starts from its merged code.
+    for (const id of d.merge) {
+      const r = state.streams[id]!;
+      try {
+        const m = mergeStream(store, { streamId: id, cwd: root });
+        if (m.status === "conflict") {
+          state.conflict = { streamId: id, into: m.into, files: m.conflictingFiles };
+          print(`✖ Merging ${m.branchName} into ${m.into} would conflict in: ${m.conflictingFiles.join(", ")}`);
+          print(`  Nothing was merged, archived or removed. Resolve it: in ${root} run \`git merge ${m.branchName}\`, fix those files, commit; then \`orch start --resume\`.`);
+          notify(`✖ ${id}: merge conflict in ${m.conflictingFiles.join(", ")} — integration stopped`);
           finish("conflict");
           return;
         }
+        r.status = "merged";
+        r.mergeCommit = m.commit;
+        print(m.status === "merged" ? `⇄ ${id} merged into ${m.into} (${m.commit?.slice(0, 7)})` : `⇄ ${id} already in ${m.into}`);
+        // An agent that forgot to commit: its edits stay in the worktree (never removed), but say so.
+        if (m.worktreeUncommitted.length)
+          print(`⚠ ${id}: uncommitted changes in its worktree were not merged: ${m.worktreeUncommitted.slice(0, 5).join(", ")}${m.worktreeUncommitted.length > 5 ? ", …" : ""}`);
+      } catch (err) {
+        if (isOrchError(err) && err.kind === "not_found" && /branch .* does not exist/.test(err.message)) {
+          r.status = "merged"; // completed without ever having a branch: nothing to bring back
+          continue;
+        }
+        if (!isOrchError(err)) throw err;
+        state.conflict = { streamId: id, into: "", files: [] };
+        print(`✖ Cannot merge ${id}: ${err.message}`);
+        print("  Nothing was archived or removed; fix that, then `orch start --resume`.");
+        finish("conflict");
+        return;
       }
     }
 
@@ -338,19 +340,22 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     saveState(root, state, store.now());
   }
 
+  const still = Object.entries(state.streams).filter(([, r]) => r.status === "running");
+  const stillLine = `Still running: ${still.map(([id, r]) => `${id}${r.pid ? ` (pid ${r.pid})` : ""}`).join(", ")} — orch start --resume follows them again.`;
   const total = Object.keys(state.streams).length;
   const done = Object.values(state.streams).filter((r) => r.status === "completed" || r.status === "merged").length;
   if (outcome === "complete") {
     print(`✓ ${o.only ? o.only : `All ${total} streams`} complete.`);
     notify(`✓ Orchestration complete: ${done}/${total} streams`);
   } else if (outcome === "stopped") {
-    const still = Object.entries(state.streams).filter(([, r]) => r.status === "running");
     print(`Stopped launching; state saved to ${relative(root, join(root, ".claude/orchestration/orchestration-state.json"))}.`);
-    print(still.length ? `Still running: ${still.map(([id, r]) => `${id}${r.pid ? ` (pid ${r.pid})` : ""}`).join(", ")} — orch start --resume follows them again.` : "No agent is running.");
+    print(still.length ? stillLine : "No agent is running.");
   } else if (outcome === "failed") {
     print(`✖ Run ended with ${done}/${total} streams complete; failed: ${state.failedStreams.join(", ") || "none"}`);
     notify(`✖ Orchestration ended: ${done}/${total} streams complete`);
   }
+  // A conflict or failure ends the run, not the other agents: say which are still at work.
+  if (outcome !== "stopped" && outcome !== "complete" && still.length) print(stillLine);
   // Let the last notifications go out (each has its own 5 s timeout).
   await Promise.all([...webhooks]);
   return { outcome, state };
@@ -366,7 +371,6 @@ function lastProgressMs(store: Store, streamId: string, startedAt: string | null
   for (const a of listActivity(store, { streamId, active: false }).activities) last = Math.max(last, Date.parse(a.lastHeartbeat));
   return last;
 }
-
 
 /** "45 s", "12 min": a stall timeout may be seconds (tests, short tasks) or the default 10 min. */
 export function idleFor(ms: number): string {

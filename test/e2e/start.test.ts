@@ -109,7 +109,7 @@ describe("orch start --launcher headless (simulated agents)", () => {
     const script = join(dir, "agent.sh");
     writeFileSync(
       script,
-      `#!/bin/sh\nprintf '%s|%s|%s|%s|%s|%s\\n' "$1" "$(pwd -P)" "$2" "$3" "$ORCH_DB" "$HTTP_API_PORT" >> "${join(dir, "seen.txt")}"\necho "hello from $ORCH_STREAM_ID"\nexec "${orchBin()}" agent-sim "$ORCH_STREAM_ID" --pause 30 --record "${p.recordFile}"\n`,
+      `#!/bin/sh\nprintf '%s|%s|%s|%s|%s|%s\\n' "$1" "$(pwd -P)" "$2" "$3" "$ORCH_DB" "$HTTP_API_PORT" >> "${join(dir, "seen.txt")}"\necho "hello from $ORCH_STREAM_ID"\n[ "$2" = "$3" ] || echo draft > "$2/draft.txt"\nexec "${orchBin()}" agent-sim "$ORCH_STREAM_ID" --pause 30 --record "${p.recordFile}"\n`,
     );
     chmodSync(script, 0o755);
     const hook = webhookServer();
@@ -133,6 +133,9 @@ describe("orch start --launcher headless (simulated agents)", () => {
     ])
       expect(lines).toContain(l);
     expect(lines.filter((l) => /^⇄ Stream-[BC] merged into main \([0-9a-f]{7}\)$/.test(l))).toHaveLength(2);
+    // A parallel agent left a file uncommitted: merged without it, kept in the worktree, said so.
+    expect(lines).toContain("⚠ Stream-B: uncommitted changes in its worktree were not merged: draft.txt");
+    expect(readFileSync(join(p.root, ".claude/worktrees/Stream-C/draft.txt"), "utf8")).toBe("draft\n");
     expect(lines.indexOf("Phase 2: Parallel")).toBeGreaterThan(lines.indexOf("✓ Stream-A complete (2/2 tasks)"));
 
     // From the timeline: no parallel agent before the foundation's last task; integration after both.
