@@ -80,6 +80,8 @@ describe("processAlive", () => {
   test("alive; with a different program's argv (a recycled pid): not ours; no pid: not alive", async () => {
     expect(processAlive(process.pid)).toBe(true);
     const p = Bun.spawn(["sleep", "30"]);
+    // Until the child has exec'd, its command line is still this process's.
+    while (!readFileSync(`/proc/${p.pid}/cmdline`, "utf8").startsWith("sleep\0")) await Bun.sleep(1);
     try {
       expect(processAlive(p.pid, ["sleep", "30"])).toBe(true);
       expect(processAlive(p.pid, ["/bin/sleep"])).toBe(true);
