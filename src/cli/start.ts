@@ -26,7 +26,7 @@ export const command = singleAction("start", {
     launcher: { type: "string", value: "L", description: "manual|tmux|headless (default: config launcher, else manual)" },
     "agent-cmd": { type: "string", value: "T", description: 'agent command template (default: claude -p "/continue {streamId}"); {streamId} {worktree} {projectRoot}' },
     resume: { type: "boolean", description: "continue a run after a crash or Ctrl+C: follow live agents, launch no duplicate" },
-    "max-parallel": { type: "string", value: "N", description: "most agents at once and most parallel streams (default: config, else 5)" },
+    "max-parallel": { type: "string", value: "N", description: "most agents at once; more ready streams wait their turn (default: config, else 5)" },
     "restart-limit": { type: "string", value: "N", description: "restarts of an agent that exits with its stream unfinished (default 2)" },
     "stall-timeout": { type: "string", value: "S", description: "seconds without progress or heartbeat before an alert (default 600)" },
     db: { type: "string", value: "PATH", description: "database file (else ORCH_DB, else TASK_DB_PATH/<workspace>/tasks.db)" },

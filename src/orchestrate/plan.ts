@@ -42,31 +42,46 @@ export function decide(
   const completed: string[] = [];
   const merge: string[] = [];
   const launch: string[] = [];
-  const stuck: string[] = [];
 
+  // A failed stream whose tasks someone finished by hand counts as complete after all (on --resume).
   for (const s of planOrder(streams)) {
     const r = run(s.streamId);
-    if (isDone(s) && r && (r.status === "pending" || r.status === "running")) completed.push(s.streamId);
+    if (isDone(s) && r && (r.status === "pending" || r.status === "running" || r.status === "failed")) completed.push(s.streamId);
   }
   const statusOf = (id: string) => (completed.includes(id) ? "completed" : run(id)?.status ?? "pending");
   const merged = (id: string) => statusOf(id) === "merged";
   const doneOf = (id: string) => ["completed", "merged"].includes(statusOf(id));
 
+  // With --stream, only what that stream builds on is merged (its own branch is left for a full
+  // run or `orch worktree merge`); otherwise every finished parallel stream, before its dependents.
+  const onlyDeps = opts.only ? new Set(byId.get(opts.only)?.dependencies ?? []) : null;
   for (const s of planOrder(streams)) {
-    if (s.streamPhase === "parallel" && statusOf(s.streamId) === "completed") merge.push(s.streamId);
+    if (s.streamPhase === "parallel" && statusOf(s.streamId) === "completed" && (!onlyDeps || onlyDeps.has(s.streamId))) merge.push(s.streamId);
   }
 
   let running = Object.values(state.streams).filter((r) => r.status === "running").length - completed.filter((id) => run(id)?.status === "running").length;
   const failed = (id: string) => statusOf(id) === "failed";
 
+  // Stuck: a dependency failed, directly or through other stuck streams (to a fixpoint, since a
+  // dependency may come later in plan order within one phase).
+  const pending = planOrder(streams).filter((s) => statusOf(s.streamId) === "pending");
+  const stuckSet = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const s of pending) {
+      if (stuckSet.has(s.streamId)) continue;
+      if (s.dependencies.some((d) => d !== s.streamId && (failed(d) || stuckSet.has(d)))) {
+        stuckSet.add(s.streamId);
+        grew = true;
+      }
+    }
+  }
+  const stuck = pending.filter((s) => stuckSet.has(s.streamId)).map((s) => s.streamId);
+
   for (const s of planOrder(streams)) {
     if (opts.only && s.streamId !== opts.only) continue;
-    if (statusOf(s.streamId) !== "pending") continue;
+    if (statusOf(s.streamId) !== "pending" || stuckSet.has(s.streamId)) continue;
     const deps = s.dependencies.filter((d) => d !== s.streamId);
-    if (deps.some((d) => failed(d) || stuck.includes(d))) {
-      stuck.push(s.streamId);
-      continue;
-    }
     const ready = deps.every((d) => {
       const dep = byId.get(d);
       if (!dep) return false;

@@ -15,7 +15,8 @@ import { validateGraph } from "../core/graph.ts";
 import type { Store } from "../db/client.ts";
 import { conflict, isOrchError, notFound } from "../errors.ts";
 import { resolveWorktreeSetup } from "../workspace/config.ts";
-import { createStreamWorktree, mergeStream } from "../workspace/stream-worktrees.ts";
+import { createStreamWorktree, EXCLUDE_PATTERNS, mergeStream } from "../workspace/stream-worktrees.ts";
+import { ensureExcluded, repoInfo } from "../git/repo.ts";
 import { agentArgv } from "./agent-command.ts";
 import type { Launcher } from "./launchers/types.ts";
 import { sendWebhook } from "./notify.ts";
@@ -57,9 +58,12 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   const { store, root, print } = o;
   const streams = runStreams(store);
   if (!streams.length) throw notFound("No streams to run: import a PRD first (orch prd import FILE.md)");
+  // The structure must hold (foundation, known dependencies, no cycle). The number of parallel
+  // streams was checked at import; here the limit is how many agents run at once, and more
+  // streams than that run in batches (the guide's "run 5 streams first, then the remaining").
   validateGraph(
     streams.map((s) => ({ id: s.streamId, phase: s.streamPhase, dependencies: s.dependencies })),
-    { maxParallel: o.maxParallel },
+    { maxParallel: Number.POSITIVE_INFINITY },
   );
   o.launcher.check();
   const initiative = currentInitiative(store);
@@ -77,6 +81,9 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     );
   }
   if (o.resume && !previous) throw notFound("Nothing to resume: no orchestration-state.json (run orch start first)");
+  // Resuming another initiative's run would count its streams as running here forever.
+  if (o.resume && previous && previous.initiativeId !== (initiative?.id ?? null))
+    throw conflict(`the saved run is for ${previous.initiativeId ?? "no initiative"}, not ${initiative?.id ?? "no initiative"}: start a new run (orch start without --resume)`);
 
   const state: RunState =
     o.resume && previous
@@ -95,10 +102,19 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
       if (r.pid && processAlive(r.pid, r.argv)) {
         adopted.set(id, r.pid);
         print(`↺ ${id}: its agent is still running (pid ${r.pid}); following it`);
-      } else if (o.launcher.name === "headless") {
-        exited.add(id); // died while orch was away: the restart rules decide
+      } else if (r.pid) {
+        // A process orch started (headless) died while orch was away: the restart rules decide.
+        // Judged by the record, not this run's launcher, which --resume may have changed.
+        exited.add(id);
       }
     }
+  }
+  try {
+    // The state file and logs are orch's own bookkeeping: keep them out of the user's `git status`
+    // from the first write, not only once a worktree has been created.
+    ensureExcluded(repoInfo(root), EXCLUDE_PATTERNS);
+  } catch {
+    // Not a git repository: the manual launcher still works there, and nothing can be dirtied.
   }
   saveState(root, state, store.now());
 
@@ -140,6 +156,9 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     r.log = o.launcher.name === "headless" ? logFile : null;
     r.startedAt = store.now();
     r.stallAlerted = false;
+    // Recorded at once, not at the end of the tick: a `kill -9` while the next worktree is being
+    // created must not leave a live agent that `--resume` does not know about (and launches again).
+    saveState(root, state, store.now());
     print(`▶ ${s.streamId} (${s.streamPhase}) started${r.launches > 1 ? ` again (restart ${r.restarts} of ${o.restartLimit})` : ""}: ${agent.description}`);
     agent.exited?.then((code) => {
       if (state.streams[s.streamId]?.pid !== agent.pid) return;
@@ -183,34 +202,36 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
       notify(`✓ ${id} complete! (${s.streamPhase} phase)`);
     }
 
-    if (!o.only) {
-      for (const id of d.merge) {
-        const r = state.streams[id]!;
-        try {
-          const m = mergeStream(store, { streamId: id, cwd: root });
-          if (m.status === "conflict") {
-            state.conflict = { streamId: id, into: m.into, files: m.conflictingFiles };
-            print(`✖ Merging ${m.branchName} into ${m.into} would conflict in: ${m.conflictingFiles.join(", ")}`);
-            print(`  Nothing was merged, archived or removed. Resolve it: in ${root} run \`git merge ${m.branchName}\`, fix those files, commit; then \`orch start --resume\`.`);
-            notify(`✖ ${id}: merge conflict in ${m.conflictingFiles.join(", ")} — integration stopped`);
-            finish("conflict");
-            return;
-          }
-          r.status = "merged";
-          r.mergeCommit = m.commit;
-          print(m.status === "merged" ? `⇄ ${id} merged into ${m.into} (${m.commit?.slice(0, 7)})` : `⇄ ${id} already in ${m.into}`);
-        } catch (err) {
-          if (isOrchError(err) && err.kind === "not_found" && /branch .* does not exist/.test(err.message)) {
-            r.status = "merged"; // completed without ever having a branch: nothing to bring back
-            continue;
-          }
-          if (!isOrchError(err)) throw err;
-          state.conflict = { streamId: id, into: "", files: [] };
-          print(`✖ Cannot merge ${id}: ${err.message}`);
-          print("  Nothing was archived or removed; fix that, then `orch start --resume`.");
+    // Merges before launches: whatever depends on a parallel stream starts from its merged code.
+    for (const id of d.merge) {
+      const r = state.streams[id]!;
+      try {
+        const m = mergeStream(store, { streamId: id, cwd: root });
+        if (m.status === "conflict") {
+          state.conflict = { streamId: id, into: m.into, files: m.conflictingFiles };
+          print(`✖ Merging ${m.branchName} into ${m.into} would conflict in: ${m.conflictingFiles.join(", ")}`);
+          print(`  Nothing was merged, archived or removed. Resolve it: in ${root} run \`git merge ${m.branchName}\`, fix those files, commit; then \`orch start --resume\`.`);
+          notify(`✖ ${id}: merge conflict in ${m.conflictingFiles.join(", ")} — integration stopped`);
           finish("conflict");
           return;
         }
+        r.status = "merged";
+        r.mergeCommit = m.commit;
+        print(m.status === "merged" ? `⇄ ${id} merged into ${m.into} (${m.commit?.slice(0, 7)})` : `⇄ ${id} already in ${m.into}`);
+        // An agent that forgot to commit: its edits stay in the worktree (never removed), but say so.
+        if (m.worktreeUncommitted.length)
+          print(`⚠ ${id}: uncommitted changes in its worktree were not merged: ${m.worktreeUncommitted.slice(0, 5).join(", ")}${m.worktreeUncommitted.length > 5 ? ", …" : ""}`);
+      } catch (err) {
+        if (isOrchError(err) && err.kind === "not_found" && /branch .* does not exist/.test(err.message)) {
+          r.status = "merged"; // completed without ever having a branch: nothing to bring back
+          continue;
+        }
+        if (!isOrchError(err)) throw err;
+        state.conflict = { streamId: id, into: "", files: [] };
+        print(`✖ Cannot merge ${id}: ${err.message}`);
+        print("  Nothing was archived or removed; fix that, then `orch start --resume`.");
+        finish("conflict");
+        return;
       }
     }
 
@@ -234,6 +255,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
 
     d = decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only });
     for (const id of d.launch) {
+      if (o.signal?.aborted) break;
       try {
         await launch(byId.get(id) ?? streamById().get(id)!);
       } catch (err) {
@@ -252,16 +274,16 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
       if (nowMs - last > o.stallTimeoutMs) {
         if (!r.stallAlerted) {
           r.stallAlerted = true;
-          const mins = Math.round((nowMs - last) / 60000);
-          print(`⚠ ${id}: no progress and no heartbeat for ${mins} min`);
-          notify(`⚠ ${id} stalled: no progress for ${mins} min`);
+          const idle = idleFor(nowMs - last);
+          print(`⚠ ${id}: no progress and no heartbeat for ${idle}`);
+          notify(`⚠ ${id} stalled: no progress for ${idle}`);
         }
       } else r.stallAlerted = false;
     }
 
     const after = decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only });
     if (after.finished && after.completed.length === 0 && after.merge.length === 0) finish("complete");
-    else if (after.running === 0 && after.launch.length === 0 && after.merge.length === 0 && after.completed.length === 0 && o.launcher.name === "headless") {
+    else if (after.running === 0 && after.launch.length === 0 && after.merge.length === 0 && after.completed.length === 0) {
       // Nothing runs and nothing can start: failed streams hold the rest.
       if (Object.values(state.streams).some((r) => r.status === "failed")) finish("failed");
     }
@@ -318,19 +340,22 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     saveState(root, state, store.now());
   }
 
+  const still = Object.entries(state.streams).filter(([, r]) => r.status === "running");
+  const stillLine = `Still running: ${still.map(([id, r]) => `${id}${r.pid ? ` (pid ${r.pid})` : ""}`).join(", ")} — orch start --resume follows them again.`;
   const total = Object.keys(state.streams).length;
   const done = Object.values(state.streams).filter((r) => r.status === "completed" || r.status === "merged").length;
   if (outcome === "complete") {
     print(`✓ ${o.only ? o.only : `All ${total} streams`} complete.`);
     notify(`✓ Orchestration complete: ${done}/${total} streams`);
   } else if (outcome === "stopped") {
-    const still = Object.entries(state.streams).filter(([, r]) => r.status === "running");
     print(`Stopped launching; state saved to ${relative(root, join(root, ".claude/orchestration/orchestration-state.json"))}.`);
-    print(still.length ? `Still running: ${still.map(([id, r]) => `${id}${r.pid ? ` (pid ${r.pid})` : ""}`).join(", ")} — orch start --resume follows them again.` : "No agent is running.");
+    print(still.length ? stillLine : "No agent is running.");
   } else if (outcome === "failed") {
     print(`✖ Run ended with ${done}/${total} streams complete; failed: ${state.failedStreams.join(", ") || "none"}`);
     notify(`✖ Orchestration ended: ${done}/${total} streams complete`);
   }
+  // A conflict or failure ends the run, not the other agents: say which are still at work.
+  if (outcome !== "stopped" && outcome !== "complete" && still.length) print(stillLine);
   // Let the last notifications go out (each has its own 5 s timeout).
   await Promise.all([...webhooks]);
   return { outcome, state };
@@ -347,3 +372,7 @@ function lastProgressMs(store: Store, streamId: string, startedAt: string | null
   return last;
 }
 
+/** "45 s", "12 min": a stall timeout may be seconds (tests, short tasks) or the default 10 min. */
+export function idleFor(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+}

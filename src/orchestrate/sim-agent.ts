@@ -65,8 +65,10 @@ export async function simulateAgent(store: Store, o: SimOptions): Promise<number
       git(o.cwd, ["add", "--", ...files]);
       git(o.cwd, ["commit", "-q", "-m", `${task.id}: ${task.title}`]);
     }
-    updateTask(store, { id: task.id, status: "completed", notes: `Done by the simulated agent (${files.join(", ")})` });
+    // Recorded just before the commit that completes the task, so anything the orchestrator does
+    // in reaction to it is recorded later: tests can assert ordering from the timeline alone.
     record("task", { task: task.id });
+    updateTask(store, { id: task.id, status: "completed", notes: `Done by the simulated agent (${files.join(", ")})` });
     done++;
     if (o.stopAfter !== undefined && done >= o.stopAfter) {
       record("crash");

@@ -122,6 +122,13 @@ export function processAlive(pid: number | null, argv?: string[] | null): boolea
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+  // A zombie (exited, not yet reaped by its parent) answers kill(0) but runs nothing.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z") return false;
+  } catch {
+    // No /proc (macOS): kill(0) is all there is.
+  }
   if (argv?.length && existsSync(`/proc/${pid}/cmdline`)) {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");

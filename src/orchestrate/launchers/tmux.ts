@@ -9,12 +9,12 @@ import type { LaunchedAgent, LaunchSpec, Launcher } from "./types.ts";
 
 export const tmuxSessionName = (initiativeId: string | null) => `orchestration-${(initiativeId ?? "default").slice(0, 8)}`;
 
-function tmux(args: string[]): { ok: boolean; stderr: string } {
+function tmux(args: string[]): { ok: boolean; stdout: string; stderr: string } {
   try {
-    const p = Bun.spawnSync(["tmux", ...args], { stdout: "ignore", stderr: "pipe" });
-    return { ok: p.exitCode === 0, stderr: p.stderr.toString().trim() };
+    const p = Bun.spawnSync(["tmux", ...args], { stdout: "pipe", stderr: "pipe" });
+    return { ok: p.exitCode === 0, stdout: p.stdout.toString().trim(), stderr: p.stderr.toString().trim() };
   } catch (err) {
-    return { ok: false, stderr: (err as Error).message };
+    return { ok: false, stdout: "", stderr: (err as Error).message };
   }
 }
 
@@ -35,14 +35,18 @@ export const tmuxLauncher: Launcher = {
       .filter(([k]) => k.startsWith("ORCH_") || k === "HTTP_API_PORT")
       .flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     const exists = tmux(["has-session", "-t", `=${session}`]).ok;
+    // The window is addressed by its id (@N), not its name: a stream id may hold a dot (tmux's
+    // pane separator), and a second run or a restart opens another window of the same name.
+    const print = ["-P", "-F", "#{window_id}"];
     const made = exists
-      ? tmux(["new-window", "-d", "-t", `=${session}:`, "-n", spec.streamId, "-c", spec.cwd, ...env])
-      : tmux(["new-session", "-d", "-s", session, "-n", spec.streamId, "-c", spec.cwd, ...env]);
-    if (!made.ok) throw failed(`tmux could not open a window for ${spec.streamId}: ${made.stderr}`);
+      ? tmux(["new-window", "-d", ...print, "-t", `=${session}:`, "-n", spec.streamId, "-c", spec.cwd, ...env])
+      : tmux(["new-session", "-d", ...print, "-s", session, "-n", spec.streamId, "-c", spec.cwd, ...env]);
+    if (!made.ok || !made.stdout.startsWith("@")) throw failed(`tmux could not open a window for ${spec.streamId}: ${made.stderr}`);
+    const window = made.stdout;
     const typed = spec.argv.map(shellQuote).join(" ");
-    const sent = tmux(["send-keys", "-t", `=${session}:${spec.streamId}`, "-l", typed]);
+    const sent = tmux(["send-keys", "-t", window, "-l", typed]);
     if (!sent.ok) throw failed(`tmux could not type the agent command for ${spec.streamId}: ${sent.stderr}`);
-    tmux(["send-keys", "-t", `=${session}:${spec.streamId}`, "Enter"]);
+    tmux(["send-keys", "-t", window, "Enter"]);
     return { pid: null, exited: null, description: `tmux window ${session}:${spec.streamId}` };
   },
 };
