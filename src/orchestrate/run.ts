@@ -131,7 +131,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     const r = state.streams[s.streamId]!;
     if (!phasesAnnounced.has(s.streamPhase)) {
       phasesAnnounced.add(s.streamPhase);
-      print(PHASE_TITLE[s.streamPhase]);
+      print(`${PHASE_TITLE[s.streamPhase]}\n${"─".repeat(56)}`);
     }
     let cwd = root;
     if (s.streamPhase === "parallel") {
@@ -147,6 +147,8 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
       ORCH_DB: store.path,
       ...(o.apiPort ? { HTTP_API_PORT: String(o.apiPort) } : {}),
     };
+    // The guide's start-streams.py line, then the launcher's own (manual prints its steps here).
+    print(`Starting ${s.streamId} (${s.streamPhase})...`);
     const agent = o.launcher.launch({ streamId: s.streamId, phase: s.streamPhase, argv, cwd, env, logFile, projectRoot: root, initiativeId: state.initiativeId });
     r.status = "running";
     r.launches++;

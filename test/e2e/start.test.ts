@@ -532,6 +532,8 @@ describe("orch start --launcher manual", () => {
     expect(await reader.until("  4. Run: /continue Stream-A")).toEqual([
       "orch start — By Hand: 2 streams, launcher manual, at most 5 at once",
       "Phase 1: Foundation",
+      "─".repeat(56),
+      "Starting Stream-A (foundation)...",
       "⚠ Manual action required:",
       "  1. Open new terminal",
       `  2. Run: cd ${p.root}`,
