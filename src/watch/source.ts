@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { listActivity, listStreams, listTasks } from "../core/index.ts";
 import { sseMessages } from "../api/sse-client.ts";
+import { createChangeFeed } from "../core/change-feed.ts";
 import type { Store } from "../db/client.ts";
 import type { MonitorSnapshot } from "./render.ts";
 
@@ -78,16 +79,15 @@ export function dbSource(store: Store, opts: { stateFile?: string; pollMs?: numb
       };
     },
     watch(onChange) {
-      // PRAGMA data_version moves when another connection commits: a cheap, read-only check.
-      let last = store.dataVersion();
-      const timer = setInterval(() => {
-        const v = store.dataVersion();
-        if (v !== last) {
-          last = v;
-          onChange();
-        }
-      }, opts.pollMs ?? 200);
-      return () => clearInterval(timer);
+      // The same change feed as the API's SSE: a file-watch nudge, confirmed by PRAGMA
+      // data_version, with a slow poll as the fallback.
+      const feed = createChangeFeed(store, { intervalMs: opts.pollMs ?? 250 });
+      const unsubscribe = feed.subscribe(() => onChange());
+      feed.start();
+      return () => {
+        unsubscribe();
+        feed.stop();
+      };
     },
   };
 }
