@@ -132,11 +132,9 @@ function withStatementCache(sqlite: Database): Database {
     }
     stmt = sqlite.prepare(sql);
     cache.set(sql, stmt);
-    if (cache.size > STATEMENT_CACHE_SIZE) {
-      const [oldest, old] = cache.entries().next().value!;
-      cache.delete(oldest);
-      old.finalize();
-    }
+    // Dropped, not finalized: a query prepared once (db/prepared.ts) may still hold it; the
+    // statement is freed when nothing does.
+    if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
     return stmt;
   };
   return new Proxy(sqlite, {
