@@ -1,0 +1,142 @@
+/**
+ * Write throughput under load: P processes each making N task updates on one database.
+ * - orch: P `orch mcp` sessions, each calling task_update N times in a row (one call in flight
+ *   per session, as an agent works), all driven from this process.
+ * - baseline: P bun processes doing the bare minimum with bun:sqlite on the same schema —
+ *   BEGIN IMMEDIATE; SELECT the task; UPDATE its notes and updated_at; COMMIT — N times.
+ * Both start together on a signal once every process is up, so process start-up is not counted;
+ * each side gets a fresh database. orch's figure includes everything an update costs there: the
+ * JSON-RPC round trip, validation, the change-log rows and the stream figures.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { McpProc } from "../../../test/stress/harness/mcp-proc.ts";
+import { median, row, type BenchContext, type BenchRow } from "../lib.ts";
+
+const RAW_WRITER = `
+import { Database } from "bun:sqlite";
+const [db, task, n] = process.argv.slice(2);
+const d = new Database(db);
+d.run("PRAGMA busy_timeout = 5000");
+d.run("PRAGMA journal_mode = WAL");
+d.run("PRAGMA synchronous = NORMAL");
+const sel = d.query("SELECT * FROM tasks WHERE id = ?");
+const upd = d.query("UPDATE tasks SET notes = ?, updated_at = ? WHERE id = ?");
+const begin = d.query("BEGIN IMMEDIATE");
+const commit = d.query("COMMIT");
+console.log("ready");
+for await (const _ of console) break; // the go signal: one line on stdin
+for (let i = 1; i <= Number(n); i++) {
+  begin.run();
+  if (!sel.get(task)) throw new Error("no task " + task);
+  upd.run("raw " + i, new Date().toISOString(), task);
+  commit.run();
+}
+console.log("done");
+`;
+
+function env(dir: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir };
+}
+
+/** A fresh database with one task per process, spread over four streams. */
+function makeDb(orchBin: string, dir: string, db: string, processes: number) {
+  for (let k = 1; k <= processes; k++) {
+    const p = Bun.spawnSync([orchBin, "task", "create", "--db", db, "--id", `T${k}`, "--title", `load task ${k}`, "--stream", `S${k % 4}`], {
+      env: env(dir),
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    if (p.exitCode !== 0) throw new Error(`task create failed: ${p.stderr.toString()}`);
+  }
+}
+
+async function orchRun(ctx: BenchContext, processes: number, updates: number): Promise<{ perSec: number; errors: number }> {
+  const dir = ctx.scratch();
+  const db = join(dir, "tasks.db");
+  makeDb(ctx.orchBin, dir, db, processes);
+  const sessions = Array.from({ length: processes }, () => McpProc.spawn(ctx.orchBin, ["mcp", "--db", db], { env: env(dir) }));
+  try {
+    await Promise.all(sessions.map((s) => s.initialize()));
+    let errors = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      sessions.map(async (s, k) => {
+        for (let i = 1; i <= updates; i++) {
+          const r = await s.call("task_update", { id: `T${k + 1}`, notes: `orch ${i}` });
+          if (r.isError) errors++;
+        }
+      }),
+    );
+    const ms = performance.now() - t0;
+    return { perSec: (processes * updates * 1000) / ms, errors };
+  } finally {
+    for (const s of sessions) s.closeStdin();
+    await Promise.all(sessions.map((s) => s.exited));
+  }
+}
+
+async function rawRun(ctx: BenchContext, processes: number, updates: number): Promise<number> {
+  const dir = ctx.scratch();
+  const db = join(dir, "tasks.db");
+  makeDb(ctx.orchBin, dir, db, processes);
+  const script = join(dir, "raw-writer.ts");
+  writeFileSync(script, RAW_WRITER);
+  const procs = Array.from({ length: processes }, (_, k) =>
+    Bun.spawn([process.execPath, script, db, `T${k + 1}`, String(updates)], { env: env(dir), stdin: "pipe", stdout: "pipe", stderr: "inherit" }),
+  );
+  const lines = procs.map((p) => {
+    const reader = p.stdout.getReader();
+    const dec = new TextDecoder();
+    let buf = "";
+    return async (want: string) => {
+      while (!buf.includes(`${want}\n`)) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`raw writer ended before "${want}"`);
+        buf += dec.decode(value, { stream: true });
+      }
+    };
+  });
+  await Promise.all(lines.map((l) => l("ready")));
+  const t0 = performance.now();
+  for (const p of procs) {
+    p.stdin.write("go\n");
+    p.stdin.flush();
+  }
+  await Promise.all(lines.map((l) => l("done")));
+  const ms = performance.now() - t0;
+  for (const p of procs) p.stdin.end();
+  const codes = await Promise.all(procs.map((p) => p.exited));
+  if (codes.some((c) => c !== 0)) throw new Error(`raw writer exited ${codes.join(",")}`);
+  return (processes * updates * 1000) / ms;
+}
+
+export async function run(ctx: BenchContext): Promise<BenchRow[]> {
+  const processes = 16;
+  const updates = ctx.quick ? 250 : 1000;
+  const rounds = ctx.quick ? 1 : 3;
+  const orch: number[] = [];
+  const raw: number[] = [];
+  let errors = 0;
+  for (let r = 0; r < rounds; r++) {
+    raw.push(await rawRun(ctx, processes, updates));
+    const o = await orchRun(ctx, processes, updates);
+    orch.push(o.perSec);
+    errors += o.errors;
+  }
+  if (errors) throw new Error(`${errors} task_update calls failed under load`);
+  const r0 = (x: number) => Math.round(x);
+  return [
+    row({
+      entry: "load",
+      metric: `task updates/s, ${processes} processes × ${updates} (orch mcp task_update vs bun:sqlite BEGIN IMMEDIATE read+update), median of ${rounds}`,
+      orch: r0(median(orch)),
+      baseline: r0(median(raw)),
+      baselineName: `raw bun:sqlite from ${processes} processes`,
+      unit: "updates/s",
+      target: "≥ 25 % of raw",
+      minRatio: 0.25,
+      higherIsBetter: true,
+    }),
+  ];
+}
