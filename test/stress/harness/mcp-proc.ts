@@ -26,6 +26,8 @@ export class McpProc {
   /** stdout lines that were not JSON, or JSON that is not a JSON-RPC message. */
   readonly violations: string[] = [];
   received = 0;
+  /** stdout has closed: the process is gone (or closed it); nothing more will arrive. */
+  ended = false;
   private stderrText = "";
   private waiters: (() => void)[] = [];
   private nextId = 1;
@@ -64,6 +66,7 @@ export class McpProc {
       }
     }
     if (buf.trim()) this.take(buf);
+    this.ended = true;
     this.wake();
   }
 
@@ -100,6 +103,7 @@ export class McpProc {
   async until(pred: () => boolean, ms: number, what: string): Promise<void> {
     const deadline = Date.now() + ms;
     while (!pred()) {
+      if (this.ended) throw new Error(`orch mcp (pid ${this.pid}) closed its output while waiting for ${what}; stderr: ${this.stderrText.slice(-2000)}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`orch mcp (pid ${this.pid}): timed out after ${ms} ms waiting for ${what}; stderr: ${this.stderrText.slice(-2000)}`);
       await new Promise<void>((resolve) => {
