@@ -20,7 +20,7 @@
  * `recoverInterruptedMerge` (run before any merge) finishes what step 4 committed, or puts back
  * the files step 2 had begun to change (a file half-written by a killed git included).
  */
-import { closeSync, copyFileSync, existsSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, linkSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { conflict, failed } from "../errors.ts";
 import { git, gitBytes, gitMessage, gitOk, splitZ, trimLine } from "./git.ts";
@@ -54,6 +54,56 @@ export interface MergeRecovery {
 }
 
 const gitDirOf = (root: string) => trimLine(gitOk(root, ["rev-parse", "--absolute-git-dir"], `cannot inspect ${root}`));
+const commonDirOf = (root: string) => trimLine(gitOk(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"], `cannot inspect ${root}`));
+
+/** Whether some process has `path` open (Linux: /proc/<pid>/fd); null where that cannot be told. */
+function heldOpen(path: string): boolean | null {
+  if (process.platform !== "linux") return null;
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to look at
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === path) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return false;
+}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Wait while a git lock file exists and a live process holds it (git keeps its lock open until
+ * it commits). Where that cannot be told, a lock younger than 2 s counts as held. False on timeout.
+ */
+function waitWhileHeld(lock: string, timeoutMs: number): boolean {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let st;
+    try {
+      st = statSync(lock);
+    } catch {
+      return true; // no lock
+    }
+    const held = heldOpen(lock) ?? Date.now() - st.mtimeMs < 2000;
+    if (!held) return true;
+    if (Date.now() > deadline) return false;
+    sleepSync(25);
+  }
+}
 
 function processStart(pid: number): string | null {
   try {
@@ -355,6 +405,15 @@ export function recoverInterruptedMerge(root: string): MergeRecovery | null {
     return null;
   }
   if (alive(j)) throw conflict(`another orch is merging into ${j.branch} right now (pid ${j.pid}): wait for it to finish`);
+  // When only orch was killed, the git it was running goes on for a moment (writing files, or
+  // moving the branch): let it finish before deciding anything.
+  const refLock = join(commonDirOf(root), "refs", "heads", `${j.branch}.lock`);
+  for (const held of [join(gitDir, `${WORK_INDEX}.lock`), refLock])
+    if (!waitWhileHeld(held, 30_000))
+      throw conflict(`a git process of an interrupted merge into ${j.branch} is still running (${held} is held): try again when it has finished`);
+  // update-ref killed while it held the branch's lock (step 4 had begun, no process holds it now):
+  // that lock is ours, and would block every later commit on the branch.
+  if (j.workIno !== null && existsSync(refLock) && heldOpen(refLock) === false) rmSync(refLock, { force: true });
   const lock = join(gitDir, "index.lock");
   const locked = ourLock(gitDir, j);
   const tipR = git(root, ["rev-parse", "--verify", "--quiet", `refs/heads/${j.branch}`]);

@@ -179,4 +179,25 @@ describe("recoverInterruptedMerge", () => {
     expect(recoverInterruptedMerge(root)).toMatchObject({ outcome: "finished" });
     expectPristine(root, sh(root, "rev-parse", "main").trim());
   });
+
+  test("a branch lock left by a killed update-ref is removed; one held by a live git is waited for", async () => {
+    const { root, ours, input } = scenario();
+    crashAt(root, input, 3);
+    const refLock = join(gitDir(root), "refs", "heads", "main.lock");
+    writeFileSync(refLock, `${ours}\n`);
+    expect(recoverInterruptedMerge(root)).toMatchObject({ outcome: "rolled_back" });
+    expect(existsSync(refLock)).toBe(false);
+    expectPristine(root, ours);
+
+    // A git still writing (only orch was killed): its lock is open in a live process.
+    crashAt(root, input, 2);
+    const workLock = join(gitDir(root), "orch-merge-work.index.lock");
+    const holder = Bun.spawn(["bash", "-c", `exec 3>"$1"; sleep 0.4; rm -f "$1"`, "holder", workLock]);
+    while (!existsSync(workLock)) await Bun.sleep(5);
+    const t0 = performance.now();
+    expect(recoverInterruptedMerge(root)).toMatchObject({ outcome: "rolled_back" });
+    if (process.platform === "linux") expect(performance.now() - t0).toBeGreaterThan(200);
+    await holder.exited;
+    expectPristine(root, ours);
+  });
 });
