@@ -247,7 +247,9 @@ export function commitMerge(root: string, input: SafeMergeInput): string {
     return conflict(`${why}; nothing was merged${left.length ? ` (files changed meanwhile, left as they are: ${left.join(", ")})` : ""}`);
   };
 
-  // 2: the files, through the private index.
+  // 2: the files, through the private index — its stat data refreshed first, as `git merge`
+  // does (files put back by a recovery, or merely touched, are unchanged, not "not uptodate").
+  git(root, ["update-index", "-q", "--refresh"], { env: { GIT_INDEX_FILE: work } });
   const rt = git(root, ["read-tree", "-m", "-u", input.ours, to], { env: { GIT_INDEX_FILE: work } });
   if (rt.code !== 0) throw abort(`git stopped the merge: ${gitMessage(rt)}`, false);
   // read-tree replaced the private index (a new file): the journal names that one before it is linked.

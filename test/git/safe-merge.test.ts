@@ -91,6 +91,14 @@ describe("recoverInterruptedMerge", () => {
     expectPristine(root, commitMerge(root, input));
   });
 
+  test("files put back by a recovery (new stat data, same content) do not stop the next merge", () => {
+    const { root, input } = scenario();
+    crashAt(root, input, 2); // every file written: the recovery rewrites edit.txt and gone.txt
+    expect(recoverInterruptedMerge(root)).toMatchObject({ outcome: "rolled_back" });
+    const m = commitMerge(root, input);
+    expectPristine(root, m);
+  });
+
   test("killed while git wrote the files: the written and the half-written ones go back", () => {
     const { root, ours, input } = scenario();
     crashAt(root, input, 1);
