@@ -131,7 +131,7 @@ describe("crash: kill -9 around git", () => {
           const before = allCommits(root);
           const group = rnd.chance(0.7);
           const p = Bun.spawn([orchBin(), "worktree", "merge", "Stream-M"], { cwd: root, env, stdout: "ignore", stderr: "ignore", detached: true });
-          await Bun.sleep(rnd.next() * duration * 1.2);
+          await Bun.sleep(rnd.next() * duration * 1.5);
           kill(p.pid, group);
           await p.exited;
           if (!group) await groupGone(p.pid);
