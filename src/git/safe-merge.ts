@@ -240,18 +240,21 @@ export function commitMerge(root: string, input: SafeMergeInput): string {
   writeJournal(gitDir, j);
   crash(1);
   /** Undo steps 2–3 and say why nothing was merged. */
-  const abort = (why: string, locked: boolean) => {
+  const abort = (why: string, locked: boolean, filesWritten = true) => {
     const left = rollBack(root, gitDir, j);
     if (locked) rmSync(lock, { force: true });
     cleanup(gitDir);
-    return conflict(`${why}; nothing was merged${left.length ? ` (files changed meanwhile, left as they are: ${left.join(", ")})` : ""}`);
+    const note = filesWritten && left.length ? ` (files changed meanwhile, left as they are: ${left.join(", ")})` : "";
+    return conflict(`${why}; nothing was merged${note}`);
   };
 
   // 2: the files, through the private index — its stat data refreshed first, as `git merge`
   // does (files put back by a recovery, or merely touched, are unchanged, not "not uptodate").
   git(root, ["update-index", "-q", "--refresh"], { env: { GIT_INDEX_FILE: work } });
   const rt = git(root, ["read-tree", "-m", "-u", input.ours, to], { env: { GIT_INDEX_FILE: work } });
-  if (rt.code !== 0) throw abort(`git stopped the merge: ${gitMessage(rt)}`, false);
+  // (read-tree checks everything before writing: refused, it wrote nothing; the roll-back is
+  // only for an I/O error half-way.)
+  if (rt.code !== 0) throw abort(`git stopped the merge: ${gitMessage(rt)}`, false, false);
   // read-tree replaced the private index (a new file): the journal names that one before it is linked.
   j.workIno = inodeOf(work);
   writeJournal(gitDir, j);
