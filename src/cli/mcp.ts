@@ -63,7 +63,8 @@ export const command = singleAction("mcp", {
       log,
     });
     const server = createMcpServer(store, { log });
-    server.onerror = (err) => log(`orch mcp: ${err.message}`);
+    // The SDK quotes whole messages here (a stray response of megabytes): one bounded line.
+    server.onerror = (err) => log(`orch mcp: ${err.message.length > 500 ? `${err.message.slice(0, 500)}… (${err.message.length} characters)` : err.message}`);
     transport.onend = () => {
       transport.whenIdle(DRAIN_TIMEOUT_MS).then(() => exit("stdin closed"));
     };

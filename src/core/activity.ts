@@ -3,8 +3,9 @@
  * completed/blocked/cancelled closes it; agent_heartbeat refreshes it. Active = open and a
  * heartbeat within the last 5 minutes.
  */
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
+import { preparedQuery, slot } from "../db/prepared.ts";
 import { agentActivity, streams, tasks } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
 import { recordEvent } from "./events.ts";
@@ -109,13 +110,17 @@ export function touchActivity(
   return v;
 }
 
-function closeActivities(db: Db, now: string, taskId: string): void {
-  const open = db
+// Runs on every task update that is not a start: prepared once per db (see db/prepared.ts).
+const closeOpen = (db: Db) =>
+  db
     .update(agentActivity)
-    .set({ endedAt: now })
-    .where(and(eq(agentActivity.taskId, taskId), isNull(agentActivity.endedAt)))
+    .set({ endedAt: slot("now") })
+    .where(and(eq(agentActivity.taskId, sql.placeholder("taskId")), isNull(agentActivity.endedAt)))
     .returning({ id: agentActivity.id })
-    .all();
+    .prepare();
+
+function closeActivities(db: Db, now: string, taskId: string): void {
+  const open = preparedQuery(db, "activity.closeOpen", closeOpen).all({ now, taskId });
   for (const { id } of open) recordEvent(db, "activity", id, "update", readOne(db, id, Date.parse(now)));
 }
 

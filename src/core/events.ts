@@ -1,6 +1,7 @@
 /** The append-only change log. `record` must be called inside the transaction that made the change. */
 import { asc, gt, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
+import { preparedQuery } from "../db/prepared.ts";
 import { events, type EventRow } from "../db/schema.ts";
 
 export type EventKind = EventRow["kind"];
@@ -15,8 +16,14 @@ export interface ChangeEvent {
   createdAt: string;
 }
 
+const insertEvent = (db: Db) =>
+  db
+    .insert(events)
+    .values({ kind: sql.placeholder("kind"), entityId: sql.placeholder("entityId"), op: sql.placeholder("op"), payload: sql.placeholder("payload") })
+    .prepare();
+
 export function recordEvent(db: Db, kind: EventKind, entityId: string, op: EventOp, payload: unknown): void {
-  db.insert(events).values({ kind, entityId, op, payload }).run();
+  preparedQuery(db, "events.insert", insertEvent).run({ kind, entityId, op, payload });
 }
 
 /** Events after `afterId`, oldest first. */

@@ -76,6 +76,9 @@ const AGENT = /(^|\s)@agent-([A-Za-z0-9][A-Za-z0-9._-]*)(?=\s|$|[,;.!?)])/g;
 
 const validId = (s: string) => s.length <= MAX_ID && ID_PATTERN.test(s);
 
+/** A rejected token as an error shows it: quoted, control characters escaped, at most 60 characters. */
+const quote = (s: string) => JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
+
 /** Leading whitespace width, a tab counting as 4. */
 function indentOf(s: string): number {
   let w = 0;
@@ -199,7 +202,7 @@ export function parsePrd(text: string): PrdParseResult {
         }
         const id = m[1]!;
         if (!validId(id)) {
-          fail(n, `invalid stream id "${id}" (letters, digits, '.', '_' or '-', starting with a letter or digit)`);
+          fail(n, `invalid stream id ${quote(id)} (letters, digits, '.', '_' or '-', starting with a letter or digit)`);
           continue;
         }
         let name = (m[2] ?? "").trim();
@@ -210,7 +213,7 @@ export function parsePrd(text: string): PrdParseResult {
           const list = splitList(d[1]!);
           explicit = list.length === 1 && /^(none|nothing|-)$/i.test(list[0]!) ? [] : list;
           const bad = explicit.find((x) => !validId(x));
-          if (bad) fail(n, `invalid dependency "${bad}" in stream ${id}`);
+          if (bad) fail(n, `invalid dependency ${quote(bad)} in stream ${id}`);
         }
         if (name.length > 200) fail(n, `stream name longer than 200 characters`);
         const first = streamLines.get(id);

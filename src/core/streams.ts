@@ -5,6 +5,7 @@
  */
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
+import { preparedQuery, slot } from "../db/prepared.ts";
 import { streams, tasks, type StreamRow } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
 import { recordEvent } from "./events.ts";
@@ -111,28 +112,43 @@ export function upsertStream(db: Db, now: string, hints: StreamHints, initiative
   if (Object.keys(patch).length) db.update(streams).set({ ...patch, updatedAt: now }).where(eq(streams.id, hints.streamId)).run();
 }
 
-/** Recount a stream's tasks and files onto its row and record a `stream` event. Inside a transaction. */
-export function refreshStreamFigures(db: Db, now: string, streamId: string): StreamView | null {
-  const counts = db
+// Run after every task change: prepared once per db (see db/prepared.ts).
+const statusCounts = (db: Db) =>
+  db
     .select({ status: tasks.status, n: sql<number>`count(*)` })
     .from(tasks)
-    .where(eq(tasks.streamId, streamId))
+    .where(eq(tasks.streamId, sql.placeholder("streamId")))
     .groupBy(tasks.status)
-    .all();
+    .prepare();
+const taskMetadata = (db: Db) => db.select({ metadata: tasks.metadata }).from(tasks).where(eq(tasks.streamId, sql.placeholder("streamId"))).prepare();
+const updateFigures = (db: Db) =>
+  db
+    .update(streams)
+    .set({
+      totalTasks: slot("totalTasks"),
+      completedTasks: slot("completedTasks"),
+      inProgressTasks: slot("inProgressTasks"),
+      blockedTasks: slot("blockedTasks"),
+      pendingTasks: slot("pendingTasks"),
+      files: slot("files"),
+      updatedAt: slot("updatedAt"),
+    })
+    .where(eq(streams.id, sql.placeholder("streamId")))
+    .returning()
+    .prepare();
+
+/** Recount a stream's tasks and files onto its row and record a `stream` event. Inside a transaction. */
+export function refreshStreamFigures(db: Db, now: string, streamId: string): StreamView | null {
+  const counts = preparedQuery(db, "streams.statusCounts", statusCounts).all({ streamId });
   const byStatus: Record<string, number> = {};
   for (const c of counts) byStatus[c.status] = c.n;
   const files = new Set<string>();
-  for (const t of db.select({ metadata: tasks.metadata }).from(tasks).where(eq(tasks.streamId, streamId)).all()) {
+  for (const t of preparedQuery(db, "streams.taskMetadata", taskMetadata).all({ streamId })) {
     const f = t.metadata.files;
     if (Array.isArray(f)) for (const x of f) if (typeof x === "string") files.add(x);
   }
   const figures = figuresFromStatusCounts(byStatus);
-  const row = db
-    .update(streams)
-    .set({ ...figures, files: [...files].sort(), updatedAt: now })
-    .where(eq(streams.id, streamId))
-    .returning()
-    .get();
+  const row = preparedQuery(db, "streams.updateFigures", updateFigures).get({ ...figures, files: [...files].sort(), updatedAt: now, streamId });
   if (!row) return null;
   const v = streamView(row);
   recordEvent(db, "stream", streamId, "update", v);

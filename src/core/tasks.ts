@@ -1,5 +1,6 @@
 import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
+import { preparedQuery, slot } from "../db/prepared.ts";
 import { prds, tasks } from "../db/schema.ts";
 import { conflict, notFound } from "../errors.ts";
 import { onTaskStatusChange } from "./activity.ts";
@@ -69,10 +70,30 @@ export function createTask(store: Store, input: TaskCreateInput): TaskView {
   return store.tx((db) => insertTask(db, store.now(), input));
 }
 
+// The update path runs for every status change and note of every agent: prepared once per db.
+const selectTask = (db: Db) => db.select().from(tasks).where(eq(tasks.id, sql.placeholder("id"))).prepare();
+const updateTaskRow = (db: Db) =>
+  db
+    .update(tasks)
+    .set({
+      title: slot("title"),
+      description: slot("description"),
+      status: slot("status"),
+      assignedAgent: slot("assignedAgent"),
+      notes: slot("notes"),
+      blockedReason: slot("blockedReason"),
+      metadata: slot("metadata"),
+      streamId: slot("streamId"),
+      updatedAt: slot("updatedAt"),
+    })
+    .where(eq(tasks.id, sql.placeholder("id")))
+    .returning()
+    .prepare();
+
 /** Apply an update inside an open transaction. Metadata is shallow-merged. */
 export function applyTaskUpdate(db: Db, now: string, input: TaskUpdateInput): TaskView {
   const v = parseInput(taskUpdateSchema, input);
-  const existing = db.select().from(tasks).where(eq(tasks.id, v.id)).get();
+  const existing = preparedQuery(db, "tasks.byId", selectTask).get({ id: v.id });
   if (!existing) throw notFound(`Task not found: ${v.id}`);
   const metadata = v.metadata ? { ...existing.metadata, ...v.metadata } : existing.metadata;
   const hints = streamHintsFromMetadata(metadata);
@@ -80,22 +101,18 @@ export function applyTaskUpdate(db: Db, now: string, input: TaskUpdateInput): Ta
   const status = v.status ?? existing.status;
   // A reason only means something while the task is blocked.
   const blockedReason = status === "blocked" ? (v.blockedReason ?? existing.blockedReason) : null;
-  const row = db
-    .update(tasks)
-    .set({
-      title: v.title ?? existing.title,
-      description: v.description ?? existing.description,
-      status,
-      assignedAgent: v.assignedAgent ?? existing.assignedAgent,
-      notes: v.notes ?? existing.notes,
-      blockedReason,
-      metadata,
-      streamId: hints?.streamId ?? null,
-      updatedAt: now,
-    })
-    .where(eq(tasks.id, v.id))
-    .returning()
-    .get()!;
+  const row = preparedQuery(db, "tasks.update", updateTaskRow).get({
+    id: v.id,
+    title: v.title ?? existing.title,
+    description: v.description ?? existing.description,
+    status,
+    assignedAgent: v.assignedAgent ?? existing.assignedAgent,
+    notes: v.notes ?? existing.notes,
+    blockedReason,
+    metadata,
+    streamId: hints?.streamId ?? null,
+    updatedAt: now,
+  })!;
   onTaskStatusChange(db, now, row, existing.status, status);
   const out = taskView(row);
   recordEvent(db, "task", row.id, "update", out);

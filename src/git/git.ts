@@ -30,6 +30,9 @@ function gitEnv(extra: Record<string, string> = {}): Record<string, string> {
   }
   env.GIT_TERMINAL_PROMPT = "0";
   env.LC_ALL = "C";
+  // No opportunistic index writes (status, diff refreshing stat data): a git killed with orch
+  // must never leave an index.lock in the user's checkout that nothing of orch's can explain.
+  env.GIT_OPTIONAL_LOCKS = "0";
   return { ...env, ...extra };
 }
 
@@ -50,6 +53,12 @@ export function git(cwd: string, args: readonly string[], opts: GitOptions = {})
     throw failed(`cannot run git in ${cwd}: ${(err as Error).message}`);
   }
   return { code: p.exitCode ?? 1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+/** Run git and return stdout as bytes (file contents), or null when git failed. */
+export function gitBytes(cwd: string, args: readonly string[]): Buffer | null {
+  const p = Bun.spawnSync(["git", ...args], { cwd, env: gitEnv(), stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+  return p.exitCode === 0 ? Buffer.from(p.stdout) : null;
 }
 
 /** The first meaningful line of git's complaint, for a one-line error. */

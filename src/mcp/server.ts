@@ -100,7 +100,9 @@ export function createMcpServer(store: Store, opts: McpServerOptions = {}): Serv
     const tool = byName.get(name);
     if (!tool) {
       const hint = suggest(name, [...byName.keys()]);
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}${hint ? ` (did you mean ${hint}?)` : ""}`);
+      // A name is echoed back at most 100 characters long: a fuzzed 300 KB name is not repeated in full.
+      const shown = name.length > 100 ? `${name.slice(0, 100)}… (${name.length} characters)` : name;
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${shown}${hint ? ` (did you mean ${hint}?)` : ""}`);
     }
     const parsed = tool.input.safeParse(args ?? {});
     if (!parsed.success) {

@@ -12,7 +12,8 @@ import { findStreamRow, listStreams, setStreamWorktree, streamView, type StreamV
 import { idSchema } from "../core/schemas.ts";
 import { lastMergeState, recordMergeConflict, recordMergeDone, type MergeConflictRecord } from "../core/merge-record.ts";
 import { conflict, failed, notFound, usageError } from "../errors.ts";
-import { changedPaths, mergeNoFf, predictMerge } from "../git/merge.ts";
+import { changedPaths, predictMerge } from "../git/merge.ts";
+import { commitMerge, recoverInterruptedMerge } from "../git/safe-merge.ts";
 import {
   aheadBehind,
   branchCommit,
@@ -593,6 +594,9 @@ export function mergeStream(store: Store, input: MergeInput): MergeResult {
   const streamId = parseStreamId(input.streamId);
   const stream = requireStream(store, streamId);
   const { root } = locateRepo(input.cwd);
+  // A merge killed half-way (this one's earlier attempt, or another stream's) is finished or
+  // undone first, so the checks below see the checkout as it really is.
+  recoverInterruptedMerge(root);
   const branch = stream.branchName ?? streamBranchName(streamId);
   const into = input.into ?? baseBranchOf(root, branch);
   if (!into) throw conflict(`the main worktree has a detached HEAD: check out the branch to merge into, or pass --into BRANCH`);
@@ -630,7 +634,9 @@ export function mergeStream(store: Store, input: MergeInput): MergeResult {
   if (blocking.length)
     throw conflict(`the merge would overwrite untracked files in the main worktree (${preview(blocking.map((e) => e.path))}): move them away first`);
 
-  const commit = mergeNoFf(root, sourceCommit, `Merge branch '${branch}' (${streamId})`);
+  // Committed without `git merge`: no MERGE_HEAD, no window a crash could leave half-done.
+  const message = `Merge branch '${branch}' (${streamId})`;
+  const commit = commitMerge(root, { branch: into, ours: targetCommit, theirs: sourceCommit, tree: prediction.tree, message, what: message });
   recordMergeDone(store, streamId, { into, branch, commit });
   return { ...base, status: "merged", merged: true, commit, filesChanged };
 }

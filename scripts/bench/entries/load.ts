@@ -1,0 +1,215 @@
+/**
+ * Write throughput under load: P processes each making N task updates on one database.
+ * - orch: P `orch mcp` sessions, each calling task_update N times, all driven from this process:
+ *   one call in flight per session (as an agent works), and again with four in flight.
+ * - baseline: P bun processes doing the bare minimum with bun:sqlite on the same schema —
+ *   BEGIN IMMEDIATE; SELECT the task; UPDATE its notes and updated_at; COMMIT — N times.
+ * Both start together on a signal once every process is up and has made WARM_UP untimed updates
+ * (agent sessions live for hours; neither side is measured cold); each run gets a fresh database. orch's figure includes everything an update costs there: the
+ * JSON-RPC round trip, validation, the change-log rows and the stream figures.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { McpProc } from "../../../test/stress/harness/mcp-proc.ts";
+import { median, row, type BenchContext, type BenchRow } from "../lib.ts";
+
+const RAW_WRITER = `
+import { Database } from "bun:sqlite";
+const [db, task, n] = process.argv.slice(2);
+const d = new Database(db);
+d.run("PRAGMA busy_timeout = 5000");
+d.run("PRAGMA journal_mode = WAL");
+d.run("PRAGMA synchronous = NORMAL");
+const sel = d.query("SELECT * FROM tasks WHERE id = ?");
+const upd = d.query("UPDATE tasks SET notes = ?, updated_at = ? WHERE id = ?");
+const begin = d.query("BEGIN IMMEDIATE");
+const commit = d.query("COMMIT");
+const WARM = Number(process.argv[5] ?? 0);
+for (let i = -WARM; i <= Number(n); i++) {
+  if (i === 0) {
+    console.log("ready");
+    for await (const _ of console) break; // the go signal: one line on stdin
+    continue;
+  }
+  begin.run();
+  if (!sel.get(task)) throw new Error("no task " + task);
+  upd.run("raw " + i, new Date().toISOString(), task);
+  commit.run();
+}
+console.log("done");
+`;
+
+/** The same writes as orch's task update, in raw SQL: the row, the activity close, the change-log
+ * rows with their JSON, the stream's recount and its row — no JSON-RPC, validation or ORM. */
+const RAW_SAME_WRITER = `
+import { Database } from "bun:sqlite";
+const [db, task, n] = process.argv.slice(2);
+const d = new Database(db);
+d.run("PRAGMA busy_timeout = 5000");
+d.run("PRAGMA journal_mode = WAL");
+d.run("PRAGMA synchronous = NORMAL");
+d.run("PRAGMA foreign_keys = ON");
+const begin = d.query("BEGIN IMMEDIATE");
+const commit = d.query("COMMIT");
+const sel = d.query("SELECT * FROM tasks WHERE id = ?");
+const upd = d.query("UPDATE tasks SET notes = ?, updated_at = ? WHERE id = ? RETURNING *");
+const close = d.query("UPDATE agent_activity SET ended_at = ? WHERE task_id = ? AND ended_at IS NULL RETURNING id");
+const event = d.query("INSERT INTO events (kind, entity_id, op, payload) VALUES (?, ?, 'update', ?)");
+const counts = d.query("SELECT status, count(*) AS n FROM tasks WHERE stream_id = ? GROUP BY status");
+const metas = d.query("SELECT metadata FROM tasks WHERE stream_id = ?");
+const figures = d.query("UPDATE streams SET total_tasks = ?, completed_tasks = ?, in_progress_tasks = ?, blocked_tasks = ?, pending_tasks = ?, files = ?, updated_at = ? WHERE id = ? RETURNING *");
+const WARM = Number(process.argv[5] ?? 0);
+for (let i = -WARM; i <= Number(n); i++) {
+  if (i === 0) {
+    console.log("ready");
+    for await (const _ of console) break;
+    continue;
+  }
+  const now = new Date().toISOString();
+  begin.run();
+  if (!sel.get(task)) throw new Error("no task " + task);
+  const row = upd.get("raw " + i, now, task);
+  close.all(now, task);
+  event.run("task", task, JSON.stringify({ ...row, metadata: JSON.parse(row.metadata), archived: !!row.archived }));
+  const by = {};
+  for (const c of counts.all(row.stream_id)) by[c.status] = c.n;
+  const files = new Set();
+  for (const m of metas.all(row.stream_id)) for (const f of JSON.parse(m.metadata).files ?? []) files.add(f);
+  const total = (by.completed ?? 0) + (by.in_progress ?? 0) + (by.blocked ?? 0) + (by.pending ?? 0);
+  const s = figures.get(total, by.completed ?? 0, by.in_progress ?? 0, by.blocked ?? 0, by.pending ?? 0, JSON.stringify([...files].sort()), now, row.stream_id);
+  event.run("stream", row.stream_id, JSON.stringify({ ...s, dependencies: JSON.parse(s.dependencies), files: JSON.parse(s.files) }));
+  commit.run();
+}
+console.log("done");
+`;
+
+/** Untimed updates each process makes first: orch mcp sessions are long-lived, not measured cold. */
+const WARM_UP = 300;
+
+function env(dir: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir };
+}
+
+/** A fresh database with one task per process, spread over four streams. */
+function makeDb(orchBin: string, dir: string, db: string, processes: number) {
+  for (let k = 1; k <= processes; k++) {
+    const p = Bun.spawnSync([orchBin, "task", "create", "--db", db, "--id", `T${k}`, "--title", `load task ${k}`, "--stream", `S${k % 4}`], {
+      env: env(dir),
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    if (p.exitCode !== 0) throw new Error(`task create failed: ${p.stderr.toString()}`);
+  }
+}
+
+async function orchRun(ctx: BenchContext, processes: number, updates: number, inFlight: number): Promise<{ perSec: number; errors: number }> {
+  const dir = ctx.scratch();
+  const db = join(dir, "tasks.db");
+  makeDb(ctx.orchBin, dir, db, processes);
+  const sessions = Array.from({ length: processes }, () => McpProc.spawn(ctx.orchBin, ["mcp", "--db", db], { env: env(dir) }));
+  try {
+    await Promise.all(sessions.map((s) => s.initialize()));
+    // Agent sessions live for hours: warm each one up (untimed) as the raw writers are.
+    await Promise.all(sessions.map(async (s, k) => {
+      for (let i = 1; i <= WARM_UP; i++) await s.call("task_update", { id: `T${k + 1}`, notes: `warm ${i}` });
+    }));
+    let errors = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      sessions.map(async (s, k) => {
+        let next = 1;
+        const lane = async () => {
+          while (next <= updates) {
+            const i = next++;
+            const r = await s.call("task_update", { id: `T${k + 1}`, notes: `orch ${i}` });
+            if (r.isError) errors++;
+          }
+        };
+        await Promise.all(Array.from({ length: inFlight }, lane));
+      }),
+    );
+    const ms = performance.now() - t0;
+    return { perSec: (processes * updates * 1000) / ms, errors };
+  } finally {
+    for (const s of sessions) s.closeStdin();
+    await Promise.all(sessions.map((s) => s.exited));
+  }
+}
+
+async function rawRun(ctx: BenchContext, processes: number, updates: number, source = RAW_WRITER): Promise<number> {
+  const dir = ctx.scratch();
+  const db = join(dir, "tasks.db");
+  makeDb(ctx.orchBin, dir, db, processes);
+  const script = join(dir, "raw-writer.ts");
+  writeFileSync(script, source);
+  const procs = Array.from({ length: processes }, (_, k) =>
+    Bun.spawn([process.execPath, script, db, `T${k + 1}`, String(updates), String(WARM_UP)], { env: env(dir), stdin: "pipe", stdout: "pipe", stderr: "inherit" }),
+  );
+  const lines = procs.map((p) => {
+    const reader = p.stdout.getReader();
+    const dec = new TextDecoder();
+    let buf = "";
+    return async (want: string) => {
+      while (!buf.includes(`${want}\n`)) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`raw writer ended before "${want}"`);
+        buf += dec.decode(value, { stream: true });
+      }
+    };
+  });
+  await Promise.all(lines.map((l) => l("ready")));
+  const t0 = performance.now();
+  for (const p of procs) {
+    p.stdin.write("go\n");
+    p.stdin.flush();
+  }
+  await Promise.all(lines.map((l) => l("done")));
+  const ms = performance.now() - t0;
+  for (const p of procs) p.stdin.end();
+  const codes = await Promise.all(procs.map((p) => p.exited));
+  if (codes.some((c) => c !== 0)) throw new Error(`raw writer exited ${codes.join(",")}`);
+  return (processes * updates * 1000) / ms;
+}
+
+export async function run(ctx: BenchContext): Promise<BenchRow[]> {
+  const processes = 16;
+  const updates = ctx.quick ? 250 : 1000;
+  const rounds = ctx.quick ? 1 : 3;
+  const orch1: number[] = [];
+  const orch4: number[] = [];
+  const raw: number[] = [];
+  const rawSame: number[] = [];
+  let errors = 0;
+  for (let r = 0; r < rounds; r++) {
+    raw.push(await rawRun(ctx, processes, updates));
+    rawSame.push(await rawRun(ctx, processes, updates, RAW_SAME_WRITER));
+    const a = await orchRun(ctx, processes, updates, 1);
+    const b = await orchRun(ctx, processes, updates, 4);
+    orch1.push(a.perSec);
+    orch4.push(b.perSec);
+    errors += a.errors + b.errors;
+  }
+  if (errors) throw new Error(`${errors} task_update calls failed under load`);
+  const r0 = (x: number) => Math.round(x);
+  const rows = (baseline: number, baselineName: string) =>
+    [
+      [orch1, "one call in flight each (as agents work)"],
+      [orch4, "four calls in flight each"],
+    ].map(([xs, how]) =>
+      row({
+        entry: "load",
+        metric: `task updates/s, ${processes} orch mcp sessions × ${updates}, ${how}, median of ${rounds}`,
+        orch: r0(median(xs as number[])),
+        baseline,
+        baselineName,
+        unit: "updates/s",
+        target: "≥ 25 % of raw",
+        minRatio: 0.25,
+        higherIsBetter: true,
+      }),
+    );
+  return [
+    ...rows(r0(median(raw)), `raw bun:sqlite, ${processes} processes: BEGIN IMMEDIATE, SELECT, UPDATE the row, COMMIT`),
+    ...rows(r0(median(rawSame)), `raw bun:sqlite, ${processes} processes: the same writes as an orch update (row, activity, change log, stream figures)`),
+  ];
+}
