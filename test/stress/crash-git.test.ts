@@ -255,12 +255,11 @@ async function killedRun(rnd: Random, run: number) {
 }
 
 /**
- * Known defect in src/orchestrate/run.ts (owned elsewhere, not fixed here): the state file is
- * saved at the end of a scheduler tick, so `orch start` killed right after launching an agent
- * leaves that stream "pending" in it, and `--resume` launches a second agent for the same
- * stream beside the first. Fix: saveState right after each launch. Run with `bun test --todo`.
+ * Regression: the state file used to be saved only at the end of a scheduler tick, so `orch
+ * start` killed right after launching an agent left that stream "pending", and `--resume`
+ * launched a second agent beside the first. The state is now saved right after each launch.
  */
-test.todo("orch start killed right after a launch: --resume adopts that agent instead of starting a second one", async () => {
+test("orch start killed right after a launch: --resume adopts that agent instead of starting a second one", async () => {
   const dir = tempDir("orch-stress-dup-");
   const root = newRepo(dir);
   writeFileSync(join(root, "prd.md"), PRD);
@@ -283,4 +282,4 @@ test.todo("orch start killed right after a launch: --resume adopts that agent in
     .map((l) => JSON.parse(l) as { stream: string; event: string; pid: number })
     .filter((e) => e.stream === "Stream-F" && e.event === "start");
   expect(starts).toHaveLength(1);
-});
+}, 60_000);
