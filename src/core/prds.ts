@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
-import { prds, tasks, type PrdRow } from "../db/schema.ts";
+import { initiatives, prds, tasks, type PrdRow } from "../db/schema.ts";
 import { conflict, notFound } from "../errors.ts";
 import { recordEvent } from "./events.ts";
 import { newId } from "./ids.ts";
@@ -31,6 +31,8 @@ export function createPrd(store: Store, input: PrdCreateInput): PrdView {
     const id = v.id ?? newId("PRD");
     if (db.select({ id: prds.id }).from(prds).where(eq(prds.id, id)).get()) throw conflict(`PRD already exists: ${id}`);
     const now = store.now();
+    if (v.initiativeId && !db.select({ id: initiatives.id }).from(initiatives).where(eq(initiatives.id, v.initiativeId)).get())
+      throw notFound(`Initiative not found: ${v.initiativeId}`);
     const initiativeId = v.initiativeId ?? currentInitiativeIn(db)?.id ?? null;
     db.insert(prds)
       .values({

@@ -212,6 +212,8 @@ describe("prds, initiatives, work products", () => {
     expect(getPrd(s, p.id).content).toBe("# Initiative: Dark mode");
     expect(listPrds(s)[0]).not.toHaveProperty("content");
     expect(() => getPrd(s, "PRD-x")).toThrow("PRD not found: PRD-x");
+    // Found by the MCP fuzz (seed 259032604): an unknown initiative was a raw FOREIGN KEY error.
+    expect(() => createPrd(s, { title: "T", content: "", initiativeId: "INIT-nope" })).toThrow("Initiative not found: INIT-nope");
     createTask(s, { title: "t", prdId: p.id, metadata: { streamId: "A" } });
     expect(getStream(s, "A").initiativeId).toBe("INIT-1");
     expect(progressSummary(s)).toMatchObject({ initiative: { id: "INIT-1" }, prdCount: 1, tasks: { total: 1, pending: 1 } });
