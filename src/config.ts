@@ -11,6 +11,17 @@ import { formatZodIssues, usageError } from "./errors.ts";
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/**
+ * A stream id also names a branch (`stream-b`) and a folder: on top of ID_PATTERN, what git
+ * refuses in a branch name ("a..b", a trailing "." or ".lock").
+ */
+export function streamIdProblem(id: string): string | null {
+  if (id.includes("..")) return "a stream id may not contain '..' (it names a git branch)";
+  if (id.endsWith(".")) return "a stream id may not end with '.' (it names a git branch)";
+  if (id.toLowerCase().endsWith(".lock")) return "a stream id may not end with '.lock' (it names a git branch)";
+  return null;
+}
+
 const envSchema = z.object({
   HTTP_API_HOST: z.string().min(1).default("127.0.0.1"),
   HTTP_API_PORT: z.coerce.number().int().min(0).max(65535).default(9090),

@@ -8,7 +8,7 @@ import { findProjectRoot, readEnv } from "../config.ts";
 import { failed, usageError } from "../errors.ts";
 import { configSchema, type OrchestrationConfig } from "../generate/config.ts";
 import { generateOrchestration, planSource } from "../generate/orchestration.ts";
-import { CONFIG_FILE, WATCH_SCRIPT } from "../generate/paths.ts";
+import { CONFIG_FILE, WATCH_SCRIPT } from "../paths.ts";
 import { renderStatus, statusReport } from "../generate/status.ts";
 import { writeFiles } from "../generate/writer.ts";
 import { commandGroup, commonFlags, type Action } from "./command.ts";

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ensureDefaultDbDir, findProjectRoot, readEnv, resolveDbPath } from "../config.ts";
 import { openStore } from "../db/client.ts";
 import { usageError } from "../errors.ts";
+import { STATE_FILE } from "../paths.ts";
 import { singleAction } from "./command.ts";
 import { str } from "./context.ts";
 import { out } from "./io.ts";
@@ -42,7 +43,7 @@ export const command = singleAction("watch", {
       color,
       once: flags.once === true,
       tty,
-      stateFile: join(root, ".claude", "orchestration", "orchestration-state.json"),
+      stateFile: join(root, STATE_FILE),
       width: () => (process.stdout.isTTY ? (process.stdout.columns ?? 80) : Number(process.env.COLUMNS) || 80),
       write: out,
       onResize: (redraw) => process.stdout.on("resize", redraw),

@@ -12,7 +12,7 @@
  * stream and integration streams on every parallel stream (on every foundation stream when
  * there is no parallel one, so an integration stream never runs first by accident).
  */
-import { ID_PATTERN } from "../config.ts";
+import { ID_PATTERN, streamIdProblem } from "../config.ts";
 import type { StreamPhase } from "./schemas.ts";
 
 export interface PlanTask {
@@ -203,6 +203,11 @@ export function parsePrd(text: string): PrdParseResult {
         const id = m[1]!;
         if (!validId(id)) {
           fail(n, `invalid stream id ${quote(id)} (letters, digits, '.', '_' or '-', starting with a letter or digit)`);
+          continue;
+        }
+        const problem = streamIdProblem(id);
+        if (problem) {
+          fail(n, `invalid stream id ${quote(id)}: ${problem}`);
           continue;
         }
         let name = (m[2] ?? "").trim();

@@ -3,7 +3,7 @@
  * enums and shapes, so one rule produces one message everywhere).
  */
 import { z } from "zod";
-import { ID_PATTERN } from "../config.ts";
+import { ID_PATTERN, streamIdProblem } from "../config.ts";
 import { formatZodIssues, invalidInput } from "../errors.ts";
 
 export const TASK_STATUSES = ["pending", "in_progress", "blocked", "completed", "cancelled"] as const;
@@ -25,7 +25,10 @@ export const idSchema = z
   .string()
   .max(128, "id is longer than 128 characters")
   .regex(ID_PATTERN, "id must start with a letter or digit and contain only letters, digits, '.', '_' or '-'");
-export const streamIdSchema = idSchema;
+export const streamIdSchema = idSchema.superRefine((id, ctx) => {
+  const problem = streamIdProblem(id);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 export const metadataSchema = z.record(z.string(), z.unknown());
 export type Metadata = z.infer<typeof metadataSchema>;

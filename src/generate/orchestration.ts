@@ -9,7 +9,7 @@ import { listStreams, type StreamView } from "../core/streams.ts";
 import { notFound } from "../errors.ts";
 import { apiBaseUrl, buildConfig, configJson, type OrchestrationConfig } from "./config.ts";
 import { START_STREAMS_PY, WATCH_STATUS_PY } from "./launchers.ts";
-import { CONFIG_FILE, README_FILE, START_SCRIPT, WATCH_SCRIPT, WORKFLOW_FILE } from "./paths.ts";
+import { CONFIG_FILE, README_FILE, START_SCRIPT, WATCH_SCRIPT, WORKFLOW_FILE } from "../paths.ts";
 import { buildReadme } from "./readme.ts";
 import { buildWorkflow } from "./workflow.ts";
 import type { FileToWrite } from "./writer.ts";

@@ -1,6 +1,6 @@
 /** `.claude/orchestration/README.md` for one initiative: streams, execution order, commands. Pure. */
 import type { OrchestrationConfig } from "./config.ts";
-import { branchFor, CONFIG_FILE, START_SCRIPT, WATCH_SCRIPT, worktreeFor } from "./paths.ts";
+import { branchFor, CONFIG_FILE, START_SCRIPT, WATCH_SCRIPT, worktreeFor } from "../paths.ts";
 
 /** A table cell: pipes escaped, line breaks flattened. */
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { DEFAULT_MAX_PARALLEL } from "../core/graph.ts";
 import { failed, formatZodIssues, usageError } from "../errors.ts";
-import { CONFIG_FILE } from "../generate/paths.ts";
+import { CONFIG_FILE } from "../paths.ts";
 import { checkTemplate, DEFAULT_AGENT_COMMAND } from "./agent-command.ts";
 
 export const LAUNCHERS = ["manual", "tmux", "headless"] as const;

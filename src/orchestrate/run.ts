@@ -21,7 +21,7 @@ import { agentArgv } from "./agent-command.ts";
 import type { Launcher } from "./launchers/types.ts";
 import { sendWebhook } from "./notify.ts";
 import { decide, isDone } from "./plan.ts";
-import { LOG_DIR, loadState, newRunState, newStreamRun, processAlive, saveState, type RunState } from "./state.ts";
+import { LOG_DIR, loadState, newRunState, newStreamRun, processAlive, saveState, STATE_FILE, type RunState } from "./state.ts";
 
 export interface RunOptions {
   store: Store;
@@ -80,7 +80,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
       `agents of an earlier run are still working (${liveAgents.map(([id, r]) => `${id} pid ${r.pid}`).join(", ")}): use orch start --resume`,
     );
   }
-  if (o.resume && !previous) throw notFound("Nothing to resume: no orchestration-state.json (run orch start first)");
+  if (o.resume && !previous) throw notFound(`Nothing to resume: no ${STATE_FILE} (run orch start first)`);
   // Resuming another initiative's run would count its streams as running here forever.
   if (o.resume && previous && previous.initiativeId !== (initiative?.id ?? null))
     throw conflict(`the saved run is for ${previous.initiativeId ?? "no initiative"}, not ${initiative?.id ?? "no initiative"}: start a new run (orch start without --resume)`);
@@ -350,7 +350,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     print(`✓ ${o.only ? o.only : `All ${total} streams`} complete.`);
     notify(`✓ Orchestration complete: ${done}/${total} streams`);
   } else if (outcome === "stopped") {
-    print(`Stopped launching; state saved to ${relative(root, join(root, ".claude/orchestration/orchestration-state.json"))}.`);
+    print(`Stopped launching; state saved to ${STATE_FILE}.`);
     print(still.length ? stillLine : "No agent is running.");
   } else if (outcome === "failed") {
     print(`✖ Run ended with ${done}/${total} streams complete; failed: ${state.failedStreams.join(", ") || "none"}`);

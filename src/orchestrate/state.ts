@@ -8,8 +8,9 @@ import { dirname, join } from "node:path";
 import { z } from "zod";
 import { failed, formatZodIssues } from "../errors.ts";
 
-export const STATE_FILE = join(".claude", "orchestration", "orchestration-state.json");
-export const LOG_DIR = join(".claude", "orchestration", "logs");
+import { LOG_DIR, STATE_FILE } from "../paths.ts";
+
+export { LOG_DIR, STATE_FILE };
 
 const streamRunSchema = z.object({
   status: z.enum(["pending", "running", "completed", "merged", "failed"]),

@@ -12,7 +12,9 @@ import { isAbsolute, join, normalize } from "node:path";
 import { z } from "zod";
 import { formatZodIssues, usageError } from "../errors.ts";
 
-export const CONFIG_FILE = join(".claude", "orchestration", "orchestration-config.json");
+import { CONFIG_FILE } from "../paths.ts";
+
+export { CONFIG_FILE };
 /** Always carried over when present: it is how an agent in the worktree reaches orch. */
 export const ALWAYS_COPY = [".mcp.json"] as const;
 

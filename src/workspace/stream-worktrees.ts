@@ -9,7 +9,7 @@ import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, re
 import { dirname, join, relative, sep } from "node:path";
 import type { Store } from "../db/client.ts";
 import { findStreamRow, listStreams, setStreamWorktree, streamView, type StreamView } from "../core/streams.ts";
-import { idSchema } from "../core/schemas.ts";
+import { streamIdSchema } from "../core/schemas.ts";
 import { lastMergeState, recordMergeConflict, recordMergeDone, type MergeConflictRecord } from "../core/merge-record.ts";
 import { conflict, failed, notFound, usageError } from "../errors.ts";
 import { changedPaths, predictMerge } from "../git/merge.ts";
@@ -39,27 +39,22 @@ import {
 import { addWorktree, listWorktrees, pruneWorktrees, removeWorktree, type WorktreeEntry } from "../git/worktrees.ts";
 import type { WorktreeSetup } from "./config.ts";
 import { withFileLock } from "./lock.ts";
+import { branchFor, EXCLUDE_PATTERNS, worktreeFor, WORKTREES_DIR } from "../paths.ts";
 
-export const WORKTREES_DIR = join(".claude", "worktrees");
-/** orch's own bookkeeping, kept out of `git status` of the user's checkout via info/exclude. */
-export const EXCLUDE_PATTERNS = [
-  "/.claude/worktrees/",
-  "/.claude/orchestration/logs/",
-  "/.claude/orchestration/orchestration-state.json",
-] as const;
+export { EXCLUDE_PATTERNS, WORKTREES_DIR };
 export const SAVED_REF_PREFIX = "refs/orch/saved";
 
 // ── naming ──────────────────────────────────────────────────────────────────
 
 /** Validate a stream id before any path or branch name is built from it (exit 2 when bad). */
 export function parseStreamId(value: unknown): string {
-  const r = idSchema.safeParse(value);
+  const r = streamIdSchema.safeParse(value);
   if (!r.success) throw usageError(`invalid stream id ${JSON.stringify(value)}: ${r.error.issues[0]!.message}`);
   return r.data;
 }
 
-export const streamBranchName = (streamId: string): string => streamId.toLowerCase();
-export const streamWorktreePath = (root: string, streamId: string): string => join(root, WORKTREES_DIR, streamId);
+export const streamBranchName = branchFor;
+export const streamWorktreePath = (root: string, streamId: string): string => join(root, worktreeFor(streamId));
 const baseKey = (branch: string) => `branch.${branch}.orchBase`;
 
 function samePath(a: string, b: string): boolean {

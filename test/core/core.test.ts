@@ -43,6 +43,10 @@ describe("tasks", () => {
     const s = tempStore();
     expect(() => createTask(s, { title: "" })).toThrow("title is required");
     expect(() => createTask(s, { title: "x", id: "../etc" })).toThrow("id must start with");
+    // Stream ids name git branches: what git refuses is refused up front.
+    expect(() => createTask(s, { title: "x", metadata: { streamId: "a..b" } })).toThrow("may not contain '..'");
+    expect(() => createTask(s, { title: "x", metadata: { streamId: "S.lock" } })).toThrow("may not end with '.lock'");
+    expect(() => createTask(s, { title: "x", metadata: { streamId: "S." } })).toThrow("may not end with '.'");
     expect(() => createTask(s, { title: "x", metadata: { streamPhase: "middle" as never } })).toThrow('invalid phase "middle"');
     expect(() => createTask(s, { title: "x", prdId: "PRD-nope" })).toThrow("PRD not found: PRD-nope");
     expect(listTasks(s).totalTasks).toBe(0);

@@ -113,6 +113,15 @@ Some prose about the initiative. It is ignored.
 });
 
 describe("parsePrd: errors name their line", () => {
+  test("a stream id git could not use as a branch name", () => {
+    const errs = errors("# Initiative: X\n\n## Foundation Phase\n### core..v2: A\n- T-1: a\n### api.lock: B\n- T-2: b\n");
+    expect(errs).toEqual([
+      `PRD line 4: invalid stream id "core..v2": a stream id may not contain '..' (it names a git branch)`,
+      "PRD line 5: task outside a stream", // as for any refused stream heading
+      `PRD line 6: invalid stream id "api.lock": a stream id may not end with '.lock' (it names a git branch)`,
+      "PRD line 7: task outside a stream",
+    ]);
+  });
   test("task outside a stream", () => {
     const text = `# Initiative: X
 
