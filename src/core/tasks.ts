@@ -116,8 +116,11 @@ export function applyTaskUpdate(db: Db, now: string, input: TaskUpdateInput): Ta
   onTaskStatusChange(db, now, row, existing.status, status);
   const out = taskView(row);
   recordEvent(db, "task", row.id, "update", out);
-  if (existing.streamId && existing.streamId !== row.streamId) refreshStreamFigures(db, now, existing.streamId);
-  if (row.streamId) refreshStreamFigures(db, now, row.streamId);
+  const moved = existing.streamId !== row.streamId;
+  if (moved && existing.streamId) refreshStreamFigures(db, now, existing.streamId);
+  // A stream's figures, files and facts change only with a task's status, metadata or stream: a
+  // note or a title leaves them as they are (and keeps the most frequent update small).
+  if (row.streamId && (moved || status !== existing.status || v.metadata)) refreshStreamFigures(db, now, row.streamId);
   return out;
 }
 

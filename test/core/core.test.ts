@@ -246,6 +246,18 @@ describe("events", () => {
     expect(next.find((e) => e.kind === "task")!.payload).toMatchObject({ id: "T", status: "in_progress" });
   });
 
+  test("a note alone changes no stream figure, so it records no stream event", () => {
+    const s = tempStore();
+    createTask(s, { id: "T", title: "t", metadata: { streamId: "A" } });
+    let from = lastEventId(s);
+    updateTask(s, { id: "T", notes: "half way" });
+    expect(eventsSince(s, from).map((e) => e.kind)).toEqual(["task"]);
+    from = lastEventId(s);
+    updateTask(s, { id: "T", metadata: { files: ["a.ts"] } });
+    expect(eventsSince(s, from).map((e) => e.kind)).toEqual(["task", "stream"]);
+    expect(getStream(s, "A").files).toEqual(["a.ts"]);
+  });
+
   test("a failed change leaves neither data nor events", () => {
     const s = tempStore();
     createTask(s, { id: "T", title: "t" });
