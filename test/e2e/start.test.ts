@@ -501,7 +501,7 @@ describe("orch start: usage and failures", () => {
 
   test("nothing to run or resume; a corrupt state file: exit 1 with one line", async () => {
     const p = await setup(PRD_GUIDE);
-    expect(await p.orch(["start", "--resume", ...HEADLESS])).toEqual({ code: 1, stdout: "", stderr: "orch: Nothing to resume: no orchestration-state.json (run orch start first)\n" });
+    expect(await p.orch(["start", "--resume", ...HEADLESS])).toEqual({ code: 1, stdout: "", stderr: "orch: Nothing to resume: no .claude/orchestration/orchestration-state.json (run orch start first)\n" });
     mkdirSync(join(p.root, ".claude/orchestration"), { recursive: true });
     writeFileSync(join(p.root, ".claude/orchestration/orchestration-state.json"), "{ not json");
     for (const args of [["--status"], ["--resume", ...HEADLESS], [...HEADLESS]]) {

@@ -99,9 +99,14 @@ describe("hostile ids and file names wherever a path is built", () => {
         ])
           orch(args);
       }
-      // Valid but tricky ids: a worktree inside .claude/worktrees named as given, or — when git
-      // would not take the branch name (a..b, stream., x.lock) — one line saying so.
-      for (const id of ["a..b", "api.v2", "stream.", "x.lock", "HEAD", "CON"]) {
+      // Stream ids git would not take as a branch name are refused up front, in one line.
+      for (const id of ["a..b", "stream.", "x.lock"]) {
+        const r = orch(["task", "create", "--title", `tricky ${id}`, "--stream", id], [2]);
+        expect(r.err).toStartWith("orch: metadata.streamId: a stream id may not");
+        expect(orch(["worktree", "create", id], [2]).err).toStartWith(`orch: invalid stream id "${id}": a stream id may not`);
+      }
+      // Valid but tricky ids: a worktree inside .claude/worktrees named as given.
+      for (const id of ["api.v2", "HEAD", "CON"]) {
         orch(["task", "create", "--title", `tricky ${id}`, "--stream", id], [0]);
         const r = orch(["worktree", "create", id], [0, 2]);
         if (r.code === 0) expect(existsSync(join(root, ".claude", "worktrees", id, "README.md"))).toBe(true);
