@@ -2,13 +2,7 @@
 import { usageError } from "../errors.ts";
 import { simulateAgent } from "../orchestrate/sim-agent.ts";
 import { singleAction } from "./command.ts";
-import { storeFromFlags, str } from "./context.ts";
-
-const whole = (name: string, v: string | boolean | undefined, dflt?: number) => {
-  if (typeof v !== "string") return dflt;
-  if (!/^\d+$/.test(v)) throw usageError(`flag --${name} must be a whole number, not "${v}"`);
-  return Number(v);
-};
+import { intFlag, storeFromFlags, str } from "./context.ts";
 
 export const command = singleAction("agent-sim", {
   summary: "simulated agent: works through a stream's tasks (edits, commits, heartbeats)",
@@ -27,8 +21,8 @@ export const command = singleAction("agent-sim", {
     return simulateAgent(storeFromFlags(flags), {
       streamId,
       cwd: process.cwd(),
-      pauseMs: whole("pause", flags.pause, 300)!,
-      stopAfter: whole("stop-after", flags["stop-after"]),
+      pauseMs: intFlag("pause", flags.pause, { min: 0, max: 600_000 }, 300),
+      stopAfter: intFlag("stop-after", flags["stop-after"], { min: 1, max: 1_000_000 }),
       record: str(flags.record),
       agentId: str(flags.agent) ?? "sim",
     });

@@ -21,7 +21,7 @@ import { selfCommand } from "../self.ts";
 import { renderFrame } from "../watch/render.ts";
 import { dbSource } from "../watch/source.ts";
 import { singleAction } from "./command.ts";
-import { str } from "./context.ts";
+import { intFlag, str } from "./context.ts";
 import { out } from "./io.ts";
 
 function git(cwd: string, ...args: string[]): string {
@@ -69,10 +69,8 @@ export const command = singleAction("demo", {
     help: { type: "boolean", short: "h", description: "show this help" },
   },
   async run({ flags }) {
-    const pause = str(flags.pause) ?? "400";
-    if (!/^\d+$/.test(pause) || Number(pause) > 60_000) throw usageError(`flag --pause must be milliseconds from 0 to 60000, not "${pause}"`);
-    const portFlag = str(flags.port);
-    if (portFlag !== undefined && (!/^\d+$/.test(portFlag) || Number(portFlag) > 65535)) throw usageError(`flag --port must be a port number, not "${portFlag}"`);
+    const pause = String(intFlag("pause", flags.pause, { min: 0, max: 60_000 }, 400));
+    const portFlag = intFlag("port", flags.port, { min: 0, max: 65535 });
     const env = readEnv();
     const dirFlag = str(flags.dir);
     let dir: string;
@@ -87,7 +85,7 @@ export const command = singleAction("demo", {
     const report = importPrdMarkdown(store, DARK_MODE_PRD, { source: "PRD.md" });
     const tty = process.stdout.isTTY === true;
     const log: string[] = [];
-    const api = await startApi(store, portFlag ? Number(portFlag) : env.HTTP_API_PORT, log);
+    const api = await startApi(store, portFlag ?? env.HTTP_API_PORT, log);
 
     const header = [
       `orch demo — "${report.initiative.name}": ${report.totalStreams} streams, ${report.totalTasks} tasks, simulated agents`,

@@ -1,6 +1,6 @@
 /** Flags and formatting shared by `orch prd import` and `orch generate`. */
 import { DEFAULT_MAX_PARALLEL } from "../core/graph.ts";
-import { usageError } from "../errors.ts";
+import { intFlag } from "./context.ts";
 import type { FlagSpecs } from "./args.ts";
 
 export const maxParallelFlag = {
@@ -12,10 +12,7 @@ export const maxParallelFlag = {
 } satisfies FlagSpecs;
 
 export function maxParallelFrom(v: string | boolean | undefined): number {
-  if (typeof v !== "string") return DEFAULT_MAX_PARALLEL;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 100_000)
-    throw usageError(`flag --max-parallel must be a whole number from 1 to 100000, not "${v}"`);
-  return Number(v);
+  return intFlag("max-parallel", v, { min: 1, max: 100_000 }, DEFAULT_MAX_PARALLEL);
 }
 
 /** `Stream-A, Stream-B … and 12 more`: long plans stay one readable line. */

@@ -5,10 +5,9 @@ import { openStore } from "../db/client.ts";
 import { usageError } from "../errors.ts";
 import { STATE_FILE } from "../paths.ts";
 import { singleAction } from "./command.ts";
-import { str } from "./context.ts";
+import { intFlag, str } from "./context.ts";
 import { out } from "./io.ts";
 
-const refreshSchema = z.coerce.number().int().min(1).max(3600);
 
 export const command = singleAction("watch", {
   summary: "live terminal monitor (the guide's watch-status.py)",
@@ -22,10 +21,7 @@ export const command = singleAction("watch", {
   },
   async run({ flags }) {
     const env = readEnv();
-    const refresh = flags.refresh === undefined ? 5 : refreshSchema.safeParse(flags.refresh);
-    if (typeof refresh !== "number" && !refresh.success)
-      throw usageError(`flag --refresh must be a whole number of seconds between 1 and 3600, got "${String(flags.refresh)}"`);
-    const refreshSeconds = typeof refresh === "number" ? refresh : refresh.data;
+    const refreshSeconds = intFlag("refresh", flags.refresh, { min: 1, max: 3600 }, 5);
     const apiFlag = str(flags.api);
     if (apiFlag !== undefined && !z.url({ protocol: /^https?$/ }).safeParse(apiFlag).success)
       throw usageError(`flag --api must be an http(s) URL, got "${apiFlag}"`);

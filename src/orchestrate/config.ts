@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { DEFAULT_MAX_PARALLEL } from "../core/graph.ts";
+import { intFlag } from "../cli/context.ts";
 import { failed, formatZodIssues, usageError } from "../errors.ts";
 import { CONFIG_FILE } from "../paths.ts";
 import { checkTemplate, DEFAULT_AGENT_COMMAND } from "./agent-command.ts";
@@ -49,12 +50,6 @@ function readConfig(root: string): z.infer<typeof fileSchema> {
   return r.data;
 }
 
-const whole = (flag: string, v: string, min: number, max: number) => {
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
-    throw usageError(`flag --${flag} must be a whole number from ${min} to ${max}, not "${v}"`);
-  return Number(v);
-};
-
 export function resolveRunSettings(
   root: string,
   flags: { launcher?: string; agentCmd?: string; maxParallel?: string; restartLimit?: string; stallTimeout?: string },
@@ -67,9 +62,8 @@ export function resolveRunSettings(
   return {
     launcher: (flags.launcher as LauncherName | undefined) ?? file.launcher ?? "manual",
     agentCommand,
-    maxParallel: flags.maxParallel !== undefined ? whole("max-parallel", flags.maxParallel, 1, 1000) : (file.maxParallelStreams ?? DEFAULT_MAX_PARALLEL),
-    restartLimit: flags.restartLimit !== undefined ? whole("restart-limit", flags.restartLimit, 0, 100) : (file.restartLimit ?? DEFAULT_RESTART_LIMIT),
-    stallTimeoutMs:
-      1000 * (flags.stallTimeout !== undefined ? whole("stall-timeout", flags.stallTimeout, 1, 86_400) : (file.stallTimeout ?? DEFAULT_STALL_TIMEOUT_S)),
+    maxParallel: intFlag("max-parallel", flags.maxParallel, { min: 1, max: 1000 }) ?? file.maxParallelStreams ?? DEFAULT_MAX_PARALLEL,
+    restartLimit: intFlag("restart-limit", flags.restartLimit, { min: 0, max: 100 }) ?? file.restartLimit ?? DEFAULT_RESTART_LIMIT,
+    stallTimeoutMs: 1000 * (intFlag("stall-timeout", flags.stallTimeout, { min: 1, max: 86_400 }) ?? file.stallTimeout ?? DEFAULT_STALL_TIMEOUT_S),
   };
 }

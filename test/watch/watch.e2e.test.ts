@@ -46,7 +46,7 @@ describe("orch watch --once", () => {
   test("bad flags are usage errors", async () => {
     expect(await runOrch(["watch", "--refresh", "soon"])).toMatchObject({
       code: 2,
-      stderr: 'orch: flag --refresh must be a whole number of seconds between 1 and 3600, got "soon"\n',
+      stderr: 'orch: flag --refresh must be a whole number from 1 to 3600, not "soon"\n',
     });
     expect((await runOrch(["watch", "--api", "ftp://x"])).code).toBe(2);
   });
