@@ -33,6 +33,9 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** `round(3.14159, 2)` → 3.14: every entry reports figures the same way. */
+export const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;

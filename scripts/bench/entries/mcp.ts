@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { median, row, type BenchContext, type BenchRow } from "../lib.ts";
+import { median, row, type BenchContext, type BenchRow, round } from "../lib.ts";
 
 const INIT = {
   jsonrpc: "2.0",
@@ -84,8 +84,8 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     o.push(await handshake(orch, { cwd: repo, env }));
     n.push(await handshake(node, { cwd: repo, env }));
   }
-  const r2 = (x: number) => Math.round(x * 100) / 100;
-  const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
+  const r2 = (x: number) => round(x, 2);
+  const mib = (kib: number) => round(kib / 1024, 1);
   const orchPeak = mib(Math.max(...o.map((h) => h.peakKiB)));
   return [
     row({

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { graphIssues, parsePrd } from "../../../src/core/index.ts";
-import { median, row, timeSpawn, type BenchContext, type BenchRow } from "../lib.ts";
+import { median, row, timeSpawn, type BenchContext, type BenchRow, round } from "../lib.ts";
 import { syntheticPrd } from "../plan-fixture.ts";
 
 function importAndGenerate(ctx: BenchContext, prdPath: string): number {
@@ -67,7 +67,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     Bun.gc(true);
     pureLarge.push(validate(g1k, 20));
   }
-  const ms = (x: number) => Math.round(x * 10) / 10;
+  const ms = (x: number) => round(x, 1);
   return [
     row({
       entry: "plans",
@@ -82,8 +82,8 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     row({
       entry: "plans",
       metric: "validate the stream graph (graph.ts, in-process), 1,000 streams (median)",
-      orch: Math.round(median(pureLarge) * 1000) / 1000,
-      baseline: Math.round(median(pureSmall) * 1000) / 1000,
+      orch: round(median(pureLarge), 3),
+      baseline: round(median(pureSmall), 3),
       baselineName: "the same for 100 streams",
       unit: "ms",
       target: "≤ 12× (linear: 10× the streams)",

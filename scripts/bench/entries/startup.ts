@@ -1,5 +1,5 @@
 /** `orch --version` start time against a bare compiled Bun "hello" binary, ratio of medians. */
-import { compileBare, median, row, timeSpawn, type BenchContext, type BenchRow } from "../lib.ts";
+import { compileBare, median, row, timeSpawn, type BenchContext, type BenchRow, round } from "../lib.ts";
 
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const bare = compileBare(`console.log("orch 0.0.0");`, "hello");
@@ -17,8 +17,8 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     row({
       entry: "startup",
       metric: "`orch --version` wall time, median",
-      orch: Math.round(median(orch) * 100) / 100,
-      baseline: Math.round(median(base) * 100) / 100,
+      orch: round(median(orch)),
+      baseline: round(median(base)),
       baselineName: "bare compiled Bun hello",
       unit: "ms",
       target: "≤ 1.3× bare",

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { renderFrame, type MonitorSnapshot } from "../../../src/watch/render.ts";
-import { median, row, type BenchContext, type BenchRow } from "../lib.ts";
+import { median, row, type BenchContext, type BenchRow, round } from "../lib.ts";
 
 function snapshot(n: number): MonitorSnapshot {
   return {
@@ -76,7 +76,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     renderFrame(snap, opts);
     times.push(performance.now() - t0);
   }
-  rows.push(row({ entry: "watch", metric: "render 100 streams, median", orch: +median(times).toFixed(3), baseline: 16.667, baselineName: "one 60 Hz frame", unit: "ms", target: "≤ 0.1× a frame", maxRatio: 0.1 }));
+  rows.push(row({ entry: "watch", metric: "render 100 streams, median", orch: round(median(times), 3), baseline: 16.667, baselineName: "one 60 Hz frame", unit: "ms", target: "≤ 0.1× a frame", maxRatio: 0.1 }));
 
   // 2. Commit in another process → new frame on the monitor's stdout.
   const dir = ctx.scratch();
@@ -107,7 +107,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   }
   watch.kill();
   poller.kill();
-  rows.push(row({ entry: "watch", metric: "commit in another process → new frame, median", orch: +median(orchDelay).toFixed(1), baseline: +median(baseDelay).toFixed(1), baselineName: "bare Bun data_version poller (200 ms)", unit: "ms", target: "≤ 300 ms", pass: median(orchDelay) <= 300 }));
+  rows.push(row({ entry: "watch", metric: "commit in another process → new frame, median", orch: round(median(orchDelay), 1), baseline: round(median(baseDelay), 1), baselineName: "bare Bun data_version poller (200 ms)", unit: "ms", target: "≤ 300 ms", pass: median(orchDelay) <= 300 }));
 
   // 3. Idle CPU over a window.
   const windowMs = ctx.quick ? 5000 : 30000;
@@ -121,6 +121,6 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const bPct = ((cpuTicks(bare.pid) - b0) / 100 / (windowMs / 1000)) * 100;
   idle.kill();
   bare.kill();
-  rows.push(row({ entry: "watch", metric: `idle monitor CPU over ${windowMs / 1000} s`, orch: +oPct.toFixed(2), baseline: +bPct.toFixed(2), baselineName: "bare Bun idle timer", unit: "% of a core", target: "< 1 % of a core", pass: oPct < 1 }));
+  rows.push(row({ entry: "watch", metric: `idle monitor CPU over ${windowMs / 1000} s`, orch: round(oPct), baseline: round(bPct), baselineName: "bare Bun idle timer", unit: "% of a core", target: "< 1 % of a core", pass: oPct < 1 }));
   return rows;
 }

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { median, row, type BenchContext, type BenchRow } from "../lib.ts";
+import { median, row, type BenchContext, type BenchRow, round } from "../lib.ts";
 
 function sh(cwd: string, cmd: string[], env?: Record<string, string>, okCodes = [0]): void {
   const p = Bun.spawnSync(cmd, { cwd, env: env ? { ...process.env, ...env } : undefined, stdout: "ignore", stderr: "pipe" });
@@ -73,7 +73,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       }),
     );
   }
-  const r2 = (x: number) => Math.round(x * 100) / 100;
+  const r2 = (x: number) => round(x, 2);
   return [
     row({
       entry: "worktrees",
