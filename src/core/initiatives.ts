@@ -20,7 +20,11 @@ const view = (r: InitiativeRow): InitiativeView => ({ ...r });
 export function linkInitiative(store: Store, input: InitiativeLinkInput): InitiativeView {
   const v = parseInput(initiativeLinkSchema, input);
   return store.tx((db) => {
-    const now = store.now();
+    // The current initiative is the last linked: keep linkedAt strictly increasing, so two links
+    // in the same millisecond still have an order.
+    const latest = currentInitiativeIn(db)?.linkedAt;
+    let now = store.now();
+    if (latest && now <= latest) now = new Date(Date.parse(latest) + 1).toISOString();
     const existing = db.select().from(initiatives).where(eq(initiatives.id, v.initiativeId)).get();
     if (existing) {
       db.update(initiatives)

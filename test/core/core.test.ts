@@ -5,6 +5,7 @@ import {
   createPrd,
   createTask,
   eventsSince,
+  getInitiative,
   getPrd,
   getStream,
   getTask,
@@ -208,6 +209,15 @@ describe("activity", () => {
 });
 
 describe("prds, initiatives, work products", () => {
+  test("the last linked initiative is current, even when two links share a millisecond", () => {
+    const s = tempStore();
+    for (let i = 0; i < 20; i++) {
+      linkInitiative(s, { initiativeId: "INIT-1", title: "one" });
+      linkInitiative(s, { initiativeId: "INIT-2", title: "two" });
+      expect(getInitiative(s).id).toBe("INIT-2");
+    }
+  });
+
   test("initiative link makes it current; PRDs attach to it", () => {
     const s = tempStore();
     linkInitiative(s, { initiativeId: "INIT-1", title: "Dark mode" });
