@@ -53,8 +53,13 @@ function checkNotMidMerge(root: string): string[] {
   for (const f of ["MERGE_HEAD", "MERGE_MSG", "CHERRY_PICK_HEAD", "REVERT_HEAD"]) if (existsSync(join(root, ".git", f))) problems.push(`.git/${f} exists`);
   const markers = git(root, "grep", "-l", "-E", "^(<<<<<<<|>>>>>>>) ", "--", ".");
   if (markers.code === 0 && markers.out.trim()) problems.push(`conflict markers in ${markers.out.trim()}`);
-  // Any index.lock left must be explained by an interrupted orch merge (its journal).
-  if (existsSync(join(root, ".git", "index.lock")) && !existsSync(join(root, ".git", "orch-merge.json"))) problems.push("a stale .git/index.lock without a merge journal");
+  // Any index.lock left must be explained by an interrupted orch merge (its journal) — or belong
+  // to a git still running: agents outlive a killed `orch start` and commit in the main checkout,
+  // so a lock that goes away within a few seconds was theirs, not a stale one.
+  const lock = join(root, ".git", "index.lock");
+  const journal = join(root, ".git", "orch-merge.json");
+  for (let waited = 0; waited < 5000 && existsSync(lock) && !existsSync(journal); waited += 50) Bun.sleepSync(50);
+  if (existsSync(lock) && !existsSync(journal)) problems.push("a stale .git/index.lock without a merge journal");
   return problems;
 }
 
