@@ -83,6 +83,9 @@ export function openStore(path: string): Store {
 
   const db = drizzle(withStatementCache(sqlite), { schema });
   const dataVersionQuery = sqlite.query("PRAGMA data_version");
+  // Compiled once: every write opens and closes a transaction.
+  const begin = sqlite.prepare("BEGIN IMMEDIATE");
+  const commit = sqlite.prepare("COMMIT");
   let depth = 0;
 
   const store: Store = {
@@ -91,12 +94,12 @@ export function openStore(path: string): Store {
     path,
     tx<T>(fn: (db: Db) => T): T {
       if (depth > 0) return fn(db);
-      withBusyRetry(() => sqlite.run("BEGIN IMMEDIATE"));
+      withBusyRetry(() => begin.run());
       depth++;
       try {
         const result = fn(db);
         if (result instanceof Promise) throw new Error("Store.tx body must be synchronous");
-        withBusyRetry(() => sqlite.run("COMMIT"));
+        withBusyRetry(() => commit.run());
         return result;
       } catch (err) {
         if (sqlite.inTransaction) sqlite.run("ROLLBACK");

@@ -121,11 +121,16 @@ export const agentActivity = sqliteTable(
   ],
 );
 
-/** Append-only change log: one row in the same transaction as every change; feeds SSE. */
+/**
+ * Append-only change log: one row in the same transaction as every change; feeds SSE.
+ * Rows are never deleted, so a plain rowid key is already increasing (AUTOINCREMENT would write
+ * sqlite_sequence on every change), and the only index covers stream events, which the merge
+ * record looks up: the most frequent change, a task's, writes one log page and nothing more.
+ */
 export const events = sqliteTable(
   "events",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: integer("id").primaryKey(),
     kind: text("kind", { enum: ["initiative", "prd", "stream", "task", "activity", "work_product"] }).notNull(),
     entityId: text("entity_id").notNull(),
     op: text("op", { enum: ["create", "update", "archive", "unarchive", "delete"] }).notNull(),
@@ -134,7 +139,7 @@ export const events = sqliteTable(
       .notNull()
       .default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
   },
-  (t) => [index("events_kind_idx").on(t.kind)],
+  (t) => [index("events_stream_idx").on(t.entityId).where(sql`${t.kind} = 'stream'`)],
 );
 
 export type InitiativeRow = typeof initiatives.$inferSelect;

@@ -170,7 +170,9 @@ describe("concurrency", () => {
     expect(rs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
     const { Database } = await import("bun:sqlite");
     const db = new Database(env.ORCH_DB, { readonly: true });
-    expect(db.query("SELECT count(*) AS n FROM __orch_migrations").get()).toEqual({ n: 1 });
+    const { migrations } = await import("../../src/db/migrations/index.ts");
+    // One row per embedded migration: none applied twice by racing processes.
+    expect(db.query("SELECT count(*) AS n, count(DISTINCT version) AS v FROM __orch_migrations").get()).toEqual({ n: migrations.length, v: migrations.length });
     expect(db.query("SELECT count(*) AS n FROM tasks").get()).toEqual({ n: 6 });
     expect(db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
     db.close();

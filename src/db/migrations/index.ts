@@ -2,7 +2,9 @@
 export interface EmbeddedMigration { version: number; tag: string; when: number; sql: string }
 
 import m0 from "./0000_init.sql" with { type: "text" };
+import m1 from "./0001_lean_change_log.sql" with { type: "text" };
 
 export const migrations: EmbeddedMigration[] = [
   { version: 0, tag: "0000_init", when: 1795781247747, sql: m0 },
+  { version: 1, tag: "0001_lean_change_log", when: 1795789010921, sql: m1 },
 ];
