@@ -1,4 +1,5 @@
 import { and, asc, eq, sql, type SQL } from "drizzle-orm";
+import type { z } from "zod";
 import type { Db, Store } from "../db/client.ts";
 import { preparedQuery, slot } from "../db/prepared.ts";
 import { prds, tasks, type TaskRow } from "../db/schema.ts";
@@ -88,9 +89,32 @@ const updateTaskColumns = (columns: UpdatableColumn[]) => (db: Db) =>
     .returning()
     .prepare();
 
+type TaskUpdate = z.output<typeof taskUpdateSchema>;
+
+/** Columns no index covers and no rule ties to another: setting one needs nothing from the row as it was. */
+const PLAIN_COLUMNS = ["title", "description", "assignedAgent", "notes"] as const satisfies readonly UpdatableColumn[];
+
 /** Apply an update inside an open transaction. Metadata is shallow-merged. */
 export function applyTaskUpdate(db: Db, now: string, input: TaskUpdateInput): TaskView {
-  const v = parseInput(taskUpdateSchema, input);
+  return applyParsedUpdate(db, now, parseInput(taskUpdateSchema, input));
+}
+
+function applyParsedUpdate(db: Db, now: string, v: TaskUpdate): TaskView {
+  // The most frequent update (an agent's note or a rename) is one UPDATE … RETURNING: no read
+  // first, nothing about activity or the stream's figures to work out. It runs while every other
+  // writer waits, so it is kept this short.
+  if (v.status === undefined && v.metadata === undefined && v.blockedReason === undefined) {
+    const given = PLAIN_COLUMNS.filter((c) => v[c] !== undefined);
+    const row = preparedQuery(db, `tasks.update:${given.join(",")}`, updateTaskColumns(given)).get({
+      ...Object.fromEntries(given.map((c) => [c, v[c]])),
+      id: v.id,
+      updatedAt: now,
+    });
+    if (!row) throw notFound(`Task not found: ${v.id}`);
+    const out = taskView(row);
+    recordEvent(db, "task", row.id, "update", out);
+    return out;
+  }
   const existing = preparedQuery(db, "tasks.byId", selectTask).get({ id: v.id });
   if (!existing) throw notFound(`Task not found: ${v.id}`);
   const metadata = v.metadata ? { ...existing.metadata, ...v.metadata } : existing.metadata;
@@ -117,7 +141,7 @@ export function applyTaskUpdate(db: Db, now: string, input: TaskUpdateInput): Ta
     id: v.id,
     updatedAt: now,
   })!;
-  // A note or a title leaves the agents' activity as it is; a status given (even the same one) moves it.
+  // Without a status the agents' activity stays as it is; a status given (even the same one) moves it.
   if (v.status !== undefined) onTaskStatusChange(db, now, row, existing.status, status);
   const out = taskView(row);
   recordEvent(db, "task", row.id, "update", out);
@@ -130,7 +154,9 @@ export function applyTaskUpdate(db: Db, now: string, input: TaskUpdateInput): Ta
 }
 
 export function updateTask(store: Store, input: TaskUpdateInput): TaskView {
-  return store.tx((db) => applyTaskUpdate(db, store.now(), input));
+  // Validated before the transaction: nothing but the writes themselves while the lock is held.
+  const v = parseInput(taskUpdateSchema, input);
+  return store.tx((db) => applyParsedUpdate(db, store.now(), v));
 }
 
 export function getTask(store: Store, id: string): TaskView {

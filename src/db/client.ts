@@ -10,6 +10,7 @@ import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { failed } from "../errors.ts";
 import { migrate } from "./migrate.ts";
 import * as schema from "./schema.ts";
+import { openWriteLock, type WriteLock } from "./write-lock.ts";
 
 export type Db = BunSQLiteDatabase<typeof schema>;
 
@@ -86,6 +87,8 @@ export function openStore(path: string): Store {
   // Compiled once: every write opens and closes a transaction.
   const begin = sqlite.prepare("BEGIN IMMEDIATE");
   const commit = sqlite.prepare("COMMIT");
+  // Opened at the first write, so commands that only read never create the lock file.
+  let writeLock: WriteLock | null | undefined;
   let depth = 0;
 
   const store: Store = {
@@ -94,23 +97,31 @@ export function openStore(path: string): Store {
     path,
     tx<T>(fn: (db: Db) => T): T {
       if (depth > 0) return fn(db);
-      withBusyRetry(() => begin.run());
+      if (writeLock === undefined) writeLock = path === ":memory:" ? null : openWriteLock(path);
+      writeLock?.acquire();
       depth++;
       try {
-        const result = fn(db);
-        if (result instanceof Promise) throw new Error("Store.tx body must be synchronous");
-        withBusyRetry(() => commit.run());
-        return result;
-      } catch (err) {
-        if (sqlite.inTransaction) sqlite.run("ROLLBACK");
-        throw err;
+        withBusyRetry(() => begin.run());
+        try {
+          const result = fn(db);
+          if (result instanceof Promise) throw new Error("Store.tx body must be synchronous");
+          withBusyRetry(() => commit.run());
+          return result;
+        } catch (err) {
+          if (sqlite.inTransaction) sqlite.run("ROLLBACK");
+          throw err;
+        }
       } finally {
         depth--;
+        writeLock?.release();
       }
     },
     now: () => new Date().toISOString(),
     dataVersion: () => (dataVersionQuery.get() as { data_version: number }).data_version,
-    close: () => sqlite.close(),
+    close: () => {
+      writeLock?.close();
+      sqlite.close();
+    },
   };
   return store;
 }

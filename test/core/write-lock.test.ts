@@ -1,0 +1,97 @@
+/**
+ * The writers' queue (src/db/write-lock.ts): a flock on `<db>-lock` held for each write
+ * transaction. Checked from outside with util-linux `flock -n`, and against a real process
+ * killed while it holds the lock.
+ */
+import { describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createTask, getTask, listTasks, updateTask } from "../../src/core/index.ts";
+import { openStore } from "../../src/db/client.ts";
+import { openWriteLock, writeLockPath } from "../../src/db/write-lock.ts";
+import { tempDir } from "../helpers.ts";
+
+/** Whether another process could take the lock right now (`flock -n` exits 1 when it cannot). */
+function freeForOthers(dbPath: string): boolean {
+  const r = Bun.spawnSync(["flock", "-n", writeLockPath(dbPath), "true"]);
+  if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`flock failed: ${r.stderr.toString()}`);
+  return r.exitCode === 0;
+}
+
+describe("the writers' lock", () => {
+  test("the first write creates <db>-lock beside the database; reading does not", () => {
+    const path = join(tempDir(), "tasks.db");
+    const s = openStore(path);
+    listTasks(s);
+    expect(existsSync(writeLockPath(path))).toBe(false);
+    createTask(s, { id: "T1", title: "one" });
+    expect(existsSync(writeLockPath(path))).toBe(true);
+    s.close();
+  });
+
+  test("held for exactly the transaction: other processes wait during it, not after", () => {
+    const path = join(tempDir(), "tasks.db");
+    const s = openStore(path);
+    createTask(s, { id: "T1", title: "one" });
+    expect(freeForOthers(path)).toBe(true);
+    const during = s.tx(() => freeForOthers(path));
+    expect(during).toBe(false);
+    expect(freeForOthers(path)).toBe(true);
+    // A failed transaction lets go as well.
+    expect(() => updateTask(s, { id: "missing", notes: "x" })).toThrow("Task not found: missing");
+    expect(freeForOthers(path)).toBe(true);
+    s.close();
+  });
+
+  test("two stores of one process share it: interleaved writes go through, closing one keeps it for the other", () => {
+    const path = join(tempDir(), "tasks.db");
+    const a = openStore(path);
+    const b = openStore(path);
+    createTask(a, { id: "T1", title: "one" });
+    createTask(b, { id: "T2", title: "two" });
+    for (let i = 0; i < 10; i++) updateTask(i % 2 ? a : b, { id: "T1", notes: `n${i}` });
+    expect(getTask(b, "T1").notes).toBe("n9");
+    a.close();
+    expect(freeForOthers(path)).toBe(true);
+    updateTask(b, { id: "T2", notes: "after a closed" });
+    expect(getTask(b, "T2").notes).toBe("after a closed");
+    b.close();
+  });
+
+  test("a writer killed while it holds the lock does not hold up the next one", async () => {
+    const dir = tempDir();
+    const path = join(dir, "tasks.db");
+    const s = openStore(path);
+    createTask(s, { id: "T1", title: "one" });
+    const script = join(dir, "holder.ts");
+    const client = join(import.meta.dir, "../../src/db/client.ts");
+    writeFileSync(
+      script,
+      `import { openStore } from ${JSON.stringify(client)};
+const s = openStore(${JSON.stringify(path)});
+s.tx(() => {
+  console.log("holding");
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // inside the transaction, forever
+});`,
+    );
+    const holder = Bun.spawn([process.execPath, script], { stdout: "pipe", stderr: "inherit" });
+    const reader = holder.stdout.getReader();
+    let seen = "";
+    while (!seen.includes("holding")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("the holder exited before taking the lock");
+      seen += new TextDecoder().decode(value);
+    }
+    expect(freeForOthers(path)).toBe(false);
+    holder.kill("SIGKILL");
+    await holder.exited;
+    updateTask(s, { id: "T1", notes: "after the kill" });
+    expect(getTask(s, "T1").notes).toBe("after the kill");
+    expect(s.sqlite.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+    s.close();
+  });
+
+  test("where no lock file can be made, there is no lock and writers rely on SQLite alone", () => {
+    expect(openWriteLock(join(tempDir(), "no-such-dir", "tasks.db"))).toBeNull();
+  });
+});
