@@ -25,16 +25,18 @@ const ctx: BenchContext = { root, orchBin, quick, scratch: () => mkdtempSync(joi
 
 const fmtRatio = (r: number | null) => (r === null || Number.isNaN(r) ? "n/a" : `${r}×`);
 const jsonPath = join(root, "docs", "benchmarks.json");
-const store: { machine: string; rows: Record<string, BenchRow[]>; dates: Record<string, string> } = existsSync(jsonPath)
-  ? JSON.parse(readFileSync(jsonPath, "utf8"))
-  : { machine: "", rows: {}, dates: {} };
+const store: { machine: string; rows: Record<string, BenchRow[]>; dates: Record<string, string>; about?: Record<string, string> } =
+  existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, "utf8")) : { machine: "", rows: {}, dates: {} };
+store.about ??= {};
 store.machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${process.platform}-${process.arch}, bun ${Bun.version}`;
 
 for (const name of entries) {
   process.stderr.write(`bench ${name} …\n`);
-  const mod = (await import(join(entriesDir, `${name}.ts`))) as { run(ctx: BenchContext): Promise<BenchRow[]> };
+  const mod = (await import(join(entriesDir, `${name}.ts`))) as { run(ctx: BenchContext): Promise<BenchRow[]>; about?: string };
   const rows = await mod.run(ctx);
   store.rows[name] = rows;
+  if (mod.about) store.about[name] = mod.about;
+  else delete store.about[name];
   store.dates[name] = new Date().toISOString().slice(0, 10);
   for (const r of rows) {
     process.stderr.write(`  ${r.pass ? "✓" : "✗"} ${r.metric}: ${r.orch} ${r.unit} vs ${r.baseline} ${r.unit} (${r.baselineName}) → ${fmtRatio(r.ratio)} (target ${r.target})\n`);
@@ -60,6 +62,11 @@ for (const [name, rows] of Object.entries(store.rows).sort()) {
       `| ${name} | ${r.metric} | ${r.orch} ${r.unit} | ${r.baseline} ${r.unit} (${r.baselineName}) | ${fmtRatio(r.ratio)} | ${r.target} | ${r.pass ? "✓" : "✗"} | ${store.dates[name] ?? ""} |`,
     );
   }
+}
+const notes = Object.entries(store.about).sort();
+if (notes.length) {
+  lines.push("", "## How some entries measure", "");
+  for (const [name, text] of notes) lines.push(`- **${name}**: ${text}`);
 }
 writeFileSync(join(root, "docs", "benchmarks.md"), `${lines.join("\n")}\n`);
 process.stderr.write(`wrote docs/benchmarks.md\n`);

@@ -48,6 +48,20 @@ const REQUEST_SCHEMAS: Record<string, ZodType> = {
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is RequestId => typeof v === "string" || (typeof v === "number" && Number.isSafeInteger(v));
 
+/**
+ * A well-formed tools/call request, recognised without zod: the message an agent sends again and
+ * again. Accepts only what the SDK's schemas accept (no `_meta`, no extra keys, an integer or
+ * string id); everything else takes the full checks.
+ */
+function isPlainToolCall(msg: Record<string, unknown>): boolean {
+  if (msg.method !== "tools/call" || msg.jsonrpc !== "2.0" || !isId(msg.id)) return false;
+  for (const k in msg) if (k !== "jsonrpc" && k !== "id" && k !== "method" && k !== "params") return false;
+  const p = msg.params;
+  if (!isPlainObject(p) || typeof p.name !== "string") return false;
+  for (const k in p) if (k !== "name" && k !== "arguments") return false;
+  return p.arguments === undefined || isPlainObject(p.arguments);
+}
+
 export function screenLine(line: Line): Verdict {
   if (line === null) return reply(null, ErrorCode.InvalidRequest, "Invalid Request: message too large");
   if (!line.trim()) return { drop: null };
@@ -59,6 +73,7 @@ export function screenLine(line: Line): Verdict {
   }
   if (Array.isArray(msg)) return reply(null, ErrorCode.InvalidRequest, "Invalid Request: batches are not supported");
   if (!isPlainObject(msg)) return reply(null, ErrorCode.InvalidRequest, "Invalid Request: expected a JSON-RPC object");
+  if (isPlainToolCall(msg)) return { message: msg as JSONRPCMessage };
 
   const hasId = "id" in msg;
   const id = isId(msg.id) ? msg.id : null;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { LineSplitter, readLines, type Line } from "../../src/mcp/lines.ts";
+import { CallToolRequestSchema, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import { GuardedStdioTransport, screenLine, type Verdict } from "../../src/mcp/stdio.ts";
 
 const enc = new TextEncoder();
@@ -70,6 +71,30 @@ describe("screenLine", () => {
 
   test("an oversized line is refused", () => {
     expect(errorOf(screenLine(null))).toEqual({ id: null, code: -32600 });
+  });
+
+  test("tools/call, recognised without zod, passes exactly when the SDK's own schemas accept it", () => {
+    const ids = [1, 0, -3, "r1", "", 1.5, 2 ** 53, null, true, {}, [1]];
+    const names = ["task_update", "", 5, null, undefined];
+    const argss = [undefined, {}, { id: "T1", notes: "n" }, [1], "x", null, 7];
+    const extrasTop = [{}, { extra: 1 }];
+    const extrasParams = [{}, { _meta: { progressToken: 1 } }, { _meta: 5 }, { other: true }, { task: { ttl: 1 } }];
+    let checked = 0;
+    for (const id of ids)
+      for (const name of names)
+        for (const args of argss)
+          for (const top of extrasTop)
+            for (const more of extrasParams) {
+              const params: Record<string, unknown> = { ...more };
+              if (name !== undefined) params.name = name;
+              if (args !== undefined) params.arguments = args;
+              const msg = { jsonrpc: "2.0", id, method: "tools/call", params, ...top };
+              const sdkAccepts = CallToolRequestSchema.safeParse(msg).success && JSONRPCMessageSchema.safeParse(msg).success;
+              const v = screenLine(JSON.stringify(msg));
+              expect({ msg, passed: "message" in v }).toEqual({ msg, passed: sdkAccepts });
+              checked++;
+            }
+    expect(checked).toBe(ids.length * names.length * argss.length * extrasTop.length * extrasParams.length);
   });
 
   test("fuzz: every line gets exactly one verdict; every request with a usable id is answered or passed", () => {
