@@ -16,5 +16,9 @@ export const WORKTREES_DIR = ".claude/worktrees";
 export const worktreeFor = (streamId: string) => `${WORKTREES_DIR}/${streamId}`;
 export const branchFor = (streamId: string) => streamId.toLowerCase();
 
-/** orch's own bookkeeping, kept out of the user's `git status` (.git/info/exclude). */
-export const EXCLUDE_PATTERNS = [`/${WORKTREES_DIR}/`, `/${LOG_DIR}/`, `/${STATE_FILE}`] as const;
+/** The state file's temporary twin while it is being replaced: `<state file>.<pid>.tmp`. */
+export const stateTempFile = (pid: number) => `${STATE_FILE}.${pid}.tmp`;
+
+/** orch's own bookkeeping, kept out of the user's `git status` (.git/info/exclude). A temporary
+ * state file left by a killed `orch start` is bookkeeping too. */
+export const EXCLUDE_PATTERNS = [`/${WORKTREES_DIR}/`, `/${LOG_DIR}/`, `/${STATE_FILE}`, `/${STATE_FILE}.*.tmp`] as const;

@@ -89,6 +89,12 @@ const updateTaskColumns = (columns: UpdatableColumn[]) => (db: Db) =>
     .returning()
     .prepare();
 
+/** UPDATE the task's given columns (and updated_at): the row after, or undefined when there is no such task. */
+function writeColumns(db: Db, id: string, now: string, values: Partial<Pick<TaskRow, UpdatableColumn>>): TaskRow | undefined {
+  const columns = Object.keys(values) as UpdatableColumn[];
+  return preparedQuery(db, `tasks.update:${columns.join(",")}`, updateTaskColumns(columns)).get({ ...values, id, updatedAt: now });
+}
+
 type TaskUpdate = z.output<typeof taskUpdateSchema>;
 
 /** Columns no index covers and no rule ties to another: setting one needs nothing from the row as it was. */
@@ -105,11 +111,7 @@ function applyParsedUpdate(db: Db, now: string, v: TaskUpdate): TaskView {
   // writer waits, so it is kept this short.
   if (v.status === undefined && v.metadata === undefined && v.blockedReason === undefined) {
     const given = PLAIN_COLUMNS.filter((c) => v[c] !== undefined);
-    const row = preparedQuery(db, `tasks.update:${given.join(",")}`, updateTaskColumns(given)).get({
-      ...Object.fromEntries(given.map((c) => [c, v[c]])),
-      id: v.id,
-      updatedAt: now,
-    });
+    const row = writeColumns(db, v.id, now, Object.fromEntries(given.map((c) => [c, v[c]])));
     if (!row) throw notFound(`Task not found: ${v.id}`);
     const out = taskView(row);
     recordEvent(db, "task", row.id, "update", out);
@@ -136,11 +138,7 @@ function applyParsedUpdate(db: Db, now: string, v: TaskUpdate): TaskView {
   const changed = (Object.keys(next) as UpdatableColumn[]).filter((c) =>
     c === "metadata" ? v.metadata !== undefined : next[c] !== existing[c],
   );
-  const row = preparedQuery(db, `tasks.update:${changed.join(",")}`, updateTaskColumns(changed)).get({
-    ...Object.fromEntries(changed.map((c) => [c, next[c]])),
-    id: v.id,
-    updatedAt: now,
-  })!;
+  const row = writeColumns(db, v.id, now, Object.fromEntries(changed.map((c) => [c, next[c]])))!;
   // Without a status the agents' activity stays as it is; a status given (even the same one) moves it.
   if (v.status !== undefined) onTaskStatusChange(db, now, row, existing.status, status);
   const out = taskView(row);

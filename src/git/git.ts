@@ -42,6 +42,10 @@ export function git(cwd: string, args: readonly string[], opts: GitOptions = {})
   try {
     p = Bun.spawnSync(["git", ...args], {
       cwd,
+      // Its own session: a kill of orch's process group (Ctrl+C, a terminal closing, kill -9 of
+      // the group) cannot stop git between taking a lock and letting it go. The stress suite
+      // found a group kill during a merge leaving .git/HEAD.lock, and every later merge refused.
+      detached: true,
       env: gitEnv(opts.env),
       stdin: opts.input !== undefined ? Buffer.from(opts.input) : "ignore",
       stdout: "pipe",
@@ -57,7 +61,7 @@ export function git(cwd: string, args: readonly string[], opts: GitOptions = {})
 
 /** Run git and return stdout as bytes (file contents), or null when git failed. */
 export function gitBytes(cwd: string, args: readonly string[]): Buffer | null {
-  const p = Bun.spawnSync(["git", ...args], { cwd, env: gitEnv(), stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+  const p = Bun.spawnSync(["git", ...args], { cwd, detached: true, env: gitEnv(), stdin: "ignore", stdout: "pipe", stderr: "ignore" });
   return p.exitCode === 0 ? Buffer.from(p.stdout) : null;
 }
 

@@ -3,12 +3,12 @@
  * Persistence", extended): which streams were launched, by which process, how often restarted,
  * merged or failed. Written atomically (temp file + rename) so a crash never leaves half a file.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { failed, formatZodIssues } from "../errors.ts";
 
-import { LOG_DIR, STATE_FILE } from "../paths.ts";
+import { LOG_DIR, STATE_FILE, stateTempFile } from "../paths.ts";
 
 export { LOG_DIR, STATE_FILE };
 
@@ -110,9 +110,20 @@ export function saveState(root: string, state: RunState, now: string = new Date(
   state.completedStreams = ids.filter((id) => ["completed", "merged"].includes(state.streams[id]!.status));
   state.mergedStreams = ids.filter((id) => state.streams[id]!.status === "merged");
   state.failedStreams = ids.filter((id) => state.streams[id]!.status === "failed");
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = join(root, stateTempFile(process.pid));
   writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(tmp, file);
+  removeDeadTempFiles(dirname(file));
+}
+
+/** A `orch start` killed between writing its temporary state file and renaming it leaves that file. */
+function removeDeadTempFiles(dir: string): void {
+  const prefix = `${basename(STATE_FILE)}.`;
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const pid = Number(name.slice(prefix.length, -".tmp".length));
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) rmSync(join(dir, name), { force: true });
+  }
 }
 
 /** Is `pid` a live process (and, when argv is known, running that program)? */

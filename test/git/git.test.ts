@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { git } from "../../src/git/git.ts";
 import { changedPaths, mergeNoFf, predictMerge } from "../../src/git/merge.ts";
 import {
   aheadBehind,
@@ -105,5 +106,15 @@ describe("git layer", () => {
     expect(gitStatus(root)).toBe("");
     expect(statusEntries(root, { untracked: true })).toEqual([]);
     expect(existsSync(join(root, ".claude"))).toBe(true);
+  });
+
+  test("git runs in its own session: a kill of orch's process group cannot stop it holding a lock", () => {
+    const root = tempRepo();
+    const session = (stat: string) => Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+    const r = git(root, ["-c", "alias.stat=!cat /proc/$$/stat", "stat"]);
+    expect(r.code).toBe(0);
+    const gitSession = session(r.stdout);
+    expect(gitSession).toBeGreaterThan(0);
+    expect(gitSession).not.toBe(session(readFileSync("/proc/self/stat", "utf8")));
   });
 });

@@ -1,11 +1,13 @@
 /** The run's state file (atomic, validated), process liveness, and the run settings (flags > config > defaults). */
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { isOrchError } from "../../src/errors.ts";
 import { resolveRunSettings } from "../../src/orchestrate/config.ts";
 import { idleFor } from "../../src/orchestrate/run.ts";
 import { loadState, newRunState, newStreamRun, processAlive, saveState, STATE_FILE } from "../../src/orchestrate/state.ts";
+import { ensureExcluded, repoInfo } from "../../src/git/repo.ts";
+import { EXCLUDE_PATTERNS, stateTempFile } from "../../src/paths.ts";
 import { tempDir } from "../helpers.ts";
 
 const fresh = () => newRunState({ initiativeId: "INIT-x", launcher: "headless", maxParallelStreams: 2, restartLimit: 2, now: "2026-01-01T00:00:00.000Z" });
@@ -54,6 +56,22 @@ describe("state file", () => {
     expect(statSync(file).ino).not.toBe(before);
     expect(readdirSync(dirname(file))).toEqual(["orchestration-state.json"]);
     expect(loadState(root)!.outcome).toBe("complete");
+  });
+
+  test("a temporary file left by a killed orch start is removed at the next save, and git never shows it", () => {
+    const root = tempDir();
+    Bun.spawnSync(["git", "init", "-q", root]);
+    saveState(root, fresh());
+    const dead = Bun.spawnSync(["true"]).pid; // a pid that has exited
+    const leftover = join(root, stateTempFile(dead));
+    writeFileSync(leftover, "{ half a fil");
+    const live = join(root, stateTempFile(process.ppid)); // a live process's: not ours to remove
+    writeFileSync(live, "{}");
+    ensureExcluded(repoInfo(root), EXCLUDE_PATTERNS);
+    expect(Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=all"], { cwd: root }).stdout.toString()).toBe("");
+    saveState(root, fresh());
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(live)).toBe(true);
   });
 
   test("a corrupt or foreign file is refused with one clear line (exit 1), never silently replaced", () => {

@@ -213,7 +213,7 @@ async function killedRun(rnd: Random, run: number) {
       env,
       stdout: "pipe",
       stderr: "pipe",
-      detached: true, // its own process group: a group kill takes its git too, never the agents (their own sessions)
+      detached: true, // its own process group: a group kill takes orch, never its git or the agents (sessions of their own)
     });
 
   const seen = new Set<string>();
