@@ -31,6 +31,7 @@ import {
   resolveCommit,
   saveSnapshot,
   setConfig,
+  unsetConfig,
   statusEntries,
   type CommitLine,
   type RepoInfo,
@@ -56,6 +57,9 @@ export function parseStreamId(value: unknown): string {
 export const streamBranchName = branchFor;
 export const streamWorktreePath = (root: string, streamId: string): string => join(root, worktreeFor(streamId));
 const baseKey = (branch: string) => `branch.${branch}.orchBase`;
+/** Set while a new worktree's copy and setup run: an orch killed meanwhile leaves it, and the next
+ * create (`orch start --resume` makes one) runs them again instead of reusing a half-set-up tree. */
+const setupPendingKey = (branch: string) => `branch.${branch}.orchSetupPending`;
 
 function samePath(a: string, b: string): boolean {
   if (a === b) return true;
@@ -220,8 +224,14 @@ async function createLocked(c: {
   let entries = listWorktrees(root);
   if (healthy(entries)) {
     if (input.base !== undefined) setConfig(root, baseKey(branch), base);
+    // Its creation was cut short during setup: finish it. Failing again leaves the worktree and
+    // the mark as they are (nothing is removed from a tree that is not new).
+    const interrupted = getConfig(root, setupPendingKey(branch)) !== null;
+    const copied = interrupted ? copyIntoWorktree(root, path, input.setup?.copy ?? []) : [];
+    const setup = interrupted && input.setup?.setup ? await runSetup(input.setup.setup, path, streamId, input.onOutput, false) : null;
+    if (interrupted) unsetConfig(root, setupPendingKey(branch));
     record(store, stream, path, branch);
-    return result({ reused: true, baseBranch: getConfig(root, baseKey(branch)) ?? base });
+    return result({ reused: true, copied, setup, baseBranch: getConfig(root, baseKey(branch)) ?? base });
   }
 
   let repaired = false;
@@ -242,14 +252,17 @@ async function createLocked(c: {
 
   let copied: string[] = [];
   let setup: SetupRun | null = null;
+  setConfig(root, setupPendingKey(branch), "true");
   try {
     copied = copyIntoWorktree(root, path, input.setup?.copy ?? []);
     if (input.setup?.setup) setup = await runSetup(input.setup.setup, path, streamId, input.onOutput);
   } catch (err) {
     // Only what this call just made is undone: a fresh checkout holds no one's work yet.
     rollback(root, path, branchExisted ? null : branch);
+    unsetConfig(root, setupPendingKey(branch));
     throw err;
   }
+  unsetConfig(root, setupPendingKey(branch));
   record(store, stream, path, branch);
   return result({ created: true, branchCreated: !branchExisted, repaired, copied, setup, baseBranch: base });
 }
@@ -300,8 +313,16 @@ function copyIntoWorktree(root: string, path: string, list: readonly string[]): 
   return copied;
 }
 
-async function runSetup(command: string[], cwd: string, streamId: string, onOutput?: (chunk: string) => void): Promise<SetupRun> {
+async function runSetup(
+  command: string[],
+  cwd: string,
+  streamId: string,
+  onOutput?: (chunk: string) => void,
+  /** A new worktree is removed when its setup fails; one whose setup is being finished is kept. */
+  fresh = true,
+): Promise<SetupRun> {
   const shown = command.join(" ");
+  const outcome = fresh ? "the new worktree was removed" : "the worktree was kept (its setup is still to finish: run the create again)";
   const t0 = performance.now();
   let proc;
   try {
@@ -314,7 +335,7 @@ async function runSetup(command: string[], cwd: string, streamId: string, onOutp
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw failed(`setup command "${shown}" could not start${code === "ENOENT" ? `: ${command[0]} not found` : `: ${(err as Error).message}`}; the new worktree was removed`);
+    throw failed(`setup command "${shown}" could not start${code === "ENOENT" ? `: ${command[0]} not found` : `: ${(err as Error).message}`}; ${outcome}`);
   }
   let tail = "";
   const pump = async (s: ReadableStream<Uint8Array>) => {
@@ -329,7 +350,7 @@ async function runSetup(command: string[], cwd: string, streamId: string, onOutp
   const durationMs = Math.round(performance.now() - t0);
   if (exitCode !== 0) {
     const last = tail.trim().split("\n").filter(Boolean).at(-1);
-    throw failed(`setup command "${shown}" failed (exit ${exitCode})${last ? `: ${last.trim()}` : ""}; the new worktree was removed`, { exitCode, output: tail });
+    throw failed(`setup command "${shown}" failed (exit ${exitCode})${last ? `: ${last.trim()}` : ""}; ${outcome}`, { exitCode, output: tail });
   }
   return { command, exitCode, durationMs };
 }

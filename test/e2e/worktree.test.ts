@@ -1,9 +1,9 @@
 /** `orch worktree`, `orch continue` and `orch stream conflicts` from the compiled binary, on real repositories. */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { commit, gitStatus, sh, tempRepo, write } from "../git/repo-helpers.ts";
-import { runOrch, tempDir } from "../helpers.ts";
+import { cleanEnv, orchBin, runOrch, tempDir } from "../helpers.ts";
 
 async function project() {
   const root = tempRepo();
@@ -51,6 +51,33 @@ describe("orch worktree (compiled binary)", () => {
     const ok = await orch(["worktree", "create", "Stream-B", "--setup", "touch setup done.txt", "--json"]);
     expect(JSON.parse(ok.stdout).setup).toMatchObject({ command: ["touch", "setup", "done.txt"], exitCode: 0 });
     expect(existsSync(join(root, ".claude/worktrees/Stream-B/done.txt"))).toBe(true);
+  });
+
+  test("killed during its setup: the next create finishes the setup in the same worktree, once", async () => {
+    const { root, env, task } = await project();
+    await task("T1", "Stream-B", "parallel");
+    const dir = tempDir();
+    const mark = join(dir, "first-attempt");
+    // The first attempt hangs in setup (until killed); later ones finish it.
+    const script = join(dir, "setup.sh");
+    writeFileSync(script, `if [ -e "${mark}" ]; then echo ran > .setup-ran; exit 0; fi\ntouch "${mark}"; echo started >&2; exec sleep 60\n`);
+    const args = ["worktree", "create", "Stream-B", "--setup", JSON.stringify(["sh", script])];
+    const first = Bun.spawn([orchBin(), ...args], { cwd: root, env: cleanEnv(env), stdout: "pipe", stderr: "pipe", detached: true });
+    let seen = "";
+    for await (const chunk of first.stderr) if ((seen += new TextDecoder().decode(chunk)).includes("started")) break;
+    process.kill(-first.pid, "SIGKILL"); // orch and its setup command
+    await first.exited;
+    const wt = join(root, ".claude/worktrees/Stream-B");
+    expect(existsSync(wt)).toBe(true);
+    expect(existsSync(join(wt, ".setup-ran"))).toBe(false);
+
+    const again = await runOrch([...args, "--json"], { env, cwd: root });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ reused: true, setup: { command: ["sh", script], exitCode: 0 } });
+    expect(readFileSync(join(wt, ".setup-ran"), "utf8")).toBe("ran\n");
+    const third = await runOrch([...args, "--json"], { env, cwd: root });
+    expect(JSON.parse(third.stdout)).toMatchObject({ reused: true, setup: null });
+    expect(gitStatus(root)).toBe("");
   });
 
   test("traversal ids refused with exit 2 before any path is built; not a repository; unknown stream", async () => {
