@@ -25,7 +25,7 @@ import { intFlag, str } from "./context.ts";
 import { out } from "./io.ts";
 
 function git(cwd: string, ...args: string[]): string {
-  const p = Bun.spawnSync(["git", "-c", "user.name=orch demo", "-c", "user.email=demo@orch.invalid", "-c", "commit.gpgsign=false", ...args], {
+  const p = Bun.spawnSync(["git", ...args], {
     cwd,
     stdout: "pipe",
     stderr: "pipe",
@@ -39,6 +39,11 @@ function makeProject(dir: string): string {
   const project = join(dir, "project");
   mkdirSync(project, { recursive: true });
   git(project, "init", "-q", "-b", "main");
+  // The scratch repository's own identity: every commit in it (the agents', orch's merges) works
+  // on a machine where git has none configured, and a global commit.gpgsign does not prompt.
+  git(project, "config", "user.name", "orch demo");
+  git(project, "config", "user.email", "demo@orch.invalid");
+  git(project, "config", "commit.gpgsign", "false");
   writeFileSync(join(project, "README.md"), "# Dark mode demo\n\nA scratch project orch's simulated agents work on.\n");
   writeFileSync(join(project, "PRD.md"), DARK_MODE_PRD);
   git(project, "add", "README.md", "PRD.md");

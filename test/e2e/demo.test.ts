@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runOrch, tempDir } from "../helpers.ts";
 
@@ -10,7 +10,12 @@ function git(cwd: string, ...args: string[]): string {
 describe("orch demo", () => {
   test("runs the Dark Mode initiative to the end: every stream complete, both parallel branches merged", async () => {
     const dir = join(tempDir(), "demo");
-    const r = await runOrch(["demo", "--dir", dir, "--pause", "10", "--port", "0"]);
+    // As on a fresh machine: git knows no identity, and a global config that would sign commits.
+    const home = tempDir();
+    const globalConfig = join(home, "gitconfig");
+    writeFileSync(globalConfig, "[commit]\n\tgpgsign = true\n");
+    const env = { HOME: home, GIT_CONFIG_GLOBAL: globalConfig, GIT_CONFIG_NOSYSTEM: "1", EMAIL: undefined };
+    const r = await runOrch(["demo", "--dir", dir, "--pause", "10", "--port", "0"], { env });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("✓ All 4 streams complete.");
