@@ -13,7 +13,7 @@
  * C library through bun:ffi, a lock file that cannot be created), writers go without it.
  */
 import { dlopen, FFIType } from "bun:ffi";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, realpathSync } from "node:fs";
 
 const LOCK_EX = 2;
 const LOCK_UN = 8;
@@ -59,7 +59,11 @@ interface Shared {
   locked: boolean;
 }
 
-/** One lock per database per process: flock locks of two descriptors of one process would exclude each other. */
+/**
+ * One lock per database per process, by the database's real path: flock locks of two descriptors
+ * in one process exclude each other, so two stores reaching one file by different paths (relative,
+ * through a symlink) would otherwise wait on each other for ever.
+ */
 const byPath = new Map<string, Shared>();
 
 /** The lock file is the database's path plus `-lock`, beside SQLite's `-wal` and `-shm`. */
@@ -68,7 +72,12 @@ export const writeLockPath = (dbPath: string) => `${dbPath}-lock`;
 export function openWriteLock(dbPath: string): WriteLock | null {
   const fn = loadFlock();
   if (!fn) return null;
-  const path = writeLockPath(dbPath);
+  let path: string;
+  try {
+    path = writeLockPath(realpathSync(dbPath));
+  } catch {
+    return null;
+  }
   let shared = byPath.get(path);
   if (!shared) {
     let fd: number;

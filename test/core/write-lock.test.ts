@@ -4,8 +4,8 @@
  * killed while it holds the lock.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { createTask, getTask, listTasks, updateTask } from "../../src/core/index.ts";
 import { openStore } from "../../src/db/client.ts";
 import { openWriteLock, writeLockPath } from "../../src/db/write-lock.ts";
@@ -56,6 +56,33 @@ describe("the writers' lock", () => {
     updateTask(b, { id: "T2", notes: "after a closed" });
     expect(getTask(b, "T2").notes).toBe("after a closed");
     b.close();
+  });
+
+  test("one database reached by two paths (a symlink) is one lock: one descriptor, shared", () => {
+    const dir = tempDir();
+    const path = join(dir, "tasks.db");
+    const link = join(dir, "..", `${basename(dir)}-link`);
+    symlinkSync(dir, link);
+    const viaLink = join(link, "tasks.db");
+    const a = openStore(path);
+    const b = openStore(viaLink);
+    createTask(a, { id: "T1", title: "one" });
+    updateTask(b, { id: "T1", notes: "through the link" });
+    expect(getTask(a, "T1").notes).toBe("through the link");
+    // Two descriptors of one process would exclude each other: a write of b's inside one of a's
+    // would wait for ever instead of meeting SQLite's busy timeout.
+    const lockFile = writeLockPath(realpathSync(path));
+    const open = readdirSync("/proc/self/fd").filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === lockFile;
+      } catch {
+        return false;
+      }
+    });
+    expect(open).toHaveLength(1);
+    a.close();
+    b.close();
+    rmSync(link);
   });
 
   test("a writer killed while it holds the lock does not hold up the next one", async () => {
