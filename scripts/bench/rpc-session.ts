@@ -9,7 +9,7 @@ import { INITIALIZE } from "../../test/stress/harness/mcp-proc.ts";
 
 interface Answer {
   id?: unknown;
-  result?: { isError?: boolean };
+  result?: { isError?: boolean; content?: { text?: string }[] };
   error?: { code: number; message: string };
 }
 

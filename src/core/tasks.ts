@@ -158,7 +158,7 @@ export function updateTask(store: Store, input: TaskUpdateInput): TaskView {
 }
 
 export function getTask(store: Store, id: string): TaskView {
-  const row = store.db.select().from(tasks).where(eq(tasks.id, id)).get();
+  const row = preparedQuery(store.db, "tasks.byId", selectTask).get({ id });
   if (!row) throw notFound(`Task not found: ${id}`);
   return taskView(row);
 }

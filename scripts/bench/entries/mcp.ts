@@ -3,9 +3,13 @@
  * against the same SDK server run by Node (scripts/bench/fixtures/mcp-node-server.mjs) serving
  * orch's own tool list. Also orch's peak memory (VmHWM) over the handshake.
  * Both run in a git repo with the default database location, as from a `.mcp.json`.
+ *
+ * Then a call's round trip in a warm session (a read and a write, one call at a time), against a
+ * bare-Bun stdio JSON-RPC server answering the same number of bytes (fixtures/jsonrpc-echo.ts).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { RpcSession } from "../rpc-session.ts";
 import { median, row, type BenchContext, type BenchRow, round } from "../lib.ts";
 
 const INIT = {
@@ -61,6 +65,58 @@ async function handshake(cmd: string[], opts: { cwd: string; env: Record<string,
   return { ms, peakKiB, tools: answer.result.tools, instructions };
 }
 
+/** Round trips of `call` in µs, sorted, after `warm` untimed ones. */
+async function roundTrips(call: () => Promise<unknown>, warm: number, timed: number): Promise<number[]> {
+  for (let i = 0; i < warm; i++) await call();
+  const us: number[] = [];
+  for (let i = 0; i < timed; i++) {
+    const t0 = performance.now();
+    await call();
+    us.push((performance.now() - t0) * 1000);
+  }
+  return us.sort((a, b) => a - b);
+}
+
+async function callRows(ctx: BenchContext, dir: string, env: Record<string, string>): Promise<BenchRow[]> {
+  const db = join(dir, "calls.db");
+  const made = Bun.spawnSync([ctx.orchBin, "task", "create", "--db", db, "--id", "T1", "--title", "a task an agent works on", "--stream", "Stream-A"], { env });
+  if (made.exitCode !== 0) throw new Error(`task create failed: ${made.stderr.toString()}`);
+  const warm = ctx.quick ? 500 : 2000;
+  const timed = ctx.quick ? 1000 : 5000;
+  const rows: BenchRow[] = [];
+  for (const [tool, args] of [
+    ["task_get", { id: "T1" }],
+    ["task_update", { id: "T1", notes: "half way there" }],
+  ] as const) {
+    const orch = RpcSession.spawn(ctx.orchBin, ["mcp", "--db", db], env);
+    await orch.initialize();
+    const answerBytes = (await orch.request("tools/call", { name: tool, arguments: args })).result?.content?.[0]?.text?.length ?? 0;
+    const bare = RpcSession.spawn(process.execPath, [join(ctx.root, "scripts", "bench", "fixtures", "jsonrpc-echo.ts"), String(answerBytes)], env);
+    await bare.initialize();
+    let failures = 0;
+    const o = await roundTrips(async () => (failures += (await orch.call(tool, args)) ? 1 : 0), warm, timed);
+    const b = await roundTrips(() => bare.call(tool, args), warm, timed);
+    orch.close();
+    bare.close();
+    await Promise.all([orch.exited, bare.exited]);
+    if (failures) throw new Error(`${failures} ${tool} calls failed`);
+    const p99 = (xs: number[]) => Math.round(xs[Math.floor(xs.length * 0.99)]!);
+    rows.push(
+      row({
+        entry: "mcp",
+        metric: `${tool} round trip, warm session, one call at a time, median (p99 ${p99(o)} µs vs ${p99(b)} µs)`,
+        orch: Math.round(median(o)),
+        baseline: Math.round(median(b)),
+        baselineName: `bare Bun stdio JSON-RPC server, same ${answerBytes}-character answer`,
+        unit: "µs",
+        target: "≤ 3× bare",
+        maxRatio: 3,
+      }),
+    );
+  }
+  return rows;
+}
+
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const dir = ctx.scratch();
   const repo = join(dir, "project");
@@ -108,5 +164,6 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       target: "orch ≤ 60 MiB",
       pass: orchPeak <= 60,
     }),
+    ...(await callRows(ctx, dir, env)),
   ];
 }
