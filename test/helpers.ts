@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
 import { openStore, type Store } from "../src/db/client.ts";
+import { OrchError } from "../src/errors.ts";
 
 const root = join(import.meta.dir, "..");
 const cleanups: (() => void)[] = [];
@@ -68,4 +69,15 @@ export async function runOrch(
 export function runOrchSync(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): RunResult {
   const p = Bun.spawnSync([orchBin(), ...args], { cwd: opts.cwd ?? tmpdir(), env: cleanEnv(opts.env), stdout: "pipe", stderr: "pipe" });
   return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+/** The OrchError `p` fails with (a promise, or a function that throws or returns one); anything else fails the test. */
+export async function rejects(p: Promise<unknown> | (() => unknown)): Promise<OrchError> {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (err) {
+    if (err instanceof OrchError) return err;
+    throw err;
+  }
+  throw new Error("expected an OrchError");
 }

@@ -10,17 +10,6 @@ export const CONFIG_VERSION = "1.0";
 /** Seconds between the orchestrator's polls of the API (the guide's value). */
 export const POLL_INTERVAL = 30;
 
-export interface ConfigStream {
-  streamId: string;
-  streamName: string;
-  streamPhase: StreamPhase;
-  totalTasks: number;
-  completedTasks: number;
-  dependencies: string[];
-  projectRoot: string;
-  worktreePath: string | null;
-}
-
 export interface OrchestrationConfig {
   version: string;
   generatedAt: string;
@@ -41,6 +30,11 @@ export interface StreamFacts {
   completedTasks: number;
   dependencies: string[];
   worktreePath: string | null;
+}
+
+/** One stream as the config file lists it: its facts, and the project it belongs to. */
+export interface ConfigStream extends StreamFacts {
+  projectRoot: string;
 }
 
 export function apiBaseUrl(host: string, port: number): string {

@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createTask, updateTask } from "../../src/core/index.ts";
 import type { Store } from "../../src/db/client.ts";
-import { OrchError } from "../../src/errors.ts";
 import { parseCopyList, parseSetupCommand, resolveWorktreeSetup } from "../../src/workspace/config.ts";
 import {
   worktreeCleanupSchema,
@@ -17,7 +16,7 @@ import {
 import { continueStream, pickNextTask, renderResume } from "../../src/workspace/resume.ts";
 import { mergeStream } from "../../src/workspace/stream-worktrees.ts";
 import { commit, gitStatus, sh, tempRepo, write } from "../git/repo-helpers.ts";
-import { tempStore } from "../helpers.ts";
+import { rejects, tempStore } from "../helpers.ts";
 import { connect } from "../mcp/helpers.ts";
 
 /** The guide's Dark Mode initiative, trimmed. */
@@ -31,16 +30,6 @@ function guideStreams(store: Store) {
   add("TASK-005", "Update Button component", "Stream-B", "UI Component Updates", "parallel", ["Stream-A"], ["src/components/Button.tsx"]);
   add("TASK-008", "Update Dashboard page", "Stream-C", "Page Theme Integration", "parallel", ["Stream-A"]);
   add("TASK-011", "E2E theme switching tests", "Stream-Z", "Testing and Documentation", "integration", ["Stream-B", "Stream-C"]);
-}
-
-async function rejects(p: Promise<unknown> | (() => unknown)): Promise<OrchError> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (err) {
-    if (err instanceof OrchError) return err;
-    throw err;
-  }
-  throw new Error("expected an OrchError");
 }
 
 describe("continue", () => {

@@ -3,7 +3,6 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createTask, getStream, getTask, lastMergeState } from "../../src/core/index.ts";
 import type { Store } from "../../src/db/client.ts";
-import { OrchError } from "../../src/errors.ts";
 import {
   createStreamWorktree,
   listStreamWorktrees,
@@ -14,7 +13,7 @@ import {
 } from "../../src/workspace/stream-worktrees.ts";
 import { streamConflicts } from "../../src/workspace/stream-conflicts.ts";
 import { commit, gitStatus, sh, tempRepo, write } from "../git/repo-helpers.ts";
-import { tempStore } from "../helpers.ts";
+import { rejects, tempStore } from "../helpers.ts";
 
 type SeedStream = { id: string; phase?: "foundation" | "parallel" | "integration"; deps?: string[]; files?: string[] };
 
@@ -32,16 +31,6 @@ function setup(streams: SeedStream[] = [{ id: "Stream-B" }]) {
   const store = tempStore();
   seed(store, streams);
   return { root, store };
-}
-
-async function rejects(p: Promise<unknown> | (() => unknown)): Promise<OrchError> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (err) {
-    if (err instanceof OrchError) return err;
-    throw err;
-  }
-  throw new Error("expected an OrchError");
 }
 
 const head = (cwd: string) => sh(cwd, "rev-parse", "HEAD").trim();
