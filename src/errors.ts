@@ -28,6 +28,14 @@ export const notFound = (message: string, details?: unknown) => new OrchError(me
 export const conflict = (message: string, details?: unknown) => new OrchError(message, "conflict", details);
 export const failed = (message: string, details?: unknown) => new OrchError(message, "failed", details);
 
+/** A stream's branch does not exist (it never had a worktree): nothing of it to merge. */
+export class BranchMissingError extends OrchError {
+  constructor(message: string) {
+    super(message, "not_found");
+    this.name = "BranchMissingError";
+  }
+}
+
 export function isOrchError(err: unknown): err is OrchError {
   return err instanceof OrchError;
 }

@@ -12,6 +12,7 @@ export const command = singleAction("agent-sim", {
     "stop-after": { type: "string", value: "N", description: "exit with code 3 after N tasks (simulates a crash)" },
     record: { type: "string", value: "FILE", description: "append a JSON line per event (start, task, end)" },
     agent: { type: "string", value: "ID", description: "agent id (default sim)" },
+    "done-before-commit": { type: "boolean", description: "mark each task completed, then commit its files a pause later" },
     db: { type: "string", value: "PATH", description: "database file (else ORCH_DB)" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
@@ -25,6 +26,7 @@ export const command = singleAction("agent-sim", {
       stopAfter: intFlag("stop-after", flags["stop-after"], { min: 1, max: 1_000_000 }),
       record: str(flags.record),
       agentId: str(flags.agent) ?? "sim",
+      doneBeforeCommit: flags["done-before-commit"] === true,
     });
   },
 });

@@ -5,7 +5,7 @@
  * task change.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const initiatives = sqliteTable("initiatives", {
   id: text("id").primaryKey(),
@@ -122,6 +122,33 @@ export const agentActivity = sqliteTable(
 );
 
 /**
+ * One row per agent launch by `orch start`: the Claude Code session it became, what it cost
+ * (from its final `result` event), and every permission it was denied (JSON list, capped).
+ */
+export const agentSessions = sqliteTable(
+  "agent_sessions",
+  {
+    id: integer("id").primaryKey(),
+    streamId: text("stream_id").notNull(),
+    initiativeId: text("initiative_id"),
+    launch: integer("launch").notNull(),
+    sessionId: text("session_id"),
+    startedAt: text("started_at").notNull(),
+    endedAt: text("ended_at"),
+    exitCode: integer("exit_code"),
+    outcome: text("outcome"),
+    costUsd: real("cost_usd"),
+    inputTokens: integer("input_tokens").notNull().default(0),
+    outputTokens: integer("output_tokens").notNull().default(0),
+    cacheReadTokens: integer("cache_read_tokens").notNull().default(0),
+    cacheCreationTokens: integer("cache_creation_tokens").notNull().default(0),
+    turns: integer("turns"),
+    denials: text("denials", { mode: "json" }).$type<{ toolName: string; detail: string; rule: string }[]>().notNull().default(sql`'[]'`),
+  },
+  (t) => [index("agent_sessions_stream_idx").on(t.streamId)],
+);
+
+/**
  * Append-only change log: one row in the same transaction as every change; feeds SSE.
  * Rows are never deleted, so a plain rowid key is already increasing (AUTOINCREMENT would write
  * sqlite_sequence on every change), and the only index covers stream events, which the merge
@@ -131,7 +158,7 @@ export const events = sqliteTable(
   "events",
   {
     id: integer("id").primaryKey(),
-    kind: text("kind", { enum: ["initiative", "prd", "stream", "task", "activity", "work_product"] }).notNull(),
+    kind: text("kind", { enum: ["initiative", "prd", "stream", "task", "activity", "work_product", "agent_session"] }).notNull(),
     entityId: text("entity_id").notNull(),
     op: text("op", { enum: ["create", "update", "archive", "unarchive", "delete"] }).notNull(),
     payload: text("payload", { mode: "json" }).$type<unknown>().notNull(),
@@ -149,3 +176,4 @@ export type TaskRow = typeof tasks.$inferSelect;
 export type WorkProductRow = typeof workProducts.$inferSelect;
 export type ActivityRow = typeof agentActivity.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+export type AgentSessionRow = typeof agentSessions.$inferSelect;

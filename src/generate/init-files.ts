@@ -155,10 +155,25 @@ export function mergeMcpJson(
   return { content: `${JSON.stringify(next, null, 2)}\n`, status };
 }
 
+/**
+ * What a `/continue` session may do without asking: orch's MCP tools, edits inside its own
+ * working directory (the stream's worktree), git to stage and commit there, and orch's CLI.
+ * Claude Code applies a command's `allowed-tools` in print mode and interactively alike, even in
+ * a workspace nobody marked trusted (where settings.json permissions are ignored), so one list
+ * serves every launcher. No blanket Bash, no bypass mode.
+ */
+export const CONTINUE_ALLOWED_TOOLS = [
+  "mcp__task-copilot",
+  "Edit(./**)",
+  "Write(./**)",
+  ...["status", "diff", "log", "show", "add", "rm", "mv", "commit"].map((sub) => `Bash(git ${sub}:*)`),
+  ...["continue", "stream", "task"].map((sub) => `Bash(orch ${sub}:*)`),
+];
+
 export const CONTINUE_COMMAND = `---
 description: Resume an orchestration stream - check its dependencies, enter its worktree, work its tasks
 argument-hint: <stream-id>
-allowed-tools: Bash(orch continue:*), Bash(orch stream:*), Bash(orch task:*)
+allowed-tools: ${CONTINUE_ALLOWED_TOOLS.join(", ")}
 ---
 
 # /continue $ARGUMENTS
@@ -174,7 +189,8 @@ progress and the worktrees; you reach it through the \`task-copilot\` MCP server
      finish first; do not work around it.
    - \`Stream not found: …\`: call \`stream_list\` and ask the user which stream they meant.
 2. Work only in the directory it names (the stream's worktree for a parallel stream, the main
-   checkout otherwise), and commit there, on the stream's branch, as you go.
+   checkout otherwise), and commit there, on the stream's branch, as you go: stage the files you
+   changed (\`git add <files>\`) and \`git commit\` each task's work *before* you mark it completed.
 3. Take the stream's tasks in order (\`task_list({ streamId: "$ARGUMENTS" })\`). For each one:
    - \`task_update({ id, status: "in_progress" })\` when you start it;
    - \`stream_conflict_check({ streamId: "$ARGUMENTS", files })\` before editing files another

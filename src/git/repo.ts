@@ -151,7 +151,11 @@ export function operationInProgress(path: string): string | null {
  * Add ignore patterns to the repository's own `info/exclude` (never to a tracked file), so what
  * orch writes for itself does not show up in `git status` of the user's checkout.
  */
-export function ensureExcluded(info: RepoInfo, patterns: readonly string[]): string[] {
+export function ensureExcluded(
+  info: RepoInfo,
+  patterns: readonly string[],
+  why = "its worktrees, state and logs stay out of git status",
+): string[] {
   const file = join(info.commonDir, "info", "exclude");
   const current = existsSync(file) ? readFileSync(file, "utf8") : "";
   const have = new Set(current.split("\n").map((l) => l.trim()));
@@ -159,9 +163,16 @@ export function ensureExcluded(info: RepoInfo, patterns: readonly string[]): str
   if (missing.length) {
     mkdirSync(dirname(file), { recursive: true });
     const sep = current && !current.endsWith("\n") ? "\n" : "";
-    appendFileSync(file, `${sep}# orch: its worktrees, state and logs stay out of git status\n${missing.join("\n")}\n`);
+    appendFileSync(file, `${sep}# orch: ${why}\n${missing.join("\n")}\n`);
   }
   return missing;
+}
+
+/** Paths (relative to `cwd`) that git neither tracks nor ignores there: what `git add -A` would take. */
+export function addableUntracked(cwd: string, paths: readonly string[]): string[] {
+  if (!paths.length) return [];
+  const r = git(cwd, ["ls-files", "-z", "--others", "--exclude-standard", "--", ...paths.map((p) => `:(literal)${p}`)]);
+  return r.code === 0 ? splitZ(r.stdout) : [...paths];
 }
 
 export function getConfig(cwd: string, key: string): string | null {

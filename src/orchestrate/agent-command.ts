@@ -5,7 +5,17 @@
  */
 import { usageError } from "../errors.ts";
 
-export const DEFAULT_AGENT_COMMAND = 'claude -p "/continue {streamId}"';
+/**
+ * Headless agents run Claude Code in print mode with its event stream on stdout: orch reads it
+ * live for permission denials, the session id and the cost (see agent-output.ts). What the
+ * agent may do comes from the `/continue` command's allowed-tools (see generate/init-files.ts).
+ */
+export const DEFAULT_AGENT_COMMAND = 'claude -p "/continue {streamId}" --output-format stream-json --verbose';
+/** In a terminal (tmux) the session is interactive: a person can watch it and answer it. */
+export const DEFAULT_INTERACTIVE_AGENT_COMMAND = 'claude "/continue {streamId}"';
+
+export const defaultAgentCommand = (launcher: "manual" | "tmux" | "headless"): string =>
+  launcher === "headless" ? DEFAULT_AGENT_COMMAND : DEFAULT_INTERACTIVE_AGENT_COMMAND;
 export const PLACEHOLDERS = ["streamId", "worktree", "projectRoot"] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 

@@ -10,7 +10,7 @@ import { DEFAULT_MAX_PARALLEL } from "../core/graph.ts";
 import { intFlag } from "../cli/context.ts";
 import { failed, formatZodIssues, usageError } from "../errors.ts";
 import { CONFIG_FILE } from "../paths.ts";
-import { checkTemplate, DEFAULT_AGENT_COMMAND } from "./agent-command.ts";
+import { checkTemplate, defaultAgentCommand } from "./agent-command.ts";
 
 export const LAUNCHERS = ["manual", "tmux", "headless"] as const;
 export type LauncherName = (typeof LAUNCHERS)[number];
@@ -57,10 +57,11 @@ export function resolveRunSettings(
   const file = readConfig(root);
   if (flags.launcher !== undefined && !(LAUNCHERS as readonly string[]).includes(flags.launcher))
     throw usageError(`invalid launcher "${flags.launcher}" (expected one of ${LAUNCHERS.join(", ")})`);
-  const agentCommand = flags.agentCmd ?? file.agentCommand ?? DEFAULT_AGENT_COMMAND;
+  const launcher = (flags.launcher as LauncherName | undefined) ?? file.launcher ?? "manual";
+  const agentCommand = flags.agentCmd ?? file.agentCommand ?? defaultAgentCommand(launcher);
   checkTemplate(agentCommand);
   return {
-    launcher: (flags.launcher as LauncherName | undefined) ?? file.launcher ?? "manual",
+    launcher,
     agentCommand,
     maxParallel: intFlag("max-parallel", flags.maxParallel, { min: 1, max: 1000 }) ?? file.maxParallelStreams ?? DEFAULT_MAX_PARALLEL,
     restartLimit: intFlag("restart-limit", flags.restartLimit, { min: 0, max: 100 }) ?? file.restartLimit ?? DEFAULT_RESTART_LIMIT,

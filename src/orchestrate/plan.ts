@@ -9,8 +9,10 @@ import type { StreamView } from "../core/streams.ts";
 import type { RunState } from "./state.ts";
 
 export interface Decision {
-  /** Streams that became complete in the database since the state last said so. */
+  /** Streams that became complete in the database since the state last said so (and whose agent has ended). */
   completed: string[];
+  /** Streams whose tasks are all done while their agent is still running: merged once it ends. */
+  awaitingExit: string[];
   /** Completed parallel streams whose branch is not merged yet, in plan order. */
   merge: string[];
   /** Streams to launch now, in plan order, within the concurrency limit. */
@@ -40,13 +42,17 @@ export function decide(
   const byId = new Map(streams.map((s) => [s.streamId, s]));
   const run = (id: string) => state.streams[id];
   const completed: string[] = [];
+  const awaitingExit: string[] = [];
   const merge: string[] = [];
   const launch: string[] = [];
 
   // A failed stream whose tasks someone finished by hand counts as complete after all (on --resume).
+  // An agent may mark its last task done and go on committing: done means done *and* ended.
   for (const s of planOrder(streams)) {
     const r = run(s.streamId);
-    if (isDone(s) && r && (r.status === "pending" || r.status === "running" || r.status === "failed")) completed.push(s.streamId);
+    if (!isDone(s) || !r || !(r.status === "pending" || r.status === "running" || r.status === "failed")) continue;
+    if (r.status === "running" && r.agentAlive) awaitingExit.push(s.streamId);
+    else completed.push(s.streamId);
   }
   const statusOf = (id: string) => (completed.includes(id) ? "completed" : run(id)?.status ?? "pending");
   const merged = (id: string) => statusOf(id) === "merged";
@@ -85,6 +91,7 @@ export function decide(
     const ready = deps.every((d) => {
       const dep = byId.get(d);
       if (!dep) return false;
+      if (awaitingExit.includes(d)) return false; // its agent may still be changing the main checkout
       return dep.streamPhase === "parallel" ? merged(d) : doneOf(d) || isDone(dep);
     });
     if (!ready || running >= opts.maxParallel) continue;
@@ -97,7 +104,7 @@ export function decide(
     const st = statusOf(s.streamId);
     return s.streamPhase === "parallel" && !opts.only ? st === "merged" : st === "completed" || st === "merged";
   });
-  return { completed, merge, launch, stuck, finished, running };
+  return { completed, awaitingExit, merge, launch, stuck, finished, running };
 }
 
 /** What `--dry-run` says can start now, in the guide's words. */

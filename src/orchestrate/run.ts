@@ -6,6 +6,7 @@
  * restartLimit times (counted in the state file); alerts on stalls; stops cleanly on a merge
  * conflict with nothing archived and no worktree removed.
  */
+import { existsSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { createChangeFeed } from "../core/change-feed.ts";
 import { listActivity } from "../core/activity.ts";
@@ -13,7 +14,10 @@ import { currentInitiative } from "../core/initiatives.ts";
 import { getStream, listStreams, type StreamView } from "../core/streams.ts";
 import { validateGraph } from "../core/graph.ts";
 import type { Store } from "../db/client.ts";
-import { conflict, isOrchError, notFound } from "../errors.ts";
+import { BranchMissingError, conflict, isOrchError, notFound } from "../errors.ts";
+import { addDenial, closeAgentSession, openAgentSession, setSessionFigures, setSessionId } from "../core/agent-sessions.ts";
+import { describeDenial, ruleFor, type AgentEvent } from "./agent-output.ts";
+import { tailAgentLog, type AgentTail } from "./agent-tail.ts";
 import { resolveWorktreeSetup } from "../workspace/config.ts";
 import { createStreamWorktree, EXCLUDE_PATTERNS, mergeStream } from "../workspace/stream-worktrees.ts";
 import { ensureExcluded, repoInfo } from "../git/repo.ts";
@@ -96,13 +100,19 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   /** Agents whose process we can watch: pid → stream. Adopted ones (after --resume) are polled. */
   const exited = new Set<string>();
   const adopted = new Map<string, number>();
+  /** Headless agents' event streams, read on each tick. */
+  const tails = new Map<string, AgentTail>();
+  const awaitingNoted = new Set<string>();
   if (o.resume) {
     for (const [id, r] of Object.entries(state.streams)) {
       if (r.status !== "running") continue;
       if (r.pid && processAlive(r.pid, r.argv)) {
         adopted.set(id, r.pid);
+        if (r.log) tails.set(id, tailAgentLog(r.log, r.logOffset));
         print(`↺ ${id}: its agent is still running (pid ${r.pid}); following it`);
       } else if (r.pid) {
+        r.agentAlive = false;
+        if (r.log) tails.set(id, tailAgentLog(r.log, r.logOffset));
         // A process orch started (headless) died while orch was away: the restart rules decide.
         // Judged by the record, not this run's launcher, which --resume may have changed.
         exited.add(id);
@@ -149,6 +159,8 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     };
     // The guide's start-streams.py line, then the launcher's own (manual prints its steps here).
     print(`Starting ${s.streamId} (${s.streamPhase})...`);
+    // The log is appended to across launches: this launch's events start at its current end.
+    const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
     const agent = o.launcher.launch({ streamId: s.streamId, phase: s.streamPhase, argv, cwd, env, logFile, projectRoot: root, initiativeId: state.initiativeId });
     r.status = "running";
     r.launches++;
@@ -158,6 +170,13 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     r.log = o.launcher.name === "headless" ? logFile : null;
     r.startedAt = store.now();
     r.stallAlerted = false;
+    r.agentAlive = agent.exited !== null;
+    r.completedAtLaunch = s.completedTasks;
+    r.denials = 0;
+    r.logOffset = logOffset;
+    r.agentSession = agent.exited ? openAgentSession(store, { streamId: s.streamId, initiativeId: state.initiativeId, launch: r.launches }) : null;
+    if (r.log) tails.set(s.streamId, tailAgentLog(r.log, logOffset));
+    awaitingNoted.delete(s.streamId);
     // Recorded at once, not at the end of the tick: a `kill -9` while the next worktree is being
     // created must not leave a live agent that `--resume` does not know about (and launches again).
     saveState(root, state, store.now());
@@ -165,9 +184,70 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     agent.exited?.then((code) => {
       if (state.streams[s.streamId]?.pid !== agent.pid) return;
       state.streams[s.streamId]!.lastExitCode = code;
+      state.streams[s.streamId]!.agentAlive = false;
       exited.add(s.streamId);
       schedule();
     });
+  }
+
+  /** Merge one finished parallel stream; false when the run must stop (said why, state saved). */
+  function mergeOne(id: string): boolean {
+    const r = state.streams[id]!;
+    const stop = (kind: "conflict" | "uncommitted" | "error", into: string, files: string[], lines: string[], webhook: string) => {
+      state.conflict = { streamId: id, into, files, kind };
+      for (const l of lines) print(l);
+      notify(webhook);
+      finish("conflict");
+      return false;
+    };
+    try {
+      const m = mergeStream(store, { streamId: id, cwd: root, requireCleanWorktree: true });
+      if (m.status === "conflict")
+        return stop("conflict", m.into, m.conflictingFiles, [
+          `✖ Merging ${m.branchName} into ${m.into} would conflict in: ${m.conflictingFiles.join(", ")}`,
+          `  Nothing was merged, archived or removed. Resolve it: in ${root} run \`git merge ${m.branchName}\`, fix those files, commit; then \`orch start --resume\`.`,
+        ], `✖ ${id}: merge conflict in ${m.conflictingFiles.join(", ")} — integration stopped`);
+      if (m.status === "worktree_dirty") {
+        const wt = r.cwd ?? "its worktree";
+        return stop("uncommitted", m.into, m.worktreeUncommitted, [
+          `✖ ${id}: its agent ended leaving uncommitted changes in ${relative(root, wt) || wt}: ${preview(m.worktreeUncommitted)}`,
+          `  Nothing of ${id} was merged. Commit them there (git -C "${wt}" add … && git -C "${wt}" commit) or discard them; then \`orch start --resume\`.`,
+        ], `✖ ${id}: uncommitted changes left in its worktree — integration stopped`);
+      }
+      r.status = "merged";
+      r.mergeCommit = m.commit;
+      print(m.status === "merged" ? `⇄ ${id} merged into ${m.into} (${m.commit?.slice(0, 7)})` : `⇄ ${id} already in ${m.into}`);
+      return true;
+    } catch (err) {
+      if (err instanceof BranchMissingError) {
+        r.status = "merged"; // completed without ever having a branch: nothing to bring back
+        return true;
+      }
+      if (!isOrchError(err)) throw err;
+      return stop("error", "", [], [`✖ Cannot merge ${id}: ${err.message}`, "  Nothing was archived or removed; fix that, then `orch start --resume`."], `✖ ${id}: cannot merge — ${err.message}`);
+    }
+  }
+
+  /** Restart an agent that ended with its stream unfinished, unless denials explain why it got nowhere. */
+  function afterUnfinishedExit(id: string, s: StreamView): void {
+    const r = state.streams[id]!;
+    const noProgress = s.completedTasks <= r.completedAtLaunch;
+    if (r.denials > 0 && noProgress) {
+      r.status = "failed";
+      r.pid = null;
+      print(`✖ ${id} failed: its agent was denied ${r.denials} tool call(s) and completed no task; not restarting it blindly.`);
+      print(`  Allow what it needs (the rules above) in the allowed-tools of .claude/commands/continue.md, or pass them with --agent-cmd '… --allowedTools "<rule>"'; then \`orch start --resume\`.`);
+      notify(`✖ ${id} failed: permission denials, no progress`);
+    } else if (r.restarts < o.restartLimit) {
+      r.restarts++;
+      r.status = "pending"; // decide() relaunches it, within the concurrency limit
+      print(`↻ ${id}: agent exited (code ${r.lastExitCode ?? "?"}) with ${s.totalTasks - s.completedTasks} task(s) left; restarting (${r.restarts}/${o.restartLimit})`);
+    } else {
+      r.status = "failed";
+      r.pid = null;
+      print(`✖ ${id} failed: its agent exited ${r.launches} time(s) with the stream unfinished (restart limit ${o.restartLimit})`);
+      notify(`✖ ${id} failed! (${s.streamPhase} phase)`);
+    }
   }
 
   let outcome = "running" as RunOutcome;
@@ -176,6 +256,40 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     state.outcome = how;
     state.finishedAt = store.now();
   };
+
+  /** What the agent's event stream says: its session, each denial (alerted at once), its cost. */
+  function onAgentEvent(id: string, e: AgentEvent): void {
+    const r = state.streams[id]!;
+    if (e.kind === "session" && r.agentSession) setSessionId(store, r.agentSession, e.sessionId);
+    if (e.kind === "denial") {
+      r.denials++;
+      const detail = describeDenial(e.denial);
+      if (r.agentSession) addDenial(store, r.agentSession, { toolName: e.denial.toolName, detail, rule: ruleFor(e.denial) });
+      print(`⚠ ${id}: Claude Code denied ${detail} (allow it with ${ruleFor(e.denial)})`);
+      notify(`⚠ ${id}: permission denied — ${detail}`);
+    }
+    if (e.kind === "result" && r.agentSession) {
+      const { denials: _, subtype, isError, ...figures } = e.result;
+      setSessionFigures(store, r.agentSession, { ...figures, outcome: isError ? `error: ${subtype ?? "?"}` : subtype });
+    }
+  }
+
+  function readAgentOutput(id: string, final: boolean): void {
+    const tail = tails.get(id);
+    const r = state.streams[id];
+    if (!tail || !r) return;
+    for (const e of tail.read(final)) onAgentEvent(id, e);
+    r.logOffset = tail.offset;
+    if (final) tails.delete(id);
+  }
+
+  /** An agent ended: its last events, its session closed. Whether to restart is decided later. */
+  function agentEnded(id: string): void {
+    const r = state.streams[id]!;
+    r.agentAlive = false;
+    readAgentOutput(id, true);
+    if (r.agentSession) closeAgentSession(store, r.agentSession, r.lastExitCode);
+  }
 
   async function tick(): Promise<void> {
     if (o.signal?.aborted) {
@@ -189,10 +303,18 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
         exited.add(id);
       }
     }
+    for (const id of exited) agentEnded(id);
+    for (const id of tails.keys()) readAgentOutput(id, false);
+
     const current = runStreams(store);
     const byId = new Map(current.map((s) => [s.streamId, s]));
     let d = decide(current, state, { maxParallel: o.maxParallel, only: o.only });
 
+    for (const id of d.awaitingExit) {
+      if (awaitingNoted.has(id)) continue;
+      awaitingNoted.add(id);
+      print(`… ${id}: all tasks done; waiting for its agent to end before ${byId.get(id)?.streamPhase === "parallel" ? "merging" : "going on"}`);
+    }
     for (const id of d.completed) {
       const r = state.streams[id]!;
       const s = byId.get(id)!;
@@ -205,37 +327,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     }
 
     // Merges before launches: whatever depends on a parallel stream starts from its merged code.
-    for (const id of d.merge) {
-      const r = state.streams[id]!;
-      try {
-        const m = mergeStream(store, { streamId: id, cwd: root });
-        if (m.status === "conflict") {
-          state.conflict = { streamId: id, into: m.into, files: m.conflictingFiles };
-          print(`✖ Merging ${m.branchName} into ${m.into} would conflict in: ${m.conflictingFiles.join(", ")}`);
-          print(`  Nothing was merged, archived or removed. Resolve it: in ${root} run \`git merge ${m.branchName}\`, fix those files, commit; then \`orch start --resume\`.`);
-          notify(`✖ ${id}: merge conflict in ${m.conflictingFiles.join(", ")} — integration stopped`);
-          finish("conflict");
-          return;
-        }
-        r.status = "merged";
-        r.mergeCommit = m.commit;
-        print(m.status === "merged" ? `⇄ ${id} merged into ${m.into} (${m.commit?.slice(0, 7)})` : `⇄ ${id} already in ${m.into}`);
-        // An agent that forgot to commit: its edits stay in the worktree (never removed), but say so.
-        if (m.worktreeUncommitted.length)
-          print(`⚠ ${id}: uncommitted changes in its worktree were not merged: ${m.worktreeUncommitted.slice(0, 5).join(", ")}${m.worktreeUncommitted.length > 5 ? ", …" : ""}`);
-      } catch (err) {
-        if (isOrchError(err) && err.kind === "not_found" && /branch .* does not exist/.test(err.message)) {
-          r.status = "merged"; // completed without ever having a branch: nothing to bring back
-          continue;
-        }
-        if (!isOrchError(err)) throw err;
-        state.conflict = { streamId: id, into: "", files: [] };
-        print(`✖ Cannot merge ${id}: ${err.message}`);
-        print("  Nothing was archived or removed; fix that, then `orch start --resume`.");
-        finish("conflict");
-        return;
-      }
-    }
+    for (const id of d.merge) if (!mergeOne(id)) return;
 
     // Agents that ended with their stream unfinished: restart, or give up.
     for (const id of [...exited]) {
@@ -243,16 +335,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
       const r = state.streams[id]!;
       const s = byId.get(id);
       if (r.status !== "running" || !s || isDone(s)) continue;
-      if (r.restarts < o.restartLimit) {
-        r.restarts++;
-        r.status = "pending"; // decide() relaunches it below, within the concurrency limit
-        print(`↻ ${id}: agent exited (code ${r.lastExitCode ?? "?"}) with ${s.totalTasks - s.completedTasks} task(s) left; restarting (${r.restarts}/${o.restartLimit})`);
-      } else {
-        r.status = "failed";
-        r.pid = null;
-        print(`✖ ${id} failed: its agent exited ${r.launches} time(s) with the stream unfinished (restart limit ${o.restartLimit})`);
-        notify(`✖ ${id} failed! (${s.streamPhase} phase)`);
-      }
+      afterUnfinishedExit(id, s);
     }
 
     d = decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only });
@@ -362,6 +445,8 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   await Promise.all([...webhooks]);
   return { outcome, state };
 }
+
+const preview = (files: string[]) => `${files.slice(0, 5).join(", ")}${files.length > 5 ? `, … (${files.length} files)` : ""}`;
 
 function lastProgressMs(store: Store, streamId: string, startedAt: string | null): number {
   let last = startedAt ? Date.parse(startedAt) : 0;

@@ -20,6 +20,8 @@ export interface SimOptions {
   stopAfter?: number;
   /** Append JSON lines {event, stream, pid, t} here (tests read timelines from it). */
   record?: string;
+  /** Misbehave as real agents do: mark each task completed first, commit its files a pause later. */
+  doneBeforeCommit?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,14 +63,25 @@ export async function simulateAgent(store: Store, o: SimOptions): Promise<number
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, `${task.id}: ${task.title}\n(written by the simulated agent of ${o.streamId})\n`);
     }
-    if (isRepo) {
+    const commit = () => {
+      if (!isRepo) return;
       git(o.cwd, ["add", "--", ...files]);
       git(o.cwd, ["commit", "-q", "-m", `${task.id}: ${task.title}`]);
-    }
+    };
+    const complete = () => updateTask(store, { id: task.id, status: "completed", notes: `Done by the simulated agent (${files.join(", ")})` });
     // Recorded just before the commit that completes the task, so anything the orchestrator does
     // in reaction to it is recorded later: tests can assert ordering from the timeline alone.
-    record("task", { task: task.id });
-    updateTask(store, { id: task.id, status: "completed", notes: `Done by the simulated agent (${files.join(", ")})` });
+    if (o.doneBeforeCommit) {
+      record("task", { task: task.id });
+      complete();
+      await sleep(o.pauseMs);
+      commit();
+      record("committed", { task: task.id });
+    } else {
+      commit();
+      record("task", { task: task.id });
+      complete();
+    }
     done++;
     if (o.stopAfter !== undefined && done >= o.stopAfter) {
       record("crash");

@@ -25,6 +25,16 @@ const streamRunSchema = z.object({
   lastExitCode: z.number().int().nullable(),
   stallAlerted: z.boolean(),
   mergeCommit: z.string().nullable(),
+  /** Its launched agent process is still running: the stream is merged only once it has ended. */
+  agentAlive: z.boolean().default(false),
+  /** Completed tasks when this launch started: did the launch make progress? */
+  completedAtLaunch: z.number().int().min(0).default(0),
+  /** Permission denials in this launch. */
+  denials: z.number().int().min(0).default(0),
+  /** How far the agent's log has been read (headless event stream). */
+  logOffset: z.number().int().min(0).default(0),
+  /** The launch's row in the database's agent sessions. */
+  agentSession: z.number().int().nullable().default(null),
 });
 export type StreamRun = z.infer<typeof streamRunSchema>;
 
@@ -44,7 +54,13 @@ export const runStateSchema = z.object({
   failedStreams: z.array(z.string()),
   mergedStreams: z.array(z.string()),
   conflict: z
-    .object({ streamId: z.string(), into: z.string(), files: z.array(z.string()) })
+    .object({
+      streamId: z.string(),
+      into: z.string(),
+      files: z.array(z.string()),
+      /** What stopped the merge: conflicting files, changes the agent left uncommitted, or an error. */
+      kind: z.enum(["conflict", "uncommitted", "error"]).default("conflict"),
+    })
     .nullable(),
   streams: z.record(z.string(), streamRunSchema),
 });
@@ -64,6 +80,11 @@ export function newStreamRun(): StreamRun {
     lastExitCode: null,
     stallAlerted: false,
     mergeCommit: null,
+    agentAlive: false,
+    completedAtLaunch: 0,
+    denials: 0,
+    logOffset: 0,
+    agentSession: null,
   };
 }
 

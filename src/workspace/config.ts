@@ -15,8 +15,12 @@ import { formatZodIssues, usageError } from "../errors.ts";
 import { CONFIG_FILE } from "../paths.ts";
 
 export { CONFIG_FILE };
-/** Always carried over when present: it is how an agent in the worktree reaches orch. */
-export const ALWAYS_COPY = [".mcp.json"] as const;
+/**
+ * Always carried over when present and the worktree lacks them: how an agent there reaches orch,
+ * and the project's Claude Code settings (permissions, hooks), which Claude Code reads only from
+ * the session's own worktree. Never overwritten; kept out of the agents' commits.
+ */
+export const ALWAYS_COPY = [".mcp.json", ".claude/settings.json", ".claude/settings.local.json"] as const;
 
 /** A path relative to the project root that stays inside it. */
 export const copyPathSchema = z
@@ -86,7 +90,7 @@ export function readWorktreeConfig(root: string): { copy?: string[]; setup?: str
   return r.data;
 }
 
-/** Flags (when given) over the config file; `.mcp.json` always first. */
+/** Flags (when given) over the config file; ALWAYS_COPY first. */
 export function resolveWorktreeSetup(root: string, flags: { copy?: readonly string[]; setup?: string | readonly string[] } = {}): WorktreeSetup {
   const file = readWorktreeConfig(root);
   const copy = parseCopyList([...ALWAYS_COPY, ...(flags.copy ?? file.copy ?? [])]);

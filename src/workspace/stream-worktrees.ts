@@ -11,7 +11,7 @@ import type { Store } from "../db/client.ts";
 import { findStreamRow, listStreams, setStreamWorktree, streamView, type StreamView } from "../core/streams.ts";
 import { streamIdSchema } from "../core/schemas.ts";
 import { lastMergeState, recordMergeConflict, recordMergeDone, type MergeConflictRecord } from "../core/merge-record.ts";
-import { conflict, failed, notFound, usageError } from "../errors.ts";
+import { BranchMissingError, conflict, failed, notFound, usageError } from "../errors.ts";
 import { changedPaths, predictMerge } from "../git/merge.ts";
 import { commitMerge, recoverInterruptedMerge } from "../git/safe-merge.ts";
 import {
@@ -21,6 +21,7 @@ import {
   createRef,
   currentBranch,
   deleteBranch,
+  addableUntracked,
   ensureExcluded,
   getConfig,
   hasCommits,
@@ -310,7 +311,19 @@ function copyIntoWorktree(root: string, path: string, list: readonly string[]): 
     }
     copied.push(p);
   }
+  excludeCopies(path, copied);
   return copied;
+}
+
+/**
+ * What orch copies in is not the agent's work: an agent's `git add -A` must not commit it (the
+ * merge would then collide with the main checkout's own untracked copy). The exclude file is
+ * shared by every worktree, so the main checkout's copies are hidden from `git status` too.
+ */
+function excludeCopies(path: string, copied: readonly string[]): void {
+  const addable = new Set(addableUntracked(path, copied));
+  const patterns = copied.filter((p) => [...addable].some((a) => a === p || a.startsWith(`${p}/`))).map((p) => `/${p}`);
+  if (patterns.length) ensureExcluded(repoInfo(path), patterns, "files it copies into stream worktrees stay out of agents' commits");
 }
 
 async function runSetup(
@@ -587,13 +600,15 @@ export interface MergeInput {
   /** Target branch; default: the stream branch's recorded base. It must be checked out in the main worktree. */
   into?: string;
   cwd?: string;
+  /** Merge nothing while the worktree holds uncommitted changes (status `worktree_dirty`). */
+  requireCleanWorktree?: boolean;
 }
 
 export interface MergeResult {
   streamId: string;
   branchName: string;
   into: string;
-  status: "merged" | "up_to_date" | "conflict";
+  status: "merged" | "up_to_date" | "conflict" | "worktree_dirty";
   merged: boolean;
   /** The merge commit (status merged). */
   commit: string | null;
@@ -618,7 +633,7 @@ export function mergeStream(store: Store, input: MergeInput): MergeResult {
   if (!into) throw conflict(`the main worktree has a detached HEAD: check out the branch to merge into, or pass --into BRANCH`);
   if (into === branch) throw conflict(`${streamId} works on ${branch} itself: there is nothing to merge`);
   const sourceCommit = branchCommit(root, branch);
-  if (!sourceCommit) throw notFound(`branch ${branch} of ${streamId} does not exist`);
+  if (!sourceCommit) throw new BranchMissingError(`branch ${branch} of ${streamId} does not exist`);
 
   const current = currentBranch(root);
   if (current !== into)
@@ -636,6 +651,8 @@ export function mergeStream(store: Store, input: MergeInput): MergeResult {
   const wtEntry = listWorktrees(root).find((w) => w.path === wt || samePath(w.path, wt));
   const worktreeUncommitted = wtEntry?.present && !wtEntry.prunable ? uncommittedChanges(root, wt).map((e) => e.path) : [];
   const base = { streamId, branchName: branch, into, sourceCommit, targetCommit, commit: null, conflictingFiles: [], filesChanged: [], worktreeUncommitted };
+  // Checked before "up to date": work an agent never committed is outside main either way.
+  if (input.requireCleanWorktree && worktreeUncommitted.length) return { ...base, status: "worktree_dirty", merged: false };
   if (isAncestor(root, sourceCommit, targetCommit)) return { ...base, status: "up_to_date", merged: false };
 
   const prediction = predictMerge(root, targetCommit, sourceCommit);

@@ -9,7 +9,7 @@ import { sh, tempRepo } from "../git/repo-helpers.ts";
 import { cleanEnv, orchBin, runOrch, tempDir, type RunResult } from "../helpers.ts";
 
 export interface Rec {
-  event: "start" | "task" | "crash" | "end";
+  event: "start" | "task" | "committed" | "crash" | "end";
   stream: string;
   pid: number;
   t: number;

@@ -68,7 +68,7 @@ describe("orch start --dry-run / --status", () => {
         "",
         "⚠ Foundation incomplete: Stream-A (0.0%) — parallel streams wait",
         "Can start now: Stream-A",
-        'Launcher: manual; agent command: claude -p "/continue {streamId}"; at most 5 at once',
+        'Launcher: manual; agent command: claude "/continue {streamId}"; at most 5 at once',
         "",
       ].join("\n"),
     });
@@ -109,7 +109,7 @@ describe("orch start --launcher headless (simulated agents)", () => {
     const script = join(dir, "agent.sh");
     writeFileSync(
       script,
-      `#!/bin/sh\nprintf '%s|%s|%s|%s|%s|%s\\n' "$1" "$(pwd -P)" "$2" "$3" "$ORCH_DB" "$HTTP_API_PORT" >> "${join(dir, "seen.txt")}"\necho "hello from $ORCH_STREAM_ID"\n[ "$2" = "$3" ] || echo draft > "$2/draft.txt"\nexec "${orchBin()}" agent-sim "$ORCH_STREAM_ID" --pause 30 --record "${p.recordFile}"\n`,
+      `#!/bin/sh\nprintf '%s|%s|%s|%s|%s|%s\\n' "$1" "$(pwd -P)" "$2" "$3" "$ORCH_DB" "$HTTP_API_PORT" >> "${join(dir, "seen.txt")}"\necho "hello from $ORCH_STREAM_ID"\nexec "${orchBin()}" agent-sim "$ORCH_STREAM_ID" --pause 30 --record "${p.recordFile}"\n`,
     );
     chmodSync(script, 0o755);
     const hook = webhookServer();
@@ -133,9 +133,6 @@ describe("orch start --launcher headless (simulated agents)", () => {
     ])
       expect(lines).toContain(l);
     expect(lines.filter((l) => /^⇄ Stream-[BC] merged into main \([0-9a-f]{7}\)$/.test(l))).toHaveLength(2);
-    // A parallel agent left a file uncommitted: merged without it, kept in the worktree, said so.
-    expect(lines).toContain("⚠ Stream-B: uncommitted changes in its worktree were not merged: draft.txt");
-    expect(readFileSync(join(p.root, ".claude/worktrees/Stream-C/draft.txt"), "utf8")).toBe("draft\n");
     expect(lines.indexOf("Phase 2: Parallel")).toBeGreaterThan(lines.indexOf("✓ Stream-A complete (2/2 tasks)"));
 
     // From the timeline: no parallel agent before the foundation's last task; integration after both.
@@ -408,6 +405,48 @@ describe("orch start --launcher headless (simulated agents)", () => {
     expect(resumed.stdout).toContain(`⇄ ${second} already in main\n`);
     expect(startsOf(p.records(), "Stream-D")).toHaveLength(1);
     expect(p.state()).toMatchObject({ outcome: "complete", conflict: null });
+  });
+
+  test("an agent that marks tasks done before committing: orch waits for it to end, and every commit reaches main", async () => {
+    const p = await setup(PRD_GUIDE);
+    const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", p.sim("--pause 150 --done-before-commit")]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines.at(-1)).toBe("✓ All 4 streams complete.");
+    expect(lines).toContain("… Stream-B: all tasks done; waiting for its agent to end before merging");
+    // Every task's commit is on main, the late ones included, and nothing is left outside it.
+    const log = p.git("log", "--format=%s", "main");
+    for (const t of ["TASK-001", "TASK-002", "TASK-003", "TASK-004", "TASK-005"]) expect(log).toContain(`${t}:`);
+    for (const id of ["Stream-B", "Stream-C"]) expect(p.git("log", "--oneline", `main..refs/heads/${id.toLowerCase()}`)).toBe("");
+    // Each merge came after its agent's last commit; integration started after both merges.
+    const recs = p.records();
+    const lastCommit = (id: string) => Math.max(...recs.filter((x) => x.event === "committed" && x.stream === id).map((x) => x.t));
+    expect(startsOf(recs, "Stream-D")[0]!.t).toBeGreaterThan(Math.max(lastCommit("Stream-B"), lastCommit("Stream-C")));
+  });
+
+  test("an agent that ends leaving uncommitted changes: the run stops naming them, nothing of it merged; committed, --resume finishes", async () => {
+    const p = await setup(PRD_GUIDE);
+    const dir = tempDir();
+    const script = join(dir, "agent.sh");
+    writeFileSync(script, `#!/bin/sh\n"${orchBin()}" agent-sim "$ORCH_STREAM_ID" --pause 20 --record "${p.recordFile}" || exit $?\n[ "$ORCH_STREAM_ID" = Stream-B ] && echo draft > draft.txt\nexit 0\n`);
+    chmodSync(script, 0o755);
+    const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", `"${script}"`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("✖ Stream-B: its agent ended leaving uncommitted changes in .claude/worktrees/Stream-B: draft.txt\n");
+    expect(r.stdout).not.toContain("All 4 streams complete");
+    expect(r.stdout).not.toContain("⇄ Stream-B");
+    expect(p.state()).toMatchObject({ outcome: "conflict", conflict: { streamId: "Stream-B", kind: "uncommitted", files: ["draft.txt"] } });
+    expect(startsOf(p.records(), "Stream-D")).toEqual([]);
+
+    const wt = join(p.root, ".claude/worktrees/Stream-B");
+    Bun.spawnSync(["git", "add", "draft.txt"], { cwd: wt });
+    Bun.spawnSync(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "draft"], { cwd: wt });
+    const again = await p.orch(["start", "--resume", ...HEADLESS, "--agent-cmd", `"${script}"`]);
+    expect(again.stderr).toBe("");
+    expect(again.code).toBe(0);
+    expect(again.stdout.trimEnd().split("\n").at(-1)).toBe("✓ All 4 streams complete.");
+    expect(readFileSync(join(p.root, "draft.txt"), "utf8")).toBe("draft\n");
   });
 
   test("a failing webhook is logged, never fatal", async () => {

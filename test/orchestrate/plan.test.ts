@@ -48,7 +48,25 @@ describe("decide()", () => {
   test("a fresh run launches the foundation only; plan order is foundation, parallel, integration", () => {
     const streams = plan();
     expect(planOrder(streams).map((s) => s.streamId)).toEqual(["Stream-A", "Stream-B", "Stream-C", "Stream-D"]);
-    expect(decide(streams, state(streams), { maxParallel: 5 })).toEqual({ completed: [], merge: [], launch: ["Stream-A"], stuck: [], finished: false, running: 1 });
+    expect(decide(streams, state(streams), { maxParallel: 5 })).toEqual({ completed: [], awaitingExit: [], merge: [], launch: ["Stream-A"], stuck: [], finished: false, running: 1 });
+  });
+
+  test("an agent that marked its last task done but is still running: not complete, not merged, nothing launched on it", () => {
+    const streams = plan(2, 2, 0);
+    const st = state(streams, { "Stream-A": "merged", "Stream-B": "running", "Stream-C": "running" });
+    st.streams["Stream-B"]!.agentAlive = true;
+    const d = decide(streams, st, { maxParallel: 5 });
+    expect(d).toMatchObject({ completed: [], awaitingExit: ["Stream-B"], merge: [], launch: [], running: 2, finished: false });
+    // It ended: now it is complete and merged before Stream-D can start.
+    st.streams["Stream-B"]!.agentAlive = false;
+    expect(decide(streams, st, { maxParallel: 5 })).toMatchObject({ completed: ["Stream-B"], awaitingExit: [], merge: ["Stream-B"], running: 1 });
+  });
+
+  test("a foundation whose tasks are done while its agent still runs holds the parallel streams back", () => {
+    const streams = plan(2);
+    const st = state(streams, { "Stream-A": "running" });
+    st.streams["Stream-A"]!.agentAlive = true;
+    expect(decide(streams, st, { maxParallel: 5 })).toMatchObject({ completed: [], awaitingExit: ["Stream-A"], launch: [], running: 1 });
   });
 
   test("a running foundation that is not done yet holds everything back", () => {
@@ -109,7 +127,7 @@ describe("decide()", () => {
   test("after a failure: the dependents are stuck (transitively), nothing launches, the run is not finished", () => {
     const streams = plan(1);
     const d = decide(streams, state(streams, { "Stream-A": "failed" }), { maxParallel: 5 });
-    expect(d).toEqual({ completed: [], merge: [], launch: [], stuck: ["Stream-B", "Stream-C", "Stream-D"], finished: false, running: 0 });
+    expect(d).toEqual({ completed: [], awaitingExit: [], merge: [], launch: [], stuck: ["Stream-B", "Stream-C", "Stream-D"], finished: false, running: 0 });
 
     // Within one phase a dependency may come later in plan order: still stuck.
     const chain = [sv("F3", "foundation", ["F2"]), sv("F2", "foundation", ["F1"]), sv("F1", "foundation", []), sv("X", "foundation", [])];

@@ -1,0 +1,114 @@
+/**
+ * Agent sessions: one row per agent `orch start` launched — the Claude Code session it became,
+ * its cost and tokens, the permissions it was denied — summed per stream and initiative for
+ * `/api/streams` (`usage`), `stream_get`, `orch start --status` and the monitor.
+ */
+import { eq, sql } from "drizzle-orm";
+import type { Store } from "../db/client.ts";
+import { agentSessions, type AgentSessionRow } from "../db/schema.ts";
+import { recordEvent } from "./events.ts";
+
+export interface DeniedCall {
+  toolName: string;
+  /** The command, path or input, one line, bounded. */
+  detail: string;
+  /** The allow rule that would let it through (Claude Code's syntax). */
+  rule: string;
+}
+
+export interface SessionFigures {
+  sessionId: string | null;
+  outcome: string | null;
+  costUsd: number | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+  turns: number | null;
+}
+
+export interface Usage {
+  /** Agent launches recorded. */
+  sessions: number;
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+  turns: number;
+  /** Permission denials across the sessions. */
+  denials: number;
+}
+
+/** A stored list stays small whatever an agent does. */
+const MAX_DENIALS = 50;
+
+export const EMPTY_USAGE: Usage = Object.freeze({ sessions: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, turns: 0, denials: 0 });
+
+export function openAgentSession(store: Store, o: { streamId: string; initiativeId: string | null; launch: number }): number {
+  return store.tx((db) => {
+    const row = db.insert(agentSessions).values({ ...o, startedAt: store.now() }).returning().get();
+    recordEvent(db, "agent_session", o.streamId, "create", row);
+    return row.id;
+  });
+}
+
+function update(store: Store, id: number, set: (row: AgentSessionRow) => Partial<AgentSessionRow> | null): void {
+  store.tx((db) => {
+    const row = db.select().from(agentSessions).where(eq(agentSessions.id, id)).get();
+    if (!row) return;
+    const values = set(row);
+    if (!values) return;
+    const next = db.update(agentSessions).set(values).where(eq(agentSessions.id, id)).returning().get()!;
+    recordEvent(db, "agent_session", next.streamId, "update", next);
+  });
+}
+
+export const setSessionId = (store: Store, id: number, sessionId: string) =>
+  update(store, id, (r) => (r.sessionId === sessionId ? null : { sessionId }));
+
+/** Past the cap a denial is still alerted by the run, just not stored. */
+export const addDenial = (store: Store, id: number, d: DeniedCall) =>
+  update(store, id, (r) => (r.denials.length >= MAX_DENIALS ? null : { denials: [...r.denials, d] }));
+
+export const setSessionFigures = (store: Store, id: number, f: SessionFigures) =>
+  update(store, id, (r) => ({ ...f, sessionId: f.sessionId ?? r.sessionId }));
+
+export const closeAgentSession = (store: Store, id: number, exitCode: number | null) =>
+  update(store, id, (r) => (r.endedAt ? null : { endedAt: store.now(), exitCode }));
+
+export function listAgentSessions(store: Store, streamId: string): AgentSessionRow[] {
+  return store.db.select().from(agentSessions).where(eq(agentSessions.streamId, streamId)).orderBy(agentSessions.id).all();
+}
+
+/** Usage per stream id, summed in SQL (one indexed pass, bounded by the number of streams). */
+export function usageByStream(store: Store, streamIds?: readonly string[]): Map<string, Usage> {
+  const rows = store.db
+    .select({
+      streamId: agentSessions.streamId,
+      sessions: sql<number>`count(*)`,
+      costUsd: sql<number>`coalesce(sum(${agentSessions.costUsd}), 0)`,
+      inputTokens: sql<number>`sum(${agentSessions.inputTokens})`,
+      outputTokens: sql<number>`sum(${agentSessions.outputTokens})`,
+      cacheReadTokens: sql<number>`sum(${agentSessions.cacheReadTokens})`,
+      cacheCreationTokens: sql<number>`sum(${agentSessions.cacheCreationTokens})`,
+      turns: sql<number>`coalesce(sum(${agentSessions.turns}), 0)`,
+      denials: sql<number>`sum(json_array_length(${agentSessions.denials}))`,
+    })
+    .from(agentSessions)
+    .groupBy(agentSessions.streamId)
+    .all();
+  const wanted = streamIds ? new Set(streamIds) : null;
+  const out = new Map<string, Usage>();
+  for (const { streamId, ...u } of rows) if (!wanted || wanted.has(streamId)) out.set(streamId, { ...u, costUsd: roundUsd(u.costUsd) });
+  return out;
+}
+
+export function sumUsage(list: Iterable<Usage>): Usage {
+  const total = { ...EMPTY_USAGE };
+  for (const u of list) for (const k of Object.keys(total) as (keyof Usage)[]) total[k] += u[k];
+  total.costUsd = roundUsd(total.costUsd);
+  return total;
+}
+
+const roundUsd = (v: number) => Math.round(v * 1e6) / 1e6;
