@@ -21,6 +21,8 @@ import {
   type FileStatus,
 } from "../generate/init-files.ts";
 import { writeFiles, type FileToWrite } from "../generate/writer.ts";
+import { statusEntries } from "../git/repo.ts";
+import { initCommitCommand, initFilesAmong } from "../orchestrate/preflight.ts";
 import { commonFlags, singleAction } from "./command.ts";
 import { out } from "./io.ts";
 import { printJson } from "./output.ts";
@@ -79,10 +81,14 @@ export const command = singleAction("init", {
     report.push({ path: GITIGNORE_FILE, status: gi.status, ...(gi.added.length ? { note: `added ${gi.added.join(", ")}` } : {}) });
 
     writeFiles(root, writes);
-    if (flags.json) return printJson({ projectRoot: root, files: report });
+    // What git sees as new or changed among init's files (ignored ones never show): orch start
+    // merges into this checkout, and parallel streams only get what is committed.
+    const commit = inGit ? initFilesAmong(statusEntries(root, { untracked: true }).map((e) => e.path)) : [];
+    if (flags.json) return printJson({ projectRoot: root, files: report, commit });
     const mark = (s: Status) => (s === "kept" ? "!" : "✓");
     out(
       `${report.map((r) => `${mark(r.status)} ${r.path}: ${r.status}${r.note ? ` (${r.note})` : ""}`).join("\n")}\n\n` +
+        (commit.length ? `Commit these so orch start can merge: ${initCommitCommand(commit)}\n\n` : "") +
         "Next: restart Claude Code in this project so it starts the task-copilot server, then\n" +
         "  orch prd import PRD.md   # your plan → streams and tasks\n" +
         "  /orchestration           # in Claude Code: generate the orchestration files\n" +

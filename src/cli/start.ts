@@ -3,15 +3,20 @@
  * the plan, --status the progress, otherwise it launches the agents and follows them.
  */
 import { currentInitiative } from "../core/initiatives.ts";
+import { costLine, sumUsage, usageByStream } from "../core/agent-sessions.ts";
 import { checkStreamGate } from "../core/gate.ts";
 import { listStreams } from "../core/streams.ts";
 import { findProjectRoot, readEnv } from "../config.ts";
 import { conflict, notFound, usageError } from "../errors.ts";
+import type { Store } from "../db/client.ts";
 import { renderStatus, statusReport } from "../generate/status.ts";
-import { resolveRunSettings } from "../orchestrate/config.ts";
+import { databaseId } from "../db/identity.ts";
+import { resolveRunSettings, type RunSettings } from "../orchestrate/config.ts";
 import { dryRunSummary, planOrder } from "../orchestrate/plan.ts";
+import { failures, preflight, runWillRefuse, type PreflightResult } from "../orchestrate/preflight.ts";
 import { runStreams } from "../orchestrate/run.ts";
-import { loadState } from "../orchestrate/state.ts";
+import { loadState, type RunState } from "../orchestrate/state.ts";
+import type { StreamView } from "../core/streams.ts";
 import { singleAction } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
 import { errOut, out } from "./io.ts";
@@ -50,8 +55,10 @@ export const command = singleAction("start", {
       const initiative = currentInitiative(store);
       const report = statusReport(initiative ? { id: initiative.id, name: initiative.name } : null, streams);
       const state = loadState(root);
-      if (flags.json) return printJson({ ...report, run: state });
+      if (flags.json) return printJson({ ...report, usage: sumUsage(usageByStream(store, streams.map((s) => s.streamId)).values()), run: state });
       out(renderStatus(report));
+      const usage = sumUsage(usageByStream(store, streams.map((s) => s.streamId)).values());
+      if (usage.sessions) out(`\n${costLine(usage)}\n`);
       if (state)
         out(
           `\nRun: ${state.outcome} (started ${state.startedAt}, launcher ${state.launcher})` +
@@ -61,9 +68,14 @@ export const command = singleAction("start", {
       return 0;
     }
 
+    const only = str(flags.stream);
+    // A corrupt state file stops here, before anything is checked or launched.
+    const previous = loadState(root);
+
     if (flags["dry-run"]) {
       const summary = dryRunSummary(streams);
-      if (flags.json) return printJson({ streams: planOrder(streams).map((s) => s.streamId), ...summary, settings });
+      const checks = await runPreflight({ root, settings, store, streams, only, previous });
+      if (flags.json) return printJson({ streams: planOrder(streams).map((s) => s.streamId), ...summary, settings, preflight: checks });
       const lines = ["Execution plan (dry run: nothing is launched)", ""];
       for (const phase of ["foundation", "parallel", "integration"] as const) {
         const list = planOrder(streams).filter((s) => s.streamPhase === phase);
@@ -76,14 +88,28 @@ export const command = singleAction("start", {
       }
       lines.push("", ...summary.lines, `Can start now: ${summary.canStart.join(", ") || "nothing"}`);
       lines.push(`Launcher: ${settings.launcher}; agent command: ${settings.agentCommand}; at most ${settings.maxParallel} at once`);
+      lines.push("", "Preflight:", ...checks.map((c) => `  ${c.ok ? (c.warning ? "⚠" : "✓") : "✖"} ${c.line}`));
+      if (failures(checks).length) lines.push("orch start would refuse to launch until the ✖ lines are fixed.");
       out(`${lines.join("\n")}\n`);
       return 0;
     }
 
-    const only = str(flags.stream);
     if (only) {
       const gate = checkStreamGate(only, listStreams(store, { includeArchived: true }));
       if (!gate.ok) throw gate.reason === "not_found" ? notFound(gate.message) : conflict(gate.message);
+    }
+
+    // Nothing is launched until every check passes; what the run refuses by itself (nothing to
+    // run or resume) it says better than a preflight line would.
+    const resume = flags.resume === true;
+    if (!runWillRefuse({ streams: streams.length, resume, previous, initiativeId: currentInitiative(store)?.id ?? null })) {
+      const checks = await runPreflight({ root, settings, store, streams, only, previous });
+      for (const w of checks.filter((c) => c.warning)) errOut(`orch: warning: ${w.line}\n`);
+      const failed = failures(checks).map((c) => c.line);
+      if (failed.length) {
+        for (const line of failed.slice(0, -1)) errOut(`orch: ${line}\n`);
+        throw usageError(failed.at(-1)!);
+      }
     }
 
     const env = readEnv();
@@ -105,7 +131,7 @@ export const command = singleAction("start", {
       maxParallel: settings.maxParallel,
       restartLimit: settings.restartLimit,
       stallTimeoutMs: settings.stallTimeoutMs,
-      resume: flags.resume === true,
+      resume,
       only,
       webhookUrl: env.ORCHESTRATION_WEBHOOK_URL,
       apiPort: process.env.HTTP_API_PORT ? env.HTTP_API_PORT : undefined,
@@ -117,3 +143,19 @@ export const command = singleAction("start", {
     process.exit(outcome === "complete" || outcome === "stopped" ? 0 : 1);
   },
 });
+
+/** The preflight with this command's facts: the run's settings, HTTP_API_HOST/PORT, this database. */
+function runPreflight(o: { root: string; settings: RunSettings; store: Store; streams: StreamView[]; only?: string; previous: RunState | null }): Promise<PreflightResult[]> {
+  const env = readEnv();
+  return preflight({
+    root: o.root,
+    launcher: o.settings.launcher,
+    agentCommand: o.settings.agentCommand,
+    streams: o.streams,
+    only: o.only,
+    previous: o.previous,
+    api: { host: env.HTTP_API_HOST, port: env.HTTP_API_PORT, portSet: Boolean(process.env.HTTP_API_PORT) },
+    dbId: databaseId(o.store),
+    PATH: process.env.PATH,
+  });
+}

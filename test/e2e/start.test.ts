@@ -30,6 +30,14 @@ async function setup(prd: string): Promise<Project> {
   return p;
 }
 
+/** A port nothing listens on right now. */
+function freePort(): number {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
 /** A local webhook receiver on 127.0.0.1:0. */
 function webhookServer(status = 200) {
   const texts: string[] = [];
@@ -51,7 +59,8 @@ function webhookServer(status = 200) {
 describe("orch start --dry-run / --status", () => {
   test("the plan by phase, what can start now in the guide's words, and progress per phase", async () => {
     const p = await setup(PRD_GUIDE);
-    const dry = await p.orch(["start", "--dry-run"]);
+    const port = freePort(); // the preflight's port line, whatever else this machine runs on 9090
+    const dry = await p.orch(["start", "--dry-run"], { HTTP_API_PORT: String(port) });
     expect(dry).toEqual({
       code: 0,
       stderr: "",
@@ -69,6 +78,12 @@ describe("orch start --dry-run / --status", () => {
         "⚠ Foundation incomplete: Stream-A (0.0%) — parallel streams wait",
         "Can start now: Stream-A",
         'Launcher: manual; agent command: claude "/continue {streamId}"; at most 5 at once',
+        "",
+        "Preflight:",
+        `  ✓ git repository at ${p.root}`,
+        "  ✓ main checkout clean",
+        "  ⚠ .mcp.json is missing and .claude/commands/continue.md is missing: run orch init (Claude Code reaches orch and works a stream through them)",
+        `  ✓ API port 127.0.0.1:${port} free`,
         "",
       ].join("\n"),
     });
@@ -464,16 +479,25 @@ describe("orch start --launcher headless (simulated agents)", () => {
     expect(closed.stdout).toMatch(/⚠ Webhook notification failed: .+\n/);
   });
 
-  test("a missing agent command fails the stream with one clear line (exit 1)", async () => {
+  test("a missing agent command: refused before anything starts (exit 2); one that vanishes mid-run fails the stream with one clear line (exit 1)", async () => {
     const p = await setup(PRD_GUIDE);
     const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", "nope-not-installed {streamId}"]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe("");
-    expect(r.stdout.trimEnd().split("\n").slice(-2)).toEqual([
-      "✖ Stream-A failed to start: agent command not found: nope-not-installed (install it, or choose another with --agent-cmd)",
-      "✖ Run ended with 0/4 streams complete; failed: Stream-A",
+    expect(r).toEqual({ code: 2, stdout: "", stderr: "orch: agent command not found on PATH: nope-not-installed (install it, or choose another with --agent-cmd)\n" });
+    expect(existsSync(join(p.root, ".claude"))).toBe(false);
+
+    // An agent script that is there for the preflight and the first stream, then gone.
+    const q = await setup("# Initiative: Vanish\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n\n## Parallel Phase\n### Stream-B: API\n- TASK-002: two\n");
+    const script = join(tempDir(), "agent.sh");
+    writeFileSync(script, `#!/bin/sh\nrm -f "$0"\nexec "${orchBin()}" agent-sim "$1" --pause 20 --record "${q.recordFile}"\n`);
+    chmodSync(script, 0o755);
+    const gone = await q.orch(["start", ...HEADLESS, "--agent-cmd", `"${script}" {streamId}`]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe("");
+    expect(gone.stdout.trimEnd().split("\n").slice(-2)).toEqual([
+      `✖ Stream-B failed to start: agent command not found: ${script} (install it, or choose another with --agent-cmd)`,
+      "✖ Run ended with 1/2 streams complete; failed: Stream-B",
     ]);
-    expect(p.state()).toMatchObject({ outcome: "failed", failedStreams: ["Stream-A"] });
+    expect(q.state()).toMatchObject({ outcome: "failed", failedStreams: ["Stream-B"] });
   });
 
   test("no progress and no heartbeat for stallTimeout: alerted once", async () => {
