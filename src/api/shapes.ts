@@ -50,6 +50,19 @@ export const taskShape = z
   })
   ;
 
+export const usageShape = z
+  .strictObject({
+    sessions: z.number().int().meta({ description: "agent sessions orch start launched for the stream" }),
+    costUsd: z.number().meta({ description: "Claude Code's own estimate from the token counts (headless sessions)" }),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    cacheReadTokens: z.number().int(),
+    cacheCreationTokens: z.number().int(),
+    turns: z.number().int(),
+    denials: z.number().int().meta({ description: "tool calls Claude Code denied the agents" }),
+  })
+  .meta({ description: "what the stream's agents cost, from each headless session's result" });
+
 export const streamShape = z
   .strictObject({
     streamId: z.string(),
@@ -71,6 +84,7 @@ export const streamShape = z
     files: z.array(z.string()),
     archived: z.boolean(),
     initiativeId: z.string().nullable(),
+    usage: usageShape,
   })
   ;
 

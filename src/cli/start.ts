@@ -3,6 +3,7 @@
  * the plan, --status the progress, otherwise it launches the agents and follows them.
  */
 import { currentInitiative } from "../core/initiatives.ts";
+import { costLine, sumUsage, usageByStream } from "../core/agent-sessions.ts";
 import { checkStreamGate } from "../core/gate.ts";
 import { listStreams } from "../core/streams.ts";
 import { findProjectRoot, readEnv } from "../config.ts";
@@ -54,8 +55,10 @@ export const command = singleAction("start", {
       const initiative = currentInitiative(store);
       const report = statusReport(initiative ? { id: initiative.id, name: initiative.name } : null, streams);
       const state = loadState(root);
-      if (flags.json) return printJson({ ...report, run: state });
+      if (flags.json) return printJson({ ...report, usage: sumUsage(usageByStream(store, streams.map((s) => s.streamId)).values()), run: state });
       out(renderStatus(report));
+      const usage = sumUsage(usageByStream(store, streams.map((s) => s.streamId)).values());
+      if (usage.sessions) out(`\n${costLine(usage)}\n`);
       if (state)
         out(
           `\nRun: ${state.outcome} (started ${state.startedAt}, launcher ${state.launcher})` +

@@ -1,5 +1,6 @@
 import { out } from "./io.ts";
 import { archiveStream, getStream, listStreams, unarchiveStream, type StreamView } from "../core/index.ts";
+import { withUsage } from "../core/index.ts";
 import { commandGroup, commonFlags, type Action } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
 import { printJson, printTable, type Column } from "./output.ts";
@@ -24,8 +25,9 @@ const list: Action = {
     ...commonFlags,
   },
   run({ flags }) {
-    const list = listStreams(storeFromFlags(flags), { initiativeId: str(flags.initiative), includeArchived: flags.all === true });
-    if (flags.json) printJson({ streams: list, totalStreams: list.length });
+    const store = storeFromFlags(flags);
+    const list = listStreams(store, { initiativeId: str(flags.initiative), includeArchived: flags.all === true });
+    if (flags.json) printJson({ streams: withUsage(store, list), totalStreams: list.length });
     else printTable(list, streamColumns, "No streams.");
   },
 };
@@ -35,8 +37,9 @@ const get: Action = {
   args: ["ID"],
   flags: { all: { type: "boolean", description: "show it even if archived" }, ...commonFlags },
   run({ flags, positionals }) {
-    const s = getStream(storeFromFlags(flags), positionals[0]!, { includeArchived: flags.all === true });
-    if (flags.json) return printJson(s);
+    const store = storeFromFlags(flags);
+    const s = getStream(store, positionals[0]!, { includeArchived: flags.all === true });
+    if (flags.json) return printJson(withUsage(store, [s])[0]);
     out(
       [
         `${s.streamId}: ${s.streamName} (${s.streamPhase})${s.archived ? " [archived]" : ""}`,

@@ -96,6 +96,7 @@ export function usageByStream(store: Store, streamIds?: readonly string[]): Map<
       denials: sql<number>`sum(json_array_length(${agentSessions.denials}))`,
     })
     .from(agentSessions)
+    .where(streamIds?.length === 1 ? eq(agentSessions.streamId, streamIds[0]!) : undefined)
     .groupBy(agentSessions.streamId)
     .all();
   const wanted = streamIds ? new Set(streamIds) : null;
@@ -112,3 +113,15 @@ export function sumUsage(list: Iterable<Usage>): Usage {
 }
 
 const roundUsd = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/** Streams as the API, the CLI's JSON and MCP show them: each with its agents' `usage`. */
+export function withUsage<T extends { streamId: string }>(store: Store, list: T[]): (T & { usage: Usage })[] {
+  const usage = usageByStream(store, list.length === 1 ? [list[0]!.streamId] : undefined);
+  return list.map((s) => ({ ...s, usage: usage.get(s.streamId) ?? { ...EMPTY_USAGE } }));
+}
+
+/** `Cost: $0.2784 (4 agent sessions, 9,600 input / 640 output tokens, 32,000 cache reads; 0 denials)` */
+export function costLine(u: Usage): string {
+  const n = (v: number) => v.toLocaleString("en-US");
+  return `Cost: $${u.costUsd.toFixed(4)} (${u.sessions} agent session${u.sessions === 1 ? "" : "s"}, ${n(u.inputTokens)} input / ${n(u.outputTokens)} output tokens, ${n(u.cacheReadTokens)} cache reads; ${u.denials} denial${u.denials === 1 ? "" : "s"})`;
+}

@@ -1,5 +1,6 @@
 /** The one service layer the CLI, API, MCP and orchestrator all call. */
 export * from "./activity.ts";
+export * from "./agent-sessions.ts";
 export * from "./conflicts.ts";
 export * from "./events.ts";
 export * from "./gate.ts";

@@ -16,6 +16,8 @@ export interface MonitorStream {
   progressPercentage: number;
   status: string;
   dependencies: string[];
+  /** What its agents cost so far (the API's `usage`). */
+  usage?: { sessions: number; costUsd: number };
 }
 
 export interface MonitorActivity {
@@ -179,9 +181,10 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
     const tails = snap.streams.map((s): Span[] => {
       const tone = streamTone(s, failed.has(s.streamId));
       const head: Span = { text: ` ${pct(s.progressPercentage)}`, tone };
-      if (s.status === "completed") return [head, { text: " ✓ COMPLETE", tone: "green" }];
-      if (failed.has(s.streamId)) return [head, { text: ` (${s.completedTasks}/${s.totalTasks} tasks) ✖ FAILED`, tone: "red" }];
-      return [head, { text: ` (${s.completedTasks}/${s.totalTasks} tasks)` }];
+      const cost: Span[] = s.usage?.costUsd ? [{ text: ` $${s.usage.costUsd.toFixed(2)}`, tone: "dim" }] : [];
+      if (s.status === "completed") return [head, { text: " ✓ COMPLETE", tone: "green" }, ...cost];
+      if (failed.has(s.streamId)) return [head, { text: ` (${s.completedTasks}/${s.totalTasks} tasks) ✖ FAILED`, tone: "red" }, ...cost];
+      return [head, { text: ` (${s.completedTasks}/${s.totalTasks} tasks)` }, ...cost];
     });
     const suffixWidth = Math.max(...tails.map(spansWidth));
     // Names give way first: the bar and the figures always fit.

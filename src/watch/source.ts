@@ -3,7 +3,7 @@
  * changed" signal) or, when no API answers, the local database directly.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { listActivity, listStreams, listTasks } from "../core/index.ts";
+import { listActivity, listStreams, listTasks, withUsage } from "../core/index.ts";
 import { sseMessages } from "../api/sse-client.ts";
 import { createChangeFeed } from "../core/change-feed.ts";
 import type { Store } from "../db/client.ts";
@@ -68,7 +68,7 @@ export function dbSource(store: Store, opts: { stateFile?: string; pollMs?: numb
   return {
     async snapshot() {
       return {
-        streams: listStreams(store),
+        streams: withUsage(store, listStreams(store)),
         activities: listActivity(store, { active: false }).activities,
         blockedTasks: listTasks(store, { status: "blocked" }).tasks.map((t) => ({
           id: t.id,

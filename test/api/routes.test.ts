@@ -86,9 +86,11 @@ describe("GET /api/streams", () => {
     const body = shape(shapes.streamListShape, r.body);
     expect(body.totalStreams).toBe(2);
     const a = body.streams[0]!;
-    expect(keys(a)).toEqual([...Object.keys(guide.streamListItem), "archived", "initiativeId"].sort());
+    expect(keys(a)).toEqual([...Object.keys(guide.streamListItem), "archived", "initiativeId", "usage"].sort());
+    // No agent was launched for it yet: a zero usage, not a missing one.
+    expect(a.usage).toEqual({ sessions: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, turns: 0, denials: 0 });
     // Every figure as in the guide's example; files are this fixture's own.
-    expect(a as unknown).toEqual({ ...guide.streamListItem, files: ["src/provider.ts", "src/types/theme.ts"], archived: false, initiativeId: null });
+    expect(a as unknown).toEqual({ ...guide.streamListItem, files: ["src/provider.ts", "src/types/theme.ts"], archived: false, initiativeId: null, usage: a.usage });
     expect(body.streams[1]).toMatchObject({
       streamId: "Stream-B",
       streamPhase: "parallel",
@@ -152,7 +154,7 @@ describe("GET /api/streams/:streamId", () => {
     expect(r.status).toBe(200);
     const body = shape(shapes.streamDetailShape, r.body);
     expect(keys(body)).toEqual(
-      [...Object.keys(guide.streamDetail), "blockedTasks", "pendingTasks", "files", "archived", "initiativeId"].sort(),
+      [...Object.keys(guide.streamDetail), "blockedTasks", "pendingTasks", "files", "archived", "initiativeId", "usage"].sort(),
     );
     const { tasks: guideTasks, ...guideStream } = guide.streamDetail;
     expect(body).toMatchObject(guideStream);

@@ -15,6 +15,7 @@ import { eventsSince, lastEventId, type ChangeEvent } from "../../core/events.ts
 import { listStreams, type StreamView } from "../../core/streams.ts";
 import { overallFromStreams } from "../../core/summary.ts";
 import { apiStream, type ApiDeps, type RouteDoc } from "../context.ts";
+import { withUsage } from "../../core/agent-sessions.ts";
 import { parseQuery } from "../http.ts";
 import { changeShape, errorShape, snapshotShape } from "../shapes.ts";
 
@@ -123,7 +124,7 @@ export function eventRoutes(deps: ApiDeps): Hono {
               if (batch.length < 500) break;
             }
           } else {
-            const streams = listStreams(store).map((s) => apiStream(s, deps.mainBranch));
+            const streams = withUsage(store, listStreams(store).map((s) => apiStream(s, deps.mainBranch)));
             const { activities } = listActivity(store, { active: false });
             write(sseFrame("snapshot", { streams, totalStreams: streams.length, activities, overall: overallFromStreams(streams) }, latest));
             sent = latest;

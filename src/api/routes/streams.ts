@@ -9,6 +9,7 @@ import { streamHealth } from "../../core/stream-health.ts";
 import { getStream, listStreams } from "../../core/streams.ts";
 import { isOrchError } from "../../errors.ts";
 import { apiStream, type ApiDeps, type RouteDoc } from "../context.ts";
+import { withUsage } from "../../core/agent-sessions.ts";
 import { ApiError, jsonBody, parseParams, parseQuery } from "../http.ts";
 import { boolParam, idParam } from "../params.ts";
 import { errorShape, streamDetailShape, streamHealthShape, streamListShape } from "../shapes.ts";
@@ -73,7 +74,7 @@ export function streamRoutes(deps: ApiDeps): Hono {
       return jsonBody(
         c,
         cache.json(key, () => {
-          const streams = listStreams(store, q).map((s) => apiStream(s, deps.mainBranch));
+          const streams = withUsage(store, listStreams(store, q).map((s) => apiStream(s, deps.mainBranch)));
           return { streams, totalStreams: streams.length };
         }),
       );
@@ -84,7 +85,7 @@ export function streamRoutes(deps: ApiDeps): Hono {
       const key = `stream\u0000${streamId}\u0000${q.includeArchived === true}`;
       return jsonBody(
         c,
-        cache.json(key, () => apiStream(orNotFound(streamId, () => getStream(store, streamId, q)), deps.mainBranch)),
+        cache.json(key, () => withUsage(store, [apiStream(orNotFound(streamId, () => getStream(store, streamId, q)), deps.mainBranch)])[0]),
       );
     })
     .get("/:streamId/health", (c) => {

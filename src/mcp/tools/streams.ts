@@ -5,6 +5,7 @@ import {
   checkStreamConflicts,
   conflictCheckSchema,
   getStream,
+  withUsage,
   idSchema,
   listStreams,
   streamIdSchema,
@@ -30,7 +31,7 @@ export const tools = [
     readOnly: true,
     description: "One stream with its tasks.",
     input: z.strictObject({ streamId: streamIdSchema, includeArchived }),
-    run: ({ store }, a) => getStream(store, a.streamId, a),
+    run: ({ store }, a) => withUsage(store, [getStream(store, a.streamId, a)])[0],
   }),
   defineTool({
     name: "stream_conflict_check",
