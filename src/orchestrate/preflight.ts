@@ -162,8 +162,13 @@ function gitCheck(f: PreflightFacts): PreflightResult {
 function cleanCheck(f: PreflightFacts, git: Extract<GitFacts, { kind: "repo" }>): PreflightResult {
   if (f.busyInMain.length)
     return { check: "clean", ok: true, line: `main checkout not checked: the agent of ${preview(f.busyInMain)} (earlier run) is working in it` };
-  const dirty = git.changes.filter((c) => !(c.untracked && OWN_DIRS.some((d) => c.path.startsWith(d)))).map((c) => c.path);
-  if (!dirty.length) return { check: "clean", ok: true, line: "main checkout clean" };
+  const changes = git.changes.filter((c) => !(c.untracked && OWN_DIRS.some((d) => c.path.startsWith(d))));
+  if (!changes.length) return { check: "clean", ok: true, line: "main checkout clean" };
+  // Untracked files block a merge only when a stream adds the same path (the merge says so
+  // then, naming them): a warning here, not a refusal. Tracked changes always block merges.
+  const dirty = changes.map((c) => c.path);
+  if (changes.every((c) => c.untracked))
+    return { check: "clean", ok: true, warning: true, line: `untracked files in the main checkout (${preview(dirty)}): a stream that adds the same path cannot be merged until they are moved` };
   const init = initFilesAmong(dirty);
   const head = `the main checkout has uncommitted changes (${preview(init.length === dirty.length ? init : dirty)})`;
   const line =

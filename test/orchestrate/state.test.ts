@@ -124,7 +124,7 @@ describe("run settings", () => {
     const root = tempDir();
     expect(resolveRunSettings(root, {})).toEqual({
       launcher: "manual",
-      agentCommand: 'claude -p "/continue {streamId}"',
+      agentCommand: 'claude "/continue {streamId}"',
       maxParallel: 5,
       restartLimit: 2,
       stallTimeoutMs: 600_000,
