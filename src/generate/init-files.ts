@@ -178,32 +178,22 @@ allowed-tools: ${CONTINUE_ALLOWED_TOOLS.join(", ")}
 
 # /continue $ARGUMENTS
 
-Resume work on stream **$ARGUMENTS** of this project's orchestration. orch keeps the plan, the
-progress and the worktrees; you reach it through the \`task-copilot\` MCP server
-(tools \`mcp__task-copilot__*\`) and the \`orch\` command.
+Work stream **$ARGUMENTS** of this project's orchestration, through the \`task-copilot\` MCP tools
+and the \`orch\` command.
 
-1. Run \`orch continue $ARGUMENTS\` in the shell. It checks that every stream this one depends on
-   is complete, creates the stream's git worktree when it is a parallel stream, and prints where
-   to resume: the stream, its tasks, the next task and the files involved.
-   - \`Stream cannot start - dependencies incomplete: …\`: stop. Tell the user which streams must
-     finish first; do not work around it.
-   - \`Stream not found: …\`: call \`stream_list\` and ask the user which stream they meant.
-2. Work only in the directory it names (the stream's worktree for a parallel stream, the main
-   checkout otherwise), and commit there, on the stream's branch, as you go: stage the files you
-   changed (\`git add <files>\`) and \`git commit\` each task's work *before* you mark it completed.
-3. Take the stream's tasks in order (\`task_list({ streamId: "$ARGUMENTS" })\`). For each one:
-   - \`task_update({ id, status: "in_progress" })\` when you start it;
-   - \`stream_conflict_check({ streamId: "$ARGUMENTS", files })\` before editing files another
-     stream may also touch;
-   - \`agent_heartbeat({ taskId, agentId })\` every few minutes while you work (agentId: the
-     task's assignedAgent, else "me"), so the monitor shows you as active;
-   - \`work_product_store({ taskId, type, title, content })\` for designs, decisions and test
-     results worth keeping;
-   - \`task_update({ id, status: "completed", notes })\` when it is done, or
-     \`task_update({ id, status: "blocked", blockedReason })\` when you cannot go on.
-4. When every task is complete, show \`stream_get({ streamId: "$ARGUMENTS" })\` as evidence and
-   say which streams can start now. Leave merging to the user (\`orch worktree merge $ARGUMENTS\`)
-   unless they ask you to do it.
+1. Run \`orch continue $ARGUMENTS\`: it checks the streams this one depends on, creates its git
+   worktree (parallel streams) and prints the tasks, the next one and their files.
+   \`Stream cannot start - dependencies incomplete: …\`: stop and tell the user which streams must
+   finish first. \`Stream not found: …\`: ask which stream they meant (\`stream_list\`).
+2. Work only in the directory it names, on the stream's branch. Commit each task's work
+   (\`git add <files>\`, \`git commit\`) *before* you mark it completed.
+3. Take the tasks in order (\`task_list({ streamId: "$ARGUMENTS" })\`). For each:
+   \`task_update({ id, status: "in_progress" })\`; \`stream_conflict_check({ streamId, files })\`
+   before touching files other streams may edit; \`agent_heartbeat({ taskId, agentId })\` every few
+   minutes; \`work_product_store\` for decisions and test results worth keeping; then
+   \`task_update({ id, status: "completed", notes })\`, or \`status: "blocked", blockedReason\`.
+4. When all are complete, show \`stream_get({ streamId: "$ARGUMENTS" })\` and say which streams can
+   start now. Leave merging to orch (\`orch worktree merge $ARGUMENTS\`) unless asked.
 `;
 
 export const ORCHESTRATION_COMMAND = `---

@@ -3,9 +3,16 @@
  * installed once into node_modules/.cache (kept between runs), run with an isolated HOME and
  * config against a stand-in model on loopback. Nothing here reaches Anthropic.
  */
-import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tempDir } from "../helpers.ts";
+
+/** Plain temp dirs (the bench uses this module too, outside the test runner). */
+let tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+/** Tests pass their own, cleaned up after the file. */
+export function useTempDirs(make: (prefix: string) => string): void {
+  tempDir = make;
+}
 
 /** The newest release (defers MCP tools behind ToolSearch) and an older one that does not. */
 export const CLAUDE_LATEST = "2.1.332";

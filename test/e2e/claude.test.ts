@@ -5,13 +5,13 @@
  * Claude Code's own permissions, slash commands, MCP loading and tool deferral are what is tested.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { CLAUDE_LATEST, CLAUDE_OLDER, claudeBinDir, claudeEnv, publishedPackageRepo } from "../agents/claude-cli.ts";
-import { startFakeModel, turnOf, type FakeModel } from "../agents/fake-model.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CLAUDE_LATEST, CLAUDE_OLDER, useTempDirs } from "../agents/claude-cli.ts";
+import { turnOf, type FakeModel } from "../agents/fake-model.ts";
+import { realProject, type RealProject } from "../agents/real-project.ts";
 import { streamAgent, type Misbehaviour, type PlannedTask } from "../agents/stream-agent.ts";
-import { freePort } from "../net.ts";
-import { orchBin, runOrch, tempDir, type RunResult } from "../helpers.ts";
+import { orchBin, tempDir } from "../helpers.ts";
 
 const PRD = `# Initiative: Zod extras
 
@@ -41,44 +41,16 @@ const PLAN: Record<string, PlannedTask[]> = {
   "Stream-Z": [{ id: "TASK-005", file: "src/extras/index.ts" }],
 };
 
+useTempDirs(tempDir);
 const models: FakeModel[] = [];
 afterAll(() => {
   for (const m of models) m.stop();
 });
 
-interface RealProject {
-  root: string;
-  model: FakeModel;
-  orch(args: string[]): Promise<RunResult>;
-  git(...args: string[]): string;
-}
-
-async function realProject(version: string, misbehave: Record<string, Misbehaviour> = {}): Promise<RealProject> {
-  const root = publishedPackageRepo();
-  const model = startFakeModel(streamAgent(PLAN, misbehave));
-  models.push(model);
-  const db = join(tempDir("orch-cc-db-"), "tasks.db");
-  const port = String(await freePort());
-  const env = {
-    ...claudeEnv(model.url),
-    PATH: `${claudeBinDir(version)}:${dirname(orchBin())}:${process.env.PATH}`,
-    ORCH_DB: db,
-    HTTP_API_PORT: port,
-  };
-  const git = (...args: string[]) => Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe" }).stdout.toString();
-  const orch = (args: string[]) => runOrch(args, { cwd: root, env });
-  // The README's flow, as a user types it.
-  const init = await orch(["init"]);
-  expect(init.code).toBe(0);
-  const commitLine = init.stdout.split("\n").find((l) => l.includes("git add"));
-  expect(commitLine).toBeDefined();
-  const cmd = commitLine!.slice(commitLine!.indexOf("git add")).split(" && ")[0]!.split(" ").slice(2);
-  git("add", ...cmd);
-  git("commit", "-qm", "orch init");
-  const prdFile = join(tempDir("orch-prd-"), "PRD.md");
-  writeFileSync(prdFile, PRD);
-  expect((await orch(["prd", "import", prdFile])).code).toBe(0);
-  return { root, model, orch, git };
+async function project(version: string, misbehave: Record<string, Misbehaviour> = {}): Promise<RealProject> {
+  const p = await realProject({ orchBin: orchBin(), claudeVersion: version, prd: PRD, script: streamAgent(PLAN, misbehave) });
+  models.push(p.model);
+  return p;
 }
 
 const tasksOf = async (p: RealProject) => JSON.parse((await p.orch(["task", "list", "--json"])).stdout).tasks as { id: string; status: string }[];
@@ -86,7 +58,7 @@ const tasksOf = async (p: RealProject) => JSON.parse((await p.orch(["task", "lis
 describe("the real Claude Code CLI as the agent (stand-in model on loopback)", () => {
   test(`Claude Code ${CLAUDE_LATEST} (MCP tools deferred behind ToolSearch): every stream merged, every task complete, every file on main; misbehaving agents change nothing of that`, async () => {
     // Stream-B marks each task done before committing it; Stream-C stages with `git add -A`.
-    const p = await realProject(CLAUDE_LATEST, { "Stream-B": { doneBeforeCommit: true }, "Stream-C": { addAll: true } });
+    const p = await project(CLAUDE_LATEST, { "Stream-B": { doneBeforeCommit: true }, "Stream-C": { addAll: true } });
     const r = await p.orch(["start", "--launcher", "headless"]);
     if (r.code !== 0) console.error(r.stdout, r.stderr);
     expect(r.stderr).toBe("");
@@ -119,9 +91,11 @@ describe("the real Claude Code CLI as the agent (stand-in model on loopback)", (
   }, 180_000);
 
   test(`Claude Code ${CLAUDE_OLDER}: an agent denied a tool is alerted with the tool and input, and not restarted blindly`, async () => {
-    const p = await realProject(CLAUDE_OLDER, { "Stream-A": { deniedCommand: "npm publish --access public" } });
+    const p = await project(CLAUDE_OLDER, { "Stream-A": { deniedCommand: "npm publish --access public" } });
     const hookLines: string[] = [];
-    const r = await p.orch(["start", "--launcher", "headless"]);
+    const hook = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => (hookLines.push(((await req.json()) as { text: string }).text), new Response("ok")) });
+    const r = await p.orch(["start", "--launcher", "headless"], { ORCHESTRATION_WEBHOOK_URL: `http://127.0.0.1:${hook.port}/` });
+    hook.stop(true);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("⚠ Stream-A: Claude Code denied Bash: npm publish --access public (allow it with Bash(npm publish:*))");
     expect(r.stdout).toContain("✖ Stream-A failed: its agent was denied 1 tool call(s) and completed no task; not restarting it blindly.");
@@ -130,7 +104,8 @@ describe("the real Claude Code CLI as the agent (stand-in model on loopback)", (
     expect(state.streams["Stream-A"]).toMatchObject({ status: "failed", launches: 1, denials: 1 });
     const a = JSON.parse((await p.orch(["stream", "get", "Stream-A", "--json"])).stdout);
     expect(a.usage).toMatchObject({ sessions: 1, denials: 1 });
-    expect(hookLines).toEqual([]);
+    expect(hookLines).toContain("⚠ Stream-A: permission denied — Bash: npm publish --access public");
+    expect(hookLines).toContain("✖ Stream-A failed: permission denials, no progress");
     expect(existsSync(join(p.root, ".claude/worktrees/Stream-B"))).toBe(false);
   }, 120_000);
 });
