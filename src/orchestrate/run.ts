@@ -1,10 +1,12 @@
 /**
  * `orch start`: the three-phase run. Launches each stream's agent as soon as its dependencies
  * are complete (driven by the change feed, so within a second), never more than maxParallel at
- * once; merges each finished parallel stream through the worktree manager before anything that
- * depends on it starts; restarts an agent that exits with its stream unfinished up to
- * restartLimit times (counted in the state file); alerts on stalls; stops cleanly on a merge
- * conflict with nothing archived and no worktree removed.
+ * once; merges each finished parallel stream — once its agent has ended, and never with changes
+ * the agent left uncommitted — through the worktree manager before anything that depends on it
+ * starts; reads headless agents' event streams for permission denials (alerted; a denied agent
+ * that got nowhere is not restarted) and cost; restarts an agent that exits with its stream
+ * unfinished up to restartLimit times (counted in the state file); alerts on stalls; stops
+ * cleanly on a merge conflict with nothing archived and no worktree removed.
  */
 import { existsSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
