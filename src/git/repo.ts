@@ -175,6 +175,13 @@ export function addableUntracked(cwd: string, paths: readonly string[]): string[
   return r.code === 0 ? splitZ(r.stdout) : [...paths];
 }
 
+/** Files under `paths` that git neither tracks nor shows because an ignore rule hides them. */
+export function ignoredUntracked(cwd: string, paths: readonly string[]): string[] {
+  if (!paths.length) return [];
+  const r = git(cwd, ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", ...paths.map((p) => `:(literal)${p}`)]);
+  return r.code === 0 ? splitZ(r.stdout) : [];
+}
+
 export function getConfig(cwd: string, key: string): string | null {
   const r = git(cwd, ["config", "--get", key]);
   return r.code === 0 ? trimLine(r.stdout) : null;

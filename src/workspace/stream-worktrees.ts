@@ -23,6 +23,7 @@ import {
   deleteBranch,
   addableUntracked,
   ensureExcluded,
+  ignoredUntracked,
   getConfig,
   hasCommits,
   isAncestor,
@@ -39,7 +40,7 @@ import {
   type StatusEntry,
 } from "../git/repo.ts";
 import { addWorktree, listWorktrees, pruneWorktrees, removeWorktree, type WorktreeEntry } from "../git/worktrees.ts";
-import type { WorktreeSetup } from "./config.ts";
+import { ALWAYS_COPY, resolveWorktreeSetup, type WorktreeSetup } from "./config.ts";
 import { withFileLock } from "./lock.ts";
 import { branchFor, EXCLUDE_PATTERNS, worktreeFor, WORKTREES_DIR } from "../paths.ts";
 
@@ -115,9 +116,21 @@ function sameFile(a: string, b: string): boolean {
  * (the `.mcp.json` or `.env` orch copied in) is not work that could be lost, so it does not count.
  */
 export function uncommittedChanges(root: string, worktreePath: string): StatusEntry[] {
-  return statusEntries(worktreePath, { untracked: true }).filter(
-    (e) => !(e.code === "??" && sameFile(join(worktreePath, e.path), join(root, e.path))),
-  );
+  const shown = statusEntries(worktreePath, { untracked: true });
+  // What orch copies in is kept out of `git status` (excluded); an edit to it is still work.
+  const seen = new Set(shown.map((e) => e.path));
+  const hidden = ignoredUntracked(worktreePath, copiedPaths(root))
+    .filter((p) => !seen.has(p))
+    .map((path): StatusEntry => ({ code: "??", path }));
+  return [...shown, ...hidden].filter((e) => !(e.code === "??" && sameFile(join(worktreePath, e.path), join(root, e.path))));
+}
+
+function copiedPaths(root: string): string[] {
+  try {
+    return resolveWorktreeSetup(root).copy;
+  } catch {
+    return [...ALWAYS_COPY]; // a broken config file must not hide work
+  }
 }
 
 // ── create ──────────────────────────────────────────────────────────────────

@@ -144,12 +144,13 @@ describe("worktree config", () => {
     expect(() => parseCopyList([".git/config"])).toThrow(/must stay inside/);
   });
 
-  test("orchestration-config.json's worktree section, flags win, .mcp.json always", () => {
+  test("orchestration-config.json's worktree section, flags win, .mcp.json and Claude Code's settings always", () => {
     const root = tempRepo();
-    expect(resolveWorktreeSetup(root)).toEqual({ copy: [".mcp.json"], setup: null });
+    const always = [".mcp.json", ".claude/settings.json", ".claude/settings.local.json"];
+    expect(resolveWorktreeSetup(root)).toEqual({ copy: always, setup: null });
     write(root, ".claude/orchestration/orchestration-config.json", JSON.stringify({ version: "1.0", worktree: { copy: [".env"], setup: "bun install" } }));
-    expect(resolveWorktreeSetup(root)).toEqual({ copy: [".mcp.json", ".env"], setup: ["bun", "install"] });
-    expect(resolveWorktreeSetup(root, { copy: [".env.local"], setup: "" })).toEqual({ copy: [".mcp.json", ".env.local"], setup: null });
+    expect(resolveWorktreeSetup(root)).toEqual({ copy: [...always, ".env"], setup: ["bun", "install"] });
+    expect(resolveWorktreeSetup(root, { copy: [".env.local"], setup: "" })).toEqual({ copy: [...always, ".env.local"], setup: null });
     write(root, ".claude/orchestration/orchestration-config.json", JSON.stringify({ worktree: { copy: ["../x"] } }));
     expect(() => resolveWorktreeSetup(root)).toThrow(/orchestration-config.json: worktree: copy.0: must stay inside/);
     write(root, ".claude/orchestration/orchestration-config.json", "{ nope");
