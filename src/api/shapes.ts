@@ -60,6 +60,7 @@ export const usageShape = z
     cacheCreationTokens: z.number().int(),
     turns: z.number().int(),
     denials: z.number().int().meta({ description: "tool calls Claude Code denied the agents" }),
+    lastDenial: z.string().nullable().meta({ description: "the latest denial: tool, input and the rule that would allow it" }),
   })
   .meta({ description: "what the stream's agents cost, from each headless session's result" });
 

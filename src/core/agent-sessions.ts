@@ -3,7 +3,7 @@
  * its cost and tokens, the permissions it was denied — summed per stream and initiative for
  * `/api/streams` (`usage`), `stream_get`, `orch start --status` and the monitor.
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
 import { agentSessions, type AgentSessionRow } from "../db/schema.ts";
 import { recordEvent } from "./events.ts";
@@ -38,12 +38,14 @@ export interface Usage {
   turns: number;
   /** Permission denials across the sessions. */
   denials: number;
+  /** The most recent one, for an alert: `Bash: npm publish (allow it with Bash(npm publish:*))`. */
+  lastDenial: string | null;
 }
 
 /** A stored list stays small whatever an agent does. */
 const MAX_DENIALS = 50;
 
-export const EMPTY_USAGE: Usage = Object.freeze({ sessions: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, turns: 0, denials: 0 });
+export const EMPTY_USAGE: Usage = Object.freeze({ sessions: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, turns: 0, denials: 0, lastDenial: null });
 
 export function openAgentSession(store: Store, o: { streamId: string; initiativeId: string | null; launch: number }): number {
   return store.tx((db) => {
@@ -100,14 +102,42 @@ export function usageByStream(store: Store, streamIds?: readonly string[]): Map<
     .groupBy(agentSessions.streamId)
     .all();
   const wanted = streamIds ? new Set(streamIds) : null;
+  const last = lastDenials(store, streamIds);
   const out = new Map<string, Usage>();
-  for (const { streamId, ...u } of rows) if (!wanted || wanted.has(streamId)) out.set(streamId, { ...u, costUsd: roundUsd(u.costUsd) });
+  for (const { streamId, ...u } of rows)
+    if (!wanted || wanted.has(streamId)) out.set(streamId, { ...u, costUsd: roundUsd(u.costUsd), lastDenial: last.get(streamId) ?? null });
   return out;
 }
 
+/** Each stream's latest denial as one line (sessions with denials only: few rows). */
+function lastDenials(store: Store, streamIds?: readonly string[]): Map<string, string> {
+  const rows = store.db
+    .select({ streamId: agentSessions.streamId, denials: agentSessions.denials })
+    .from(agentSessions)
+    .where(
+      and(
+        sql`json_array_length(${agentSessions.denials}) > 0`,
+        streamIds?.length === 1 ? eq(agentSessions.streamId, streamIds[0]!) : undefined,
+      ),
+    )
+    .orderBy(agentSessions.id)
+    .all();
+  const out = new Map<string, string>();
+  for (const r of rows) {
+    const d = r.denials.at(-1);
+    if (d) out.set(r.streamId, `${d.detail} (allow it with ${d.rule})`);
+  }
+  return out;
+}
+
+const FIGURES = ["sessions", "costUsd", "inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens", "turns", "denials"] as const;
+
 export function sumUsage(list: Iterable<Usage>): Usage {
-  const total = { ...EMPTY_USAGE };
-  for (const u of list) for (const k of Object.keys(total) as (keyof Usage)[]) total[k] += u[k];
+  const total: Usage = { ...EMPTY_USAGE };
+  for (const u of list) {
+    for (const k of FIGURES) total[k] += u[k];
+    total.lastDenial = u.lastDenial ?? total.lastDenial;
+  }
   total.costUsd = roundUsd(total.costUsd);
   return total;
 }

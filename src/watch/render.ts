@@ -17,7 +17,7 @@ export interface MonitorStream {
   status: string;
   dependencies: string[];
   /** What its agents cost so far (the API's `usage`). */
-  usage?: { sessions: number; costUsd: number };
+  usage?: { sessions: number; costUsd: number; denials: number; lastDenial: string | null };
 }
 
 export interface MonitorActivity {
@@ -214,6 +214,11 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
         alerts.push({ text: `⚠ ${s.streamId}: Waiting on dependencies`, tone: "yellow" });
       }
       if (isFailed) alerts.unshift({ text: `✖ ${s.streamId}: failed — agent gave up with the stream unfinished`, tone: "red" });
+      if (s.usage?.lastDenial)
+        alerts.push({
+          text: `⚠ ${s.streamId}: Claude Code denied ${s.usage.denials === 1 ? "" : `${s.usage.denials} calls, last `}${s.usage.lastDenial}`,
+          tone: "yellow",
+        });
       if (s.status === "blocked") {
         const reasons = snap.blockedTasks.filter((t) => t.streamId === s.streamId);
         const why = reasons.map((t) => `${t.id}${t.blockedReason ? `: ${t.blockedReason}` : ""}`).join("; ");

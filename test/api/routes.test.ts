@@ -88,7 +88,7 @@ describe("GET /api/streams", () => {
     const a = body.streams[0]!;
     expect(keys(a)).toEqual([...Object.keys(guide.streamListItem), "archived", "initiativeId", "usage"].sort());
     // No agent was launched for it yet: a zero usage, not a missing one.
-    expect(a.usage).toEqual({ sessions: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, turns: 0, denials: 0 });
+    expect(a.usage).toEqual({ sessions: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, turns: 0, denials: 0, lastDenial: null });
     // Every figure as in the guide's example; files are this fixture's own.
     expect(a as unknown).toEqual({ ...guide.streamListItem, files: ["src/provider.ts", "src/types/theme.ts"], archived: false, initiativeId: null, usage: a.usage });
     expect(body.streams[1]).toMatchObject({

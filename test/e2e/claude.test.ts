@@ -88,6 +88,9 @@ describe("the real Claude Code CLI as the agent (stand-in model on loopback)", (
     for (const s of streams) expect(s.usage.inputTokens).toBeGreaterThan(0);
     const status = await p.orch(["start", "--status"]);
     expect(status.stdout).toMatch(/Cost: \$\d+\.\d+ \(4 agent sessions/);
+    // The monitor (no API on the port: it reads the database) shows each stream's cost.
+    const watch = await p.orch(["watch", "--once", "--no-color"], { COLUMNS: "100" });
+    expect(watch.stdout.match(/✓ COMPLETE \$\d+\.\d\d/g)).toHaveLength(4);
   }, 180_000);
 
   test(`Claude Code ${CLAUDE_OLDER}: an agent denied a tool is alerted with the tool and input, and not restarted blindly`, async () => {
@@ -105,6 +108,8 @@ describe("the real Claude Code CLI as the agent (stand-in model on loopback)", (
     const a = JSON.parse((await p.orch(["stream", "get", "Stream-A", "--json"])).stdout);
     expect(a.usage).toMatchObject({ sessions: 1, denials: 1 });
     expect(hookLines).toContain("⚠ Stream-A: permission denied — Bash: npm publish --access public");
+    const watch = await p.orch(["watch", "--once", "--no-color"], { COLUMNS: "120" });
+    expect(watch.stdout).toContain("⚠ Stream-A: Claude Code denied Bash: npm publish --access public (allow it with Bash(npm publish:*))");
     expect(hookLines).toContain("✖ Stream-A failed: permission denials, no progress");
     expect(existsSync(join(p.root, ".claude/worktrees/Stream-B"))).toBe(false);
   }, 120_000);

@@ -76,6 +76,24 @@ function assertBox(frame: string, width: number) {
 }
 
 describe("renderFrame", () => {
+  test("agents' cost per stream, and the latest permission denial as an alert", () => {
+    const usage = (costUsd: number, denials = 0, lastDenial: string | null = null) => ({ sessions: 1, costUsd, denials, lastDenial });
+    const frame = renderFrame(
+      {
+        ...quickStart,
+        streams: [
+          stream("Stream-A", "foundation", 4, 4, { usage: usage(0.4213) }),
+          stream("Stream-B", "parallel", 1, 2, { inProgressTasks: 1, usage: usage(0.07, 1, "Bash: npm publish (allow it with Bash(npm publish:*))") }),
+        ],
+      },
+      opts({ width: 100 }),
+    );
+    expect(frame).toContain("100.0% ✓ COMPLETE $0.42");
+    expect(frame).toContain("50.0% (1/2 tasks) $0.07");
+    expect(frame).toContain("⚠ Stream-B: Claude Code denied Bash: npm publish (allow it with Bash(npm publish:*))");
+    assertBox(frame, 100);
+  });
+
   test("the guide's Quick Start frame, line for line at 68 columns", () => {
     const frame = renderFrame(quickStart, opts());
     // These lines are copied from the guide's Quick Start display.
