@@ -14,7 +14,7 @@ import { databaseId } from "../db/identity.ts";
 import { resolveRunSettings, type RunSettings } from "../orchestrate/config.ts";
 import { dryRunSummary, planOrder } from "../orchestrate/plan.ts";
 import { failures, preflight, runWillRefuse, type PreflightResult } from "../orchestrate/preflight.ts";
-import { runStreams } from "../orchestrate/run.ts";
+import { runStreams } from "../orchestrate/run-setup.ts";
 import { loadState, type RunState } from "../orchestrate/state.ts";
 import type { StreamView } from "../core/streams.ts";
 import { singleAction } from "./command.ts";

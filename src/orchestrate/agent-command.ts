@@ -64,7 +64,7 @@ export function agentArgv(template: string, values: Record<Placeholder, string>)
   return checkTemplate(template).map((word) => word.replace(/\{(streamId|worktree|projectRoot)\}/g, (_, k: Placeholder) => values[k]));
 }
 
-/** Quote one argument for a POSIX shell (the tmux launcher types the command into one). */
+/** Quote one argument for a POSIX shell: commands orch prints for a person to paste, templates it writes. */
 export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

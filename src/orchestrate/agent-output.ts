@@ -30,6 +30,8 @@ export type AgentEvent =
   | { kind: "denial"; denial: Denial }
   | { kind: "result"; result: SessionResult };
 
+import { oneLine } from "../text/neutralise.ts";
+
 /** A line longer than this (a huge tool result) is skipped rather than buffered without bound. */
 const MAX_LINE = 4 * 1024 * 1024;
 
@@ -141,7 +143,7 @@ function resultEvents(e: Json, denial: (id: string, name?: string | null, input?
 export function describeDenial(d: Denial, max = 160): string {
   const input = isObject(d.input) ? d.input : {};
   const detail = str(input.command) ?? str(input.file_path) ?? str(input.path) ?? str(input.url) ?? (d.input === null ? "" : JSON.stringify(d.input));
-  const text = detail ? `${d.toolName}: ${detail}` : d.toolName;
+  const text = oneLine(detail ? `${d.toolName}: ${detail}` : d.toolName);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -153,6 +155,6 @@ export function ruleFor(d: Denial): string {
   if (d.toolName.startsWith("mcp__")) return d.toolName.split("__").slice(0, 2).join("__");
   const input = isObject(d.input) ? d.input : {};
   const command = str(input.command);
-  if (d.toolName === "Bash" && command) return `Bash(${command.trim().split(/\s+/).slice(0, 2).join(" ")}:*)`;
-  return d.toolName;
+  if (d.toolName === "Bash" && command) return oneLine(`Bash(${command.trim().split(/\s+/).slice(0, 2).join(" ")}:*)`);
+  return oneLine(d.toolName);
 }

@@ -6,7 +6,7 @@
  * when its agent exits.
  */
 import type { StreamView } from "../core/streams.ts";
-import type { RunState } from "./state.ts";
+import type { RunState, StreamRun } from "./state.ts";
 
 export interface Decision {
   /** Streams that became complete in the database since the state last said so (and whose agent has ended). */
@@ -125,4 +125,13 @@ export function dryRunSummary(streams: readonly StreamView[]): { lines: string[]
     .filter((s) => s.dependencies.every((d) => d === s.streamId || (byId.get(d) !== undefined && isDone(byId.get(d)!))))
     .map((s) => s.streamId);
   return { lines, canStart };
+}
+
+/**
+ * An agent ended with its stream unfinished: restart it, or fail the stream. An agent that was
+ * denied tools and completed nothing would only be denied again: it is not restarted blindly.
+ */
+export function afterUnfinishedExit(r: StreamRun, s: StreamView, restartLimit: number): "fail-denied" | "restart" | "fail-limit" {
+  if (r.denials > 0 && s.completedTasks <= r.completedAtLaunch) return "fail-denied";
+  return r.restarts < restartLimit ? "restart" : "fail-limit";
 }

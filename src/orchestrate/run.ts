@@ -2,32 +2,36 @@
  * `orch start`: the three-phase run. Launches each stream's agent as soon as its dependencies
  * are complete (driven by the change feed, so within a second), never more than maxParallel at
  * once; merges each finished parallel stream — once its agent has ended, and never with changes
- * the agent left uncommitted — through the worktree manager before anything that depends on it
- * starts; reads headless agents' event streams for permission denials (alerted; a denied agent
- * that got nowhere is not restarted) and cost; restarts an agent that exits with its stream
- * unfinished up to restartLimit times (counted in the state file); alerts on stalls; stops
- * cleanly on a merge conflict with nothing archived and no worktree removed.
+ * the agent left uncommitted — before anything that depends on it starts; reads headless agents'
+ * event streams for permission denials (alerted; a denied agent that got nowhere is not
+ * restarted) and cost; restarts an agent that exits with its stream unfinished up to
+ * restartLimit times; alerts on stalls; stops cleanly on a merge conflict with nothing archived.
+ *
+ * This module is the loop: what to do is decided by plan.ts (pure), done by launch.ts,
+ * merge-step.ts and agent-events.ts, and said by messages.ts.
  */
-import { existsSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
 import { createChangeFeed } from "../core/change-feed.ts";
 import { listActivity } from "../core/activity.ts";
+import { closeAgentSession } from "../core/agent-sessions.ts";
 import { currentInitiative } from "../core/initiatives.ts";
-import { getStream, listStreams, type StreamView } from "../core/streams.ts";
+import { getStream, type StreamView } from "../core/streams.ts";
 import { validateGraph } from "../core/graph.ts";
 import type { Store } from "../db/client.ts";
-import { BranchMissingError, conflict, isOrchError, notFound } from "../errors.ts";
-import { addDenial, closeAgentSession, openAgentSession, setSessionFigures, setSessionId } from "../core/agent-sessions.ts";
-import { describeDenial, ruleFor, type AgentEvent } from "./agent-output.ts";
-import { tailAgentLog, type AgentTail } from "./agent-tail.ts";
-import { resolveWorktreeSetup } from "../workspace/config.ts";
-import { createStreamWorktree, EXCLUDE_PATTERNS, mergeStream } from "../workspace/stream-worktrees.ts";
+import { isOrchError, notFound } from "../errors.ts";
 import { ensureExcluded, repoInfo } from "../git/repo.ts";
-import { agentArgv } from "./agent-command.ts";
+import { EXCLUDE_PATTERNS } from "../paths.ts";
+import { applyAgentEvent } from "./agent-events.ts";
+import { tailAgentLog, type AgentTail } from "./agent-tail.ts";
+import { launchStream } from "./launch.ts";
 import type { Launcher } from "./launchers/types.ts";
+import { mergeFinished } from "./merge-step.ts";
+import { idleFor, say, stillRunning, type RunNote } from "./messages.ts";
 import { sendWebhook } from "./notify.ts";
-import { decide, isDone } from "./plan.ts";
-import { LOG_DIR, loadState, newRunState, newStreamRun, processAlive, saveState, STATE_FILE, type RunState } from "./state.ts";
+import { afterUnfinishedExit, decide, isDone } from "./plan.ts";
+import { openRunState, runStreams } from "./run-setup.ts";
+import { processAlive, saveState, type RunState } from "./state.ts";
+
+export { runStreams };
 
 export interface RunOptions {
   store: Store;
@@ -50,18 +54,8 @@ export interface RunOptions {
 
 export type RunOutcome = RunState["outcome"];
 
-const PHASE_TITLE = { foundation: "Phase 1: Foundation", parallel: "Phase 2: Parallel", integration: "Phase 3: Integration" } as const;
-
-/** The streams this run is about: the current initiative's (all, if none is linked). */
-export function runStreams(store: Store): StreamView[] {
-  const initiative = currentInitiative(store);
-  const all = listStreams(store);
-  const mine = initiative ? all.filter((s) => s.initiativeId === initiative.id || s.initiativeId === null) : all;
-  return mine;
-}
-
 export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOutcome; state: RunState }> {
-  const { store, root, print } = o;
+  const { store, root } = o;
   const streams = runStreams(store);
   if (!streams.length) throw notFound("No streams to run: import a PRD first (orch prd import FILE.md)");
   // The structure must hold (foundation, known dependencies, no cycle). The number of parallel
@@ -73,49 +67,42 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   );
   o.launcher.check();
   const initiative = currentInitiative(store);
+  const state = openRunState({
+    root,
+    initiativeId: initiative?.id ?? null,
+    launcher: o.launcher.name,
+    maxParallel: o.maxParallel,
+    restartLimit: o.restartLimit,
+    resume: o.resume,
+    streams,
+    now: store.now(),
+  });
 
-  const previous = loadState(root);
-  if (previous && previous.outcome === "running" && previous.orchestratorPid !== process.pid && processAlive(previous.orchestratorPid)) {
-    throw conflict(`another orch start is running this initiative (pid ${previous.orchestratorPid})`);
-  }
-  const liveAgents = previous
-    ? Object.entries(previous.streams).filter(([, r]) => r.status === "running" && processAlive(r.pid, r.argv))
-    : [];
-  if (!o.resume && liveAgents.length) {
-    throw conflict(
-      `agents of an earlier run are still working (${liveAgents.map(([id, r]) => `${id} pid ${r.pid}`).join(", ")}): use orch start --resume`,
-    );
-  }
-  if (o.resume && !previous) throw notFound(`Nothing to resume: no ${STATE_FILE} (run orch start first)`);
-  // Resuming another initiative's run would count its streams as running here forever.
-  if (o.resume && previous && previous.initiativeId !== (initiative?.id ?? null))
-    throw conflict(`the saved run is for ${previous.initiativeId ?? "no initiative"}, not ${initiative?.id ?? "no initiative"}: start a new run (orch start without --resume)`);
+  const webhooks = new Set<Promise<void>>();
+  const note = (n: RunNote) => {
+    const said = say(n);
+    for (const line of said.lines) o.print(line);
+    if (said.webhook === undefined) return;
+    const p = sendWebhook(o.webhookUrl, said.webhook, o.print).finally(() => webhooks.delete(p));
+    webhooks.add(p);
+  };
 
-  const state: RunState =
-    o.resume && previous
-      ? { ...previous, outcome: "running", finishedAt: null, orchestratorPid: process.pid, conflict: null }
-      : newRunState({ initiativeId: initiative?.id ?? null, launcher: o.launcher.name, maxParallelStreams: o.maxParallel, restartLimit: o.restartLimit, now: store.now() });
-  state.maxParallelStreams = o.maxParallel;
-  state.restartLimit = o.restartLimit;
-  for (const s of streams) state.streams[s.streamId] ??= newStreamRun();
-
-  /** Agents whose process we can watch: pid → stream. Adopted ones (after --resume) are polled. */
+  /** Agents that ended since the last tick; adopted ones (after --resume) are polled by pid. */
   const exited = new Set<string>();
   const adopted = new Map<string, number>();
   /** Headless agents' event streams, read on each tick. */
   const tails = new Map<string, AgentTail>();
   const awaitingNoted = new Set<string>();
+  const phasesAnnounced = new Set<string>();
   if (o.resume) {
     for (const [id, r] of Object.entries(state.streams)) {
-      if (r.status !== "running") continue;
-      if (r.pid && processAlive(r.pid, r.argv)) {
+      if (r.status !== "running" || !r.pid) continue;
+      if (r.log) tails.set(id, tailAgentLog(r.log, r.logOffset));
+      if (processAlive(r.pid, r.argv)) {
         adopted.set(id, r.pid);
-        if (r.log) tails.set(id, tailAgentLog(r.log, r.logOffset));
-        print(`↺ ${id}: its agent is still running (pid ${r.pid}); following it`);
-      } else if (r.pid) {
-        r.agentAlive = false;
-        if (r.log) tails.set(id, tailAgentLog(r.log, r.logOffset));
-        // A process orch started (headless) died while orch was away: the restart rules decide.
+        note({ kind: "adopted", streamId: id, pid: r.pid });
+      } else {
+        // A process orch started died while orch was away: the restart rules decide.
         // Judged by the record, not this run's launcher, which --resume may have changed.
         exited.add(id);
       }
@@ -130,59 +117,26 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   }
   saveState(root, state, store.now());
 
-  const phasesAnnounced = new Set<string>();
-  const webhooks = new Set<Promise<void>>();
-  const notify = (text: string) => {
-    const p = sendWebhook(o.webhookUrl, text, print).finally(() => webhooks.delete(p));
-    webhooks.add(p);
+  let outcome = "running" as RunOutcome;
+  const finish = (how: Exclude<RunOutcome, "running">) => {
+    outcome = how;
+    state.outcome = how;
+    state.finishedAt = store.now();
   };
-
-  const streamById = () => new Map(runStreams(store).map((s) => [s.streamId, s]));
 
   async function launch(s: StreamView): Promise<void> {
     const r = state.streams[s.streamId]!;
     if (!phasesAnnounced.has(s.streamPhase)) {
       phasesAnnounced.add(s.streamPhase);
-      print(`${PHASE_TITLE[s.streamPhase]}\n${"─".repeat(56)}`);
+      note({ kind: "phase", phase: s.streamPhase });
     }
-    let cwd = root;
-    if (s.streamPhase === "parallel") {
-      const wt = await createStreamWorktree(store, { streamId: s.streamId, cwd: root, setup: resolveWorktreeSetup(root) });
-      cwd = wt.worktreePath;
-      if (wt.created) print(`✓ Worktree created: ${relative(root, wt.worktreePath)} (branch ${wt.branchName})`);
-    }
-    const argv = agentArgv(o.agentTemplate, { streamId: s.streamId, worktree: cwd, projectRoot: root });
-    const logFile = join(root, LOG_DIR, `${s.streamId}.log`);
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      ORCH_STREAM_ID: s.streamId,
-      ORCH_DB: store.path,
-      ...(o.apiPort ? { HTTP_API_PORT: String(o.apiPort) } : {}),
-    };
-    // The guide's start-streams.py line, then the launcher's own (manual prints its steps here).
-    print(`Starting ${s.streamId} (${s.streamPhase})...`);
-    // The log is appended to across launches: this launch's events start at its current end.
-    const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
-    const agent = o.launcher.launch({ streamId: s.streamId, phase: s.streamPhase, argv, cwd, env, logFile, projectRoot: root, initiativeId: state.initiativeId });
-    r.status = "running";
-    r.launches++;
-    r.pid = agent.pid;
-    r.argv = argv;
-    r.cwd = cwd;
-    r.log = o.launcher.name === "headless" ? logFile : null;
-    r.startedAt = store.now();
-    r.stallAlerted = false;
-    r.agentAlive = agent.exited !== null;
-    r.completedAtLaunch = s.completedTasks;
-    r.denials = 0;
-    r.logOffset = logOffset;
-    r.agentSession = agent.exited ? openAgentSession(store, { streamId: s.streamId, initiativeId: state.initiativeId, launch: r.launches }) : null;
-    if (r.log) tails.set(s.streamId, tailAgentLog(r.log, logOffset));
+    const agent = await launchStream({ store, root, launcher: o.launcher, agentTemplate: o.agentTemplate, apiPort: o.apiPort, initiativeId: state.initiativeId, note }, s, r);
+    if (r.log) tails.set(s.streamId, tailAgentLog(r.log, r.logOffset));
     awaitingNoted.delete(s.streamId);
     // Recorded at once, not at the end of the tick: a `kill -9` while the next worktree is being
     // created must not leave a live agent that `--resume` does not know about (and launches again).
     saveState(root, state, store.now());
-    print(`▶ ${s.streamId} (${s.streamPhase}) started${r.launches > 1 ? ` again (restart ${r.restarts} of ${o.restartLimit})` : ""}: ${agent.description}`);
+    note({ kind: "started", streamId: s.streamId, phase: s.streamPhase, again: r.launches > 1, restarts: r.restarts, restartLimit: o.restartLimit, description: agent.description });
     agent.exited?.then((code) => {
       if (state.streams[s.streamId]?.pid !== agent.pid) return;
       state.streams[s.streamId]!.lastExitCode = code;
@@ -192,95 +146,14 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     });
   }
 
-  /** Merge one finished parallel stream; false when the run must stop (said why, state saved). */
-  function mergeOne(id: string): boolean {
-    const r = state.streams[id]!;
-    const stop = (kind: "conflict" | "uncommitted" | "error", into: string, files: string[], lines: string[], webhook: string) => {
-      state.conflict = { streamId: id, into, files, kind };
-      for (const l of lines) print(l);
-      notify(webhook);
-      finish("conflict");
-      return false;
-    };
-    try {
-      const m = mergeStream(store, { streamId: id, cwd: root, requireCleanWorktree: true });
-      if (m.status === "conflict")
-        return stop("conflict", m.into, m.conflictingFiles, [
-          `✖ Merging ${m.branchName} into ${m.into} would conflict in: ${m.conflictingFiles.join(", ")}`,
-          `  Nothing was merged, archived or removed. Resolve it: in ${root} run \`git merge ${m.branchName}\`, fix those files, commit; then \`orch start --resume\`.`,
-        ], `✖ ${id}: merge conflict in ${m.conflictingFiles.join(", ")} — integration stopped`);
-      if (m.status === "worktree_dirty") {
-        const wt = r.cwd ?? "its worktree";
-        return stop("uncommitted", m.into, m.worktreeUncommitted, [
-          `✖ ${id}: its agent ended leaving uncommitted changes in ${relative(root, wt) || wt}: ${preview(m.worktreeUncommitted)}`,
-          `  Nothing of ${id} was merged. Commit them there (git -C "${wt}" add … && git -C "${wt}" commit) or discard them; then \`orch start --resume\`.`,
-        ], `✖ ${id}: uncommitted changes left in its worktree — integration stopped`);
-      }
-      r.status = "merged";
-      r.mergeCommit = m.commit;
-      print(m.status === "merged" ? `⇄ ${id} merged into ${m.into} (${m.commit?.slice(0, 7)})` : `⇄ ${id} already in ${m.into}`);
-      return true;
-    } catch (err) {
-      if (err instanceof BranchMissingError) {
-        r.status = "merged"; // completed without ever having a branch: nothing to bring back
-        return true;
-      }
-      if (!isOrchError(err)) throw err;
-      return stop("error", "", [], [`✖ Cannot merge ${id}: ${err.message}`, "  Nothing was archived or removed; fix that, then `orch start --resume`."], `✖ ${id}: cannot merge — ${err.message}`);
-    }
-  }
-
-  /** Restart an agent that ended with its stream unfinished, unless denials explain why it got nowhere. */
-  function afterUnfinishedExit(id: string, s: StreamView): void {
-    const r = state.streams[id]!;
-    const noProgress = s.completedTasks <= r.completedAtLaunch;
-    if (r.denials > 0 && noProgress) {
-      r.status = "failed";
-      r.pid = null;
-      print(`✖ ${id} failed: its agent was denied ${r.denials} tool call(s) and completed no task; not restarting it blindly.`);
-      print(`  Allow what it needs (the rules above) in the allowed-tools of .claude/commands/continue.md, or pass them with --agent-cmd '… --allowedTools "<rule>"'; then \`orch start --resume\`.`);
-      notify(`✖ ${id} failed: permission denials, no progress`);
-    } else if (r.restarts < o.restartLimit) {
-      r.restarts++;
-      r.status = "pending"; // decide() relaunches it, within the concurrency limit
-      print(`↻ ${id}: agent exited (code ${r.lastExitCode ?? "?"}) with ${s.totalTasks - s.completedTasks} task(s) left; restarting (${r.restarts}/${o.restartLimit})`);
-    } else {
-      r.status = "failed";
-      r.pid = null;
-      print(`✖ ${id} failed: its agent exited ${r.launches} time(s) with the stream unfinished (restart limit ${o.restartLimit})`);
-      notify(`✖ ${id} failed! (${s.streamPhase} phase)`);
-    }
-  }
-
-  let outcome = "running" as RunOutcome;
-  const finish = (how: Exclude<RunOutcome, "running">) => {
-    outcome = how;
-    state.outcome = how;
-    state.finishedAt = store.now();
-  };
-
-  /** What the agent's event stream says: its session, each denial (alerted at once), its cost. */
-  function onAgentEvent(id: string, e: AgentEvent): void {
-    const r = state.streams[id]!;
-    if (e.kind === "session" && r.agentSession) setSessionId(store, r.agentSession, e.sessionId);
-    if (e.kind === "denial") {
-      r.denials++;
-      const detail = describeDenial(e.denial);
-      if (r.agentSession) addDenial(store, r.agentSession, { toolName: e.denial.toolName, detail, rule: ruleFor(e.denial) });
-      print(`⚠ ${id}: Claude Code denied ${detail} (allow it with ${ruleFor(e.denial)})`);
-      notify(`⚠ ${id}: permission denied — ${detail}`);
-    }
-    if (e.kind === "result" && r.agentSession) {
-      const { denials: _, subtype, isError, ...figures } = e.result;
-      setSessionFigures(store, r.agentSession, { ...figures, outcome: isError ? `error: ${subtype ?? "?"}` : subtype });
-    }
-  }
-
   function readAgentOutput(id: string, final: boolean): void {
     const tail = tails.get(id);
     const r = state.streams[id];
     if (!tail || !r) return;
-    for (const e of tail.read(final)) onAgentEvent(id, e);
+    for (const e of tail.read(final)) {
+      const n = applyAgentEvent(store, id, r, e);
+      if (n) note(n);
+    }
     r.logOffset = tail.offset;
     if (final) tails.delete(id);
   }
@@ -293,87 +166,105 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     if (r.agentSession) closeAgentSession(store, r.agentSession, r.lastExitCode);
   }
 
-  async function tick(): Promise<void> {
-    if (o.signal?.aborted) {
-      finish("stopped");
+  /** Merge one finished parallel stream; false when the run must stop (said why). */
+  function merge(id: string): boolean {
+    const step = mergeFinished(store, root, id, state.streams[id]!.cwd);
+    if (step.note) note(step.note);
+    if (!step.ok) {
+      state.conflict = step.stop;
+      finish("conflict");
+      return false;
+    }
+    state.streams[id]!.status = "merged";
+    state.streams[id]!.mergeCommit = step.commit;
+    return true;
+  }
+
+  function unfinishedExit(id: string, s: StreamView): void {
+    const r = state.streams[id]!;
+    const action = afterUnfinishedExit(r, s, o.restartLimit);
+    if (action === "restart") {
+      r.restarts++;
+      r.status = "pending"; // decide() relaunches it, within the concurrency limit
+      note({ kind: "restarting", streamId: id, exitCode: r.lastExitCode, left: s.totalTasks - s.completedTasks, restarts: r.restarts, restartLimit: o.restartLimit });
       return;
     }
-    // Adopted agents: notice when they end.
-    for (const [id, pid] of adopted) {
-      if (!processAlive(pid, state.streams[id]?.argv)) {
-        adopted.delete(id);
-        exited.add(id);
+    r.status = "failed";
+    r.pid = null;
+    note(
+      action === "fail-denied"
+        ? { kind: "failed-denied", streamId: id, denials: r.denials }
+        : { kind: "failed-limit", streamId: id, phase: s.streamPhase, launches: r.launches, restartLimit: o.restartLimit },
+    );
+  }
+
+  function checkStalls(): void {
+    const nowMs = Date.now();
+    for (const [id, r] of Object.entries(state.streams)) {
+      if (r.status !== "running") continue;
+      const idle = nowMs - lastProgressMs(store, id, r.startedAt);
+      if (idle <= o.stallTimeoutMs) r.stallAlerted = false;
+      else if (!r.stallAlerted) {
+        r.stallAlerted = true;
+        note({ kind: "stalled", streamId: id, idle: idleFor(idle) });
       }
+    }
+  }
+
+  const plan = () => decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only });
+
+  async function tick(): Promise<void> {
+    if (o.signal?.aborted) return finish("stopped");
+    for (const [id, pid] of adopted) {
+      if (processAlive(pid, state.streams[id]?.argv)) continue;
+      adopted.delete(id);
+      exited.add(id);
     }
     for (const id of exited) agentEnded(id);
     for (const id of tails.keys()) readAgentOutput(id, false);
 
     const current = runStreams(store);
     const byId = new Map(current.map((s) => [s.streamId, s]));
-    let d = decide(current, state, { maxParallel: o.maxParallel, only: o.only });
-
+    const d = decide(current, state, { maxParallel: o.maxParallel, only: o.only });
     for (const id of d.awaitingExit) {
       if (awaitingNoted.has(id)) continue;
       awaitingNoted.add(id);
-      print(`… ${id}: all tasks done; waiting for its agent to end before ${byId.get(id)?.streamPhase === "parallel" ? "merging" : "going on"}`);
+      note({ kind: "awaiting-exit", streamId: id, parallel: byId.get(id)?.streamPhase === "parallel" });
     }
     for (const id of d.completed) {
-      const r = state.streams[id]!;
       const s = byId.get(id)!;
-      r.status = "completed";
-      r.completedAt = store.now();
+      Object.assign(state.streams[id]!, { status: "completed", completedAt: store.now() });
       exited.delete(id);
       adopted.delete(id);
-      print(`✓ ${id} complete (${s.completedTasks}/${s.totalTasks} tasks)`);
-      notify(`✓ ${id} complete! (${s.streamPhase} phase)`);
+      note({ kind: "complete", streamId: id, phase: s.streamPhase, done: s.completedTasks, total: s.totalTasks });
     }
-
     // Merges before launches: whatever depends on a parallel stream starts from its merged code.
-    for (const id of d.merge) if (!mergeOne(id)) return;
+    for (const id of d.merge) if (!merge(id)) return;
 
-    // Agents that ended with their stream unfinished: restart, or give up.
     for (const id of [...exited]) {
       exited.delete(id);
-      const r = state.streams[id]!;
       const s = byId.get(id);
-      if (r.status !== "running" || !s || isDone(s)) continue;
-      afterUnfinishedExit(id, s);
+      if (state.streams[id]!.status === "running" && s && !isDone(s)) unfinishedExit(id, s);
     }
 
-    d = decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only });
-    for (const id of d.launch) {
+    for (const id of plan().launch) {
       if (o.signal?.aborted) break;
+      const s = byId.get(id) ?? runStreams(store).find((x) => x.streamId === id)!;
       try {
-        await launch(byId.get(id) ?? streamById().get(id)!);
+        await launch(s);
       } catch (err) {
         if (!isOrchError(err)) throw err;
         state.streams[id]!.status = "failed";
-        print(`✖ ${id} failed to start: ${err.message}`);
-        notify(`✖ ${id} failed! (${byId.get(id)?.streamPhase ?? "?"} phase)`);
+        note({ kind: "failed-start", streamId: id, phase: s.streamPhase ?? null, message: err.message });
       }
     }
+    checkStalls();
 
-    // Stalls: no task change and no heartbeat for stallTimeout.
-    const nowMs = Date.now();
-    for (const [id, r] of Object.entries(state.streams)) {
-      if (r.status !== "running") continue;
-      const last = lastProgressMs(store, id, r.startedAt);
-      if (nowMs - last > o.stallTimeoutMs) {
-        if (!r.stallAlerted) {
-          r.stallAlerted = true;
-          const idle = idleFor(nowMs - last);
-          print(`⚠ ${id}: no progress and no heartbeat for ${idle}`);
-          notify(`⚠ ${id} stalled: no progress for ${idle}`);
-        }
-      } else r.stallAlerted = false;
-    }
-
-    const after = decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only });
-    if (after.finished && after.completed.length === 0 && after.merge.length === 0) finish("complete");
-    else if (after.running === 0 && after.launch.length === 0 && after.merge.length === 0 && after.completed.length === 0) {
-      // Nothing runs and nothing can start: failed streams hold the rest.
-      if (Object.values(state.streams).some((r) => r.status === "failed")) finish("failed");
-    }
+    const after = plan();
+    const quiet = after.completed.length === 0 && after.merge.length === 0;
+    if (after.finished && quiet) finish("complete");
+    // Nothing runs and nothing can start: failed streams hold the rest.
+    else if (after.running === 0 && after.launch.length === 0 && quiet && Object.values(state.streams).some((r) => r.status === "failed")) finish("failed");
     saveState(root, state, store.now());
   }
 
@@ -411,9 +302,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   const onAbort = () => schedule();
   o.signal?.addEventListener("abort", onAbort);
 
-  print(
-    `orch start — ${initiative?.name ?? "streams"}: ${streams.length} streams, launcher ${o.launcher.name}, at most ${o.maxParallel} at once${o.resume ? " (resumed)" : ""}`,
-  );
+  note({ kind: "header", name: initiative?.name ?? "streams", streams: streams.length, launcher: o.launcher.name, maxParallel: o.maxParallel, resumed: o.resume });
   schedule();
   try {
     await finished;
@@ -427,28 +316,27 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     saveState(root, state, store.now());
   }
 
-  const still = Object.entries(state.streams).filter(([, r]) => r.status === "running");
-  const stillLine = `Still running: ${still.map(([id, r]) => `${id}${r.pid ? ` (pid ${r.pid})` : ""}`).join(", ")} — orch start --resume follows them again.`;
-  const total = Object.keys(state.streams).length;
-  const done = Object.values(state.streams).filter((r) => r.status === "completed" || r.status === "merged").length;
-  if (outcome === "complete") {
-    print(`✓ ${o.only ? o.only : `All ${total} streams`} complete.`);
-    notify(`✓ Orchestration complete: ${done}/${total} streams`);
-  } else if (outcome === "stopped") {
-    print(`Stopped launching; state saved to ${STATE_FILE}.`);
-    print(still.length ? stillLine : "No agent is running.");
-  } else if (outcome === "failed") {
-    print(`✖ Run ended with ${done}/${total} streams complete; failed: ${state.failedStreams.join(", ") || "none"}`);
-    notify(`✖ Orchestration ended: ${done}/${total} streams complete`);
-  }
-  // A conflict or failure ends the run, not the other agents: say which are still at work.
-  if (outcome !== "stopped" && outcome !== "complete" && still.length) print(stillLine);
+  for (const n of endNotes(state, outcome, o.only ?? null)) note(n);
   // Let the last notifications go out (each has its own 5 s timeout).
   await Promise.all([...webhooks]);
   return { outcome, state };
 }
 
-const preview = (files: string[]) => `${files.slice(0, 5).join(", ")}${files.length > 5 ? `, … (${files.length} files)` : ""}`;
+/** How the run ended, and (unless it completed) which agents are still at work. */
+function endNotes(state: RunState, outcome: RunOutcome, only: string | null): RunNote[] {
+  const still = Object.entries(state.streams)
+    .filter(([, r]) => r.status === "running")
+    .map(([streamId, r]) => ({ streamId, pid: r.pid }));
+  const total = Object.keys(state.streams).length;
+  const done = Object.values(state.streams).filter((r) => r.status === "completed" || r.status === "merged").length;
+  const notes: RunNote[] = [];
+  if (outcome === "complete") notes.push({ kind: "run-complete", only, done, total });
+  else if (outcome === "stopped") notes.push({ kind: "run-stopped", still: still.length ? stillRunning(still) : null });
+  else if (outcome === "failed") notes.push({ kind: "run-failed", done, total, failed: state.failedStreams });
+  // A conflict or failure ends the run, not the other agents: say which are still at work.
+  if (outcome !== "stopped" && outcome !== "complete" && still.length) notes.push({ kind: "still-running", agents: still });
+  return notes;
+}
 
 function lastProgressMs(store: Store, streamId: string, startedAt: string | null): number {
   let last = startedAt ? Date.parse(startedAt) : 0;
@@ -459,9 +347,4 @@ function lastProgressMs(store: Store, streamId: string, startedAt: string | null
   }
   for (const a of listActivity(store, { streamId, active: false }).activities) last = Math.max(last, Date.parse(a.lastHeartbeat));
   return last;
-}
-
-/** "45 s", "12 min": a stall timeout may be seconds (tests, short tasks) or the default 10 min. */
-export function idleFor(ms: number): string {
-  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 }

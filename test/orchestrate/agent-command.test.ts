@@ -55,7 +55,7 @@ describe("placeholders", () => {
   });
 });
 
-describe("shellQuote (the tmux launcher types the command into a shell)", () => {
+describe("shellQuote (commands orch prints for a person to paste)", () => {
   test("plain words stay as they are; the rest is single-quoted", () => {
     expect(shellQuote("/usr/bin/claude")).toBe("/usr/bin/claude");
     expect(shellQuote("--pause=30")).toBe("--pause=30");

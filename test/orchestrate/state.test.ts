@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { dirname, join } from "node:path";
 import { isOrchError } from "../../src/errors.ts";
 import { resolveRunSettings } from "../../src/orchestrate/config.ts";
-import { idleFor } from "../../src/orchestrate/run.ts";
+import { idleFor } from "../../src/orchestrate/messages.ts";
 import { loadState, newRunState, newStreamRun, processAlive, saveState, STATE_FILE } from "../../src/orchestrate/state.ts";
 import { ensureExcluded, repoInfo } from "../../src/git/repo.ts";
 import { EXCLUDE_PATTERNS, stateTempFile } from "../../src/paths.ts";

@@ -1,0 +1,40 @@
+/**
+ * Merging a finished parallel stream for the run: merged (or already in), or a reason to stop —
+ * conflicting files, changes its agent left uncommitted, or an error — with nothing merged.
+ */
+import { relative } from "node:path";
+import type { Store } from "../db/client.ts";
+import { BranchMissingError, isOrchError } from "../errors.ts";
+import { mergeStream } from "../workspace/stream-worktrees.ts";
+import type { RunNote } from "./messages.ts";
+import type { RunState } from "./state.ts";
+
+export type MergeStep =
+  | { ok: true; commit: string | null; note: RunNote | null }
+  | { ok: false; stop: NonNullable<RunState["conflict"]>; note: RunNote };
+
+export function mergeFinished(store: Store, root: string, streamId: string, worktree: string | null): MergeStep {
+  try {
+    const m = mergeStream(store, { streamId, cwd: root, requireCleanWorktree: true });
+    if (m.status === "conflict")
+      return {
+        ok: false,
+        stop: { streamId, into: m.into, files: m.conflictingFiles, kind: "conflict" },
+        note: { kind: "conflict", streamId, branch: m.branchName, into: m.into, files: m.conflictingFiles, root },
+      };
+    if (m.status === "worktree_dirty") {
+      const wt = worktree ?? "its worktree";
+      return {
+        ok: false,
+        stop: { streamId, into: m.into, files: m.worktreeUncommitted, kind: "uncommitted" },
+        note: { kind: "uncommitted", streamId, worktree: wt, shownAs: relative(root, wt) || wt, files: m.worktreeUncommitted },
+      };
+    }
+    return { ok: true, commit: m.commit, note: { kind: "merged", streamId, into: m.into, commit: m.status === "merged" ? m.commit : null } };
+  } catch (err) {
+    // Completed without ever having a branch: nothing to bring back.
+    if (err instanceof BranchMissingError) return { ok: true, commit: null, note: null };
+    if (!isOrchError(err)) throw err;
+    return { ok: false, stop: { streamId, into: "", files: [], kind: "error" }, note: { kind: "merge-error", streamId, message: err.message } };
+  }
+}

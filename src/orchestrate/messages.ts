@@ -1,0 +1,125 @@
+/**
+ * The run's one printer, pure: every thing `orch start` tells a person (and the webhook) is a
+ * note here, rendered to its lines and webhook text. The run decides and acts; this says.
+ */
+import type { StreamPhase } from "../core/schemas.ts";
+import { STATE_FILE } from "../paths.ts";
+
+export type RunNote =
+  | { kind: "header"; name: string; streams: number; launcher: string; maxParallel: number; resumed: boolean }
+  | { kind: "phase"; phase: StreamPhase }
+  | { kind: "worktree-created"; path: string; branch: string }
+  | { kind: "starting"; streamId: string; phase: StreamPhase }
+  | { kind: "started"; streamId: string; phase: StreamPhase; restarts: number; restartLimit: number; again: boolean; description: string }
+  | { kind: "adopted"; streamId: string; pid: number }
+  | { kind: "awaiting-exit"; streamId: string; parallel: boolean }
+  | { kind: "complete"; streamId: string; phase: StreamPhase; done: number; total: number }
+  | { kind: "merged"; streamId: string; into: string; commit: string | null }
+  | { kind: "conflict"; streamId: string; branch: string; into: string; files: string[]; root: string }
+  | { kind: "uncommitted"; streamId: string; worktree: string; shownAs: string; files: string[] }
+  | { kind: "merge-error"; streamId: string; message: string }
+  | { kind: "denied"; streamId: string; detail: string; rule: string }
+  | { kind: "failed-denied"; streamId: string; denials: number }
+  | { kind: "restarting"; streamId: string; exitCode: number | null; left: number; restarts: number; restartLimit: number }
+  | { kind: "failed-limit"; streamId: string; phase: StreamPhase; launches: number; restartLimit: number }
+  | { kind: "failed-start"; streamId: string; phase: StreamPhase | null; message: string }
+  | { kind: "stalled"; streamId: string; idle: string }
+  | { kind: "run-complete"; only: string | null; done: number; total: number }
+  | { kind: "run-stopped"; still: string | null }
+  | { kind: "run-failed"; done: number; total: number; failed: string[] }
+  | { kind: "still-running"; agents: { streamId: string; pid: number | null }[] };
+
+export interface Said {
+  lines: string[];
+  webhook?: string;
+}
+
+const PHASE_TITLE = { foundation: "Phase 1: Foundation", parallel: "Phase 2: Parallel", integration: "Phase 3: Integration" } as const;
+
+export const preview = (files: readonly string[]) => `${files.slice(0, 5).join(", ")}${files.length > 5 ? `, … (${files.length} files)` : ""}`;
+
+export function say(n: RunNote): Said {
+  switch (n.kind) {
+    case "header":
+      return { lines: [`orch start — ${n.name}: ${n.streams} streams, launcher ${n.launcher}, at most ${n.maxParallel} at once${n.resumed ? " (resumed)" : ""}`] };
+    case "phase":
+      return { lines: [`${PHASE_TITLE[n.phase]}\n${"─".repeat(56)}`] };
+    case "worktree-created":
+      return { lines: [`✓ Worktree created: ${n.path} (branch ${n.branch})`] };
+    case "starting":
+      // The guide's start-streams.py line; the launcher's own (manual prints its steps) follows.
+      return { lines: [`Starting ${n.streamId} (${n.phase})...`] };
+    case "started":
+      return { lines: [`▶ ${n.streamId} (${n.phase}) started${n.again ? ` again (restart ${n.restarts} of ${n.restartLimit})` : ""}: ${n.description}`] };
+    case "adopted":
+      return { lines: [`↺ ${n.streamId}: its agent is still running (pid ${n.pid}); following it`] };
+    case "awaiting-exit":
+      return { lines: [`… ${n.streamId}: all tasks done; waiting for its agent to end before ${n.parallel ? "merging" : "going on"}`] };
+    case "complete":
+      return { lines: [`✓ ${n.streamId} complete (${n.done}/${n.total} tasks)`], webhook: `✓ ${n.streamId} complete! (${n.phase} phase)` };
+    case "merged":
+      return { lines: [n.commit ? `⇄ ${n.streamId} merged into ${n.into} (${n.commit.slice(0, 7)})` : `⇄ ${n.streamId} already in ${n.into}`] };
+    case "conflict":
+      return {
+        lines: [
+          `✖ Merging ${n.branch} into ${n.into} would conflict in: ${n.files.join(", ")}`,
+          `  Nothing was merged, archived or removed. Resolve it: in ${n.root} run \`git merge ${n.branch}\`, fix those files, commit; then \`orch start --resume\`.`,
+        ],
+        webhook: `✖ ${n.streamId}: merge conflict in ${n.files.join(", ")} — integration stopped`,
+      };
+    case "uncommitted":
+      return {
+        lines: [
+          `✖ ${n.streamId}: its agent ended leaving uncommitted changes in ${n.shownAs}: ${preview(n.files)}`,
+          `  Nothing of ${n.streamId} was merged. Commit them there (git -C "${n.worktree}" add … && git -C "${n.worktree}" commit) or discard them; then \`orch start --resume\`.`,
+        ],
+        webhook: `✖ ${n.streamId}: uncommitted changes left in its worktree — integration stopped`,
+      };
+    case "merge-error":
+      return {
+        lines: [`✖ Cannot merge ${n.streamId}: ${n.message}`, "  Nothing was archived or removed; fix that, then `orch start --resume`."],
+        webhook: `✖ ${n.streamId}: cannot merge — ${n.message}`,
+      };
+    case "denied":
+      return { lines: [`⚠ ${n.streamId}: Claude Code denied ${n.detail} (allow it with ${n.rule})`], webhook: `⚠ ${n.streamId}: permission denied — ${n.detail}` };
+    case "failed-denied":
+      return {
+        lines: [
+          `✖ ${n.streamId} failed: its agent was denied ${n.denials} tool call(s) and completed no task; not restarting it blindly.`,
+          `  Allow what it needs (the rules above) in the allowed-tools of .claude/commands/continue.md, or pass them with --agent-cmd '… --allowedTools "<rule>"'; then \`orch start --resume\`.`,
+        ],
+        webhook: `✖ ${n.streamId} failed: permission denials, no progress`,
+      };
+    case "restarting":
+      return { lines: [`↻ ${n.streamId}: agent exited (code ${n.exitCode ?? "?"}) with ${n.left} task(s) left; restarting (${n.restarts}/${n.restartLimit})`] };
+    case "failed-limit":
+      return {
+        lines: [`✖ ${n.streamId} failed: its agent exited ${n.launches} time(s) with the stream unfinished (restart limit ${n.restartLimit})`],
+        webhook: `✖ ${n.streamId} failed! (${n.phase} phase)`,
+      };
+    case "failed-start":
+      return { lines: [`✖ ${n.streamId} failed to start: ${n.message}`], webhook: `✖ ${n.streamId} failed! (${n.phase ?? "?"} phase)` };
+    case "stalled":
+      return { lines: [`⚠ ${n.streamId}: no progress and no heartbeat for ${n.idle}`], webhook: `⚠ ${n.streamId} stalled: no progress for ${n.idle}` };
+    case "run-complete":
+      return { lines: [`✓ ${n.only ?? `All ${n.total} streams`} complete.`], webhook: `✓ Orchestration complete: ${n.done}/${n.total} streams` };
+    case "run-stopped":
+      return { lines: [`Stopped launching; state saved to ${STATE_FILE}.`, n.still ?? "No agent is running."] };
+    case "run-failed":
+      return {
+        lines: [`✖ Run ended with ${n.done}/${n.total} streams complete; failed: ${n.failed.join(", ") || "none"}`],
+        webhook: `✖ Orchestration ended: ${n.done}/${n.total} streams complete`,
+      };
+    case "still-running":
+      return { lines: [stillRunning(n.agents)] };
+  }
+}
+
+export function stillRunning(agents: { streamId: string; pid: number | null }[]): string {
+  return `Still running: ${agents.map((a) => `${a.streamId}${a.pid ? ` (pid ${a.pid})` : ""}`).join(", ")} — orch start --resume follows them again.`;
+}
+
+/** "45 s", "12 min": a stall timeout may be seconds (tests, short tasks) or the default 10 min. */
+export function idleFor(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+}

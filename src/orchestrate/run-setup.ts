@@ -1,0 +1,49 @@
+/**
+ * Before a run: which streams it is about, and its state — a new one, or the saved one taken up
+ * again by `--resume` — after refusing what would launch a second agent for a stream.
+ */
+import { currentInitiative } from "../core/initiatives.ts";
+import { listStreams, type StreamView } from "../core/streams.ts";
+import type { Store } from "../db/client.ts";
+import { conflict, notFound } from "../errors.ts";
+import { loadState, newRunState, newStreamRun, processAlive, STATE_FILE, type RunState } from "./state.ts";
+
+/** The streams a run is about: the current initiative's (all, if none is linked). */
+export function runStreams(store: Store): StreamView[] {
+  const initiative = currentInitiative(store);
+  const all = listStreams(store);
+  return initiative ? all.filter((s) => s.initiativeId === initiative.id || s.initiativeId === null) : all;
+}
+
+export interface RunStateInput {
+  root: string;
+  initiativeId: string | null;
+  launcher: RunState["launcher"];
+  maxParallel: number;
+  restartLimit: number;
+  resume: boolean;
+  streams: readonly StreamView[];
+  now: string;
+}
+
+export function openRunState(i: RunStateInput): RunState {
+  const previous = loadState(i.root);
+  if (previous && previous.outcome === "running" && previous.orchestratorPid !== process.pid && processAlive(previous.orchestratorPid))
+    throw conflict(`another orch start is running this initiative (pid ${previous.orchestratorPid})`);
+  const liveAgents = previous ? Object.entries(previous.streams).filter(([, r]) => r.status === "running" && processAlive(r.pid, r.argv)) : [];
+  if (!i.resume && liveAgents.length)
+    throw conflict(`agents of an earlier run are still working (${liveAgents.map(([id, r]) => `${id} pid ${r.pid}`).join(", ")}): use orch start --resume`);
+  if (i.resume && !previous) throw notFound(`Nothing to resume: no ${STATE_FILE} (run orch start first)`);
+  // Resuming another initiative's run would count its streams as running here forever.
+  if (i.resume && previous && previous.initiativeId !== i.initiativeId)
+    throw conflict(`the saved run is for ${previous.initiativeId ?? "no initiative"}, not ${i.initiativeId ?? "no initiative"}: start a new run (orch start without --resume)`);
+
+  const state: RunState =
+    i.resume && previous
+      ? { ...previous, outcome: "running", finishedAt: null, orchestratorPid: process.pid, conflict: null }
+      : newRunState({ initiativeId: i.initiativeId, launcher: i.launcher, maxParallelStreams: i.maxParallel, restartLimit: i.restartLimit, now: i.now });
+  state.maxParallelStreams = i.maxParallel;
+  state.restartLimit = i.restartLimit;
+  for (const s of i.streams) state.streams[s.streamId] ??= newStreamRun();
+  return state;
+}
