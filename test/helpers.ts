@@ -81,3 +81,14 @@ export async function rejects(p: Promise<unknown> | (() => unknown)): Promise<Or
   }
   throw new Error("expected an OrchError");
 }
+
+/** Poll `f` until it returns something truthy; fail naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, f: () => T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const t0 = performance.now();
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * A project as a user sets it up for real agents — zod's published source, `orch init`, its
- * files committed as init says, a PRD imported — with the real Claude Code on PATH and a
+ * files committed as init says, a PRD imported, `orch generate` — the README's flow — with the real Claude Code on PATH and a
  * stand-in model on loopback. Shared by the end-to-end tests and the agent benchmark.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -53,7 +53,9 @@ export async function realProject(o: { orchBin: string; claudeVersion: string; p
   git("commit", "-qm", "orch init");
   const prdFile = join(mkdtempSync(join(tmpdir(), "orch-real-prd-")), "PRD.md");
   writeFileSync(prdFile, o.prd);
-  const imported = await orch(["prd", "import", prdFile]);
-  if (imported.code !== 0) throw new Error(`orch prd import: ${imported.stderr}`);
+  for (const step of [["prd", "import", prdFile], ["generate"]]) {
+    const r = await orch(step);
+    if (r.code !== 0) throw new Error(`orch ${step.join(" ")}: ${r.stderr}`);
+  }
   return { root, model, env, orch, git };
 }

@@ -59,6 +59,10 @@ describe("the real Claude Code CLI as the agent (stand-in model on loopback)", (
   test(`Claude Code ${CLAUDE_LATEST} (MCP tools deferred behind ToolSearch): every stream merged, every task complete, every file on main; misbehaving agents change nothing of that`, async () => {
     // Stream-B marks each task done before committing it; Stream-C stages with `git add -A`.
     const p = await project(CLAUDE_LATEST, { "Stream-B": { doneBeforeCommit: true }, "Stream-C": { addAll: true } });
+    const dry = await p.orch(["start", "--launcher", "headless", "--dry-run"]);
+    const checks = dry.stdout.slice(dry.stdout.indexOf("Preflight:\n")).trim().split("\n").slice(1);
+    expect(checks.length).toBeGreaterThan(3);
+    for (const c of checks) expect(c).toStartWith("  ✓ ");
     const r = await p.orch(["start", "--launcher", "headless"]);
     if (r.code !== 0) console.error(r.stdout, r.stderr);
     expect(r.stderr).toBe("");
@@ -74,7 +78,8 @@ describe("the real Claude Code CLI as the agent (stand-in model on loopback)", (
     // Nothing orch placed in a worktree entered an agent's commit (Stream-C's `git add -A`).
     const added = p.git("log", "--format=", "--name-only", "main~4..main").split("\n").filter(Boolean);
     expect(added.filter((f) => f.startsWith(".claude/") || f === ".mcp.json")).toEqual([]);
-    expect(p.git("status", "--porcelain")).toBe("");
+    // Nothing but what `orch generate` wrote for the user (the guide's scripts, theirs to commit).
+    expect(p.git("status", "--porcelain")).toBe("?? .claude/orchestration/\n");
 
     // The client really deferred orch's tools, and loaded them through ToolSearch.
     const first = turnOf(p.model.requests.find((q) => q.body.tools?.length)!.body);

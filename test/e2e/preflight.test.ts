@@ -2,34 +2,16 @@
  * `orch start`'s preflight from the compiled binary on real repositories: each problem is one
  * `orch:` line, exit 2, and no agent is started (the simulated agent records every start).
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { commit, gitStatus } from "../git/repo-helpers.ts";
 import { orchBin, runOrch, tempDir } from "../helpers.ts";
-import { agentsGone, imported, PRD_GUIDE, readRecords, startsOf, type Project } from "./start-helpers.ts";
+import { freePort, PRD_GUIDE, readRecords, setup, startsOf } from "./start-helpers.ts";
 
 const HEADLESS = ["--launcher", "headless"];
 const INIT_CMD = 'git add .mcp.json .claude/commands/continue.md .claude/commands/orchestration.md .gitignore && git commit -m "orch init"';
 const SMALL = "# Initiative: Small\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n\n## Parallel Phase\n### Stream-B: API\n- TASK-002: two\n";
-
-const projects: Project[] = [];
-afterAll(async () => {
-  for (const p of projects) await agentsGone(p.records());
-});
-async function setup(prd: string): Promise<Project> {
-  const p = await imported(prd);
-  projects.push(p);
-  return p;
-}
-
-/** A port nothing listens on right now. */
-function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}
 
 describe("orch start preflight", () => {
   test("outside a git repository with a parallel stream: exit 2, one line, no agent started, nothing written", async () => {

@@ -3,6 +3,7 @@
  * and the built-in simulated agent (`orch agent-sim`) as the agent command, whose recorded
  * timeline ({event, stream, pid, t} lines) is what the tests judge ordering and concurrency by.
  */
+import { afterAll } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sh, tempRepo } from "../git/repo-helpers.ts";
@@ -168,3 +169,23 @@ export const PRD_GUIDE = `# Initiative: Start Demo
 ### Stream-D: Tests
 - TASK-005: end to end
 `;
+
+const tracked: Project[] = [];
+afterAll(async () => {
+  for (const p of tracked.splice(0)) await agentsGone(p.records());
+});
+
+/** An imported project whose simulated agents are awaited gone after the test file. */
+export async function setup(prd: string): Promise<Project> {
+  const p = await imported(prd);
+  tracked.push(p);
+  return p;
+}
+
+/** A port nothing listens on right now. */
+export function freePort(): number {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}

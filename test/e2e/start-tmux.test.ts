@@ -4,7 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, realpathSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { hasTmux } from "../tmux.ts";
-import { orchBin, tempDir } from "../helpers.ts";
+import { orchBin, tempDir, until } from "../helpers.ts";
 import { agentsGone, imported, type Project, startInBackground, startsOf, waitForRecords } from "./start-helpers.ts";
 
 const tmux = (...args: string[]) => Bun.spawnSync(["tmux", ...args], { stdout: "pipe", stderr: "pipe" });
@@ -28,15 +28,6 @@ function windowOf(session: string, pid: number): string {
   return line.split(" ")[0]!;
 }
 
-async function until<T>(what: string, f: () => T | null | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const t0 = performance.now();
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 const cmdline = (pid: number) => (existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1) : []);
 
@@ -104,7 +95,7 @@ describe("orch start --launcher tmux", () => {
     try {
       bg = startInBackground(p, args);
       const [rec] = await waitForRecords(p, (recs) => startsOf(recs).length === 1);
-      const pid = await until("the agent's pid in the state file", () => existsSync(join(p.root, ".claude/orchestration/orchestration-state.json")) && p.state().streams["Stream-A"]?.pid);
+      const pid = await until("the agent's pid in the state file", () => existsSync(join(p.root, ".claude/orchestration/orchestration-state.json")) && p.state().streams["Stream-A"]?.pid, 15_000);
       expect(pid).toBe(rec!.pid);
       const argv = cmdline(pid);
       expect(argv[0]).toBe(realpathSync(orchBin()));

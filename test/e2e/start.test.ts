@@ -1,42 +1,22 @@
 /** `orch start` from the compiled binary on real repositories, with the simulated agent. */
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { newRunState, saveState } from "../../src/orchestrate/state.ts";
 import { gitStatus } from "../git/repo-helpers.ts";
 import { orchBin, tempDir } from "../helpers.ts";
 import {
-  agentsGone,
-  imported,
+  freePort,
   lastTaskAt,
   maxConcurrency,
   PRD_GUIDE,
+  setup,
   startInBackground,
   startsOf,
   waitForRecords,
-  type Project,
 } from "./start-helpers.ts";
 
 const HEADLESS = ["--launcher", "headless"];
-
-/** Every test's agents are gone before the temp dirs are removed. */
-const projects: Project[] = [];
-afterAll(async () => {
-  for (const p of projects) await agentsGone(p.records());
-});
-async function setup(prd: string): Promise<Project> {
-  const p = await imported(prd);
-  projects.push(p);
-  return p;
-}
-
-/** A port nothing listens on right now. */
-function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}
 
 /** A local webhook receiver on 127.0.0.1:0. */
 function webhookServer(status = 200) {

@@ -11,7 +11,7 @@ import { isOrchError } from "../../src/errors.ts";
 import { processAlive } from "../../src/orchestrate/state.ts";
 import { tmuxLauncher, tmuxSessionName } from "../../src/orchestrate/launchers/tmux.ts";
 import type { LaunchSpec } from "../../src/orchestrate/launchers/types.ts";
-import { tempDir } from "../helpers.ts";
+import { tempDir, until } from "../helpers.ts";
 import { hasTmux } from "../tmux.ts";
 
 const tmux = (...args: string[]) => Bun.spawnSync(["tmux", ...args], { stdout: "pipe", stderr: "pipe" });
@@ -19,16 +19,6 @@ const sessions = new Set<string>();
 afterAll(() => {
   for (const s of sessions) tmux("kill-session", "-t", `=${s}`);
 });
-
-async function until<T>(what: string, f: () => T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const t0 = performance.now();
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 /** Settles `p` or says it has not within `ms`. */
 const within = <T>(p: Promise<T>, ms: number) =>
