@@ -22,6 +22,14 @@ export function mergeFinished(store: Store, root: string, streamId: string, work
         stop: { streamId, into: m.into, files: m.conflictingFiles, kind: "conflict" },
         note: { kind: "conflict", streamId, branch: m.branchName, into: m.into, files: m.conflictingFiles, root },
       };
+    if (m.status === "worktree_off_branch") {
+      const wt = worktree ?? "its worktree";
+      return {
+        ok: false,
+        stop: { streamId, into: m.into, files: [], kind: "off-branch" },
+        note: { kind: "off-branch", streamId, shownAs: relative(root, wt) || wt, worktree: wt, checkedOut: m.worktreeBranch!, branch: m.branchName },
+      };
+    }
     if (m.status === "worktree_dirty") {
       const wt = worktree ?? "its worktree";
       return {

@@ -17,6 +17,7 @@ export type RunNote =
   | { kind: "merged"; streamId: string; into: string; commit: string | null }
   | { kind: "conflict"; streamId: string; branch: string; into: string; files: string[]; root: string }
   | { kind: "uncommitted"; streamId: string; worktree: string; shownAs: string; files: string[] }
+  | { kind: "off-branch"; streamId: string; worktree: string; shownAs: string; checkedOut: string; branch: string }
   | { kind: "merge-error"; streamId: string; message: string }
   | { kind: "denied"; streamId: string; detail: string; rule: string }
   | { kind: "failed-denied"; streamId: string; denials: number }
@@ -74,6 +75,14 @@ export function say(n: RunNote): Said {
           `  Nothing of ${n.streamId} was merged. Commit them there (git -C "${n.worktree}" add … && git -C "${n.worktree}" commit) or discard them; then \`orch start --resume\`.`,
         ],
         webhook: `✖ ${n.streamId}: uncommitted changes left in its worktree — integration stopped`,
+      };
+    case "off-branch":
+      return {
+        lines: [
+          `✖ ${n.streamId}: its worktree ${n.shownAs} has ${n.checkedOut} checked out, not ${n.branch}: what its agent committed there is not on ${n.branch}`,
+          `  Nothing of ${n.streamId} was merged. Bring that work onto ${n.branch} (git -C "${n.worktree}" switch ${n.branch}, then merge or cherry-pick it), then \`orch start --resume\`.`,
+        ],
+        webhook: `✖ ${n.streamId}: its worktree is off its branch — integration stopped`,
       };
     case "merge-error":
       return {

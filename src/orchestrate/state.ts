@@ -58,8 +58,8 @@ export const runStateSchema = z.object({
       streamId: z.string(),
       into: z.string(),
       files: z.array(z.string()),
-      /** What stopped the merge: conflicting files, changes the agent left uncommitted, or an error. */
-      kind: z.enum(["conflict", "uncommitted", "error"]).default("conflict"),
+      /** What stopped the merge: conflicting files, changes the agent left uncommitted, its worktree on another branch, or an error. */
+      kind: z.enum(["conflict", "uncommitted", "off-branch", "error"]).default("conflict"),
     })
     .nullable(),
   streams: z.record(z.string(), streamRunSchema),

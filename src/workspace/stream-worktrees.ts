@@ -613,7 +613,7 @@ export interface MergeInput {
   /** Target branch; default: the stream branch's recorded base. It must be checked out in the main worktree. */
   into?: string;
   cwd?: string;
-  /** Merge nothing while the worktree holds uncommitted changes (status `worktree_dirty`). */
+  /** Merge nothing while the worktree holds uncommitted changes (`worktree_dirty`) or is on another branch (`worktree_off_branch`). */
   requireCleanWorktree?: boolean;
 }
 
@@ -621,7 +621,7 @@ export interface MergeResult {
   streamId: string;
   branchName: string;
   into: string;
-  status: "merged" | "up_to_date" | "conflict" | "worktree_dirty";
+  status: "merged" | "up_to_date" | "conflict" | "worktree_dirty" | "worktree_off_branch";
   merged: boolean;
   /** The merge commit (status merged). */
   commit: string | null;
@@ -632,6 +632,8 @@ export interface MergeResult {
   filesChanged: string[];
   /** Uncommitted changes in the stream's worktree: not part of any merge until committed. */
   worktreeUncommitted: string[];
+  /** What the worktree has checked out when it is not the stream's branch ("(detached HEAD)"), else null. */
+  worktreeBranch: string | null;
 }
 
 export function mergeStream(store: Store, input: MergeInput): MergeResult {
@@ -663,8 +665,12 @@ export function mergeStream(store: Store, input: MergeInput): MergeResult {
   const wt = stream.worktreePath ?? streamWorktreePath(root, streamId);
   const wtEntry = listWorktrees(root).find((w) => w.path === wt || samePath(w.path, wt));
   const worktreeUncommitted = wtEntry?.present && !wtEntry.prunable ? uncommittedChanges(root, wt).map((e) => e.path) : [];
-  const base = { streamId, branchName: branch, into, sourceCommit, targetCommit, commit: null, conflictingFiles: [], filesChanged: [], worktreeUncommitted };
-  // Checked before "up to date": work an agent never committed is outside main either way.
+  const live = wtEntry?.present && !wtEntry.prunable ? wtEntry : null;
+  const worktreeBranch = live && live.branch !== branch ? (live.branch ?? "(detached HEAD)") : null;
+  const base = { streamId, branchName: branch, into, sourceCommit, targetCommit, commit: null, conflictingFiles: [], filesChanged: [], worktreeUncommitted, worktreeBranch };
+  // Checked before "up to date": work an agent never committed, or committed on another branch
+  // or a detached HEAD in its worktree, is outside main either way.
+  if (input.requireCleanWorktree && worktreeBranch) return { ...base, status: "worktree_off_branch", merged: false };
   if (input.requireCleanWorktree && worktreeUncommitted.length) return { ...base, status: "worktree_dirty", merged: false };
   if (isAncestor(root, sourceCommit, targetCommit)) return { ...base, status: "up_to_date", merged: false };
 

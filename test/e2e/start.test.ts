@@ -444,6 +444,27 @@ describe("orch start --launcher headless (simulated agents)", () => {
     expect(readFileSync(join(p.root, "draft.txt"), "utf8")).toBe("draft\n");
   });
 
+  test("an agent that commits on another branch in its worktree: the run stops saying so, never 'already in main'; brought back, --resume merges it", async () => {
+    const p = await setup(PRD_GUIDE);
+    const dir = tempDir();
+    const script = join(dir, "agent.sh");
+    writeFileSync(script, `#!/bin/sh\n[ "$ORCH_STREAM_ID" = Stream-B ] && git switch -q -c side\nexec "${orchBin()}" agent-sim "$ORCH_STREAM_ID" --pause 20 --record "${p.recordFile}"\n`);
+    chmodSync(script, 0o755);
+    const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", `"${script}"`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("✖ Stream-B: its worktree .claude/worktrees/Stream-B has side checked out, not stream-b: what its agent committed there is not on stream-b\n");
+    expect(r.stdout).not.toContain("⇄ Stream-B");
+    expect(p.state()).toMatchObject({ outcome: "conflict", conflict: { streamId: "Stream-B", kind: "off-branch" } });
+    expect(startsOf(p.records(), "Stream-D")).toEqual([]);
+
+    const wt = join(p.root, ".claude/worktrees/Stream-B");
+    for (const args of [["switch", "-q", "stream-b"], ["merge", "-q", "--ff-only", "side"]]) expect(Bun.spawnSync(["git", ...args], { cwd: wt }).exitCode).toBe(0);
+    const again = await p.orch(["start", "--resume", ...HEADLESS, "--agent-cmd", `"${script}"`]);
+    expect(again.stderr).toBe("");
+    expect(again.code).toBe(0);
+    expect(p.git("log", "--format=%s", "main")).toContain("TASK-003:");
+  });
+
   test("a failing webhook is logged, never fatal", async () => {
     const p = await setup("# Initiative: Hooked\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n");
     const hook = webhookServer(500);
