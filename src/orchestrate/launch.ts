@@ -11,6 +11,7 @@ import type { Store } from "../db/client.ts";
 import { resolveWorktreeSetup } from "../workspace/config.ts";
 import { createStreamWorktree } from "../workspace/stream-worktrees.ts";
 import { agentArgv } from "./agent-command.ts";
+import { mainCheckoutChanges } from "./main-checkout.ts";
 import type { LaunchedAgent, Launcher } from "./launchers/types.ts";
 import type { RunNote } from "./messages.ts";
 import { LOG_DIR, type StreamRun } from "./state.ts";
@@ -41,6 +42,8 @@ export async function launchStream(ctx: LaunchContext, s: StreamView, r: StreamR
     ORCH_DB: store.path,
     ...(ctx.apiPort ? { HTTP_API_PORT: String(ctx.apiPort) } : {}),
   };
+  // An agent in the main checkout: what is untracked there now is not its work.
+  const untrackedAtLaunch = cwd === root ? (mainCheckoutChanges(root)?.untracked ?? []) : [];
   ctx.note({ kind: "starting", streamId: s.streamId, phase: s.streamPhase });
   // The log is appended to across launches: this launch's events start at its current end.
   const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
@@ -58,6 +61,7 @@ export async function launchStream(ctx: LaunchContext, s: StreamView, r: StreamR
     completedAtLaunch: s.completedTasks,
     denials: 0,
     logOffset,
+    untrackedAtLaunch,
   } satisfies Partial<StreamRun>);
   r.agentSession = agent.exited ? openAgentSession(store, { streamId: s.streamId, initiativeId: ctx.initiativeId, launch: r.launches }) : null;
   return agent;

@@ -72,9 +72,9 @@ export function say(n: RunNote): Said {
       return {
         lines: [
           `✖ ${n.streamId}: its agent ended leaving uncommitted changes in ${n.shownAs}: ${preview(n.files)}`,
-          `  Nothing of ${n.streamId} was merged. Commit them there (git -C "${n.worktree}" add … && git -C "${n.worktree}" commit) or discard them; then \`orch start --resume\`.`,
+          `  ${n.streamId} is not complete until they are committed, and nothing that depends on it starts. Commit them there (git -C "${n.worktree}" add … && git -C "${n.worktree}" commit) or discard them; then \`orch start --resume\`.`,
         ],
-        webhook: `✖ ${n.streamId}: uncommitted changes left in its worktree — integration stopped`,
+        webhook: `✖ ${n.streamId}: uncommitted changes left in ${n.shownAs} — stopped`,
       };
     case "off-branch":
       return {

@@ -23,6 +23,7 @@ import { EXCLUDE_PATTERNS } from "../paths.ts";
 import { applyAgentEvent } from "./agent-events.ts";
 import { tailAgentLog, type AgentTail } from "./agent-tail.ts";
 import { launchStream } from "./launch.ts";
+import { leftUncommitted, mainCheckoutChanges } from "./main-checkout.ts";
 import type { Launcher } from "./launchers/types.ts";
 import { mergeFinished } from "./merge-step.ts";
 import { idleFor, say, stillRunning, type RunNote } from "./messages.ts";
@@ -180,6 +181,25 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     return true;
   }
 
+  /**
+   * A stream that worked in the main checkout is complete only with its work committed: else the
+   * run stops naming the files (before parallel worktrees branch from a main without them).
+   */
+  function leftNothingInMain(id: string, s: StreamView): boolean {
+    const r = state.streams[id]!;
+    if (s.streamPhase === "parallel" || r.launches === 0 || r.cwd !== root) return true;
+    // Another agent still at work in the same checkout: its files are not this one's leftovers.
+    // The last one to end is checked, so nothing left there goes unnamed.
+    if (Object.entries(state.streams).some(([other, o]) => other !== id && o.status === "running" && o.agentAlive && o.cwd === root)) return true;
+    const now = mainCheckoutChanges(root);
+    const left = now ? leftUncommitted(now, r.untrackedAtLaunch) : [];
+    if (!left.length) return true;
+    note({ kind: "uncommitted", streamId: id, worktree: root, shownAs: "the main checkout", files: left });
+    state.conflict = { streamId: id, into: "", files: left, kind: "uncommitted" };
+    finish("conflict");
+    return false;
+  }
+
   function unfinishedExit(id: string, s: StreamView): void {
     const r = state.streams[id]!;
     const action = afterUnfinishedExit(r, s, o.restartLimit);
@@ -233,6 +253,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     }
     for (const id of d.completed) {
       const s = byId.get(id)!;
+      if (!leftNothingInMain(id, s)) return;
       Object.assign(state.streams[id]!, { status: "completed", completedAt: store.now() });
       exited.delete(id);
       adopted.delete(id);

@@ -35,6 +35,8 @@ const streamRunSchema = z.object({
   logOffset: z.number().int().min(0).default(0),
   /** The launch's row in the database's agent sessions. */
   agentSession: z.number().int().nullable().default(null),
+  /** Untracked files in the main checkout when an agent was launched there (not its work). */
+  untrackedAtLaunch: z.array(z.string()).default([]),
 });
 export type StreamRun = z.infer<typeof streamRunSchema>;
 
@@ -85,6 +87,7 @@ export function newStreamRun(): StreamRun {
     denials: 0,
     logOffset: 0,
     agentSession: null,
+    untrackedAtLaunch: [],
   };
 }
 

@@ -444,6 +444,27 @@ describe("orch start --launcher headless (simulated agents)", () => {
     expect(readFileSync(join(p.root, "draft.txt"), "utf8")).toBe("draft\n");
   });
 
+  test("a foundation agent that ends leaving files uncommitted in the main checkout: the run stops before any parallel stream starts", async () => {
+    const p = await setup(PRD_GUIDE);
+    writeFileSync(join(p.root, "notes.txt"), "the user's own untracked file\n");
+    const dir = tempDir();
+    const script = join(dir, "agent.sh");
+    writeFileSync(script, `#!/bin/sh\n"${orchBin()}" agent-sim "$ORCH_STREAM_ID" --pause 20 --record "${p.recordFile}" || exit $?\n[ "$ORCH_STREAM_ID" = Stream-A ] && echo forgotten > theme.ts\nexit 0\n`);
+    chmodSync(script, 0o755);
+    const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", `"${script}"`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("✖ Stream-A: its agent ended leaving uncommitted changes in the main checkout: theme.ts\n");
+    expect(r.stdout).not.toContain("✓ Stream-A complete");
+    expect(startsOf(p.records()).map((x) => x.stream)).toEqual(["Stream-A"]);
+
+    p.git("add", "theme.ts");
+    p.git("commit", "-qm", "the foundation's last file");
+    const again = await p.orch(["start", "--resume", ...HEADLESS, "--agent-cmd", `"${script}"`]);
+    expect(again.stderr).toBe("");
+    expect(again.code).toBe(0);
+    expect(again.stdout.trimEnd().split("\n").at(-1)).toBe("✓ All 4 streams complete.");
+  });
+
   test("an agent that commits on another branch in its worktree: the run stops saying so, never 'already in main'; brought back, --resume merges it", async () => {
     const p = await setup(PRD_GUIDE);
     const dir = tempDir();
