@@ -62,8 +62,9 @@ export function createApi(store: Store, opts: AppOptions = {}): ApiApp {
 
   const app = new Hono({ strict: false });
   app.use(hostCheck(opts.host ?? "127.0.0.1"));
+  // /health answers without a token: clients identify the server before trusting it (peer.ts).
+  app.route("/health", healthRoutes(deps, opts.token));
   if (opts.token) app.use(bearerAuth(opts.token));
-  app.route("/health", healthRoutes(deps));
   app.route("/openapi.json", openApiRoutes(deps));
   app.route("/api/streams", streamRoutes(deps));
   app.route("/api/tasks", taskRoutes(deps));

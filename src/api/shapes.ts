@@ -29,6 +29,7 @@ export const healthShape = z
     service: z.literal("orch").meta({ description: "always \"orch\": lets another orch recognise the server on a port" }),
     version: z.string(),
     dbId: z.string().meta({ description: "opaque id of the database served (same file ⇒ same id)" }),
+    proof: z.string().optional().meta({ description: "HMAC-SHA256(token, \"orch-health:\" + challenge), hex: only with ?challenge= and a token configured" }),
   })
   ;
 

@@ -15,6 +15,7 @@ import type { Store } from "../db/client.ts";
 import { createApi } from "./app.ts";
 import { mainCheckoutBranch } from "./main-branch.ts";
 import { bindApi, displayAddress, isAddressInUse, type ApiServer } from "./server.ts";
+import { identifyPeer } from "./peer.ts";
 import { checkBindPolicy, isLoopbackHost, normalizeHost } from "./security.ts";
 
 export type SharedApiState = "serving" | "waiting" | "refused" | "failed" | "stopped";
@@ -38,21 +39,16 @@ export interface SharedApiOptions {
 
 export type PortHolder = "same-orch" | "other-orch" | "other";
 
-/** Who answers on the port: an orch serving our database, another orch, or something else. */
+/**
+ * Who answers on the port: an orch serving our database, another orch, or something else. The
+ * token is never sent: with one configured, the holder must prove it holds the same token.
+ */
 export async function probePortHolder(host: string, port: number, dbId: string, token?: string): Promise<PortHolder> {
   const h = normalizeHost(host);
   const target = isLoopbackHost(h) || h === "0.0.0.0" || h === "::" ? "127.0.0.1" : h;
-  try {
-    const res = await fetch(`http://${displayAddress(target, port)}/health`, {
-      headers: token ? { Authorization: `Bearer ${token}` } : {},
-      signal: AbortSignal.timeout(1000),
-    });
-    const body = (await res.json()) as { service?: unknown; dbId?: unknown };
-    if (body.service !== "orch") return "other";
-    return body.dbId === dbId ? "same-orch" : "other-orch";
-  } catch {
-    return "other";
-  }
+  const peer = await identifyPeer(`http://${displayAddress(target, port)}`, token);
+  if (peer.kind !== "orch" || (token !== undefined && !peer.proven)) return "other";
+  return peer.dbId === dbId ? "same-orch" : "other-orch";
 }
 
 export function serveApiWhileAlive(store: Store, env: OrchEnv, opts: SharedApiOptions = {}): SharedApiHandle {

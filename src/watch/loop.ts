@@ -5,7 +5,9 @@
  */
 import type { Store } from "../db/client.ts";
 import { renderFrame, type MonitorSnapshot, type SourceState } from "./render.ts";
-import { apiAnswers, apiSource, dbSource, type SnapshotSource } from "./source.ts";
+import { identifyPeer } from "../api/peer.ts";
+import { databaseId } from "../db/identity.ts";
+import { apiSource, chooseSource, dbSource, type SnapshotSource } from "./source.ts";
 
 export interface MonitorOptions {
   apiUrl: string;
@@ -38,14 +40,20 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   async function connect(): Promise<void> {
     stopWatch?.();
     stopWatch = null;
-    if (await apiAnswers(o.apiUrl, o.token)) {
+    const choice = chooseSource(await identifyPeer(o.apiUrl, o.token), {
+      explicitApi: o.explicitApi,
+      hasToken: o.token !== undefined,
+      localDbId: () => ((localStore ??= o.openLocalStore()) ? databaseId(localStore) : null),
+      url: o.apiUrl,
+    });
+    if (choice.kind === "api") {
       state = { kind: "api", url: o.apiUrl };
       source = apiSource(o.apiUrl, { token: o.token, stateFile: o.stateFile });
-    } else if (!o.explicitApi && (localStore ??= o.openLocalStore())) {
-      state = { kind: "db", path: localStore.path };
+    } else if (choice.kind === "db" && (localStore ??= o.openLocalStore())) {
+      state = { kind: "db", path: localStore.path, ...(choice.reason ? { reason: choice.reason } : {}) };
       source = dbSource(localStore, { stateFile: o.stateFile });
     } else {
-      state = { kind: "down", url: o.apiUrl };
+      state = { kind: "down", url: o.apiUrl, ...(choice.kind === "down" && choice.reason ? { reason: choice.reason } : {}) };
       source = null;
     }
   }
@@ -155,8 +163,8 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     });
     // Fallback polling; in local-DB mode also looks for an API that came up.
     const poll = setInterval(() => {
-      if (state.kind === "db" && !o.explicitApi) {
-        void apiAnswers(o.apiUrl, o.token).then((up) => (up ? reconnect() : draw()));
+      if (state.kind === "db" && !o.explicitApi && !state.reason) {
+        void identifyPeer(o.apiUrl, o.token).then((peer) => (peer.kind === "orch" ? reconnect() : draw()));
       } else if (state.kind !== "down") void draw();
     }, o.refreshSeconds * 1000);
     if (state.kind === "down") scheduleRetry();

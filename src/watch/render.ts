@@ -46,8 +46,8 @@ export interface MonitorSnapshot {
 
 export type SourceState =
   | { kind: "api"; url: string }
-  | { kind: "db"; path: string }
-  | { kind: "down"; url: string };
+  | { kind: "db"; path: string; /** Why not the API, when one answers (another project's orch). */ reason?: string }
+  | { kind: "down"; url: string; reason?: string };
 
 export interface RenderOptions {
   width: number;
@@ -153,8 +153,9 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
   line([{ text: title, tone: "bold" }, { text: " ".repeat(gap) }, { text: right, tone: o.source.kind === "api" ? null : "dim" }]);
   rule("╠", "╣");
 
+  if (o.source.kind === "db" && o.source.reason) wrapped(o.source.reason, "yellow");
   if (o.source.kind === "down") {
-    wrapped(`Cannot connect to Task Copilot API at ${o.source.url} — retrying`, "red");
+    wrapped(o.source.reason ?? `Cannot connect to Task Copilot API at ${o.source.url} — retrying`, "red");
     rule("╚", "╝");
     return `${rows.join("\n")}\n\nPress Ctrl+C to exit\n`;
   }

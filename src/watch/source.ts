@@ -7,6 +7,7 @@ import { listActivity, listStreams, listTasks, withUsage } from "../core/index.t
 import { sseMessages } from "../api/sse-client.ts";
 import { createChangeFeed } from "../core/change-feed.ts";
 import type { Store } from "../db/client.ts";
+import type { Peer } from "../api/peer.ts";
 import type { MonitorSnapshot } from "./render.ts";
 
 export interface SnapshotSource {
@@ -92,15 +93,22 @@ export function dbSource(store: Store, opts: { stateFile?: string; pollMs?: numb
   };
 }
 
-/** True when an orch API answers /health at baseUrl. */
-export async function apiAnswers(baseUrl: string, token?: string, timeoutMs = 800): Promise<boolean> {
-  try {
-    const res = await fetch(`${baseUrl.replace(/\/+$/, "")}/health`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    return res.ok;
-  } catch {
-    return false;
+/**
+ * Pure: where the monitor reads from, given who answered on the API's address. The token goes
+ * only to an orch that proved it holds it; without --api, an orch serving another database (another
+ * project's, on the same default port) is passed over for the local database, and said so.
+ */
+export function chooseSource(
+  peer: Peer,
+  o: { explicitApi: boolean; hasToken: boolean; localDbId: () => string | null; url: string },
+): { kind: "api" } | { kind: "db"; reason?: string } | { kind: "down"; reason?: string } {
+  const fallback = (reason?: string) => (o.explicitApi ? { kind: "down" as const, reason } : { kind: "db" as const, reason });
+  if (peer.kind !== "orch") return o.explicitApi ? { kind: "down" } : { kind: "db" };
+  if (o.hasToken && !peer.proven)
+    return fallback(`The server at ${o.url} did not prove it holds ORCH_API_TOKEN: the token was not sent${o.explicitApi ? "" : "; showing this project's database"}`);
+  if (!o.explicitApi) {
+    const local = o.localDbId();
+    if (local !== null && local !== peer.dbId) return { kind: "db", reason: `The API at ${o.url} serves another project's database; showing this project's` };
   }
+  return { kind: "api" };
 }

@@ -378,17 +378,19 @@ describe("unknown routes, methods, CORS", () => {
 });
 
 describe("security middleware", () => {
-  test("token: 401 without or with a wrong one, 200 with it; applies to every route", async () => {
+  test("token: 401 without or with a wrong one, 200 with it; applies to every route but /health", async () => {
     const { get } = setup({ token: "s3cret-token-value" });
     const none = await get("/api/streams");
     expect(none.status).toBe(401);
     expect(none.body).toEqual({ error: "Unauthorized: send Authorization: Bearer <ORCH_API_TOKEN>" });
     expect(none.headers.get("www-authenticate")).toBe('Bearer realm="orch"');
     for (const bad of ["Bearer wrong", "Bearer s3cret-token-valu", "Bearer s3cret-token-value2", "Basic czNjcmV0", "s3cret-token-value"]) {
-      const r = await get("/health", { Authorization: bad });
+      const r = await get("/api/activity", { Authorization: bad });
       expect(r.status).toBe(401);
     }
-    expect((await get("/health", { Authorization: "Bearer s3cret-token-value" })).status).toBe(200);
+    expect((await get("/api/activity", { Authorization: "Bearer s3cret-token-value" })).status).toBe(200);
+    // /health identifies the server to clients before they send a token (src/api/peer.ts).
+    expect((await get("/health")).status).toBe(200);
     expect((await get("/api/tasks", { Authorization: "bearer s3cret-token-value" })).status).toBe(200);
     expect((await get("/nope", { Authorization: "Bearer s3cret-token-value" })).status).toBe(404);
     expect((await get("/nope")).status).toBe(401); // nothing, not even "no such route", without the token
@@ -413,7 +415,7 @@ describe("security middleware", () => {
     const auth = { Authorization: "Bearer tok-tok-tok-tok" };
     if (addr) expect((await get("/health", { Host: `${addr}:9090`, ...auth })).status).toBe(200);
     expect((await get("/health", { Host: "evil.example", ...auth })).status).toBe(403);
-    expect((await get("/health", { Host: "localhost:1" })).status).toBe(401);
+    expect((await get("/api/streams", { Host: "localhost:1" })).status).toBe(401);
   });
 });
 
