@@ -4,6 +4,8 @@
  * and the bearer token (compared in constant time).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
 import type { MiddlewareHandler } from "hono";
 import { usageError } from "../errors.ts";
@@ -21,12 +23,53 @@ export function isLoopbackHost(host: string): boolean {
 
 const isWildcard = (host: string) => ["0.0.0.0", "::", "0:0:0:0:0:0:0:0"].includes(normalizeHost(host));
 
-/** Refuse (exit 2) to expose the data beyond this machine without a token. */
-export function checkBindPolicy(host: string, token: string | undefined): void {
-  if (isLoopbackHost(host) || token) return;
-  throw usageError(
-    `refusing to serve on ${host} without ORCH_API_TOKEN: a non-loopback address exposes the API to the network; set ORCH_API_TOKEN (clients then send "Authorization: Bearer <token>") or bind 127.0.0.1`,
+/** An IP address written out (v4, v6), as opposed to a name the resolver decides. */
+export const isIpLiteral = (host: string) => isIP(normalizeHost(host)) !== 0;
+
+const isLoopbackAddress = (address: string) => {
+  const a = normalizeHost(address);
+  return a === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+};
+
+const refuse = (host: string, why = "") =>
+  usageError(
+    `refusing to serve on ${host}${why} without ORCH_API_TOKEN: a non-loopback address exposes the API to the network; set ORCH_API_TOKEN (clients then send "Authorization: Bearer <token>") or bind 127.0.0.1`,
   );
+
+/**
+ * Refuse (exit 2) to expose the data beyond this machine without a token. Decided by address:
+ * a name (even `localhost` or `*.localhost`) is for the resolver to map, so it needs
+ * `resolveBindAddress` first; here it passes only with a token.
+ */
+export function checkBindPolicy(host: string, token: string | undefined): void {
+  if (token || (isIpLiteral(host) && isLoopbackAddress(host))) return;
+  throw refuse(host);
+}
+
+/**
+ * The address to bind for `host`: an IP as it is; a name resolved here, and the address it
+ * resolves to is what gets bound, so the address checked is the address served. Without a
+ * token every address the name resolves to must be loopback.
+ */
+export async function resolveBindAddress(
+  host: string,
+  token: string | undefined,
+  resolve: (name: string) => Promise<{ address: string }[]> = (name) => lookup(name, { all: true }),
+): Promise<string> {
+  if (isIpLiteral(host)) {
+    checkBindPolicy(host, token);
+    return normalizeHost(host);
+  }
+  let addresses: { address: string }[];
+  try {
+    addresses = await resolve(host);
+  } catch {
+    throw usageError(`cannot serve on ${host}: the name does not resolve to an address of this machine`);
+  }
+  if (!addresses.length) throw usageError(`cannot serve on ${host}: the name resolves to no address`);
+  const outside = addresses.filter((a) => !isLoopbackAddress(a.address));
+  if (!token && outside.length) throw refuse(host, ` (it resolves to ${outside.map((a) => a.address).join(", ")})`);
+  return addresses[0]!.address;
 }
 
 /**

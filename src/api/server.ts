@@ -11,6 +11,8 @@ import type { ApiDeps } from "./context.ts";
 
 export interface ServeOptions extends AppOptions {
   host: string;
+  /** The address `host` resolved to (security.ts resolveBindAddress); default: host itself, an IP. */
+  bindAddress?: string;
   port: number;
   /** Seconds before Bun closes an idle keep-alive connection (event streams are exempt). */
   idleTimeout?: number;
@@ -37,16 +39,16 @@ export function isAddressInUse(err: unknown): boolean {
 }
 
 export function startApiServer(store: Store, opts: ServeOptions): ApiServer {
-  checkBindPolicy(opts.host, opts.token);
+  checkBindPolicy(opts.bindAddress ?? opts.host, opts.token);
   return bindApi(createApi(store, opts), opts);
 }
 
 /** Bind an already built app (the shared-port hand-over retries this alone). */
-export function bindApi({ app, deps }: ApiApp, opts: { host: string; port: number; idleTimeout?: number }): ApiServer {
+export function bindApi({ app, deps }: ApiApp, opts: { host: string; bindAddress?: string; port: number; idleTimeout?: number }): ApiServer {
   let server: Server<undefined>;
   try {
     server = Bun.serve({
-      hostname: normalizeHost(opts.host),
+      hostname: normalizeHost(opts.bindAddress ?? opts.host),
       port: opts.port,
       fetch: app.fetch,
       idleTimeout: opts.idleTimeout ?? 30,

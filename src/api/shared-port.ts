@@ -16,7 +16,7 @@ import { createApi } from "./app.ts";
 import { mainCheckoutBranch } from "./main-branch.ts";
 import { bindApi, displayAddress, isAddressInUse, type ApiServer } from "./server.ts";
 import { identifyPeer } from "./peer.ts";
-import { checkBindPolicy, isLoopbackHost, normalizeHost } from "./security.ts";
+import { checkBindPolicy, isIpLiteral, isLoopbackHost, normalizeHost, resolveBindAddress } from "./security.ts";
 
 export type SharedApiState = "serving" | "waiting" | "refused" | "failed" | "stopped";
 
@@ -83,48 +83,60 @@ export function serveApiWhileAlive(store: Store, env: OrchEnv, opts: SharedApiOp
     },
   };
 
-  try {
-    checkBindPolicy(host, token);
-  } catch (err) {
+  const refused = (err: unknown) => {
     log(`orch: HTTP API not started: ${(err as Error).message}`);
     setState("refused");
-    return handle;
-  }
-
-  const api = createApi(store, { host, token, mainBranch: opts.mainBranch !== undefined ? opts.mainBranch : () => mainCheckoutBranch() });
-  let waited = false;
-
-  /** True when done trying (serving, or failed for a reason retrying cannot fix). */
-  const attempt = (): boolean => {
-    try {
-      server = bindApi(api, { host, port });
-    } catch (err) {
-      if (isAddressInUse(err)) return false;
-      log(`orch: HTTP API not started: ${(err as Error).message}`);
-      setState("failed");
-      return true;
-    }
-    server.server.unref();
-    log(`HTTP server listening on ${server.address}${waited ? " (taken over from an orch that exited)" : ""}`);
-    setState("serving");
-    return true;
   };
-
-  if (!attempt()) {
-    waited = true;
+  // An IP is checked at once; a name is resolved first, and what it resolves to is bound.
+  if (isIpLiteral(host)) {
+    try {
+      checkBindPolicy(host, token);
+    } catch (err) {
+      refused(err);
+      return handle;
+    }
+    start(host);
+  } else {
     setState("waiting");
-    void probePortHolder(host, port, api.deps.dbId, token).then((holder) => {
-      if (state !== "waiting") return;
-      if (holder === "other-orch") log(`orch: HTTP API port ${address} is served by an orch on another database; will serve this one when the port is free`);
-      else if (holder === "other") log(`orch: HTTP API port ${address} is in use by another program; will serve the API when it is free`);
-    });
-    timer = setInterval(() => {
-      if (state === "waiting" && attempt()) {
-        clearInterval(timer);
-        timer = undefined;
-      }
-    }, opts.retryMs ?? 1500);
-    (timer as { unref?: () => void }).unref?.();
+    void resolveBindAddress(host, token).then((address) => state === "waiting" && start(address), refused);
   }
   return handle;
+
+  function start(bindAddress: string): void {
+    const api = createApi(store, { host, token, mainBranch: opts.mainBranch !== undefined ? opts.mainBranch : () => mainCheckoutBranch() });
+    let waited = false;
+
+    /** True when done trying (serving, or failed for a reason retrying cannot fix). */
+    const attempt = (): boolean => {
+      try {
+        server = bindApi(api, { host, bindAddress, port });
+      } catch (err) {
+        if (isAddressInUse(err)) return false;
+        log(`orch: HTTP API not started: ${(err as Error).message}`);
+        setState("failed");
+        return true;
+      }
+      server.server.unref();
+      log(`HTTP server listening on ${server.address}${waited ? " (taken over from an orch that exited)" : ""}`);
+      setState("serving");
+      return true;
+    };
+
+    if (!attempt()) {
+      waited = true;
+      setState("waiting");
+      void probePortHolder(host, port, api.deps.dbId, token).then((holder) => {
+        if (state !== "waiting") return;
+        if (holder === "other-orch") log(`orch: HTTP API port ${address} is served by an orch on another database; will serve this one when the port is free`);
+        else if (holder === "other") log(`orch: HTTP API port ${address} is in use by another program; will serve the API when it is free`);
+      });
+      timer = setInterval(() => {
+        if (state === "waiting" && attempt()) {
+          clearInterval(timer);
+          timer = undefined;
+        }
+      }, opts.retryMs ?? 1500);
+      (timer as { unref?: () => void }).unref?.();
+    }
+  }
 }

@@ -6,7 +6,7 @@ import { readEnv } from "../config.ts";
 import { usageError } from "../errors.ts";
 import { mainCheckoutBranch } from "../api/main-branch.ts";
 import { startApiServer } from "../api/server.ts";
-import { checkBindPolicy } from "../api/security.ts";
+import { resolveBindAddress } from "../api/security.ts";
 import { commonFlags, singleAction } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
 import { errOut } from "./io.ts";
@@ -31,9 +31,10 @@ export const command = singleAction("serve", {
     if (host.trim() === "") throw usageError("flag --host needs a value (HOST)");
     const port = portFlag(str(flags.port)) ?? env.HTTP_API_PORT;
     const token = env.ORCH_API_TOKEN;
-    checkBindPolicy(host, token); // before opening anything: a refused start leaves no trace
+    // Before opening anything: a refused start leaves no trace.
+    const address = await resolveBindAddress(host, token);
     const store = storeFromFlags(flags);
-    const api = startApiServer(store, { host, port, token, mainBranch: () => mainCheckoutBranch() });
+    const api = startApiServer(store, { host, bindAddress: address, port, token, mainBranch: () => mainCheckoutBranch() });
     const stopped = new Promise<number>((resolve) => {
       const shutdown = () => {
         api.deps.feed.stop();

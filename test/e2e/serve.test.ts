@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { resolveBindAddress } from "../../src/api/security.ts";
 import { cleanEnv, orchBin, runOrch, tempDir } from "../helpers.ts";
 
 const procs: Bun.Subprocess[] = [];
@@ -35,7 +36,7 @@ async function startServe(args: string[], env: Record<string, string> = {}) {
     err += decoder.decode(value);
   }
   reader.releaseLock();
-  const m = /^HTTP server listening on (127\.0\.0\.1|0\.0\.0\.0):(\d+)/.exec(err);
+  const m = /^HTTP server listening on (127\.0\.0\.1|0\.0\.0\.0|localhost):(\d+)/.exec(err);
   if (!m) throw new Error(`orch serve did not start: ${err}`);
   return { proc: p, port: Number(m[2]), line: err.split("\n")[0]!, db };
 }
@@ -80,6 +81,26 @@ describe("orch serve (compiled binary)", () => {
       );
     }
     expect(existsSync(db)).toBe(false);
+  });
+
+  test("a host name is judged by the address it resolves to, not its spelling (*.localhost is not loopback by name)", async () => {
+    // Resolves to loopback here: served, bound to that address.
+    const { port, line } = await startServe(["--host", "localhost", "--port", "0"]);
+    expect(line).toBe(`HTTP server listening on localhost:${port}`);
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    // A name that resolves to nothing: refused before anything is created.
+    const db = join(tempDir(), "tasks.db");
+    const r = await runOrch(["serve", "--host", "orch-test.localhost", "--port", "0"], { env: { ORCH_DB: db } });
+    expect(r).toMatchObject({ code: 2, stdout: "" });
+    expect(r.stderr).toBe("orch: cannot serve on orch-test.localhost: the name does not resolve to an address of this machine\n");
+    expect(existsSync(db)).toBe(false);
+    // A *.localhost name a hosts entry maps to every interface: refused without a token.
+    const everywhere = async () => [{ address: "0.0.0.0" }];
+    const refused = await resolveBindAddress("evil.localhost", undefined, everywhere).catch((e: Error) => e.message);
+    expect(refused).toStartWith("refusing to serve on evil.localhost (it resolves to 0.0.0.0) without ORCH_API_TOKEN");
+    expect(await resolveBindAddress("evil.localhost", "tok", everywhere)).toBe("0.0.0.0");
+    expect(await resolveBindAddress("app.localhost", undefined, async () => [{ address: "127.0.0.1" }, { address: "::1" }])).toBe("127.0.0.1");
+    expect(await resolveBindAddress("mixed.localhost", undefined, async () => [{ address: "127.0.0.1" }, { address: "10.1.2.3" }]).catch((e: Error) => e.message)).toContain("(it resolves to 10.1.2.3)");
   });
 
   test("with ORCH_API_TOKEN on 0.0.0.0: starts, and every request needs the token", async () => {
