@@ -4,6 +4,7 @@
  */
 import { VERSION } from "./version.ts";
 import { commands } from "./cli/registry.ts";
+import { oneLine } from "./text/neutralise.ts";
 
 const USAGE_HEADER = "orch — orchestrate parallel AI-coding-agent work\n\nUsage: orch <command> [flags]\n\nCommands:\n";
 
@@ -25,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const entry = commands.find((c) => c.name === name);
   if (!entry) {
-    const { suggest } = await import("./cli/args.ts");
+    const { suggest } = await import("./text/suggest.ts");
     const hint = suggest(name, commands.filter((c) => !c.hidden).map((c) => c.name));
     const what = name.startsWith("-") ? "flag" : "command";
     throw Object.assign(new Error(`unknown ${what} "${name}"${hint ? ` (did you mean "${hint}"?)` : ""}`), { exitCode: 2 });
@@ -38,7 +39,8 @@ async function main(argv: string[]): Promise<number> {
 function report(err: unknown): number {
   const e = err as { message?: string; exitCode?: number; name?: string; stack?: string };
   const message = e?.name === "OrchError" || e?.exitCode ? e.message : `unexpected error: ${e?.message ?? String(err)}`;
-  console.error(`orch: ${String(message).split("\n")[0]}`);
+  // The message may quote what an agent or PRD author wrote: one line, no control characters.
+  console.error(`orch: ${oneLine(String(message).split("\n")[0]!)}`);
   if (process.env.ORCH_DEBUG === "1" && e?.stack) console.error(e.stack);
   return typeof e?.exitCode === "number" ? e.exitCode : 1;
 }

@@ -1,5 +1,5 @@
 /** Shared test helpers: temp databases, temp dirs, and the compiled binary (built once by `npm test`). */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
@@ -91,4 +91,11 @@ export async function until<T>(what: string, f: () => T | null | undefined | fal
     if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(20);
   }
+}
+
+/** A file with `content` in a fresh temporary folder (cleaned up after the file); its path. */
+export function writeTemp(name: string, content: string): string {
+  const path = join(tempDir(), name);
+  writeFileSync(path, content);
+  return path;
 }

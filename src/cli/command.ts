@@ -3,7 +3,8 @@
  */
 import { out } from "./io.ts";
 import { usageError } from "../errors.ts";
-import { formatFlags, parseArgs, suggest, type FlagSpecs, type ParsedArgs } from "./args.ts";
+import { suggest } from "../text/suggest.ts";
+import { formatFlags, parseArgs, type FlagSpecs, type ParsedArgs } from "./args.ts";
 
 export interface Command {
   name: string;

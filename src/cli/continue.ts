@@ -2,7 +2,7 @@
 import { commonFlags, singleAction } from "./command.ts";
 import { storeFromFlags } from "./context.ts";
 import { errOut, out } from "./io.ts";
-import { printJson } from "./output.ts";
+import { printJson, say } from "./output.ts";
 import { continueStream, renderResume } from "../workspace/resume.ts";
 import { parseStreamId } from "../workspace/stream-worktrees.ts";
 
@@ -20,6 +20,6 @@ export const command = singleAction("continue", {
       onCreating: (id) => (json ? errOut : out)(`Creating worktree for ${id}...\n`),
     });
     if (json) return printJson(ctx);
-    out(renderResume(ctx));
+    say(renderResume(ctx));
   },
 });

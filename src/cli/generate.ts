@@ -13,8 +13,7 @@ import { renderStatus, statusReport } from "../generate/status.ts";
 import { writeFiles } from "../generate/writer.ts";
 import { commandGroup, commonFlags, type Action } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
-import { out } from "./io.ts";
-import { printJson } from "./output.ts";
+import { printJson, say } from "./output.ts";
 import { idList, maxParallelFlag, maxParallelFrom } from "./plan-flags.ts";
 
 const initiativeFlag = { initiative: { type: "string", value: "ID", description: "this initiative (default: the current one)" } } as const;
@@ -58,7 +57,7 @@ const generate: Action = {
     });
     writeFiles(projectRoot, files);
     if (flags.json) return printJson({ projectRoot, files: files.map((f) => f.path), config });
-    out(`✓ Generated orchestration configuration\n\nFiles created:\n${files.map((f) => `  ${f.path}\n`).join("")}\n${nextSteps(config)}\n`);
+    say(`✓ Generated orchestration configuration\n\nFiles created:\n${files.map((f) => `  ${f.path}\n`).join("")}\n${nextSteps(config)}\n`);
   },
 };
 
@@ -97,7 +96,7 @@ const config: Action = {
     const head = ["STREAM", "NAME", "PHASE", "TASKS", "DEPENDS ON"];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (r: string[]) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]!))).join("  ");
-    out(
+    say(
       [
         `Config:      ${join(projectRoot, CONFIG_FILE)} (generated ${c.generatedAt}, version ${c.version})`,
         `Initiative:  ${c.initiative.name}${c.initiative.id ? ` (${c.initiative.id})` : ""}`,
@@ -124,8 +123,8 @@ const status: Action = {
     const src = planSource(storeFromFlags(flags), str(flags.initiative));
     const report = statusReport(src.initiative, src.streams);
     if (flags.json) return printJson(report);
-    if (src.streams.length === 0) return out("No streams yet: import a PRD with orch prd import PRD.md\n");
-    out(renderStatus(report));
+    if (src.streams.length === 0) return say("No streams yet: import a PRD with orch prd import PRD.md\n");
+    say(renderStatus(report));
   },
 };
 

@@ -24,8 +24,7 @@ import { writeFiles, type FileToWrite } from "../generate/writer.ts";
 import { statusEntries } from "../git/repo.ts";
 import { initCommitCommand, initFilesAmong } from "../orchestrate/preflight.ts";
 import { commonFlags, singleAction } from "./command.ts";
-import { out } from "./io.ts";
-import { printJson } from "./output.ts";
+import { printJson, say } from "./output.ts";
 
 type Status = FileStatus | "kept";
 
@@ -86,7 +85,7 @@ export const command = singleAction("init", {
     const commit = inGit ? initFilesAmong(statusEntries(root, { untracked: true }).map((e) => e.path)) : [];
     if (flags.json) return printJson({ projectRoot: root, files: report, commit });
     const mark = (s: Status) => (s === "kept" ? "!" : "✓");
-    out(
+    say(
       `${report.map((r) => `${mark(r.status)} ${r.path}: ${r.status}${r.note ? ` (${r.note})` : ""}`).join("\n")}\n\n` +
         (commit.length ? `Commit these so orch start can merge: ${initCommitCommand(commit)}\n\n` : "") +
         "Next: restart Claude Code in this project so it starts the task-copilot server, then\n" +

@@ -3,8 +3,7 @@ import { importPrdMarkdown, listPrds, type PlanImportReport } from "../core/inde
 import { usageError } from "../errors.ts";
 import { commandGroup, commonFlags, type Action } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
-import { out } from "./io.ts";
-import { printJson, printTable } from "./output.ts";
+import { printJson, printTable, say } from "./output.ts";
 import { idList, maxParallelFlag, maxParallelFrom } from "./plan-flags.ts";
 
 const list: Action = {
@@ -78,7 +77,7 @@ const importAction: Action = {
       source: file === "-" ? "stdin" : file,
     });
     if (flags.json) return printJson(report);
-    out(summary(report));
+    say(summary(report));
   },
 };
 

@@ -19,8 +19,8 @@ import { loadState, type RunState } from "../orchestrate/state.ts";
 import type { StreamView } from "../core/streams.ts";
 import { singleAction } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
-import { errOut, out } from "./io.ts";
-import { printJson } from "./output.ts";
+import { errOut } from "./io.ts";
+import { printJson, say } from "./output.ts";
 
 export const command = singleAction("start", {
   summary: "run the three phases: launch each stream's agent in dependency order, merge, report",
@@ -56,11 +56,11 @@ export const command = singleAction("start", {
       const report = statusReport(initiative ? { id: initiative.id, name: initiative.name } : null, streams);
       const state = loadState(root);
       if (flags.json) return printJson({ ...report, usage: sumUsage(usageByStream(store, streams.map((s) => s.streamId)).values()), run: state });
-      out(renderStatus(report));
+      say(renderStatus(report));
       const usage = sumUsage(usageByStream(store, streams.map((s) => s.streamId)).values());
-      if (usage.sessions) out(`\n${costLine(usage)}\n`);
+      if (usage.sessions) say(`\n${costLine(usage)}\n`);
       if (state)
-        out(
+        say(
           `\nRun: ${state.outcome} (started ${state.startedAt}, launcher ${state.launcher})` +
             `${state.failedStreams.length ? `; failed: ${state.failedStreams.join(", ")}` : ""}` +
             `${state.conflict ? `; merge conflict in ${state.conflict.streamId}: ${state.conflict.files.join(", ")}` : ""}\n`,
@@ -90,7 +90,7 @@ export const command = singleAction("start", {
       lines.push(`Launcher: ${settings.launcher}; agent command: ${settings.agentCommand}; at most ${settings.maxParallel} at once`);
       lines.push("", "Preflight:", ...checks.map((c) => `  ${c.ok ? (c.warning ? "⚠" : "✓") : "✖"} ${c.line}`));
       if (failures(checks).length) lines.push("orch start would refuse to launch until the ✖ lines are fixed.");
-      out(`${lines.join("\n")}\n`);
+      say(`${lines.join("\n")}\n`);
       return 0;
     }
 
@@ -126,7 +126,7 @@ export const command = singleAction("start", {
     const { outcome } = await runOrchestration({
       store,
       root,
-      launcher: launchers.byName(settings.launcher, (t) => out(t)),
+      launcher: launchers.byName(settings.launcher, (t) => say(t)),
       agentTemplate: settings.agentCommand,
       maxParallel: settings.maxParallel,
       restartLimit: settings.restartLimit,
@@ -135,7 +135,7 @@ export const command = singleAction("start", {
       only,
       webhookUrl: env.ORCHESTRATION_WEBHOOK_URL,
       apiPort: process.env.HTTP_API_PORT ? env.HTTP_API_PORT : undefined,
-      print: (line) => out(`${line}\n`),
+      print: (line) => say(`${line}\n`),
       signal: controller.signal,
     });
     store.close();

@@ -1,9 +1,8 @@
-import { out } from "./io.ts";
 import { archiveStream, getStream, listStreams, unarchiveStream, type StreamView } from "../core/index.ts";
 import { withUsage } from "../core/index.ts";
 import { commandGroup, commonFlags, type Action } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
-import { printJson, printTable, type Column } from "./output.ts";
+import { type Column, printJson, printTable, say } from "./output.ts";
 import { taskColumns } from "./task.ts";
 import type { StreamPairConflict } from "../workspace/stream-conflicts.ts";
 
@@ -40,7 +39,7 @@ const get: Action = {
     const store = storeFromFlags(flags);
     const s = getStream(store, positionals[0]!, { includeArchived: flags.all === true });
     if (flags.json) return printJson(withUsage(store, [s])[0]);
-    out(
+    say(
       [
         `${s.streamId}: ${s.streamName} (${s.streamPhase})${s.archived ? " [archived]" : ""}`,
         `  progress:     ${s.progressPercentage.toFixed(1)}% (${s.completedTasks}/${s.totalTasks} tasks) ${s.status}`,
@@ -61,7 +60,7 @@ const archive: Action = {
   run({ flags, positionals }) {
     const r = archiveStream(storeFromFlags(flags), positionals[0]!);
     if (flags.json) printJson({ streamId: r.streamId, archived: true, tasksArchived: r.tasksAffected });
-    else out(`Archived ${r.streamId} (${r.tasksAffected} tasks)\n`);
+    else say(`Archived ${r.streamId} (${r.tasksAffected} tasks)\n`);
   },
 };
 
@@ -72,7 +71,7 @@ const unarchive: Action = {
   run({ flags, positionals }) {
     const r = unarchiveStream(storeFromFlags(flags), positionals[0]!);
     if (flags.json) printJson({ streamId: r.streamId, archived: false, tasksUnarchived: r.tasksAffected });
-    else out(`Unarchived ${r.streamId} (${r.tasksAffected} tasks)\n`);
+    else say(`Unarchived ${r.streamId} (${r.tasksAffected} tasks)\n`);
   },
 };
 
@@ -99,7 +98,7 @@ const conflicts: Action = {
       `No conflicts among ${r.streams.length} active streams (${r.totalPairs} pairs checked).`,
     );
     if (shown.length)
-      out(`\n${r.totalPairs} pairs checked: ${r.conflictingPairs} would conflict, ${r.overlappingPairs} declare the same files.\n`);
+      say(`\n${r.totalPairs} pairs checked: ${r.conflictingPairs} would conflict, ${r.overlappingPairs} declare the same files.\n`);
   },
 };
 

@@ -1,10 +1,9 @@
-import { out } from "./io.ts";
 import type { z } from "zod";
 import { createTask, getTask, listTasks, streamPhaseSchema, taskStatusSchema, updateTask, type TaskView } from "../core/index.ts";
 import { usageError } from "../errors.ts";
 import { commandGroup, commonFlags, type Action } from "./command.ts";
 import { jsonFlag, listFlag, storeFromFlags, str } from "./context.ts";
-import { printJson, printTable, type Column } from "./output.ts";
+import { type Column, printJson, printTable, say } from "./output.ts";
 
 /** A flag value checked by a domain schema; its message stands alone (`invalid status "done" (…)`). */
 export function flagValue<S extends z.ZodType>(schema: S, value: string | boolean | undefined): z.output<S> | undefined {
@@ -42,7 +41,7 @@ function printTask(t: TaskView, json: boolean) {
     `  metadata: ${JSON.stringify(t.metadata)}`,
     `  updated:  ${t.updatedAt}`,
   ];
-  out(`${lines.join("\n")}\n`);
+  say(`${lines.join("\n")}\n`);
 }
 
 const list: Action = {
@@ -120,7 +119,7 @@ const create: Action = {
       metadata,
     });
     if (flags.json) printJson(task);
-    else out(`Created ${task.id}\n`);
+    else say(`Created ${task.id}\n`);
   },
 };
 
@@ -148,7 +147,7 @@ const update: Action = {
     };
     const task = updateTask(storeFromFlags(flags), input);
     if (flags.json) printJson(task);
-    else out(`Updated ${task.id}: ${task.status}\n`);
+    else say(`Updated ${task.id}: ${task.status}\n`);
   },
 };
 

@@ -1,8 +1,8 @@
 /** `orch worktree create|list|remove|prune|merge`: thin over workspace/stream-worktrees.ts. */
 import { commandGroup, commonFlags, type Action } from "./command.ts";
 import { listFlag, storeFromFlags, str } from "./context.ts";
-import { errOut, out } from "./io.ts";
-import { printJson, printTable } from "./output.ts";
+import { errOut } from "./io.ts";
+import { printJson, printTable, say } from "./output.ts";
 import { conflict } from "../errors.ts";
 import { resolveWorktreeSetup } from "../workspace/config.ts";
 import { renderWorktreeLines } from "../workspace/resume.ts";
@@ -33,7 +33,7 @@ const create: Action = {
     const setup = resolveWorktreeSetup(root, { copy: listFlag(flags.copy), setup: str(flags.setup) });
     const r = await createStreamWorktree(store, { streamId, base: str(flags.base), setup, onOutput: errOut });
     if (flags.json) return printJson(r);
-    out(`${renderWorktreeLines(r).join("\n")}\n`);
+    say(`${renderWorktreeLines(r).join("\n")}\n`);
   },
 };
 
@@ -60,7 +60,7 @@ const list: Action = {
       "No stream worktrees.",
     );
     const missing = r.worktrees.filter((w) => w.state === "missing").length;
-    if (missing) out(`\n${missing} missing: run "orch worktree prune" to forget them, then "orch worktree create STREAM" to recreate.\n`);
+    if (missing) say(`\n${missing} missing: run "orch worktree prune" to forget them, then "orch worktree create STREAM" to recreate.\n`);
   },
 };
 
@@ -89,7 +89,7 @@ const remove: Action = {
     lines.push(r.removed ? `✓ Removed worktree ${r.worktreePath}` : `No worktree left at ${r.worktreePath}`);
     if (r.branchDeleted) lines.push(`✓ Branch deleted: ${r.branchName}`);
     else if (r.branchName) lines.push(`Branch kept: ${r.branchName}`);
-    out(`${lines.join("\n")}\n`);
+    say(`${lines.join("\n")}\n`);
   },
 };
 
@@ -99,9 +99,9 @@ const prune: Action = {
   run({ flags }) {
     const r = pruneStreamWorktrees(storeFromFlags(flags));
     if (flags.json) return printJson(r);
-    if (!r.pruned.length && !r.streamsCleared.length) return out("Nothing to prune.\n");
+    if (!r.pruned.length && !r.streamsCleared.length) return say("Nothing to prune.\n");
     const lines = [...r.pruned.map((p) => `✓ Pruned ${p}`), ...r.streamsCleared.map((s) => `✓ Cleared the worktree of ${s}`)];
-    out(`${lines.join("\n")}\n`);
+    say(`${lines.join("\n")}\n`);
   },
 };
 
@@ -120,14 +120,14 @@ const merge: Action = {
       errOut(`note: ${streamId}'s worktree has uncommitted changes that are not part of this merge: ${r.worktreeUncommitted.join(", ")}\n`);
     if (r.status === "conflict") {
       if (!flags.json) {
-        out(`Merging ${r.branchName} into ${r.into} would conflict in:\n${r.conflictingFiles.map((f) => `  ${f}`).join("\n")}\n`);
-        out(`Nothing was changed. Resolve it on ${r.branchName} (e.g. merge ${r.into} into it in its worktree), then merge again.\n`);
+        say(`Merging ${r.branchName} into ${r.into} would conflict in:\n${r.conflictingFiles.map((f) => `  ${f}`).join("\n")}\n`);
+        say(`Nothing was changed. Resolve it on ${r.branchName} (e.g. merge ${r.into} into it in its worktree), then merge again.\n`);
       }
       throw conflict(`merge of ${r.branchName} into ${r.into} would conflict (${r.conflictingFiles.length} files); nothing was changed`);
     }
     if (flags.json) return;
-    if (r.status === "up_to_date") return out(`${r.branchName} is already merged into ${r.into}: nothing to do\n`);
-    out(`✓ Merged ${r.branchName} into ${r.into} (${r.commit!.slice(0, 12)}): ${r.filesChanged.length} files changed\n`);
+    if (r.status === "up_to_date") return say(`${r.branchName} is already merged into ${r.into}: nothing to do\n`);
+    say(`✓ Merged ${r.branchName} into ${r.into} (${r.commit!.slice(0, 12)}): ${r.filesChanged.length} files changed\n`);
   },
 };
 

@@ -18,7 +18,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import type { z } from "zod";
-import { suggest } from "../cli/args.ts";
+import { suggest } from "../text/suggest.ts";
 import type { Store } from "../db/client.ts";
 import { formatZodIssues, isOrchError } from "../errors.ts";
 import { VERSION } from "../version.ts";

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { DEFAULT_MAX_PARALLEL } from "../core/graph.ts";
-import { intFlag } from "../cli/context.ts";
+import { intFlag } from "../text/int-flag.ts";
 import { failed, formatZodIssues, usageError } from "../errors.ts";
 import { CONFIG_FILE } from "../paths.ts";
 import { checkTemplate, defaultAgentCommand } from "./agent-command.ts";

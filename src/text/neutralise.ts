@@ -8,3 +8,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u20
 export function oneLine(text: string): string {
   return text.replace(CONTROL, (c) => (c === "\n" || c === "\r" || c === "\t" ? " " : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
 }
+
+/** The same for multi-line text: line breaks and tabs stay, every other control character is shown. */
+export function neutralise(text: string): string {
+  return text.replace(CONTROL, (c) => (c === "\n" || c === "\t" ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+}

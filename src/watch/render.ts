@@ -2,7 +2,8 @@
  * Pure monitor rendering: snapshot → frame (the guide's watch-status.py display). No I/O, no
  * clock: everything it shows comes in through the arguments, so frames are golden-testable.
  */
-import { displayWidth, truncateDisplay } from "../cli/output.ts";
+import { oneLine } from "../text/neutralise.ts";
+import { displayWidth, truncateDisplay } from "../text/width.ts";
 import { progressBar } from "../core/progress.ts";
 
 export interface MonitorStream {
@@ -105,7 +106,9 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
   const inner = width - 2; // between the two ║
   const content = inner - 4; // two spaces of margin each side
   const rows: string[] = [];
-  const line = (spans: Span[]) => {
+  const line = (raw: Span[]) => {
+    // Names, titles, notes and reasons are agent-written: one line each, no control characters.
+    const spans = raw.map((s) => ({ ...s, text: oneLine(s.text) }));
     let fitted = spans;
     if (spansWidth(spans) > content) {
       // Cut the last spans to fit, keeping colours of what remains.
@@ -128,7 +131,7 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
   };
   /** A one-colour message that wraps at spaces instead of being cut (alerts, the API-down line). */
   const wrapped = (text: string, tone: Tone = null, indent = "  ") => {
-    let rest = text;
+    let rest = oneLine(text);
     let first = true;
     while (rest) {
       const room = content - (first ? 0 : indent.length);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { editDistance, parseArgs, suggest } from "../../src/cli/args.ts";
+import { parseArgs } from "../../src/cli/args.ts";
+import { editDistance, suggest } from "../../src/text/suggest.ts";
 
 const specs = {
   status: { type: "string", description: "" },

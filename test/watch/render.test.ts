@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { displayWidth } from "../../src/cli/output.ts";
+import { displayWidth } from "../../src/text/width.ts";
 import { bar, pct, renderFrame, type MonitorSnapshot, type MonitorStream, type RenderOptions } from "../../src/watch/render.ts";
 
 const NOW = Date.parse("2026-01-08T12:00:00.000Z");
