@@ -121,8 +121,10 @@ const status: Action = {
   flags: { ...initiativeFlag, ...commonFlags },
   run({ flags }) {
     const src = planSource(storeFromFlags(flags), str(flags.initiative));
-    const report = statusReport(src.initiative, src.streams);
+    const report = statusReport(src.initiative, src.streams, src.archived);
     if (flags.json) return printJson(report);
+    if (src.streams.length === 0 && src.archived.length)
+      return say(`No active streams: ${src.archived.length} archived (orch stream list --all shows them)\n`);
     if (src.streams.length === 0) return say("No streams yet: import a PRD with orch prd import PRD.md\n");
     say(renderStatus(report));
   },

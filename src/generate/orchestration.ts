@@ -4,7 +4,7 @@
  */
 import type { Store } from "../db/client.ts";
 import { currentInitiative, getInitiative } from "../core/initiatives.ts";
-import { validateGraph } from "../core/graph.ts";
+import { validateGraph, type GraphStream } from "../core/graph.ts";
 import { listStreams, type StreamView } from "../core/streams.ts";
 import { notFound } from "../errors.ts";
 import { apiBaseUrl, buildConfig, configJson, type OrchestrationConfig } from "./config.ts";
@@ -16,17 +16,41 @@ import type { FileToWrite } from "./writer.ts";
 
 export interface PlanSource {
   initiative: { id: string | null; name: string } | null;
+  /** The streams to orchestrate (not archived). */
   streams: StreamView[];
+  /** The same initiative's archived streams: done with, but still what others depend on. */
+  archived: StreamView[];
 }
 
 /**
  * The streams to orchestrate: the named initiative's, else the current initiative's, else (no
- * initiative at all) every unarchived stream.
+ * initiative at all) every unarchived stream; and the archived ones beside them.
  */
 export function planSource(store: Store, initiativeId?: string): PlanSource {
   const init = initiativeId ? getInitiative(store, initiativeId) : currentInitiative(store);
-  const streams = listStreams(store, init ? { initiativeId: init.id } : {});
-  return { initiative: init ? { id: init.id, name: init.name } : null, streams };
+  const all = listStreams(store, { ...(init ? { initiativeId: init.id } : {}), includeArchived: true });
+  return {
+    initiative: init ? { id: init.id, name: init.name } : null,
+    streams: all.filter((s) => !s.archived),
+    archived: all.filter((s) => s.archived),
+  };
+}
+
+/**
+ * The graph to validate: the active streams, with a dependency on an archived stream known (it
+ * exists; whether it is complete is the run's business), and an archived foundation counted as
+ * the plan's foundation. Archived streams never count towards the parallel maximum.
+ */
+export function graphToValidate(src: Pick<PlanSource, "streams" | "archived">): GraphStream[] {
+  const active = new Set(src.streams.map((s) => s.streamId));
+  const archived = new Set(src.archived.map((s) => s.streamId));
+  const nodes: GraphStream[] = src.streams.map((s) => ({
+    id: s.streamId,
+    phase: s.streamPhase,
+    dependencies: s.dependencies.filter((d) => active.has(d) || !archived.has(d)),
+  }));
+  for (const s of src.archived) if (s.streamPhase === "foundation") nodes.push({ id: s.streamId, phase: "foundation", dependencies: [] });
+  return nodes;
 }
 
 export interface GenerateOptions {
@@ -52,10 +76,7 @@ export function generateOrchestration(store: Store, opts: GenerateOptions): Gene
         ? `No streams in initiative ${src.initiative.id}: import a PRD first (orch prd import PRD.md)`
         : "No streams to orchestrate: import a PRD first (orch prd import PRD.md)",
     );
-  validateGraph(
-    src.streams.map((s) => ({ id: s.streamId, phase: s.streamPhase, dependencies: s.dependencies })),
-    { maxParallel: opts.maxParallel },
-  );
+  validateGraph(graphToValidate(src), { maxParallel: opts.maxParallel });
   const root = opts.projectRoot;
   const config = buildConfig({
     initiative: src.initiative ?? { id: null, name: root.split(/[\\/]/).filter(Boolean).pop() ?? "orchestration" },

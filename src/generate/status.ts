@@ -1,4 +1,9 @@
-/** `orch generate status`: per-phase progress bars from stream views. Pure. */
+/**
+ * `orch generate status`: per-phase progress bars from stream views. Pure. A stream waits on
+ * the dependencies that are not complete; an archived stream still counts (a foundation that was
+ * completed and archived satisfies its dependents), so callers pass the archived ones too.
+ */
+import { unmetDependencies } from "../core/gate.ts";
 import { progressBar } from "../core/progress.ts";
 import { overallFromStreams } from "../core/summary.ts";
 import { STREAM_PHASES, type StreamPhase } from "../core/schemas.ts";
@@ -24,8 +29,13 @@ export interface StatusReport {
   phases: PhaseStatus[];
 }
 
-export function statusReport(initiative: StatusReport["initiative"], streams: readonly StreamView[]): StatusReport {
-  const byId = new Map(streams.map((s) => [s.streamId, s]));
+/** `streams` are shown; `archived` (the initiative's archived streams) only answer for dependencies. */
+export function statusReport(
+  initiative: StatusReport["initiative"],
+  streams: readonly StreamView[],
+  archived: readonly StreamView[] = [],
+): StatusReport {
+  const known = [...streams, ...archived];
   const phases = STREAM_PHASES.map((phase) => {
     const list = streams.filter((s) => s.streamPhase === phase);
     return {
@@ -33,7 +43,7 @@ export function statusReport(initiative: StatusReport["initiative"], streams: re
       ...overallFromStreams(list),
       streams: list.map((s) => ({
         ...s,
-        waitingOn: s.status === "completed" ? [] : s.dependencies.filter((d) => byId.get(d)?.status !== "completed"),
+        waitingOn: s.status === "completed" ? [] : unmetDependencies(s, known).map((u) => u.streamId),
       })),
     };
   }).filter((p) => p.streams.length > 0);

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DARK_MODE_PRD, importPrdMarkdown, listStreams, updateTask } from "../../src/core/index.ts";
+import { archiveStream, DARK_MODE_PRD, importPrdMarkdown, listStreams, updateTask } from "../../src/core/index.ts";
 import { apiBaseUrl, buildConfig, configSchema } from "../../src/generate/config.ts";
-import { generateOrchestration } from "../../src/generate/orchestration.ts";
+import { generateOrchestration, planSource } from "../../src/generate/orchestration.ts";
 import { buildReadme } from "../../src/generate/readme.ts";
 import { progressBar } from "../../src/core/progress.ts";
 import { renderStatus, statusReport } from "../../src/generate/status.ts";
@@ -175,6 +175,38 @@ describe("README and status", () => {
     expect(text).toContain("  Stream-Z   ░░░░░░░░░░░░░░░░░░░░   0.0% (0/5 tasks)  ⚠ Waiting on: Stream-B, Stream-C");
     expect(progressBar(99.9)).toBe(`${"█".repeat(19)}░`);
     expect(progressBar(100)).toBe("█".repeat(20));
+  });
+});
+
+describe("archived streams", () => {
+  const done = (store: ReturnType<typeof darkMode>, ids: string[]) => ids.forEach((id) => updateTask(store, { id, status: "completed" }));
+
+  test("a complete, archived foundation satisfies its dependents: no ⚠ Waiting on; generate still works", () => {
+    const store = darkMode();
+    done(store, ["TASK-001", "TASK-002", "TASK-003", "TASK-004"]);
+    archiveStream(store, "Stream-A");
+    const src = planSource(store);
+    expect(src.streams.map((s) => s.streamId)).toEqual(["Stream-B", "Stream-C", "Stream-Z"]);
+    expect(src.archived.map((s) => s.streamId)).toEqual(["Stream-A"]);
+    const report = statusReport(src.initiative, src.streams, src.archived);
+    const waiting = Object.fromEntries(report.phases.flatMap((p) => p.streams.map((s) => [s.streamId, s.waitingOn])));
+    expect(waiting).toEqual({ "Stream-B": [], "Stream-C": [], "Stream-Z": ["Stream-B", "Stream-C"] });
+    expect(renderStatus(report)).not.toContain("Waiting on: Stream-A");
+    const { config } = generateOrchestration(store, opts());
+    expect(config.streams.map((s) => s.streamId)).toEqual(["Stream-B", "Stream-C", "Stream-Z"]);
+    expect(config.streams[0]!.dependencies).toEqual(["Stream-A"]);
+  });
+
+  test("an archived stream that is not complete is still waited on; archived parallel streams do not count towards the maximum", () => {
+    const store = darkMode();
+    done(store, ["TASK-001", "TASK-002", "TASK-005", "TASK-006", "TASK-007"]);
+    archiveStream(store, "Stream-A");
+    archiveStream(store, "Stream-B");
+    const src = planSource(store);
+    const report = statusReport(src.initiative, src.streams, src.archived);
+    const waiting = Object.fromEntries(report.phases.flatMap((p) => p.streams.map((s) => [s.streamId, s.waitingOn])));
+    expect(waiting).toEqual({ "Stream-C": ["Stream-A"], "Stream-Z": ["Stream-C"] });
+    expect(() => generateOrchestration(store, opts({ maxParallel: 1 }))).not.toThrow();
   });
 });
 
