@@ -1,5 +1,5 @@
 /** The append-only change log. `record` must be called inside the transaction that made the change. */
-import { asc, gt, sql } from "drizzle-orm";
+import { and, asc, gt, lte, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
 import { preparedQuery } from "../db/prepared.ts";
 import { events, type EventRow } from "../db/schema.ts";
@@ -22,8 +22,31 @@ const insertEvent = (db: Db) =>
     .values({ kind: sql.placeholder("kind"), entityId: sql.placeholder("entityId"), op: sql.placeholder("op"), payload: sql.placeholder("payload") })
     .prepare();
 
+/**
+ * The change log keeps the newest EVENTS_KEPT events: enough for SSE replay (Last-Event-ID) and
+ * every live reader, which is never that far behind. Older ones are deleted every
+ * COMPACT_EVERY events, in the writing transaction, except the stream events that record merges
+ * (merge-record.ts reads a stream's latest one, however old).
+ */
+export const EVENTS_KEPT = 50_000;
+const COMPACT_EVERY = 5_000;
+
 export function recordEvent(db: Db, kind: EventKind, entityId: string, op: EventOp, payload: unknown): void {
-  preparedQuery(db, "events.insert", insertEvent).run({ kind, entityId, op, payload });
+  const r = preparedQuery(db, "events.insert", insertEvent).run({ kind, entityId, op, payload }) as unknown as { lastInsertRowid?: number | bigint };
+  const id = Number(r?.lastInsertRowid ?? 0);
+  if (id > EVENTS_KEPT && id % COMPACT_EVERY === 0) compactEvents(db, id - EVENTS_KEPT);
+}
+
+/** Delete events up to `throughId` but the merge records. */
+export function compactEvents(db: Db, throughId: number): void {
+  db.run(sql`DELETE FROM events WHERE id <= ${throughId} AND NOT (kind = 'stream' AND payload LIKE '%"mergeConflict":%')`);
+}
+
+/** True when every event after `afterId` up to `latestId` is still in the log (none compacted away). */
+export function replayable(store: Store, afterId: number, latestId: number): boolean {
+  if (latestId <= afterId) return true;
+  const row = store.db.select({ n: sql<number>`count(*)` }).from(events).where(and(gt(events.id, afterId), lte(events.id, latestId))).get();
+  return (row?.n ?? 0) === latestId - afterId;
 }
 
 /** Events after `afterId`, oldest first. */

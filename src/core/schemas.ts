@@ -30,7 +30,12 @@ export const streamIdSchema = idSchema.superRefine((id, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 
-export const metadataSchema = z.record(z.string(), z.unknown());
+/** Metadata is copied into the change log with every update while other writers wait: bounded. */
+export const MAX_METADATA_BYTES = 16 * 1024;
+export const metadataFits = (m: unknown) => JSON.stringify(m ?? {}).length <= MAX_METADATA_BYTES;
+const metadataTooLarge = `metadata is larger than ${MAX_METADATA_BYTES / 1024} KB as JSON (keep large content in a work product)`;
+
+export const metadataSchema = z.record(z.string(), z.unknown()).refine(metadataFits, metadataTooLarge);
 export type Metadata = z.infer<typeof metadataSchema>;
 
 /** The keys of task metadata that orch itself reads; anything else passes through untouched. */
@@ -42,11 +47,12 @@ export const taskMetadataSchema = z
     dependencies: z.array(streamIdSchema).optional(),
     streamDependencies: z.array(streamIdSchema).optional(),
     files: z.array(z.string().min(1).max(1024)).optional(),
-    complexity: z.string().optional(),
-    worktreePath: z.string().nullable().optional(),
-    branchName: z.string().nullable().optional(),
+    complexity: z.string().max(200).optional(),
+    worktreePath: z.string().max(4096).nullable().optional(),
+    branchName: z.string().max(256).nullable().optional(),
   })
-  .loose();
+  .loose()
+  .refine(metadataFits, metadataTooLarge);
 
 export const taskCreateSchema = z.object({
   id: idSchema.optional(),

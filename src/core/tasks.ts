@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { Db, Store } from "../db/client.ts";
 import { preparedQuery, slot } from "../db/prepared.ts";
 import { prds, tasks, type TaskRow } from "../db/schema.ts";
-import { conflict, notFound } from "../errors.ts";
+import { conflict, invalidInput, notFound } from "../errors.ts";
 import { onTaskStatusChange } from "./activity.ts";
 import { recordEvent } from "./events.ts";
 import { newId } from "./ids.ts";
@@ -16,6 +16,8 @@ import {
   type TaskCreateInput,
   type TaskFilter,
   type TaskUpdateInput,
+  MAX_METADATA_BYTES,
+  metadataFits,
 } from "./schemas.ts";
 import { refreshStreamFigures, streamHintsFromMetadata, upsertStream } from "./streams.ts";
 import { taskView, type TaskView } from "./task-view.ts";
@@ -120,6 +122,8 @@ function applyParsedUpdate(db: Db, now: string, v: TaskUpdate): TaskView {
   const existing = preparedQuery(db, "tasks.byId", selectTask).get({ id: v.id });
   if (!existing) throw notFound(`Task not found: ${v.id}`);
   const metadata = v.metadata ? { ...existing.metadata, ...v.metadata } : existing.metadata;
+  // Each part may fit while the merged whole does not.
+  if (v.metadata && !metadataFits(metadata)) throw invalidInput(`metadata of ${v.id} would be larger than ${MAX_METADATA_BYTES / 1024} KB as JSON once merged (keep large content in a work product)`);
   const hints = streamHintsFromMetadata(metadata);
   if (v.metadata && hints) upsertStream(db, now, hints, initiativeFor(db, existing.prdId));
   const status = v.status ?? existing.status;

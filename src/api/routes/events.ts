@@ -11,7 +11,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { listActivity } from "../../core/activity.ts";
-import { eventsSince, lastEventId, type ChangeEvent } from "../../core/events.ts";
+import { eventsSince, lastEventId, replayable, type ChangeEvent } from "../../core/events.ts";
 import { listStreams, type StreamView } from "../../core/streams.ts";
 import { overallFromStreams } from "../../core/summary.ts";
 import { apiStream, type ApiDeps, type RouteDoc } from "../context.ts";
@@ -115,7 +115,8 @@ export function eventRoutes(deps: ApiDeps): Hono {
           // snapshot/replay and the subscription; `sent` drops the ones delivered twice.
           const latest = lastEventId(store);
           write("retry: 2000\n\n");
-          if (resume !== undefined && resume <= latest && latest - resume <= MAX_REPLAY) {
+          // Replay only a gapless stretch: events compacted away would be missed silently.
+          if (resume !== undefined && resume <= latest && latest - resume <= MAX_REPLAY && replayable(store, resume, latest)) {
             sent = resume;
             for (;;) {
               const batch = eventsSince(store, sent, 500);

@@ -1,0 +1,41 @@
+/** The change log is compacted: the newest events and every merge record stay; replay knows the gap. */
+import { expect, test } from "bun:test";
+import { EVENTS_KEPT, lastEventId, recordEvent, replayable } from "../../src/core/events.ts";
+import { tempStore } from "../helpers.ts";
+
+test("past EVENTS_KEPT the oldest events go, merge records stay, and replay across the gap is refused", () => {
+  const store = tempStore();
+  store.tx((db) => {
+    recordEvent(db, "stream", "Stream-B", "update", { streamId: "Stream-B", mergeConflict: null });
+    for (let i = 0; i < EVENTS_KEPT + 10_000; i++) recordEvent(db, "task", `T-${i % 100}`, "update", { i });
+  });
+  const latest = lastEventId(store);
+  const count = (store.sqlite.query("SELECT count(*) AS n FROM events").get() as { n: number }).n;
+  expect(latest).toBe(EVENTS_KEPT + 10_001);
+  expect(count).toBeLessThanOrEqual(EVENTS_KEPT + 5_001);
+  expect(count).toBeGreaterThanOrEqual(EVENTS_KEPT);
+  // The merge record (event 1) survived; the newest events are all there.
+  expect(store.sqlite.query("SELECT id FROM events WHERE id = 1").get()).toEqual({ id: 1 });
+  expect(replayable(store, latest - 1000, latest)).toBe(true);
+  expect(replayable(store, 5, latest)).toBe(false);
+});
+
+test("metadata is capped (16 KB as JSON), also once merged; nothing is written when it does not fit", async () => {
+  const { createTask, updateTask, getTask } = await import("../../src/core/tasks.ts");
+  const { isOrchError } = await import("../../src/errors.ts");
+  const store = tempStore();
+  createTask(store, { id: "T-1", title: "t", metadata: { a: "x".repeat(9000) } });
+  const refused = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return isOrchError(err) && err.exitCode === 2 ? err.message : `unexpected: ${err}`;
+    }
+    return "not refused";
+  };
+  expect(refused(() => createTask(store, { id: "T-2", title: "t", metadata: { big: "x".repeat(17_000) } }))).toContain("larger than 16 KB");
+  expect(refused(() => updateTask(store, { id: "T-1", metadata: { b: "y".repeat(9000) } }))).toContain("would be larger than 16 KB");
+  expect(Object.keys(getTask(store, "T-1").metadata)).toEqual(["a"]);
+  updateTask(store, { id: "T-1", metadata: { b: "small" } });
+  expect(getTask(store, "T-1").metadata).toMatchObject({ b: "small" });
+});
