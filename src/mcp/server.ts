@@ -73,6 +73,33 @@ export function describeArgIssues(issues: z.core.$ZodIssue[], known: readonly st
   );
 }
 
+/** What the system says went wrong, by its error code (never by its wording), and what to do. */
+const BY_CODE: [RegExp, string, string?][] = [
+  [/^SQLITE_FULL$/, "the disk holding the database is full", "free some space and call again"],
+  [/^ENOSPC$/, "the disk is full", "free some space and call again"],
+  [/^EDQUOT$/, "the disk quota is used up", "free some space and call again"],
+  [/^SQLITE_READONLY/, "the database is read-only"],
+  [/^EROFS$/, "the file system is read-only"],
+  [/^(SQLITE_IOERR.*|EIO)$/, "the disk could not be read or written (I/O error)"],
+  [/^(SQLITE_CORRUPT.*|SQLITE_NOTADB)$/, "the database file is damaged"],
+  [/^SQLITE_CANTOPEN/, "the database cannot be opened"],
+  [/^(EACCES|EPERM)$/, "permission denied"],
+  [/^(SQLITE_BUSY|SQLITE_LOCKED)/, "the database is busy", "call again"],
+];
+const MAX_FAILURE = 300;
+
+/**
+ * A failure orch did not anticipate, as one bounded line: what the error's code means when it
+ * has one (with the code), else the first line of its message.
+ */
+export function describeFailure(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string")
+    for (const [re, what, advice] of BY_CODE) if (re.test(code)) return `${what} (${code})${advice ? `: ${advice}` : ""}`;
+  const first = String((err as Error | null)?.message ?? err).split(/\r?\n/)[0]!.trim() || "unknown error";
+  return first.length > MAX_FAILURE ? `${first.slice(0, MAX_FAILURE)}…` : first;
+}
+
 /**
  * The SDK validates elicitation answers with Ajv, built in Server's constructor unless we pass a
  * validator. orch never elicits, so it passes this one and skips building Ajv at start-up.
@@ -112,9 +139,11 @@ export function createMcpServer(store: Store, opts: McpServerOptions = {}): Serv
       return textResult(await tool.run(ctx, parsed.data));
     } catch (err) {
       if (isOrchError(err)) return errorResult(err.message);
-      const e = err as Error;
-      opts.log?.(`orch mcp: ${name} failed: ${e?.stack ?? String(err)}`);
-      return errorResult(`${name} failed: ${e?.message ?? String(err)}`);
+      // The session goes on (a full disk, a read-only database): one line to the log and to the agent.
+      const line = `${name} failed: ${describeFailure(err)}`;
+      opts.log?.(`orch mcp: ${line}`);
+      if (process.env.ORCH_DEBUG === "1" && (err as Error)?.stack) opts.log?.((err as Error).stack!);
+      return errorResult(line);
     }
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { z } from "zod";
 import { openStore } from "../../src/db/client.ts";
-import { createMcpServer, toolListing } from "../../src/mcp/server.ts";
+import { createMcpServer, describeFailure, toolListing } from "../../src/mcp/server.ts";
 import { defineTool, listTool } from "../../src/mcp/tool.ts";
 import { allTools } from "../../src/mcp/tools/index.ts";
 import { VERSION } from "../../src/version.ts";
@@ -423,7 +423,7 @@ describe("protocol edges", () => {
     });
     const s = await connect(tempStore(), { tools: [boom], log: (l) => logged.push(l) });
     expect(await s.fail("boom")).toBe("boom failed: disk on fire");
-    expect(logged[0]).toStartWith("orch mcp: boom failed: Error: disk on fire");
+    expect(logged).toEqual(["orch mcp: boom failed: disk on fire"]); // one line, no stack
   });
 
   test("async tools are awaited (worktree tools will spawn git)", async () => {
@@ -470,4 +470,40 @@ test("createMcpServer serves a custom tool list (how the worktree group plugs in
   expect(server).toBeDefined();
   const names = toolListing([...allTools(), extra]).map((t) => t.name);
   expect(names).toContain("worktree_list");
+});
+
+describe("an unexpected failure is one line", () => {
+  const coded = (code: string, message = "database or disk is full") => Object.assign(new Error(message), { code });
+
+  test("by the error's code, never its wording: what happened and what to do", () => {
+    expect(describeFailure(coded("SQLITE_FULL"))).toBe("the disk holding the database is full (SQLITE_FULL): free some space and call again");
+    expect(describeFailure(coded("ENOSPC", "no space left on device, write"))).toBe("the disk is full (ENOSPC): free some space and call again");
+    expect(describeFailure(coded("SQLITE_IOERR_WRITE", "disk I/O error"))).toBe("the disk could not be read or written (I/O error) (SQLITE_IOERR_WRITE)");
+    expect(describeFailure(coded("SQLITE_READONLY_DBMOVED", "whatever it says"))).toBe("the database is read-only (SQLITE_READONLY_DBMOVED)");
+    // The same words without the code are just words.
+    expect(describeFailure(new Error("database or disk is full"))).toBe("database or disk is full");
+  });
+
+  test("otherwise the first line of the message, at most 300 characters", () => {
+    expect(describeFailure(new Error("boom\n    at x (y.js:1:2)"))).toBe("boom");
+    expect(describeFailure(new Error("z".repeat(1000)))).toBe(`${"z".repeat(300)}…`);
+    expect(describeFailure("a string")).toBe("a string");
+    expect(describeFailure(null)).toBe("null");
+  });
+
+  test("a tool that throws: isError with that line, and one log line without a stack", async () => {
+    const store = openStore(join(tempDir(), "tasks.db"));
+    const log: string[] = [];
+    const boom = defineTool({
+      name: "boom",
+      description: "fails",
+      input: z.strictObject({}),
+      run: () => {
+        throw coded("SQLITE_FULL");
+      },
+    });
+    const s = await connect(store, { tools: [boom], log: (l) => log.push(l) });
+    expect(await s.fail("boom")).toBe("boom failed: the disk holding the database is full (SQLITE_FULL): free some space and call again");
+    expect(log).toEqual(["orch mcp: boom failed: the disk holding the database is full (SQLITE_FULL): free some space and call again"]);
+  });
 });
