@@ -21,4 +21,6 @@ export const stateTempFile = (pid: number) => `${STATE_FILE}.${pid}.tmp`;
 
 /** orch's own bookkeeping, kept out of the user's `git status` (.git/info/exclude). A temporary
  * state file left by a killed `orch start` is bookkeeping too. */
-export const EXCLUDE_PATTERNS = [`/${WORKTREES_DIR}/`, `/${LOG_DIR}/`, `/${STATE_FILE}`, `/${STATE_FILE}.*.tmp`] as const;
+/** Held (flock) by the one `orch start` running this project. */
+export const RUN_LOCK_FILE = `${ORCHESTRATION_DIR}/orchestration.lock`;
+export const EXCLUDE_PATTERNS = [`/${WORKTREES_DIR}/`, `/${LOG_DIR}/`, `/${STATE_FILE}`, `/${STATE_FILE}.*.tmp`, `/${RUN_LOCK_FILE}`] as const;

@@ -12,35 +12,8 @@
  * program writing the file still goes through busy_timeout). Where flock cannot be reached (no
  * C library through bun:ffi, a lock file that cannot be created), writers go without it.
  */
-import { dlopen, FFIType } from "bun:ffi";
 import { closeSync, openSync, realpathSync } from "node:fs";
-
-const LOCK_EX = 2;
-const LOCK_UN = 8;
-
-type Flock = (fd: number, operation: number) => number;
-
-const C_LIBRARIES: Partial<Record<NodeJS.Platform, string[]>> = {
-  linux: ["libc.so.6"],
-  darwin: ["/usr/lib/libSystem.B.dylib"],
-};
-
-let flock: Flock | null | undefined;
-
-function loadFlock(): Flock | null {
-  if (flock !== undefined) return flock;
-  flock = null;
-  for (const lib of C_LIBRARIES[process.platform] ?? []) {
-    try {
-      const { symbols } = dlopen(lib, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
-      flock = symbols.flock as Flock;
-      break;
-    } catch {
-      // Not this library (a musl system has no libc.so.6): try the next, else go without.
-    }
-  }
-  return flock;
-}
+import { LOCK_EX, LOCK_UN, loadFlock } from "../sys/flock.ts";
 
 export interface WriteLock {
   /** Blocks until this process is the one writer among orch's (re-entrant within the process). */

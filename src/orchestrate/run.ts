@@ -29,6 +29,7 @@ import { mergeFinished } from "./merge-step.ts";
 import { idleFor, say, stillRunning, type RunNote } from "./messages.ts";
 import { sendWebhook } from "./notify.ts";
 import { afterUnfinishedExit, decide, isDone } from "./plan.ts";
+import { holdRunLock } from "./run-lock.ts";
 import { openRunState, runStreams } from "./run-setup.ts";
 import { processAlive, saveState, type RunState } from "./state.ts";
 
@@ -68,9 +69,26 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   );
   o.launcher.check();
   const initiative = currentInitiative(store);
+  try {
+    // The state file and logs are orch's own bookkeeping: keep them out of the user's `git status`
+    // from the first write, not only once a worktree has been created.
+    ensureExcluded(repoInfo(root), EXCLUDE_PATTERNS);
+  } catch {
+    // Not a git repository: the manual launcher still works there, and nothing can be dirtied.
+  }
+  const lock = holdRunLock(root);
+  try {
+    return await run(o, streams, initiative?.id ?? null, initiative?.name ?? "streams");
+  } finally {
+    lock.release();
+  }
+}
+
+async function run(o: RunOptions, streams: StreamView[], initiativeId: string | null, initiativeName: string): Promise<{ outcome: RunOutcome; state: RunState }> {
+  const { store, root } = o;
   const state = openRunState({
     root,
-    initiativeId: initiative?.id ?? null,
+    initiativeId,
     launcher: o.launcher.name,
     maxParallel: o.maxParallel,
     restartLimit: o.restartLimit,
@@ -108,13 +126,6 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
         exited.add(id);
       }
     }
-  }
-  try {
-    // The state file and logs are orch's own bookkeeping: keep them out of the user's `git status`
-    // from the first write, not only once a worktree has been created.
-    ensureExcluded(repoInfo(root), EXCLUDE_PATTERNS);
-  } catch {
-    // Not a git repository: the manual launcher still works there, and nothing can be dirtied.
   }
   saveState(root, state, store.now());
 
@@ -323,7 +334,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   const onAbort = () => schedule();
   o.signal?.addEventListener("abort", onAbort);
 
-  note({ kind: "header", name: initiative?.name ?? "streams", streams: streams.length, launcher: o.launcher.name, maxParallel: o.maxParallel, resumed: o.resume });
+  note({ kind: "header", name: initiativeName, streams: streams.length, launcher: o.launcher.name, maxParallel: o.maxParallel, resumed: o.resume });
   schedule();
   try {
     await finished;

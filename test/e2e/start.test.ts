@@ -486,6 +486,18 @@ describe("orch start --launcher headless (simulated agents)", () => {
     expect(p.git("log", "--format=%s", "main")).toContain("TASK-003:");
   });
 
+  test("two orch start at the same moment: one runs, the other is refused at once; no stream gets two agents", async () => {
+    const p = await setup(PRD_GUIDE);
+    const [a, b] = await Promise.all([0, 1].map(() => p.orch(["start", ...HEADLESS, "--agent-cmd", p.sim("--pause 40")])));
+    const results = [a!, b!].sort((x, y) => x.code - y.code);
+    expect(results.map((r) => r.code)).toEqual([0, 1]);
+    expect(results[1]!.stderr).toMatch(/^orch: another orch start is running this project \(pid \d+\): wait for it, or stop it \(Ctrl\+C\) and use orch start --resume\n$/);
+    expect(results[1]!.stdout).toBe("");
+    const starts = startsOf(p.records()).map((r) => r.stream).sort();
+    expect(starts).toEqual(["Stream-A", "Stream-B", "Stream-C", "Stream-D"]);
+    expect(gitStatus(p.root)).toBe("");
+  });
+
   test("a failing webhook is logged, never fatal", async () => {
     const p = await setup("# Initiative: Hooked\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n");
     const hook = webhookServer(500);
