@@ -52,6 +52,9 @@ function summary(r: PlanImportReport): string {
     `  Parallel:    ${idList(r.executionPlan.parallel)}`,
     `  Integration: ${idList(r.executionPlan.integration)}`,
   ];
+  if (t.completed.length) lines.push(`  Checked in the PRD, so completed: ${idList(t.completed)}`);
+  if (t.placeholders.length)
+    lines.push(`  ${t.placeholders.length} placeholder task(s) for streams that state a number of tasks without listing them: ${idList(t.placeholders)}`);
   if (t.vanished.length)
     lines.push(`⚠ ${t.vanished.length} task(s) no longer in the PRD, kept as they are: ${idList(t.vanished.map((v) => v.id))}`);
   if (s.vanished.length) lines.push(`⚠ ${s.vanished.length} stream(s) no longer in the PRD, kept as they are: ${idList(s.vanished)}`);

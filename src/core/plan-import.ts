@@ -28,6 +28,10 @@ export interface PlanImportReport {
     unchanged: string[];
     /** In this PRD before, not any more: kept as they are, reported so a person can decide. */
     vanished: { id: string; title: string; streamId: string | null; status: string }[];
+    /** Made for streams that state their number of tasks without listing them (`Stream-A-1` …). */
+    placeholders: string[];
+    /** Checked in the PRD (`- [x] …`) and so marked completed by this import. */
+    completed: string[];
   };
   totalStreams: number;
   totalTasks: number;
@@ -70,9 +74,16 @@ class DryRun extends Error {
   }
 }
 
+/** `plans/Dark Mode.md` → `Dark Mode`: the initiative's name for a PRD that names none. */
+export function initiativeFromSource(source: string | undefined): string | undefined {
+  if (!source || source === "stdin" || source === "-") return undefined;
+  const name = (source.split(/[\\/]/).pop() ?? "").replace(/\.(md|markdown|mdown|txt)$/i, "").trim();
+  return name || undefined;
+}
+
 /** Parse, validate and import PRD markdown. Parse errors name their line; the first is the message. */
 export function importPrdMarkdown(store: Store, text: string, opts: Omit<PlanImportOptions, "content"> = {}): PlanImportReport {
-  const parsed = parsePrd(text);
+  const parsed = parsePrd(text, { defaultInitiative: initiativeFromSource(opts.source) });
   if (!parsed.ok) throw invalidInput(formatPrdError(parsed.errors[0]!), parsed.errors);
   return importPlan(store, parsed.plan, { ...opts, content: text });
 }
@@ -111,22 +122,40 @@ function chunks<T>(xs: readonly T[], size = 500): T[][] {
 }
 
 function applyPlan(db: Db, now: string, plan: Plan, opts: PlanImportOptions): PlanImportReport {
-  const initiativeId = initiativeIdFor(plan.initiative);
-  const prdId = prdIdFor(plan.initiative);
+  const initiative = upsertInitiative(db, now, plan.initiative);
+  const prd = upsertPrd(db, now, plan.initiative, initiative.id, opts);
+  const streamIds = plan.streams.map((s) => s.id);
+  const taskIds = plan.streams.flatMap((s) => s.tasks.map((t) => t.id));
+  const report: PlanImportReport = {
+    initiative: { id: initiative.id, name: plan.initiative, created: initiative.created },
+    prd: { id: prd.id, title: plan.initiative, created: prd.created },
+    streams: { created: [], updated: [], unchanged: [], vanished: [] },
+    tasks: { created: [], updated: [], unchanged: [], vanished: [], placeholders: [], completed: [] },
+    totalStreams: plan.streams.length,
+    totalTasks: taskIds.length,
+    executionPlan: executionPlan(plan.streams),
+    dryRun: opts.dryRun === true,
+  };
+  applyStreams(db, now, plan, initiative.id, report);
+  applyTasks(db, now, plan, prd.id, report);
+  reportVanished(db, prd.id, initiative.id, new Set(taskIds), new Set(streamIds), report);
+  return report;
+}
 
-  // Initiative: create or rename; importing makes it the current one (latest linkedAt).
-  const init = db.select().from(initiatives).where(eq(initiatives.id, initiativeId)).get();
-  if (init) {
-    db.update(initiatives).set({ name: plan.initiative, linkedAt: now, updatedAt: now }).where(eq(initiatives.id, initiativeId)).run();
-  } else {
-    db.insert(initiatives)
-      .values({ id: initiativeId, name: plan.initiative, description: null, linkedAt: now, createdAt: now, updatedAt: now })
-      .run();
-  }
-  recordEvent(db, "initiative", initiativeId, init ? "update" : "create", db.select().from(initiatives).where(eq(initiatives.id, initiativeId)).get());
+/** Create or rename; importing makes it the current initiative (latest linkedAt). */
+function upsertInitiative(db: Db, now: string, name: string): { id: string; created: boolean } {
+  const id = initiativeIdFor(name);
+  const init = db.select().from(initiatives).where(eq(initiatives.id, id)).get();
+  if (init) db.update(initiatives).set({ name, linkedAt: now, updatedAt: now }).where(eq(initiatives.id, id)).run();
+  else db.insert(initiatives).values({ id, name, description: null, linkedAt: now, createdAt: now, updatedAt: now }).run();
+  recordEvent(db, "initiative", id, init ? "update" : "create", db.select().from(initiatives).where(eq(initiatives.id, id)).get());
+  return { id, created: !init };
+}
 
-  // PRD: one per initiative, its content the latest import.
-  const prd = db.select().from(prds).where(eq(prds.id, prdId)).get();
+/** One PRD per initiative, its content the latest import. */
+function upsertPrd(db: Db, now: string, name: string, initiativeId: string, opts: PlanImportOptions): { id: string; created: boolean } {
+  const id = prdIdFor(name);
+  const prd = db.select().from(prds).where(eq(prds.id, id)).get();
   const metadata = {
     ...(prd?.metadata ?? {}),
     format: "orch-prd-markdown",
@@ -134,39 +163,24 @@ function applyPlan(db: Db, now: string, plan: Plan, opts: PlanImportOptions): Pl
     ...(opts.maxParallel !== undefined ? { maxParallelStreams: opts.maxParallel } : {}),
   };
   const content = opts.content ?? prd?.content ?? "";
-  if (prd) {
-    db.update(prds).set({ title: plan.initiative, content, metadata, updatedAt: now }).where(eq(prds.id, prdId)).run();
-  } else {
-    db.insert(prds)
-      .values({ id: prdId, initiativeId, title: plan.initiative, content, metadata, createdAt: now, updatedAt: now })
-      .run();
-  }
-  const { content: _c, ...prdView } = db.select().from(prds).where(eq(prds.id, prdId)).get()!;
-  recordEvent(db, "prd", prdId, prd ? "update" : "create", prdView);
+  if (prd) db.update(prds).set({ title: name, content, metadata, updatedAt: now }).where(eq(prds.id, id)).run();
+  else db.insert(prds).values({ id, initiativeId, title: name, content, metadata, createdAt: now, updatedAt: now }).run();
+  const { content: _c, ...prdView } = db.select().from(prds).where(eq(prds.id, id)).get()!;
+  recordEvent(db, "prd", id, prd ? "update" : "create", prdView);
+  return { id, created: !prd };
+}
 
-  // What exists already, fetched in bulk (ids are unique per workspace).
-  const streamIds = plan.streams.map((s) => s.id);
-  const taskIds = plan.streams.flatMap((s) => s.tasks.map((t) => t.id));
-  const existingStreams = new Map<string, StreamRow>();
-  for (const part of chunks(streamIds))
-    for (const r of db.select().from(streams).where(inArray(streams.id, part)).all()) existingStreams.set(r.id, r);
-  const existingTasks = new Map<string, TaskRow>();
-  for (const part of chunks(taskIds))
-    for (const r of db.select().from(tasks).where(inArray(tasks.id, part)).all()) existingTasks.set(r.id, r);
+/** Rows by id, fetched in bulk (ids are unique per workspace). */
+function existingRows<R extends { id: string }>(db: Db, table: typeof streams | typeof tasks, ids: readonly string[]): Map<string, R> {
+  const found = new Map<string, R>();
+  for (const part of chunks(ids)) for (const r of db.select().from(table).where(inArray(table.id, part)).all()) found.set(r.id, r as R);
+  return found;
+}
 
-  const report: PlanImportReport = {
-    initiative: { id: initiativeId, name: plan.initiative, created: !init },
-    prd: { id: prdId, title: plan.initiative, created: !prd },
-    streams: { created: [], updated: [], unchanged: [], vanished: [] },
-    tasks: { created: [], updated: [], unchanged: [], vanished: [] },
-    totalStreams: plan.streams.length,
-    totalTasks: taskIds.length,
-    executionPlan: executionPlan(plan.streams),
-    dryRun: opts.dryRun === true,
-  };
-
+function applyStreams(db: Db, now: string, plan: Plan, initiativeId: string, report: PlanImportReport): void {
+  const existing = existingRows<StreamRow>(db, streams, plan.streams.map((s) => s.id));
   for (const s of plan.streams) {
-    const row = existingStreams.get(s.id);
+    const row = existing.get(s.id);
     if (row?.initiativeId && row.initiativeId !== initiativeId)
       throw conflict(
         `PRD line ${s.line}: stream ${s.id} already belongs to initiative ${row.initiativeId}; give this stream another id`,
@@ -177,92 +191,129 @@ function applyPlan(db: Db, now: string, plan: Plan, opts: PlanImportOptions): Pl
     else report.streams.unchanged.push(s.id);
     upsertStream(db, now, { streamId: s.id, streamName: s.name, streamPhase: s.phase, dependencies: s.dependencies }, initiativeId);
   }
+}
 
-  // New tasks go in as multi-row inserts, each stream's figures refreshed once at the end: the
-  // same rows and `task` events insertTask writes (a new pending task opens no activity), but
-  // one `stream` event per stream instead of one per task (20,000 tasks: 0.7 s, not 7 s).
-  const fresh: Omit<TaskRow, "blockedReason" | "notes" | "archived">[] = [];
+type FreshTask = Omit<TaskRow, "blockedReason" | "notes" | "archived">;
+
+const PLACEHOLDER_NOTE = "Placeholder: the PRD states this stream's number of tasks without listing them. Refine its title and description as the work becomes clear.";
+
+function applyTasks(db: Db, now: string, plan: Plan, prdId: string, report: PlanImportReport): void {
+  const existing = existingRows<TaskRow>(db, tasks, plan.streams.flatMap((s) => s.tasks.map((t) => t.id)));
+  const fresh: FreshTask[] = [];
   const touched = new Set<string>();
+  const parents: [string, string | null][] = [];
   for (const s of plan.streams) {
     for (const t of s.tasks) {
-      const meta = taskMetadata(s, t);
-      const row = existingTasks.get(t.id);
+      if (t.placeholder) report.tasks.placeholders.push(t.id);
+      const row = existing.get(t.id);
       if (!row) {
-        const v = parseInput(taskCreateSchema, {
-          id: t.id,
-          prdId,
-          title: t.title,
-          ...(t.description !== undefined ? { description: t.description } : {}),
-          ...(t.assignedAgent !== undefined ? { assignedAgent: t.assignedAgent } : {}),
-          metadata: meta,
-        });
-        fresh.push({
-          id: t.id,
-          prdId,
-          parentId: null,
-          title: v.title,
-          description: v.description ?? null,
-          assignedAgent: v.assignedAgent ?? null,
-          status: "pending",
-          metadata: v.metadata ?? meta,
-          streamId: s.id,
-          createdAt: now,
-          updatedAt: now,
-        });
+        fresh.push(freshTask(s, t, prdId, now));
         touched.add(s.id);
         report.tasks.created.push(t.id);
+        if (t.done) report.tasks.completed.push(t.id);
         continue;
       }
       if (row.prdId !== prdId)
         throw conflict(
           `PRD line ${t.line}: task ${t.id} already exists ${row.prdId ? `in ${row.prdId}` : "outside any PRD"}; task ids are unique per workspace`,
         );
-      // Files dropped from the PRD are cleared; other metadata keys (worktreePath…) are kept.
-      if (!t.files && Array.isArray(row.metadata.files) && row.metadata.files.length) meta.files = [];
-      const changed =
-        row.title !== t.title ||
-        (t.description !== undefined && row.description !== t.description) ||
-        (t.assignedAgent !== undefined && row.assignedAgent !== t.assignedAgent) ||
-        row.streamId !== s.id ||
-        Object.entries(meta).some(([k, v]) => !same(row.metadata[k], v));
-      if (!changed) {
-        report.tasks.unchanged.push(t.id);
-        continue;
-      }
-      applyTaskUpdate(db, now, {
-        id: t.id,
-        title: t.title,
-        ...(t.description !== undefined ? { description: t.description } : {}),
-        ...(t.assignedAgent !== undefined ? { assignedAgent: t.assignedAgent } : {}),
-        metadata: meta,
-      });
-      report.tasks.updated.push(t.id);
+      if ((row.parentId ?? null) !== (t.parentId ?? null)) parents.push([t.id, t.parentId ?? null]);
+      const outcome = updateTask(db, now, s, t, row);
+      report.tasks[outcome === "unchanged" && row.parentId === (t.parentId ?? null) ? "unchanged" : "updated"].push(t.id);
+      if (outcome === "completed") report.tasks.completed.push(t.id);
     }
   }
-  if (fresh.length) {
-    // Prepared once, run per row: Drizzle builds the SQL once instead of 20,000 times.
-    const p = <K extends string>(k: K) => sql.placeholder(k);
-    const insertRow = db
-      .insert(tasks)
-      .values({
-        id: p("id"), prdId: p("prdId"), parentId: p("parentId"), title: p("title"), description: p("description"),
-        assignedAgent: p("assignedAgent"), status: p("status"), metadata: p("metadata"), streamId: p("streamId"),
-        createdAt: p("createdAt"), updatedAt: p("updatedAt"),
-      })
-      .prepare();
-    const insertEvent = db.insert(events).values({ kind: "task", entityId: p("entityId"), op: "create", payload: p("payload") }).prepare();
-    for (const r of fresh) {
-      insertRow.run(r);
-      insertEvent.run({ entityId: r.id, payload: taskView({ ...r, blockedReason: null, notes: null, archived: false }) });
-    }
-  }
+  insertFresh(db, fresh);
   for (const id of touched) refreshStreamFigures(db, now, id);
+  // Set after every task exists, so a subtask may come before its parent in the database.
+  for (const [id, parentId] of parents) {
+    const row = db.update(tasks).set({ parentId, updatedAt: now }).where(eq(tasks.id, id)).returning().get()!;
+    recordEvent(db, "task", id, "update", taskView(row));
+  }
+}
 
-  const planned = new Set(taskIds);
+function freshTask(s: PlanStream, t: PlanTask, prdId: string, now: string): FreshTask {
+  const meta = taskMetadata(s, t);
+  const description = t.description ?? (t.placeholder ? PLACEHOLDER_NOTE : undefined);
+  const v = parseInput(taskCreateSchema, {
+    id: t.id,
+    prdId,
+    title: t.title,
+    ...(description !== undefined ? { description } : {}),
+    ...(t.assignedAgent !== undefined ? { assignedAgent: t.assignedAgent } : {}),
+    metadata: meta,
+  });
+  return {
+    id: t.id,
+    prdId,
+    parentId: t.parentId ?? null,
+    title: v.title,
+    description: v.description ?? null,
+    assignedAgent: v.assignedAgent ?? null,
+    status: t.done ? "completed" : "pending",
+    metadata: v.metadata ?? meta,
+    streamId: s.id,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/**
+ * An existing task brought in line with the PRD: title (not a placeholder's: agents refine it),
+ * description, agent, stream facts; checked in the PRD → completed. Its status is otherwise left
+ * alone, and never moved back.
+ */
+function updateTask(db: Db, now: string, s: PlanStream, t: PlanTask, row: TaskRow): "unchanged" | "updated" | "completed" {
+  const meta = taskMetadata(s, t);
+  // Files dropped from the PRD are cleared; other metadata keys (worktreePath…) are kept.
+  if (!t.files && Array.isArray(row.metadata.files) && row.metadata.files.length) meta.files = [];
+  const complete = t.done === true && row.status !== "completed" && row.status !== "cancelled";
+  const title = t.placeholder ? row.title : t.title;
+  const changed =
+    complete ||
+    row.title !== title ||
+    (t.description !== undefined && row.description !== t.description) ||
+    (t.assignedAgent !== undefined && row.assignedAgent !== t.assignedAgent) ||
+    row.streamId !== s.id ||
+    Object.entries(meta).some(([k, v]) => !same(row.metadata[k], v));
+  if (!changed) return "unchanged";
+  applyTaskUpdate(db, now, {
+    id: t.id,
+    title,
+    ...(t.description !== undefined ? { description: t.description } : {}),
+    ...(t.assignedAgent !== undefined ? { assignedAgent: t.assignedAgent } : {}),
+    ...(complete ? { status: "completed" as const } : {}),
+    metadata: meta,
+  });
+  return complete ? "completed" : "updated";
+}
+
+/**
+ * New tasks go in as multi-row inserts, each stream's figures refreshed once after: the same rows
+ * and `task` events insertTask writes (a new task opens no activity), but one `stream` event per
+ * stream instead of one per task (20,000 tasks: 0.7 s, not 7 s). Prepared once, run per row.
+ */
+function insertFresh(db: Db, fresh: readonly FreshTask[]): void {
+  if (!fresh.length) return;
+  const p = <K extends string>(k: K) => sql.placeholder(k);
+  const insertRow = db
+    .insert(tasks)
+    .values({
+      id: p("id"), prdId: p("prdId"), parentId: p("parentId"), title: p("title"), description: p("description"),
+      assignedAgent: p("assignedAgent"), status: p("status"), metadata: p("metadata"), streamId: p("streamId"),
+      createdAt: p("createdAt"), updatedAt: p("updatedAt"),
+    })
+    .prepare();
+  const insertEvent = db.insert(events).values({ kind: "task", entityId: p("entityId"), op: "create", payload: p("payload") }).prepare();
+  for (const r of fresh) {
+    insertRow.run(r);
+    insertEvent.run({ entityId: r.id, payload: taskView({ ...r, blockedReason: null, notes: null, archived: false }) });
+  }
+}
+
+function reportVanished(db: Db, prdId: string, initiativeId: string, planned: Set<string>, plannedStreams: Set<string>, report: PlanImportReport): void {
   for (const r of db.select().from(tasks).where(eq(tasks.prdId, prdId)).all())
     if (!planned.has(r.id)) report.tasks.vanished.push({ id: r.id, title: r.title, streamId: r.streamId, status: r.status });
-  const plannedStreams = new Set(streamIds);
   for (const r of db.select({ id: streams.id, archived: streams.archived }).from(streams).where(eq(streams.initiativeId, initiativeId)).all())
     if (!plannedStreams.has(r.id) && !r.archived) report.streams.vanished.push(r.id);
-  return report;
 }

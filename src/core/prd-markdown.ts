@@ -7,10 +7,27 @@
  *   ### Stream-X: Name (depends on Stream-A, Stream-B)      ← the annotation is optional
  *   - TASK-001: title [files: a.ts, b.ts] @agent-me        ← both annotations optional
  *
- * Prose, blank lines and fenced code are ignored. Lines indented under a task become its
- * description. Without explicit dependencies, parallel streams depend on every foundation
- * stream and integration streams on every parallel stream (on every foundation stream when
- * there is no parallel one, so an integration stream never runs first by accident).
+ * A list item that looks like a task is read as the task it plainly is, whatever markdown it
+ * wears — `*`, `+` or numbered (`1.`, `1)`) bullets, a checkbox (`- [x] …` is a completed
+ * task), a bold or code id (`**TASK-4**:`), a dash or no separator after an id shaped like one
+ * (`TASK-5 Title`, `TASK-5 - Title`), any indentation — or refused with its line number
+ * (outside a stream, a checkbox with no id in a stream, in a block quote). An item indented under
+ * a task is a subtask (its parentId). The guide's 5-minute-tutorial outline works too:
+ *
+ *   Foundation Phase:                                       ← a phase line (the word "phase")
+ *   - Stream-A: Core type system (4 tasks)                  ← a stream: its id, name, tasks
+ *   - Stream-B: Commands (2 tasks, depends on Stream-A)
+ *     - TASK-9: …                                           ← or its tasks, indented under it
+ *
+ * A stream that states its number of tasks but lists none gets that many placeholder tasks,
+ * `Stream-A-1` … `Stream-A-4` (stable ids: importing again updates them). Without
+ * `# Initiative: NAME`, the first `# Heading` before any phase names the initiative, else the
+ * caller's default (the file's name).
+ *
+ * Prose, blank lines, fenced code and HTML comments are ignored. Lines indented under a task that
+ * are not tasks become its description. Without explicit dependencies, parallel streams depend on
+ * every foundation stream and integration streams on every parallel stream (on every foundation
+ * stream when there is no parallel one, so an integration stream never runs first by accident).
  */
 import { ID_PATTERN, streamIdProblem } from "../config.ts";
 import type { StreamPhase } from "./schemas.ts";
@@ -22,6 +39,12 @@ export interface PlanTask {
   files?: string[];
   assignedAgent?: string;
   line: number;
+  /** The task this one is indented under. */
+  parentId?: string;
+  /** Checked (`- [x] …`): the task is completed. */
+  done?: true;
+  /** Made for a stream that states its number of tasks without listing them. */
+  placeholder?: true;
 }
 
 export interface PlanStream {
@@ -33,6 +56,8 @@ export interface PlanStream {
   explicitDependencies: boolean;
   tasks: PlanTask[];
   line: number;
+  /** `(4 tasks)` on its heading or outline item. */
+  declaredTasks?: number;
 }
 
 export interface Plan {
@@ -49,6 +74,11 @@ export interface PrdError {
 
 export type PrdParseResult = { ok: true; plan: Plan } | { ok: false; errors: PrdError[] };
 
+export interface PrdParseOptions {
+  /** The initiative's name when the document names none (the CLI passes the file's name). */
+  defaultInitiative?: string;
+}
+
 /** `PRD line 12: task outside a stream` — the one line the CLI prints after `orch: `. */
 export function formatPrdError(e: PrdError): string {
   return e.line === null ? `PRD: ${e.message}` : `PRD line ${e.line}: ${e.message}`;
@@ -57,6 +87,7 @@ export function formatPrdError(e: PrdError): string {
 const MAX_ID = 128;
 const MAX_TITLE = 500;
 const MAX_ERRORS = 100;
+const MAX_PLACEHOLDERS = 1000;
 
 const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
@@ -68,11 +99,18 @@ const PHASE = new RegExp(
   "i",
 );
 const STREAM = /^(\S+?)\s*:(?:\s+(.*))?$/;
-const DEPENDS = /\s*\(\s*(?:depends\s+on|depends|after)\s*:?\s*([^)]*)\)\s*$/i;
-// A bullet at the left margin whose first token ends in ":" followed by a space (so URLs are prose).
-const TASK = /^( {0,3})[-*+][ \t]+(\S+?):(?:[ \t]+(.*))?$/;
+// A list item: indentation, a bullet (`-`, `*`, `+`) or a number (`1.`, `1)`), then a space.
+const LIST_ITEM = /^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*?))?[ \t]*$/;
+const CHECKBOX = /^\[([ xX])\](?:[ \t]+(.*))?$/;
+const QUOTED_ITEM = /^ {0,3}>[ \t]?(.*)$/;
+// An id that is plainly an id even without a colon after it: letters, then `-` or `_` and a digit (TASK-5, pay_12).
+const ID_SHAPED = /^[A-Za-z][A-Za-z0-9]*?[-_]\d[A-Za-z0-9._-]*$/;
+// `**TASK-4**: …`, `**TASK-4:** …`, `` `TASK-4`: … ``, `__TASK-4__ …`.
+const WRAPPED_ID = /^(\*\*|__|\*|_|`)([^\s*_`]+?)(:?)\1(.*)$/;
 const FILES = /\[\s*files?\s*:\s*([^\]]*)\]/gi;
 const AGENT = /(^|\s)@agent-([A-Za-z0-9][A-Za-z0-9._-]*)(?=\s|$|[,;.!?)])/g;
+const COUNT = /(?:^|[,;])\s*(\d{1,6})\s+tasks?\s*(?=[,;]|$)/i;
+const DEPENDS = /(?:^|[,;]\s*)(?:depends\s+on|depends|after)\s*:?\s*(.*)$/i;
 
 const validId = (s: string) => s.length <= MAX_ID && ID_PATTERN.test(s);
 
@@ -103,196 +141,373 @@ function dedent(s: string, n: number): string {
 
 function splitList(s: string): string[] {
   return s
-    .split(/[,\s]+/)
+    .split(/[,;\s]+/)
     .map((x) => x.replace(/^`|`$/g, "").trim())
     .filter((x) => x && !/^(and|&)$/i.test(x));
 }
 
-function dedupe(xs: string[]): string[] {
-  return [...new Set(xs)];
+const dedupe = (xs: string[]) => [...new Set(xs)];
+
+// ── What one line is ────────────────────────────────────────────────────────────────────────
+
+export interface ListItem {
+  indent: number;
+  /** null: no checkbox; false: `[ ]`; true: `[x]`. */
+  checked: boolean | null;
+  body: string;
 }
 
-export function parsePrd(text: string): PrdParseResult {
-  const lines = text.split(/\r?\n/);
-  const errors: PrdError[] = [];
-  const fail = (line: number | null, message: string) => {
-    if (errors.length < MAX_ERRORS) errors.push({ line, message });
-  };
+/** A markdown list item, or null. */
+export function listItem(raw: string): ListItem | null {
+  const m = LIST_ITEM.exec(raw);
+  if (!m) return null;
+  let body = m[3] ?? "";
+  let checked: boolean | null = null;
+  const c = CHECKBOX.exec(body);
+  if (c) {
+    checked = c[1] !== " ";
+    body = c[2] ?? "";
+  }
+  return { indent: indentOf(m[1]!), checked, body: body.trim() };
+}
 
-  let initiative: string | null = null;
-  let initiativeLine = 0;
-  let phase: StreamPhase | null = null;
-  let stream: PlanStream | null = null;
-  let task: PlanTask | null = null;
-  let bulletIndent = 0;
-  let description: string[] = [];
-  let fence: string | null = null;
-  const streams: PlanStream[] = [];
-  const streamLines = new Map<string, number>();
-  const taskLines = new Map<string, number>();
+export interface ItemHead {
+  id: string;
+  rest: string;
+  /** The id was followed by a colon (the guide's form); false for `TASK-5 Title`. */
+  colon: boolean;
+}
 
-  const endTask = () => {
-    if (task && description.length) {
-      const body = description.join("\n").trim();
-      if (body) task.description = body;
-    }
-    task = null;
-    description = [];
-  };
+/**
+ * The id an item starts with, read the way a person would: `TASK-1: t`, `TASK-1:t`, `TASK-1 - t`,
+ * `TASK-1 t`, `**TASK-1**: t`, `` `TASK-1`: t ``. Any id followed by ": " counts (the guide's
+ * form); without the colon, only a token shaped like an id (letters, `-`, digits). Null: prose.
+ */
+export function itemHead(body: string): ItemHead | null {
+  const w = WRAPPED_ID.exec(body);
+  if (w) return headFrom(w[2]!, `${w[3]}${w[4]}`);
+  const token = /^\S+/.exec(body)?.[0];
+  if (!token) return null;
+  const colon = token.indexOf(":");
+  if (colon > 0) return headFrom(token.slice(0, colon), body.slice(colon));
+  return headFrom(token, body.slice(token.length));
+}
 
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const n = i + 1;
+function headFrom(token: string, after: string): ItemHead | null {
+  const colon = /^:+(?=\s|$)/.exec(after) ?? (ID_SHAPED.test(token) ? /^:+/.exec(after) : null);
+  if (colon) return ID_PATTERN.test(token) ? { id: token, rest: after.slice(colon[0].length).trim(), colon: true } : null;
+  const id = token.replace(/[.,;]+$/, "");
+  if (!ID_SHAPED.test(id)) return null;
+  return { id, rest: after.trim().replace(/^[-–—]\s+/, ""), colon: false };
+}
 
-    // Fenced code is prose, whatever it contains.
+/** The plain-text phase line of the tutorial's outline: `Foundation Phase:`, `**Parallel Phase**`. */
+export function phaseLine(raw: string): StreamPhase | null {
+  const t = raw.trim().replace(/^(\*\*|__)(.*)\1:?$/, "$2").replace(/:$/, "").trim();
+  if (!/\bphase\b/i.test(t)) return null;
+  const m = PHASE.exec(t);
+  return m ? (m[1]!.toLowerCase() as StreamPhase) : null;
+}
+
+/** `Name (4 tasks, depends on A, B)` → the name, the count, the dependencies (null: none given). */
+export function streamAnnotations(text: string): { name: string; count?: number; deps: string[] | null } {
+  const m = /\s*\(([^()]*)\)\s*$/.exec(text);
+  if (!m) return { name: text.trim(), deps: null };
+  let inside = m[1]!.trim();
+  const count = COUNT.exec(inside);
+  if (count) inside = `${inside.slice(0, count.index)}${inside.slice(count.index + count[0].length)}`.replace(/^\s*[,;]\s*/, "");
+  const d = DEPENDS.exec(inside);
+  if (!count && !d) return { name: text.trim(), deps: null };
+  let deps: string[] | null = null;
+  if (d) {
+    const list = splitList(d[1]!);
+    deps = list.length === 1 && /^(none|nothing|-)$/i.test(list[0]!) ? [] : list;
+  }
+  return { name: text.slice(0, m.index).trim(), ...(count ? { count: Number(count[1]) } : {}), deps };
+}
+
+/** A stream outline item (`- Stream-B: Commands (2 tasks, depends on Stream-A)`), told from a task. */
+function isOutlineStream(head: ItemHead): boolean {
+  const a = streamAnnotations(head.rest);
+  return /^stream(?=[-_.]|$)/i.test(head.id) || a.count !== undefined || a.deps !== null;
+}
+
+// ── Reading a document ──────────────────────────────────────────────────────────────────────
+
+interface OpenTask {
+  task: PlanTask;
+  indent: number;
+  description: string[];
+}
+
+class PrdReader {
+  readonly errors: PrdError[] = [];
+  initiative: string | null = null;
+  initiativeLine = 0;
+  /** The first `# Heading` before any phase: the initiative's name when none is given. */
+  title: { name: string; line: number } | null = null;
+  phase: StreamPhase | null = null;
+  sawPhase = false;
+  stream: PlanStream | null = null;
+  /** The indentation of the outline item that opened `stream`; null when a heading did. */
+  outlineIndent: number | null = null;
+  readonly streams: PlanStream[] = [];
+  readonly streamLines = new Map<string, number>();
+  readonly taskLines = new Map<string, number>();
+  /** Tasks whose item is still open (a subtask's parents below it). */
+  open: OpenTask[] = [];
+  fence: string | null = null;
+  inComment = false;
+
+  fail(line: number | null, message: string): void {
+    if (this.errors.length < MAX_ERRORS) this.errors.push({ line, message });
+  }
+
+  read(lines: readonly string[]): void {
+    for (let i = 0; i < lines.length; i++) this.line(lines[i]!, i + 1);
+    this.closeTasks(-1);
+  }
+
+  private line(raw: string, n: number): void {
+    if (this.skipped(raw)) return;
+    const item = listItem(raw);
+    const head = item ? itemHead(item.body) : null;
+    if (this.description(raw, item, head)) return;
+    if (raw.trim() === "") return;
+    this.closeTasks(item ? item.indent : indentOf(raw));
+    const h = HEADING.exec(raw);
+    if (h) return this.heading(h[1]!.length, h[2]!.trim(), n);
+    const phase = item ? null : phaseLine(raw);
+    if (phase) return this.enterPhase(phase, n);
+    if (item) return this.item(item, head, n);
+    const q = QUOTED_ITEM.exec(raw);
+    const quoted = q ? listItem(q[1]!) : null;
+    if (quoted && (itemHead(quoted.body)?.colon || (this.stream && (quoted.checked !== null || itemHead(quoted.body)))))
+      this.fail(n, "a task in a block quote is not read: remove the '>' (or write it as prose)");
+  }
+
+  /** Fenced code and HTML comments: prose, whatever they contain (fenced code under a task is its description). */
+  private skipped(raw: string): boolean {
     const f = FENCE.exec(raw);
-    if (fence) {
-      if (f && f[1]![0] === fence[0] && f[1]!.length >= fence.length && raw.trim() === f[1]) fence = null;
-      if (task) description.push(dedent(raw, bulletIndent + 2));
-      continue;
+    const top = this.open.at(-1);
+    if (this.fence) {
+      if (f && f[1]![0] === this.fence[0] && f[1]!.length >= this.fence.length && raw.trim() === f[1]) this.fence = null;
+      if (top) top.description.push(dedent(raw, top.indent + 2));
+      return true;
     }
     if (f) {
-      fence = f[1]!;
-      if (task && indentOf(raw) > bulletIndent) description.push(dedent(raw, bulletIndent + 2));
-      else endTask();
-      continue;
+      this.fence = f[1]!;
+      if (top && indentOf(raw) > top.indent) top.description.push(dedent(raw, top.indent + 2));
+      else this.closeTasks(-1);
+      return true;
     }
+    if (this.inComment) {
+      if (raw.includes("-->")) this.inComment = false;
+      return true;
+    }
+    if (/^\s*<!--/.test(raw)) {
+      this.inComment = !raw.slice(raw.indexOf("<!--") + 4).includes("-->");
+      return true;
+    }
+    return false;
+  }
 
-    // Lines indented deeper than a task's bullet (and blank lines between them) are its description.
-    if (task && (raw.trim() === "" || indentOf(raw) > bulletIndent)) {
-      description.push(raw.trim() === "" ? "" : dedent(raw, bulletIndent + 2));
-      continue;
+  /** A line indented under an open task that is not a task itself: that task's description. */
+  private description(raw: string, item: ListItem | null, head: ItemHead | null): boolean {
+    if (!this.open.length || (item && head)) return false;
+    if (raw.trim() === "") {
+      this.open.at(-1)!.description.push("");
+      return true;
     }
-    if (raw.trim() === "") continue;
-    endTask();
+    const indent = indentOf(raw);
+    while (this.open.length && indent <= this.open.at(-1)!.indent) this.endTask();
+    const top = this.open.at(-1);
+    if (!top) return false;
+    top.description.push(dedent(raw, top.indent + 2));
+    return true;
+  }
 
-    const h = HEADING.exec(raw);
-    if (h) {
-      const level = h[1]!.length;
-      const body = h[2]!.trim();
-      if (level === 1) {
-        stream = null;
-        phase = null;
-        const m = INITIATIVE.exec(body);
-        if (!m) continue;
-        const name = m[1]!.trim();
-        if (!name) fail(n, "initiative has no name");
-        else if (name.length > MAX_TITLE) fail(n, `initiative name longer than ${MAX_TITLE} characters`);
-        else if (initiative !== null) fail(n, `second "# Initiative:" heading (first on line ${initiativeLine})`);
-        else {
-          initiative = name;
-          initiativeLine = n;
-        }
-        continue;
-      }
-      if (level === 2) {
-        stream = null;
-        const m = PHASE.exec(body);
-        phase = m ? (m[1]!.toLowerCase() as StreamPhase) : null;
-        if (m && initiative === null) fail(n, 'phase before the "# Initiative: NAME" heading');
-        continue;
-      }
-      if (level === 3) {
-        stream = null;
-        const m = STREAM.exec(body);
-        if (!m) continue; // a prose sub-heading ("### Notes")
-        if (!phase) {
-          fail(n, "stream outside a phase");
-          continue;
-        }
-        const id = m[1]!;
-        if (!validId(id)) {
-          fail(n, `invalid stream id ${quote(id)} (letters, digits, '.', '_' or '-', starting with a letter or digit)`);
-          continue;
-        }
-        const problem = streamIdProblem(id);
-        if (problem) {
-          fail(n, `invalid stream id ${quote(id)}: ${problem}`);
-          continue;
-        }
-        let name = (m[2] ?? "").trim();
-        let explicit: string[] | null = null;
-        const d = DEPENDS.exec(name);
-        if (d) {
-          name = name.slice(0, d.index).trim();
-          const list = splitList(d[1]!);
-          explicit = list.length === 1 && /^(none|nothing|-)$/i.test(list[0]!) ? [] : list;
-          const bad = explicit.find((x) => !validId(x));
-          if (bad) fail(n, `invalid dependency ${quote(bad)} in stream ${id}`);
-        }
-        if (name.length > 200) fail(n, `stream name longer than 200 characters`);
-        const first = streamLines.get(id);
-        if (first !== undefined) {
-          fail(n, `duplicate stream ${id} (first on line ${first})`);
-          continue;
-        }
-        streamLines.set(id, n);
-        stream = {
-          id,
-          name: name || id,
-          phase,
-          dependencies: explicit ? dedupe(explicit) : [],
-          explicitDependencies: explicit !== null,
-          tasks: [],
-          line: n,
-        };
-        streams.push(stream);
-      }
-      continue; // level 4+ headings are prose inside a stream
-    }
+  private endTask(): void {
+    const t = this.open.pop()!;
+    const body = t.description.join("\n").trim();
+    if (body) t.task.description = body;
+  }
 
-    const t = TASK.exec(raw);
-    if (!t || !ID_PATTERN.test(t[2]!)) continue; // prose
-    const id = t[2]!;
-    if (!stream) {
-      fail(n, "task outside a stream");
-      continue;
+  /** Ends every open task at `indent` or deeper (-1: all of them). */
+  private closeTasks(indent: number): void {
+    while (this.open.length && (indent < 0 || this.open.at(-1)!.indent >= indent)) this.endTask();
+  }
+
+  private heading(level: number, body: string, n: number): void {
+    this.closeTasks(-1);
+    if (level === 1) return this.levelOne(body, n);
+    if (level === 2) {
+      const m = PHASE.exec(body);
+      if (m) return this.enterPhase(m[1]!.toLowerCase() as StreamPhase, n);
+      this.phase = null;
+      this.stream = null;
+      return;
     }
-    if (id.length > MAX_ID) {
-      fail(n, `task id longer than ${MAX_ID} characters`);
-      continue;
+    if (level !== 3) return; // level 4+ headings are prose inside a stream
+    this.stream = null;
+    this.outlineIndent = null;
+    const m = STREAM.exec(body);
+    if (!m) return; // a prose sub-heading ("### Notes")
+    this.openStream(m[1]!, m[2] ?? "", n, null);
+  }
+
+  private levelOne(body: string, n: number): void {
+    this.stream = null;
+    this.phase = null;
+    const m = INITIATIVE.exec(body);
+    if (!m) {
+      if (!this.title && !this.sawPhase && body) this.title = { name: body, line: n };
+      return;
     }
-    const first = taskLines.get(id);
-    if (first !== undefined) {
-      fail(n, `duplicate task ${id} (first on line ${first})`);
-      continue;
+    const name = m[1]!.trim();
+    if (!name) this.fail(n, "initiative has no name");
+    else if (name.length > MAX_TITLE) this.fail(n, `initiative name longer than ${MAX_TITLE} characters`);
+    else if (this.initiative !== null) this.fail(n, `second "# Initiative:" heading (first on line ${this.initiativeLine})`);
+    else {
+      if (this.sawPhase) this.fail(this.firstPhaseLine, 'phase before the "# Initiative: NAME" heading');
+      this.initiative = name;
+      this.initiativeLine = n;
     }
-    taskLines.set(id, n);
-    let rest = t[3] ?? "";
-    const files: string[] = [];
-    rest = rest.replace(FILES, (_, list: string) => {
-      files.push(...list.split(",").map((x) => x.trim().replace(/^`|`$/g, "")).filter(Boolean));
-      return " ";
-    });
-    const agents = new Set<string>();
-    rest = rest.replace(AGENT, (_, lead: string, agent: string) => {
-      agents.add(agent);
-      return lead;
-    });
-    const title = rest.replace(/\s+/g, " ").trim();
-    if (!title) fail(n, `task ${id} has no title`);
-    else if (title.length > MAX_TITLE) fail(n, `task ${id}: title longer than ${MAX_TITLE} characters`);
-    if (agents.size > 1) fail(n, `task ${id} names more than one agent (${[...agents].map((a) => `@agent-${a}`).join(", ")})`);
-    const long = files.find((x) => x.length > 1024);
-    if (long) fail(n, `task ${id}: file path longer than 1024 characters`);
-    const pt: PlanTask = { id, title, line: n };
-    if (files.length) pt.files = dedupe(files);
-    if (agents.size === 1) pt.assignedAgent = [...agents][0]!;
+  }
+
+  private firstPhaseLine = 0;
+
+  private enterPhase(phase: StreamPhase, n: number): void {
+    this.closeTasks(-1);
+    if (!this.sawPhase) this.firstPhaseLine = n;
+    this.sawPhase = true;
+    this.phase = phase;
+    this.stream = null;
+    this.outlineIndent = null;
+  }
+
+  private item(item: ListItem, head: ItemHead | null, n: number): void {
+    if (this.outlineIndent !== null && item.indent <= this.outlineIndent) {
+      this.stream = null;
+      this.outlineIndent = null;
+    }
+    if (!this.stream) return this.itemOutsideStream(item, head, n);
+    if (head) return this.task(item, head, n);
+    if (item.checked !== null) this.fail(n, "checkbox item without a task id: write it as '- [ ] TASK-ID: title'");
+  }
+
+  private itemOutsideStream(item: ListItem, head: ItemHead | null, n: number): void {
+    // Prose: a bullet without an id; before any phase, `Q3-2024 roadmap` (no colon) is prose too.
+    if (!head || (!head.colon && !this.phase && item.checked === null)) return;
+    if (isOutlineStream(head)) {
+      if (!this.phase) return this.fail(n, "stream outside a phase");
+      this.openStream(head.id, head.rest, n, item.indent);
+      return;
+    }
+    this.fail(n, "task outside a stream");
+  }
+
+  private openStream(id: string, rest: string, n: number, outlineIndent: number | null): void {
+    if (!this.phase) return this.fail(n, "stream outside a phase");
+    if (!validId(id)) return this.fail(n, `invalid stream id ${quote(id)} (letters, digits, '.', '_' or '-', starting with a letter or digit)`);
+    const problem = streamIdProblem(id);
+    if (problem) return this.fail(n, `invalid stream id ${quote(id)}: ${problem}`);
+    const a = streamAnnotations(rest.trim());
+    const bad = a.deps?.find((x) => !validId(x));
+    if (bad) this.fail(n, `invalid dependency ${quote(bad)} in stream ${id}`);
+    if (a.name.length > 200) this.fail(n, `stream name longer than 200 characters`);
+    if (a.count !== undefined && a.count > MAX_PLACEHOLDERS) this.fail(n, `stream ${id}: more than ${MAX_PLACEHOLDERS} tasks stated; list them instead`);
+    const first = this.streamLines.get(id);
+    if (first !== undefined) return this.fail(n, `duplicate stream ${id} (first on line ${first})`);
+    this.streamLines.set(id, n);
+    this.stream = {
+      id,
+      name: a.name || id,
+      phase: this.phase,
+      dependencies: a.deps ? dedupe(a.deps) : [],
+      explicitDependencies: a.deps !== null,
+      tasks: [],
+      line: n,
+      ...(a.count !== undefined ? { declaredTasks: a.count } : {}),
+    };
+    this.outlineIndent = outlineIndent;
+    this.streams.push(this.stream);
+  }
+
+  private task(item: ListItem, head: ItemHead, n: number): void {
+    const stream = this.stream!;
+    const { id } = head;
+    if (id.length > MAX_ID) return this.fail(n, `task id longer than ${MAX_ID} characters`);
+    const first = this.taskLines.get(id);
+    if (first !== undefined) return this.fail(n, `duplicate task ${id} (first on line ${first})`);
+    this.taskLines.set(id, n);
+    const pt = taskFrom(id, head.rest, n, (m) => this.fail(n, m));
+    const parent = this.open.at(-1);
+    if (parent) pt.parentId = parent.task.id;
+    if (item.checked) pt.done = true;
     stream.tasks.push(pt);
-    task = pt;
-    bulletIndent = t[1]!.length;
-  }
-  endTask();
-
-  if (initiative === null) fail(null, 'missing "# Initiative: NAME" heading');
-  for (const s of streams) if (s.tasks.length === 0) fail(s.line, `stream ${s.id} has no tasks`);
-  if (errors.length) {
-    errors.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
-    return { ok: false, errors };
+    this.open.push({ task: pt, indent: item.indent, description: [] });
   }
 
-  resolveDefaultDependencies(streams);
-  return { ok: true, plan: { initiative: initiative!, initiativeLine, streams } };
+  /** Whole-document checks, then the plan or the errors. */
+  finish(opts: PrdParseOptions): PrdParseResult {
+    const name = this.initiative ?? this.title?.name ?? opts.defaultInitiative?.trim() ?? null;
+    if (name === null || name === "") this.fail(null, 'missing "# Initiative: NAME" heading');
+    else if (this.initiative === null && name.length > MAX_TITLE) this.fail(this.title?.line ?? null, `initiative name longer than ${MAX_TITLE} characters`);
+    for (const s of this.streams) this.checkTasks(s);
+    if (this.errors.length) {
+      this.errors.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+      return { ok: false, errors: this.errors };
+    }
+    resolveDefaultDependencies(this.streams);
+    return { ok: true, plan: { initiative: name!, initiativeLine: this.initiative !== null ? this.initiativeLine : (this.title?.line ?? 0), streams: this.streams } };
+  }
+
+  /** Listed tasks, or the stated number of placeholders; a stated number must match what is listed. */
+  private checkTasks(s: PlanStream): void {
+    const count = s.declaredTasks;
+    if (s.tasks.length && count !== undefined && count !== s.tasks.length)
+      return this.fail(s.line, `stream ${s.id} states ${count} task${count === 1 ? "" : "s"} but lists ${s.tasks.length}`);
+    if (s.tasks.length || (count ?? 0) > MAX_PLACEHOLDERS) return;
+    if (!count) return this.fail(s.line, `stream ${s.id} has no tasks${count === 0 ? "" : ': list them under it, or state their number, e.g. "(4 tasks)"'}`);
+    for (let k = 1; k <= count; k++) {
+      const id = `${s.id}-${k}`;
+      const first = this.taskLines.get(id);
+      if (first !== undefined) return this.fail(s.line, `placeholder task ${id} of stream ${s.id} is already a task (line ${first})`);
+      if (id.length > MAX_ID) return this.fail(s.line, `task id longer than ${MAX_ID} characters`);
+      this.taskLines.set(id, s.line);
+      s.tasks.push({ id, title: `${s.name} (${k} of ${count})`, line: s.line, placeholder: true });
+    }
+  }
+}
+
+/** A task from the text after its id: `[files: …]` and `@agent-…` taken out, the rest its title. */
+function taskFrom(id: string, text: string, line: number, fail: (message: string) => void): PlanTask {
+  const files: string[] = [];
+  let rest = text.replace(FILES, (_, list: string) => {
+    files.push(...list.split(",").map((x) => x.trim().replace(/^`|`$/g, "")).filter(Boolean));
+    return " ";
+  });
+  const agents = new Set<string>();
+  rest = rest.replace(AGENT, (_, lead: string, agent: string) => {
+    agents.add(agent);
+    return lead;
+  });
+  const title = rest.replace(/\s+/g, " ").trim();
+  if (!title) fail(`task ${id} has no title`);
+  else if (title.length > MAX_TITLE) fail(`task ${id}: title longer than ${MAX_TITLE} characters`);
+  if (agents.size > 1) fail(`task ${id} names more than one agent (${[...agents].map((a) => `@agent-${a}`).join(", ")})`);
+  if (files.some((x) => x.length > 1024)) fail(`task ${id}: file path longer than 1024 characters`);
+  const pt: PlanTask = { id, title, line };
+  if (files.length) pt.files = dedupe(files);
+  if (agents.size === 1) pt.assignedAgent = [...agents][0]!;
+  return pt;
+}
+
+export function parsePrd(text: string, opts: PrdParseOptions = {}): PrdParseResult {
+  const reader = new PrdReader();
+  reader.read(text.split(/\r?\n/));
+  return reader.finish(opts);
 }
 
 /** SPEC: parallel → every foundation stream; integration → every parallel stream. In place. */

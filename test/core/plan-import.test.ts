@@ -71,7 +71,7 @@ describe("importPrdMarkdown", () => {
     const r = importPrdMarkdown(s, DARK_MODE_PRD);
     expect(r.initiative.created).toBe(false);
     expect(r.prd.created).toBe(false);
-    expect(r.tasks).toEqual({ created: [], updated: [], unchanged: r.tasks.unchanged, vanished: [] });
+    expect(r.tasks).toEqual({ created: [], updated: [], unchanged: r.tasks.unchanged, vanished: [], placeholders: [], completed: [] });
     expect(r.tasks.unchanged).toHaveLength(15);
     expect(r.streams.unchanged).toHaveLength(4);
     expect(listTasks(s).totalTasks).toBe(15);
@@ -160,5 +160,48 @@ describe("importPrdMarkdown", () => {
     const long = initiativeIdFor("x".repeat(300));
     expect(long.length).toBeLessThanOrEqual(65);
     expect(long).not.toBe(initiativeIdFor(`${"x".repeat(299)}y`));
+  });
+});
+
+describe("importPrdMarkdown: the forms a PRD is written in", () => {
+  const TUTORIAL = "Foundation Phase:\n- Stream-A: Core (4 tasks)\n\nParallel Phase:\n- Stream-B: Commands (2 tasks, depends on Stream-A)\n";
+
+  test("the tutorial outline: streams and placeholder tasks, named after the file; again: nothing duplicated, refined titles kept", () => {
+    const s = tempStore();
+    const r = importPrdMarkdown(s, TUTORIAL, { source: "plans/Tutorial.md" });
+    expect(r.initiative).toMatchObject({ id: "INIT-tutorial", name: "Tutorial", created: true });
+    expect(r.tasks.placeholders).toEqual(["Stream-A-1", "Stream-A-2", "Stream-A-3", "Stream-A-4", "Stream-B-1", "Stream-B-2"]);
+    expect(getTask(s, "Stream-B-2")).toMatchObject({ title: "Commands (2 of 2)", status: "pending", metadata: { streamId: "Stream-B", dependencies: ["Stream-A"] } });
+    expect(getTask(s, "Stream-B-2").description).toStartWith("Placeholder:");
+    updateTask(s, { id: "Stream-A-1", title: "Type definitions", status: "completed" });
+    const again = importPrdMarkdown(s, TUTORIAL, { source: "plans/Tutorial.md" });
+    expect(again.tasks.created).toEqual([]);
+    expect(again.tasks.unchanged).toHaveLength(6);
+    expect(listTasks(s).totalTasks).toBe(6);
+    expect(getTask(s, "Stream-A-1")).toMatchObject({ title: "Type definitions", status: "completed" });
+  });
+
+  test("a checked box is a completed task; checking it later completes it; unchecking never reopens", () => {
+    const s = tempStore();
+    const doc = (a: string, b: string) => `# Initiative: Boxes\n## Foundation Phase\n### A: a\n- [${a}] T-1: one\n- [${b}] T-2: two\n`;
+    expect(importPrdMarkdown(s, doc("x", " ")).tasks.completed).toEqual(["T-1"]);
+    expect([getTask(s, "T-1").status, getTask(s, "T-2").status]).toEqual(["completed", "pending"]);
+    expect(getStream(s, "A").completedTasks).toBe(1);
+    const r = importPrdMarkdown(s, doc(" ", "x"));
+    expect(r.tasks.completed).toEqual(["T-2"]);
+    expect(r.tasks.updated).toEqual(["T-2"]);
+    expect([getTask(s, "T-1").status, getTask(s, "T-2").status]).toEqual(["completed", "completed"]);
+    expect(importPrdMarkdown(s, doc("x", "x")).tasks.unchanged).toEqual(["T-1", "T-2"]);
+  });
+
+  test("subtasks carry their parent; moving one under another task updates it", () => {
+    const s = tempStore();
+    importPrdMarkdown(s, "# Initiative: Sub\n## Foundation Phase\n### A: a\n- T-1: one\n  - T-2: two\n- T-3: three\n");
+    expect([getTask(s, "T-2").parentId, getTask(s, "T-3").parentId]).toEqual(["T-1", null]);
+    const before = lastEventId(s);
+    const r = importPrdMarkdown(s, "# Initiative: Sub\n## Foundation Phase\n### A: a\n- T-1: one\n- T-3: three\n  - T-2: two\n");
+    expect(r.tasks.updated).toEqual(["T-2"]);
+    expect(getTask(s, "T-2").parentId).toBe("T-3");
+    expect(eventsSince(s, before).filter((e) => e.kind === "task").map((e) => e.entityId)).toEqual(["T-2"]);
   });
 });
