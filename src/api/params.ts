@@ -6,8 +6,9 @@
 import { z } from "zod";
 import { ID_PATTERN } from "../config.ts";
 import { TASK_STATUSES } from "../core/schemas.ts";
+import { DEFAULT_PAGE, MAX_PAGE } from "../core/schemas.ts";
 
-export const MAX_LIMIT = 100_000;
+export const MAX_LIMIT = MAX_PAGE;
 
 export const boolParam = (description: string) =>
   z
@@ -27,7 +28,12 @@ export const limitParam = z
   .regex(/^[0-9]+$/, { error: `must be an integer from 1 to ${MAX_LIMIT}` })
   .transform(Number)
   .pipe(z.number().int().min(1, { error: `must be an integer from 1 to ${MAX_LIMIT}` }).max(MAX_LIMIT, { error: `must be an integer from 1 to ${MAX_LIMIT}` }))
-  .meta({ description: "at most this many tasks" });
+  .meta({ description: `at most this many tasks (default ${DEFAULT_PAGE}, at most ${MAX_PAGE}); more are reached with nextCursor` });
+
+export const cursorParam = z
+  .string()
+  .regex(/^[0-9]{1,19}$/, { error: "must be a nextCursor this API returned" })
+  .meta({ description: "the nextCursor of the previous page: the tasks after it" });
 
 export const taskStatusParam = z
   .enum(TASK_STATUSES, { error: `must be one of ${TASK_STATUSES.join(", ")}` })

@@ -94,7 +94,12 @@ export const streamListShape = z.strictObject({ streams: z.array(streamShape), t
 
 export const streamDetailShape = streamShape.extend({ tasks: z.array(taskShape) });
 
-export const taskListShape = z.strictObject({ tasks: z.array(taskShape), totalTasks: z.number().int() });
+export const taskListShape = z.strictObject({
+  tasks: z.array(taskShape),
+  totalTasks: z.number().int().meta({ description: "tasks in this answer" }),
+  nextCursor: z.string().optional().meta({ description: "only when more match: pass as cursor for the next page" }),
+  matchingTasks: z.number().int().optional().meta({ description: "only when more match: how many match in all" }),
+});
 
 export const activityShape = z
   .strictObject({

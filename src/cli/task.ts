@@ -1,8 +1,8 @@
 import type { z } from "zod";
-import { createTask, getTask, listTasks, streamPhaseSchema, taskStatusSchema, updateTask, type TaskView } from "../core/index.ts";
+import { createTask, DEFAULT_PAGE, getTask, listTasks, MAX_PAGE, streamPhaseSchema, taskStatusSchema, updateTask, type TaskView } from "../core/index.ts";
 import { usageError } from "../errors.ts";
 import { commandGroup, commonFlags, type Action } from "./command.ts";
-import { jsonFlag, listFlag, storeFromFlags, str } from "./context.ts";
+import { intFlag, jsonFlag, listFlag, storeFromFlags, str } from "./context.ts";
 import { type Column, printJson, printTable, say } from "./output.ts";
 
 /** A flag value checked by a domain schema; its message stands alone (`invalid status "done" (…)`). */
@@ -53,6 +53,8 @@ const list: Action = {
     agent: { type: "string", value: "A", description: "only tasks assigned to this agent" },
     parent: { type: "string", value: "ID", description: "only subtasks of this task" },
     all: { type: "boolean", description: "include archived tasks" },
+    limit: { type: "string", value: "N", description: `at most N tasks (default ${DEFAULT_PAGE}, at most ${MAX_PAGE})` },
+    cursor: { type: "string", value: "C", description: "the tasks after a page's nextCursor (--json shows it)" },
     ...commonFlags,
   },
   run({ flags }) {
@@ -63,11 +65,15 @@ const list: Action = {
       assignedAgent: str(flags.agent),
       parentId: str(flags.parent),
       includeArchived: flags.all === true,
+      limit: intFlag("limit", flags.limit, { min: 1, max: MAX_PAGE }),
+      cursor: str(flags.cursor),
     };
     const store = storeFromFlags(flags);
     const result = listTasks(store, filter);
-    if (flags.json) printJson(result);
-    else printTable(result.tasks, taskColumns, "No tasks.");
+    if (flags.json) return printJson(result);
+    printTable(result.tasks, taskColumns, "No tasks.");
+    if (result.nextCursor)
+      say(`… ${result.matchingTasks! - result.tasks.length} more match: orch task list --limit N (at most ${MAX_PAGE}), or --cursor ${result.nextCursor} for the next page\n`);
   },
 };
 

@@ -78,6 +78,11 @@ export const taskUpdateSchema = z.object({
 });
 export type TaskUpdateInput = z.input<typeof taskUpdateSchema>;
 
+/** No answer carries more tasks than this: every request's work is bounded. */
+export const MAX_PAGE = 5000;
+/** A page when the caller names no limit. */
+export const DEFAULT_PAGE = 1000;
+
 export const taskFilterSchema = z.object({
   prdId: idSchema.optional(),
   parentId: idSchema.optional(),
@@ -85,7 +90,9 @@ export const taskFilterSchema = z.object({
   assignedAgent: z.string().min(1).optional(),
   streamId: streamIdSchema.optional(),
   includeArchived: z.boolean().optional(),
-  limit: z.number().int().min(1).max(100_000).optional(),
+  limit: z.number().int().min(1).max(MAX_PAGE).optional(),
+  /** Where the previous page ended (its `nextCursor`). */
+  cursor: z.string().regex(/^[0-9]{1,19}$/, "cursor must be a nextCursor orch returned").optional(),
 });
 export type TaskFilter = z.input<typeof taskFilterSchema>;
 

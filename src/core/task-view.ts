@@ -35,3 +35,28 @@ export function taskView(r: TaskRow): TaskView {
     updatedAt: r.updatedAt,
   };
 }
+
+/** What an agent needs of a task in a list or an acknowledgement: a few hundred bytes, not kilobytes. */
+export interface TaskSummary {
+  id: string;
+  title: string;
+  status: TaskStatus;
+  assignedAgent: string | null;
+  streamId: string | null;
+  files?: string[];
+  blockedReason?: string;
+}
+
+export function taskSummary(t: TaskView): TaskSummary {
+  const streamId = typeof t.metadata.streamId === "string" ? t.metadata.streamId : null;
+  const files = Array.isArray(t.metadata.files) ? (t.metadata.files as unknown[]).filter((f): f is string => typeof f === "string") : [];
+  return {
+    id: t.id,
+    title: t.title,
+    status: t.status,
+    assignedAgent: t.assignedAgent,
+    streamId,
+    ...(files.length ? { files } : {}),
+    ...(t.blockedReason ? { blockedReason: t.blockedReason } : {}),
+  };
+}

@@ -16,6 +16,7 @@ import {
   type TaskCreateInput,
   type TaskFilter,
   type TaskUpdateInput,
+  DEFAULT_PAGE,
   MAX_METADATA_BYTES,
   metadataFits,
 } from "./schemas.ts";
@@ -167,12 +168,18 @@ export function getTask(store: Store, id: string): TaskView {
   return taskView(row);
 }
 
+/**
+ * A page of tasks, oldest first. `totalTasks` counts the tasks in this answer (the guide's shape);
+ * when more match, `nextCursor` fetches the next page and `matchingTasks` says how many match in all.
+ */
 export interface TaskList {
   tasks: TaskView[];
   totalTasks: number;
+  nextCursor?: string;
+  matchingTasks?: number;
 }
 
-export function listTasks(store: Store, filter: TaskFilter = {}): TaskList {
+export function listTasks(store: Store, filter: TaskFilter = {}, defaultPage = DEFAULT_PAGE): TaskList {
   const f = parseInput(taskFilterSchema, filter);
   const conds: SQL[] = [];
   if (f.prdId) conds.push(eq(tasks.prdId, f.prdId));
@@ -181,13 +188,19 @@ export function listTasks(store: Store, filter: TaskFilter = {}): TaskList {
   if (f.assignedAgent) conds.push(eq(tasks.assignedAgent, f.assignedAgent));
   if (f.streamId) conds.push(eq(tasks.streamId, f.streamId));
   if (!f.includeArchived) conds.push(eq(tasks.archived, false));
-  let q = store.db
-    .select()
+  const where = conds.length ? and(...conds) : undefined;
+  const page = f.limit ?? defaultPage;
+  const after = f.cursor ? sql`rowid > ${Number(f.cursor)}` : undefined;
+  // One row more than the page tells whether another page follows, without counting.
+  const rows = store.db
+    .select({ row: tasks, rowid: sql<number>`rowid` })
     .from(tasks)
-    .where(conds.length ? and(...conds) : undefined)
+    .where(and(where, after))
     .orderBy(asc(sql`rowid`))
-    .$dynamic();
-  if (f.limit) q = q.limit(f.limit);
-  const list = q.all().map(taskView);
-  return { tasks: list, totalTasks: list.length };
+    .limit(page + 1)
+    .all();
+  const list = rows.slice(0, page).map((r) => taskView(r.row));
+  if (rows.length <= page) return { tasks: list, totalTasks: list.length };
+  const matching = store.db.select({ n: sql<number>`count(*)` }).from(tasks).where(where).get()?.n ?? list.length;
+  return { tasks: list, totalTasks: list.length, nextCursor: String(rows[page - 1]!.rowid), matchingTasks: matching };
 }

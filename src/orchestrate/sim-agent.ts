@@ -35,12 +35,19 @@ export function safeRelativePath(p: string): string | null {
 }
 
 function git(cwd: string, args: string[]): boolean {
-  const p = Bun.spawnSync(["git", "-c", "user.name=orch simulated agent", "-c", "user.email=sim@orch.invalid", "-c", "commit.gpgsign=false", ...args], {
-    cwd,
-    stdout: "ignore",
-    stderr: "ignore",
-  });
-  return p.exitCode === 0;
+  // Two agents in one checkout (two foundation streams) take turns on git's index lock: try again,
+  // as an agent that reads the error would.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const p = Bun.spawnSync(["git", "-c", "user.name=orch simulated agent", "-c", "user.email=sim@orch.invalid", "-c", "commit.gpgsign=false", ...args], {
+      cwd,
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    if (p.exitCode === 0) return true;
+    if (!p.stderr.toString().includes("index.lock")) return false;
+    Bun.sleepSync(20 + attempt * 10);
+  }
+  return false;
 }
 
 export async function simulateAgent(store: Store, o: SimOptions): Promise<number> {

@@ -266,11 +266,11 @@ describe("GET /api/activity", () => {
 
 describe("bad requests: 400 with error and details, never a 500", () => {
   const cases: [string, string, string][] = [
-    ["/api/tasks?limit=abc", "limit", 'Invalid query parameter: limit must be an integer from 1 to 100000 (got "abc")'],
-    ["/api/tasks?limit=0", "limit", 'Invalid query parameter: limit must be an integer from 1 to 100000 (got "0")'],
-    ["/api/tasks?limit=100001", "limit", 'Invalid query parameter: limit must be an integer from 1 to 100000 (got "100001")'],
-    ["/api/tasks?limit=-1", "limit", 'Invalid query parameter: limit must be an integer from 1 to 100000 (got "-1")'],
-    ["/api/tasks?limit=1.5", "limit", 'Invalid query parameter: limit must be an integer from 1 to 100000 (got "1.5")'],
+    ["/api/tasks?limit=abc", "limit", 'Invalid query parameter: limit must be an integer from 1 to 5000 (got "abc")'],
+    ["/api/tasks?limit=0", "limit", 'Invalid query parameter: limit must be an integer from 1 to 5000 (got "0")'],
+    ["/api/tasks?limit=5001", "limit", 'Invalid query parameter: limit must be an integer from 1 to 5000 (got "5001")'],
+    ["/api/tasks?limit=-1", "limit", 'Invalid query parameter: limit must be an integer from 1 to 5000 (got "-1")'],
+    ["/api/tasks?limit=1.5", "limit", 'Invalid query parameter: limit must be an integer from 1 to 5000 (got "1.5")'],
     [
       "/api/tasks?status=done",
       "status",
@@ -490,5 +490,27 @@ describe("GET /api/events through app.request", () => {
     expect(await res.text()).toBe("");
     const { sharedChangeFeed } = await import("../../src/core/change-feed.ts");
     expect(sharedChangeFeed(store).listenerCount).toBe(0);
+  });
+});
+
+describe("GET /api/tasks pages", () => {
+  test("a page at a time: nextCursor and matchingTasks only when more match; the pages cover every task once; a bad cursor is 400", async () => {
+    const { get, store } = setup();
+    const { createTask } = await import("../../src/core/tasks.ts");
+    for (let i = 0; i < 25; i++) createTask(store, { id: `PG-${i}`, title: `t${i}`, metadata: { streamId: "Paged" } });
+    const all = await get("/api/tasks?streamId=Paged");
+    expect(Object.keys(all.body).sort()).toEqual(["tasks", "totalTasks"]); // the guide's shape when it all fits
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let n = 0; n < 10; n++) {
+      const r = await get(`/api/tasks?streamId=Paged&limit=10${cursor ? `&cursor=${cursor}` : ""}`);
+      const body = shape(shapes.taskListShape, r.body);
+      seen.push(...body.tasks.map((t) => t.id));
+      if (!body.nextCursor) break;
+      expect(body.matchingTasks).toBe(25);
+      cursor = body.nextCursor;
+    }
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `PG-${i}`));
+    expect((await get("/api/tasks?cursor=abc")).status).toBe(400);
   });
 });

@@ -208,8 +208,9 @@ describe("orch mcp (compiled binary, SDK stdio client)", () => {
       pendingTasks: 0,
       progressPercentage: 50,
       status: "in_progress",
-      files: ["src/theme/", "src/types/theme.ts"],
+      fileCount: 2,
     });
+    expect((await b.ok("stream_list", { full: true })).streams[0].files).toEqual(["src/theme/", "src/types/theme.ts"]);
     expect(list.streams[1]).toMatchObject({ streamId: "Stream-B", dependencies: ["Stream-A"], totalTasks: 2, progressPercentage: 0, status: "pending" });
 
     await b.ok("task_update", { id: "TASK-002", status: "completed" });

@@ -79,8 +79,8 @@ describe("tools/list", () => {
     expect(props("task_create")).toEqual(expect.arrayContaining(["title", "description", "prdId", "parentId", "assignedAgent", "metadata"]));
     expect(props("task_update")).toEqual(expect.arrayContaining(["id", "status", "assignedAgent", "notes", "blockedReason", "metadata"]));
     expect(byName.task_update!.required).toEqual(["id"]);
-    expect(props("task_list")).toEqual(["assignedAgent", "includeArchived", "limit", "parentId", "prdId", "status", "streamId"]);
-    expect(props("stream_list")).toEqual(["includeArchived", "initiativeId"]);
+    expect(props("task_list")).toEqual(["assignedAgent", "cursor", "full", "includeArchived", "limit", "parentId", "prdId", "status", "streamId"]);
+    expect(props("stream_list")).toEqual(["full", "includeArchived", "initiativeId"]);
     expect(props("stream_get")).toEqual(["includeArchived", "streamId"]);
     expect(props("stream_conflict_check")).toEqual(["files", "streamId"]);
     expect(byName.stream_conflict_check!.required).toEqual(["files"]);
@@ -192,14 +192,18 @@ describe("tasks", () => {
     const s = await connect(tempStore());
     await s.ok("task_create", { id: "T1", title: "t", metadata: { streamId: "Stream-A", files: ["a.ts"] } });
     const u = await s.ok("task_update", { id: "T1", status: "in_progress", assignedAgent: "agent-7", notes: "on it", metadata: { complexity: "High" } });
-    expect(u).toMatchObject({ status: "in_progress", assignedAgent: "agent-7", notes: "on it", metadata: { streamId: "Stream-A", files: ["a.ts"], complexity: "High" } });
+    // The answer is the task's summary (an agent reads every byte); task_get has all of it.
+    expect(u).toEqual({ id: "T1", title: u.title, status: "in_progress", assignedAgent: "agent-7", streamId: "Stream-A", files: ["a.ts"] });
+    expect(await s.ok("task_get", { id: "T1" })).toMatchObject({ notes: "on it", metadata: { streamId: "Stream-A", files: ["a.ts"], complexity: "High" } });
     const b = await s.ok("task_update", { id: "T1", status: "blocked", blockedReason: "waiting on API" });
     expect(b).toMatchObject({ status: "blocked", blockedReason: "waiting on API" });
     expect((await s.ok("stream_get", { streamId: "Stream-A" })).status).toBe("blocked");
     const c = await s.ok("task_update", { id: "T1", status: "completed", notes: "Feature implemented" });
-    expect(c).toMatchObject({ status: "completed", blockedReason: null, notes: "Feature implemented" });
+    expect(c).toMatchObject({ status: "completed" });
+    expect(c.blockedReason).toBeUndefined();
+    expect(await s.ok("task_get", { id: "T1" })).toMatchObject({ blockedReason: null, notes: "Feature implemented" });
     const moved = await s.ok("task_update", { id: "T1", metadata: { streamId: "Stream-B" } });
-    expect(moved.metadata.streamId).toBe("Stream-B");
+    expect(moved.streamId).toBe("Stream-B");
     expect((await s.ok("stream_get", { streamId: "Stream-A" })).totalTasks).toBe(0);
   });
 
@@ -248,6 +252,15 @@ describe("tasks", () => {
     expect((await s.ok("task_list", { streamId: "Stream-B", includeArchived: true })).totalTasks).toBe(2);
     expect(await s.fail("task_list", { limit: 0 })).toBe("Invalid arguments for task_list: limit: Too small: expected number to be >=1");
     expect(await s.fail("task_list", { status: "open" })).toStartWith('Invalid arguments for task_list: status: invalid status "open"');
+    // Small answers by default: summaries, a page of 50; the rest through nextCursor.
+    for (let i = 0; i < 60; i++) await s.ok("task_create", { id: `MANY-${i}`, title: `many ${i}`, metadata: { streamId: "Many" } });
+    const first = await s.ok("task_list", { streamId: "Many" });
+    expect(first).toMatchObject({ totalTasks: 50, matchingTasks: 60 });
+    expect(Object.keys(first.tasks[0]).sort()).toEqual(["assignedAgent", "id", "status", "streamId", "title"]);
+    const second = await s.ok("task_list", { streamId: "Many", cursor: first.nextCursor, full: true });
+    expect(second.tasks.map((t: any) => t.id)).toEqual(Array.from({ length: 10 }, (_, i) => `MANY-${50 + i}`));
+    expect(second.tasks[0].metadata).toEqual({ streamId: "Many" });
+    expect(second.nextCursor).toBeUndefined();
   });
 });
 
@@ -323,7 +336,7 @@ describe("streams", () => {
       status: "in_progress",
       dependencies: [],
       worktreePath: null,
-      files: ["src/provider.ts", "src/theme/"],
+      fileCount: 2,
     });
     expect(l.streams[1]).toMatchObject({ streamId: "Stream-B", dependencies: ["Stream-A"], progressPercentage: 0, status: "pending" });
     const g = await s.ok("stream_get", { streamId: "Stream-A" });

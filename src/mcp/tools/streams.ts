@@ -19,11 +19,12 @@ export const tools = [
   defineTool({
     name: "stream_list",
     readOnly: true,
-    description: "Streams with progress figures, dependencies and files.",
-    input: z.strictObject({ initiativeId: idSchema.optional(), includeArchived }),
-    run: ({ store }, a) => {
+    description: "Streams with progress figures and dependencies (files with full: true).",
+    input: z.strictObject({ initiativeId: idSchema.optional(), includeArchived, full: z.boolean().optional() }),
+    run: ({ store }, { full, ...a }) => {
       const streams = listStreams(store, a);
-      return { streams, totalStreams: streams.length };
+      const shown = full ? streams : streams.map(({ files, ...s }) => ({ ...s, fileCount: files.length }));
+      return { streams: shown, totalStreams: streams.length };
     },
   }),
   defineTool({

@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { createTask, getTask, idSchema, listTasks, taskCreateSchema, taskFilterSchema, taskMetadataSchema, taskUpdateSchema, updateTask } from "../../core/index.ts";
+import { taskSummary } from "../../core/task-view.ts";
 import { defineTool } from "../tool.ts";
+
+/** Every byte an agent reads is paid in every session: small pages by default. */
+const AGENT_PAGE = 50;
 
 const metadata = taskMetadataSchema
   .optional()
@@ -16,9 +20,9 @@ export const tools = [
   defineTool({
     name: "task_update",
     description:
-      "Update a task; metadata is merged key by key. in_progress opens your agent activity, completed/blocked/cancelled closes it.",
+      "Update a task; metadata merged by key. in_progress opens your activity, completed/blocked/cancelled close it. Returns a summary.",
     input: z.strictObject({ ...taskUpdateSchema.shape, metadata: taskMetadataSchema.optional() }),
-    run: ({ store }, a) => updateTask(store, a),
+    run: ({ store }, a) => taskSummary(updateTask(store, a)),
   }),
   defineTool({
     name: "task_get",
@@ -30,8 +34,11 @@ export const tools = [
   defineTool({
     name: "task_list",
     readOnly: true,
-    description: "Tasks in creation order; archived ones only with includeArchived.",
-    input: z.strictObject(taskFilterSchema.shape),
-    run: ({ store }, a) => listTasks(store, a),
+    description: `Tasks in creation order as summaries (full: true for all fields), ${AGENT_PAGE} a page: pass nextCursor as cursor for more.`,
+    input: z.strictObject({ ...taskFilterSchema.shape, full: z.boolean().optional() }),
+    run: ({ store }, { full, ...filter }) => {
+      const page = listTasks(store, filter, AGENT_PAGE);
+      return full ? page : { ...page, tasks: page.tasks.map(taskSummary) };
+    },
   }),
 ];
