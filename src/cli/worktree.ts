@@ -1,4 +1,4 @@
-/** `orch worktree create|list|remove|prune|merge`: thin over workspace/stream-worktrees.ts. */
+/** `orch worktree create|list|remove|prune|merge`: thin over src/workspace (create, list, remove, merge). */
 import { commandGroup, commonFlags, type Action } from "./command.ts";
 import { listFlag, storeFromFlags, str } from "./context.ts";
 import { errOut } from "./io.ts";
@@ -6,16 +6,11 @@ import { printJson, printTable, say } from "./output.ts";
 import { conflict } from "../errors.ts";
 import { resolveWorktreeSetup } from "../workspace/config.ts";
 import { renderWorktreeLines } from "../workspace/resume.ts";
-import {
-  createStreamWorktree,
-  listStreamWorktrees,
-  locateRepo,
-  mergeStream,
-  parseStreamId,
-  pruneStreamWorktrees,
-  removeStreamWorktree,
-  type WorktreeRow,
-} from "../workspace/stream-worktrees.ts";
+import { createStreamWorktree } from "../workspace/create.ts";
+import { listStreamWorktrees, type WorktreeRow } from "../workspace/list.ts";
+import { mergeStream } from "../workspace/merge.ts";
+import { locateRepo, parseStreamId } from "../workspace/naming.ts";
+import { pruneStreamWorktrees, removeStreamWorktree, type PrunedSave, type WorktreeRemoveResult } from "../workspace/remove.ts";
 
 const create: Action = {
   summary: "create (or reuse) .claude/worktrees/<STREAM> on branch <stream>",
@@ -64,11 +59,40 @@ const list: Action = {
   },
 };
 
+/** What `orch worktree remove` prints: what was saved and how to get it back, what was not, what went. */
+export function renderRemoval(r: WorktreeRemoveResult): string[] {
+  const lines: string[] = [...r.pruneSaved.flatMap(renderPruneSave)];
+  if (r.saved) {
+    const all = r.skipped.length ? "Saved all but what is listed under \"Not saved\"" : "Saved everything";
+    lines.push(`${all} to ${r.saved.ref}${r.saved.includesUncommitted ? " (including uncommitted changes)" : ""}:`);
+    for (const i of r.saved.items) lines.push(`  - ${i}`);
+    for (const m of r.saved.moved) lines.push(`  - ${m.path}: moved to ${m.to}`);
+    lines.push(`  to get it back, run in ${r.saved.restoreIn}:`);
+    for (const c of r.saved.restore) lines.push(`    ${c}`);
+  }
+  if (r.skipped.length) {
+    lines.push("Not saved (deleted with the worktree):");
+    for (const s of r.skipped) lines.push(`  - ${s.path}: ${s.why}`);
+  }
+  lines.push(r.removed ? `✓ Removed worktree ${r.worktreePath}` : `No worktree left at ${r.worktreePath}`);
+  if (r.branchDeleted) lines.push(`✓ Branch deleted: ${r.branchName}`);
+  else if (r.branchName) lines.push(`Branch kept: ${r.branchName}`);
+  return lines;
+}
+
+function renderPruneSave(p: PrunedSave): string[] {
+  return [
+    `Saved what ${p.worktreePath} alone held (${p.items.join(", ")}) to ${p.ref} before forgetting it:`,
+    `  to get it back, run in ${p.restoreIn}:`,
+    ...p.restore.map((c) => `    ${c}`),
+  ];
+}
+
 const remove: Action = {
-  summary: "remove a stream's worktree (and its branch once merged); refuses with uncommitted or unmerged work",
+  summary: "remove a stream's worktree (and its branch when nothing only it holds would go); refuses, naming it, while anything would be lost",
   args: ["STREAM"],
   flags: {
-    force: { type: "boolean", description: "remove anyway, after saving everything to refs/orch/saved/<branch>/<timestamp>" },
+    force: { type: "boolean", description: "remove anyway, after saving the work to refs/orch/saved/<branch>/<timestamp> (and nested repositories beside it)" },
     "keep-branch": { type: "boolean", description: "keep the stream's branch" },
     ...commonFlags,
   },
@@ -78,18 +102,10 @@ const remove: Action = {
       streamId,
       force: flags.force === true,
       keepBranch: flags["keep-branch"] === true,
+      orchFlags: typeof flags.db === "string" ? ["--db", flags.db] : [],
     });
     if (flags.json) return printJson(r);
-    const lines: string[] = [];
-    if (r.saved) {
-      lines.push(`Saved everything to ${r.saved.ref}${r.saved.includesUncommitted ? " (including uncommitted changes)" : ""}`);
-      lines.push("  to get it back:");
-      for (const c of r.saved.restore) lines.push(`    ${c}`);
-    }
-    lines.push(r.removed ? `✓ Removed worktree ${r.worktreePath}` : `No worktree left at ${r.worktreePath}`);
-    if (r.branchDeleted) lines.push(`✓ Branch deleted: ${r.branchName}`);
-    else if (r.branchName) lines.push(`Branch kept: ${r.branchName}`);
-    say(`${lines.join("\n")}\n`);
+    say(`${renderRemoval(r).join("\n")}\n`);
   },
 };
 

@@ -60,8 +60,9 @@ export function git(cwd: string, args: readonly string[], opts: GitOptions = {})
 }
 
 /** Run git and return stdout as bytes (file contents), or null when git failed. */
-export function gitBytes(cwd: string, args: readonly string[]): Buffer | null {
-  const p = Bun.spawnSync(["git", ...args], { cwd, detached: true, env: gitEnv(), stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+export function gitBytes(cwd: string, args: readonly string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): Buffer | null {
+  const stdin = opts.input === undefined ? "ignore" : typeof opts.input === "string" ? Buffer.from(opts.input) : opts.input;
+  const p = Bun.spawnSync(["git", ...args], { cwd, detached: true, env: gitEnv(opts.env), stdin, stdout: "pipe", stderr: "ignore" });
   return p.exitCode === 0 ? Buffer.from(p.stdout) : null;
 }
 

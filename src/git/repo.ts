@@ -1,12 +1,12 @@
 /**
  * Repository-level questions and small operations: where the main worktree is, which branch is
- * checked out, what is uncommitted, what is not merged, and saving a snapshot to a ref. Paths and
- * branch names only; nothing here knows what a stream is.
+ * checked out, what is uncommitted, what is not merged, config, refs. Paths and branch names only
+ * (a revision argument is always a full ref name or a commit id); nothing here knows what a
+ * stream is.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { failed, notFound } from "../errors.ts";
+import { failed } from "../errors.ts";
 import { git, gitMessage, gitOk, splitZ, trimLine } from "./git.ts";
 
 export interface RepoInfo {
@@ -47,6 +47,12 @@ function hasCoreWorktree(commonDir: string): boolean {
 /** The branch checked out in `path`, or null when HEAD is detached. */
 export function currentBranch(path: string): string | null {
   const r = git(path, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
+  return r.code === 0 ? trimLine(r.stdout) : null;
+}
+
+/** The full ref HEAD points at in `path` (even a branch with no commit yet), or null when detached. */
+export function symbolicHead(path: string): string | null {
+  const r = git(path, ["symbolic-ref", "--quiet", "HEAD"]);
   return r.code === 0 ? trimLine(r.stdout) : null;
 }
 
@@ -168,23 +174,15 @@ export function ensureExcluded(
   return missing;
 }
 
-/** Paths (relative to `cwd`) that git neither tracks nor ignores there: what `git add -A` would take. */
-export function addableUntracked(cwd: string, paths: readonly string[]): string[] {
-  if (!paths.length) return [];
-  const r = git(cwd, ["ls-files", "-z", "--others", "--exclude-standard", "--", ...paths.map((p) => `:(literal)${p}`)]);
-  return r.code === 0 ? splitZ(r.stdout) : [...paths];
-}
-
-/** Files under `paths` that git neither tracks nor shows because an ignore rule hides them. */
-export function ignoredUntracked(cwd: string, paths: readonly string[]): string[] {
-  if (!paths.length) return [];
-  const r = git(cwd, ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", ...paths.map((p) => `:(literal)${p}`)]);
-  return r.code === 0 ? splitZ(r.stdout) : [];
-}
-
 export function getConfig(cwd: string, key: string): string | null {
   const r = git(cwd, ["config", "--get", key]);
   return r.code === 0 ? trimLine(r.stdout) : null;
+}
+
+/** An integer setting (git's k/m/g suffixes understood), or null when unset or not a number. */
+export function getConfigInt(cwd: string, key: string): number | null {
+  const r = git(cwd, ["config", "--type=int", "--get", key]);
+  return r.code === 0 && /^-?\d+$/.test(trimLine(r.stdout)) ? Number(trimLine(r.stdout)) : null;
 }
 
 export function setConfig(cwd: string, key: string, value: string): void {
@@ -195,52 +193,23 @@ export function unsetConfig(cwd: string, key: string): void {
   git(cwd, ["config", "--unset-all", key]);
 }
 
-export function deleteBranch(cwd: string, branch: string): void {
-  gitOk(cwd, ["branch", "-D", "--", branch], `cannot delete branch ${branch}`);
-}
-
-export interface Snapshot {
-  ref: string;
-  commit: string;
-  /** The branch tip the snapshot was taken on. */
-  head: string;
-  /** True when uncommitted changes went into an extra commit on top of head. */
-  includesUncommitted: boolean;
-}
-
 /**
- * Save everything in the worktree at `path` under `ref` without touching its index or files:
- * committed work is the ref's history; staged, unstaged and untracked (not ignored) changes go into
- * one extra commit built in a scratch index.
+ * Delete branch `branch` only while it still points at `expected` (compare-and-swap: a commit
+ * made on it meanwhile keeps it), with its config section, as `git branch -D` would. False when
+ * it had moved (and is kept).
  */
-export function saveSnapshot(path: string, ref: string, message: string): Snapshot {
-  const head = resolveCommit(path, "HEAD");
-  if (!head) throw notFound(`nothing to save in ${path}: it has no commit checked out`);
-  const index = join(tmpdir(), `orch-snapshot-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.index`);
-  const env = { GIT_INDEX_FILE: index };
-  let commit = head;
-  try {
-    gitOk(path, ["read-tree", "HEAD"], "cannot snapshot the worktree", { env });
-    gitOk(path, ["add", "-A", "--", "."], "cannot snapshot the worktree", { env });
-    const tree = trimLine(gitOk(path, ["write-tree"], "cannot snapshot the worktree", { env }));
-    const headTree = trimLine(gitOk(path, ["rev-parse", "HEAD^{tree}"], "cannot snapshot the worktree"));
-    if (tree !== headTree)
-      commit = trimLine(gitOk(path, ["commit-tree", tree, "-p", head, "-m", message], "cannot snapshot the worktree", { env: fallbackIdentity(path) }));
-  } finally {
-    rmSync(index, { force: true });
-  }
-  // An empty old value: create only, never overwrite an earlier snapshot.
-  createRef(path, ref, commit);
-  return { ref, commit, head, includesUncommitted: commit !== head };
-}
-
-/** A snapshot must succeed even where no identity is configured; a configured one always wins. */
-function fallbackIdentity(path: string): Record<string, string> {
-  if (git(path, ["var", "GIT_COMMITTER_IDENT"]).code === 0 && git(path, ["var", "GIT_AUTHOR_IDENT"]).code === 0) return {};
-  return { GIT_AUTHOR_NAME: "orch", GIT_AUTHOR_EMAIL: "orch@localhost", GIT_COMMITTER_NAME: "orch", GIT_COMMITTER_EMAIL: "orch@localhost" };
+export function deleteBranchAt(cwd: string, branch: string, expected: string): boolean {
+  if (git(cwd, ["update-ref", "-m", "orch: removed", "-d", `refs/heads/${branch}`, expected]).code !== 0) return false;
+  git(cwd, ["config", "--remove-section", `branch.${branch}`]);
+  return true;
 }
 
 /** Point a new ref at a commit; fails rather than overwrite an existing ref. */
 export function createRef(cwd: string, ref: string, commit: string): void {
   gitOk(cwd, ["update-ref", "-m", "orch: saved", ref, commit, ""], `cannot write ${ref}`);
+}
+
+/** The git directory of a checkout (a linked worktree's own, under the common dir). */
+export function gitDirOf(path: string): string {
+  return trimLine(gitOk(path, ["rev-parse", "--absolute-git-dir"], `cannot inspect ${path}`));
 }

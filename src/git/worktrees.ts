@@ -1,5 +1,6 @@
 /** `git worktree` as typed calls: list (porcelain, NUL-separated), add, remove, prune. */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { failed } from "../errors.ts";
 import { git, gitMessage, gitOk, splitZ } from "./git.ts";
 
@@ -53,7 +54,10 @@ export function listWorktrees(repoRoot: string): WorktreeEntry[] {
   return entries;
 }
 
-/** Check out `branch` at `path`, creating the branch from `startPoint` when given. */
+/**
+ * Check out `branch` (a short branch name) at `path`, creating the branch from `startPoint` (a
+ * full ref name or a commit id, so a tag of the same name never stands in) when given.
+ */
 export function addWorktree(repoRoot: string, path: string, branch: string, startPoint?: string): void {
   const args = startPoint
     ? ["worktree", "add", "-b", branch, "--", path, startPoint]
@@ -75,4 +79,28 @@ export function pruneWorktrees(repoRoot: string): string[] {
   gitOk(repoRoot, ["worktree", "prune"], "cannot prune worktrees");
   const after = new Set(listWorktrees(repoRoot).map((w) => w.path));
   return before.filter((p) => !after.has(p));
+}
+
+/**
+ * The administrative folder git keeps for the linked worktree at `path`
+ * (`<common dir>/worktrees/<id>`: its HEAD, index, per-worktree refs), found by the `gitdir` file
+ * that points back at it; null when there is none.
+ */
+export function adminDirOf(commonDir: string, path: string): string | null {
+  const base = join(commonDir, "worktrees");
+  let ids: string[];
+  try {
+    ids = readdirSync(base);
+  } catch {
+    return null;
+  }
+  for (const id of ids) {
+    try {
+      const gitdir = readFileSync(join(base, id, "gitdir"), "utf8").replace(/\n+$/, "");
+      if (dirname(gitdir) === path) return join(base, id);
+    } catch {
+      // not a worktree's folder
+    }
+  }
+  return null;
 }

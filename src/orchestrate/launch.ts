@@ -9,7 +9,7 @@ import { openAgentSession } from "../core/agent-sessions.ts";
 import type { StreamView } from "../core/streams.ts";
 import type { Store } from "../db/client.ts";
 import { resolveWorktreeSetup } from "../workspace/config.ts";
-import { createStreamWorktree } from "../workspace/stream-worktrees.ts";
+import { createStreamWorktree } from "../workspace/create.ts";
 import { agentArgv } from "./agent-command.ts";
 import { mainCheckoutChanges } from "./main-checkout.ts";
 import type { LaunchedAgent, Launcher } from "./launchers/types.ts";

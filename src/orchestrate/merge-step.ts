@@ -5,7 +5,7 @@
 import { relative } from "node:path";
 import type { Store } from "../db/client.ts";
 import { BranchMissingError, isOrchError } from "../errors.ts";
-import { mergeStream } from "../workspace/stream-worktrees.ts";
+import { mergeStream } from "../workspace/merge.ts";
 import type { RunNote } from "./messages.ts";
 import type { RunState } from "./state.ts";
 

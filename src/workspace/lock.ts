@@ -1,10 +1,15 @@
 /**
- * A small cross-process lock (an O_EXCL file holding the owner's pid) so two agents continuing
- * the same stream at once do not both run `git worktree add`: the second waits, then finds the
- * worktree made and reuses it. A lock whose owner process is gone is taken over.
+ * A small cross-process lock (an O_EXCL file holding the owner's pid) so two orch processes never
+ * act on one stream's worktree at once — two agents continuing it do not both run `git worktree
+ * add`, two removals do not both save and delete, a removal does not delete a branch a merge is
+ * reading — and two merges into one branch, or two prunes, take turns. The second waits, then
+ * sees what the first did. A lock whose owner process is gone is taken over.
+ *
+ * Order, so no two processes wait on each other: a stream's lock first, then the prune or merge
+ * lock of the repository.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { failed } from "../errors.ts";
 
 function ownerAlive(path: string): boolean {
@@ -35,6 +40,11 @@ function tryAcquire(path: string): boolean {
   }
 }
 
+/** Where the locks live: `<common dir>/orch/locks/<name>.lock`. */
+export const lockPath = (commonDir: string, name: string) => join(commonDir, "orch", "locks", `${name}.lock`);
+/** One stream's worktree and branch (create, remove, merge). */
+export const streamLock = (commonDir: string, branch: string) => lockPath(commonDir, `worktree-${branch.replace(/\//g, "%")}`);
+
 export async function withFileLock<T>(path: string, what: string, fn: () => Promise<T>, timeoutMs = 15 * 60_000): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
   const deadline = Date.now() + timeoutMs;
@@ -50,6 +60,29 @@ export async function withFileLock<T>(path: string, what: string, fn: () => Prom
   }
   try {
     return await fn();
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** The same lock for synchronous callers (a merge, a removal): waits by sleeping the thread. */
+export function withFileLockSync<T>(path: string, what: string, fn: () => T, timeoutMs = 5 * 60_000): T {
+  mkdirSync(dirname(path), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  while (!tryAcquire(path)) {
+    if (!ownerAlive(path)) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw failed(`timed out waiting for another orch ${what} (lock ${path})`);
+    sleepSync(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+  try {
+    return fn();
   } finally {
     rmSync(path, { force: true });
   }

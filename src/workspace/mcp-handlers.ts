@@ -13,17 +13,11 @@ import type { Store } from "../db/client.ts";
 import { idSchema } from "../core/schemas.ts";
 import { conflict } from "../errors.ts";
 import { resolveWorktreeSetup } from "./config.ts";
-import {
-  createStreamWorktree,
-  listStreamWorktrees,
-  locateRepo,
-  mergeStream,
-  removeStreamWorktree,
-  type MergeResult,
-  type WorktreeCreateResult,
-  type WorktreeListResult,
-  type WorktreeRemoveResult,
-} from "./stream-worktrees.ts";
+import { createStreamWorktree, type WorktreeCreateResult } from "./create.ts";
+import { listStreamWorktrees, type WorktreeListResult } from "./list.ts";
+import { mergeStream, type MergeResult } from "./merge.ts";
+import { locateRepo } from "./naming.ts";
+import { removeStreamWorktree, type WorktreeRemoveResult } from "./remove.ts";
 
 const branchSchema = z.string().min(1).max(255).regex(/^[^\s~^:?*[\\]+$/, "must be a branch name");
 
@@ -41,7 +35,7 @@ export const worktreeCleanupSchema = z.object({
   force: z
     .boolean()
     .optional()
-    .describe("Remove even with uncommitted or unmerged work; everything is first saved to refs/orch/saved/<branch>/<timestamp>"),
+    .describe("Remove even with work only it holds, saved first to refs/orch/saved/<branch>/<timestamp>; the result lists what was saved, how to restore it, and what was not saved"),
   keepBranch: z.boolean().optional().describe("Keep the stream's branch (default: deleted once merged or saved)"),
 });
 

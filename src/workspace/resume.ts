@@ -11,7 +11,8 @@ import type { TaskView } from "../core/task-view.ts";
 import { conflict, notFound } from "../errors.ts";
 import { branchCommit, currentBranch, isAncestor, resolveCommit } from "../git/repo.ts";
 import { resolveWorktreeSetup } from "./config.ts";
-import { createStreamWorktree, locateRepo, parseStreamId, streamBranchName, type WorktreeCreateResult } from "./stream-worktrees.ts";
+import { createStreamWorktree, type WorktreeCreateResult } from "./create.ts";
+import { locateRepo, parseStreamId, streamBranchName } from "./naming.ts";
 
 export interface ResumeTask {
   id: string;
@@ -154,7 +155,10 @@ export async function continueStream(store: Store, input: ContinueInput): Promis
 /** The worktree lines the guide shows ("Creating worktree…" is printed before the work starts). */
 export function renderWorktreeLines(w: WorktreeCreateResult): string[] {
   if (w.reused) return [`✓ Worktree ready: ${w.relativePath} (branch ${w.branchName})`];
-  const lines = [`✓ Worktree created: ${w.relativePath}`];
+  const lines = w.pruneSaved.flatMap((p) => [
+    `Saved what the stale registration ${p.worktreePath} alone held (${p.items.join(", ")}) to ${p.ref}; to get it back, in ${p.restoreIn}: ${p.restore.join(" && ")}`,
+  ]);
+  lines.push(`✓ Worktree created: ${w.relativePath}`);
   lines.push(w.branchCreated ? `✓ Branch created: ${w.branchName} (from ${w.baseBranch})` : `✓ Branch reused: ${w.branchName}`);
   if (w.copied.length) lines.push(`✓ Copied: ${w.copied.join(", ")}`);
   if (w.setup) lines.push(`✓ Setup: ${w.setup.command.join(" ")} (${(w.setup.durationMs / 1000).toFixed(1)} s)`);

@@ -7,7 +7,7 @@ import type { Store } from "../db/client.ts";
 import { listStreams, type StreamView } from "../core/streams.ts";
 import { predictMerge } from "../git/merge.ts";
 import { branchTips, repoInfo } from "../git/repo.ts";
-import { streamBranchName } from "./stream-worktrees.ts";
+import { streamBranchName } from "./naming.ts";
 
 export interface StreamPairConflict {
   streams: [string, string];

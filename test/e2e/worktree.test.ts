@@ -161,15 +161,17 @@ describe("orch worktree (compiled binary)", () => {
     const refused = await orch(["worktree", "remove", "Stream-B"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(
-      "orch: refusing to remove the worktree of Stream-B: it has 1 uncommitted change (notes/todo list.md); merge first (orch worktree merge Stream-B) or pass --force to save everything to refs/orch/saved/stream-b/… and remove\n",
+      "orch: refusing to remove the worktree of Stream-B: it has 1 uncommitted change (notes/todo list.md); merge first (orch worktree merge Stream-B) or pass --force to save it to refs/orch/saved/stream-b/… and remove\n",
     );
     expect(existsSync(join(wt, "notes/todo list.md"))).toBe(true);
 
     const forced = await orch(["worktree", "remove", "Stream-B", "--force"]);
     expect(forced.code).toBe(0);
-    const ref = forced.stdout.match(/^Saved everything to (refs\/orch\/saved\/stream-b\/\S+) \(including uncommitted changes\)$/m)?.[1];
+    const ref = forced.stdout.match(/^Saved everything to (refs\/orch\/saved\/stream-b\/\S+) \(including uncommitted changes\):$/m)?.[1];
     expect(ref).toBeDefined();
-    expect(forced.stdout).toContain(`  to get it back:\n    git branch stream-b ${ref}\n    orch worktree create Stream-B\n`);
+    expect(forced.stdout).toContain(
+      `  - 1 uncommitted change (notes/todo list.md)\n  to get it back, run in ${root}:\n    git branch stream-b ${ref}\n    orch worktree create Stream-B\n    git -C .claude/worktrees/Stream-B reset -q HEAD~1\n`,
+    );
     expect(sh(root, "show", `${ref}:notes/todo list.md`)).toBe("- finish it\n");
     expect(existsSync(wt)).toBe(false);
 

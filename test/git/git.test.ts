@@ -11,7 +11,6 @@ import {
   operationInProgress,
   repoInfo,
   resolveCommit,
-  saveSnapshot,
   statusEntries,
 } from "../../src/git/repo.ts";
 import { addWorktree, listWorktrees, parseWorktreeList, pruneWorktrees } from "../../src/git/worktrees.ts";
@@ -75,24 +74,6 @@ describe("git layer", () => {
     const merged = mergeNoFf(root, resolveCommit(root, "feat")!, "Merge feat");
     expect(sh(root, "rev-list", "--parents", "-n", "1", merged).trim().split(" ")).toHaveLength(3);
     expect(commitsNotIn(root, "feat", "main")).toEqual([]);
-  });
-
-  test("saveSnapshot keeps staged, unstaged and untracked changes without touching the worktree", () => {
-    const root = tempRepo();
-    write(root, "README.md", "changed\n");
-    write(root, "new file.txt", "untracked\n");
-    write(root, "staged.txt", "staged\n");
-    sh(root, "add", "staged.txt");
-    const before = gitStatus(root);
-    const snap = saveSnapshot(root, "refs/orch/saved/main/test", "snapshot");
-    expect(snap.includesUncommitted).toBe(true);
-    expect(gitStatus(root)).toBe(before);
-    expect(sh(root, "show", `${snap.ref}:new file.txt`)).toBe("untracked\n");
-    expect(sh(root, "show", `${snap.ref}:README.md`)).toBe("changed\n");
-    expect(sh(root, "show", `${snap.ref}:staged.txt`)).toBe("staged\n");
-    expect(sh(root, "rev-parse", `${snap.ref}^`).trim()).toBe(resolveCommit(root, "HEAD")!);
-    // never overwrites an existing ref
-    expect(() => saveSnapshot(root, "refs/orch/saved/main/test", "again")).toThrow(/cannot write/);
   });
 
   test("ensureExcluded appends once to .git/info/exclude", () => {

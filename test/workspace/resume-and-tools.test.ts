@@ -207,7 +207,12 @@ describe("MCP tool handlers", () => {
     const refused = await rejects(() => worktreeCleanupTool(store, { streamId: "Stream-B" }, { cwd: root }));
     expect(refused.message).toContain("1 commit not merged into main");
     const cleaned = worktreeCleanupTool(store, { streamId: "Stream-B", force: true }, { cwd: root });
-    expect(cleaned).toMatchObject({ removed: true, branchDeleted: true, saved: { includesUncommitted: false } });
+    // The setup's ignored output is content found only in the worktree: saved too, and said.
+    expect(cleaned).toMatchObject({
+      removed: true,
+      branchDeleted: true,
+      saved: { includesUncommitted: true, items: ["1 ignored file whose content is only there (.setup-ran)", expect.stringMatching(/^1 commit not merged into main \([0-9a-f]{7} stream\)$/)] },
+    });
     expect(sh(root, "show", `${cleaned.saved!.ref}:src/shared.ts`)).toBe("stream\n");
   });
 });

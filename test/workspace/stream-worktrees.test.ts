@@ -239,7 +239,7 @@ describe("merge", () => {
 
     write(root, "new.ts", "mine, untracked\n");
     expect((await rejects(() => mergeStream(store, { streamId: "Stream-B", cwd: root }))).message).toBe(
-      "the merge would overwrite untracked files in the main worktree (new.ts): move them away first",
+      "the merge would overwrite untracked or ignored files in the main worktree (new.ts): move them away first",
     );
     expect(readFileSync(join(root, "new.ts"), "utf8")).toBe("mine, untracked\n");
     rmSync(join(root, "new.ts"));
@@ -271,7 +271,7 @@ describe("remove and prune", () => {
     e = await rejects(() => removeStreamWorktree(store, { streamId: "Stream-B", cwd: root }));
     expect(e.message).toContain(`it has 1 commit not merged into main (${sha.slice(0, 7)}`);
     expect(e.message).toContain("Draft it");
-    expect(e.message).toContain("pass --force to save everything to refs/orch/saved/stream-b/");
+    expect(e.message).toContain("pass --force to save it to refs/orch/saved/stream-b/… and remove");
     expect(existsSync(wt)).toBe(true);
     expect(sh(root, "branch", "--list", "stream-b")).toContain("stream-b");
   });
@@ -346,7 +346,7 @@ describe("remove and prune", () => {
     expect(listed[0]).toMatchObject({ dirty: null, ahead: 1, behind: 0 });
 
     const p = pruneStreamWorktrees(store, { cwd: root });
-    expect(p).toEqual({ pruned: [wt], streamsCleared: ["Stream-B"] });
+    expect(p).toEqual({ pruned: [wt], streamsCleared: ["Stream-B"], saved: [] });
     expect(getStream(store, "Stream-B")).toMatchObject({ worktreePath: null, branchName: "stream-b" });
     expect(sh(root, "rev-parse", "stream-b").trim()).toBe(sha);
 
