@@ -104,9 +104,9 @@ const LIST_ITEM = /^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*?))?[ \t]*$/;
 const CHECKBOX = /^\[([ xX])\](?:[ \t]+(.*))?$/;
 const QUOTED_ITEM = /^ {0,3}>[ \t]?(.*)$/;
 // An id that is plainly an id even without a colon after it: letters, then `-` or `_` and a digit (TASK-5, pay_12).
-const ID_SHAPED = /^[A-Za-z][A-Za-z0-9]*?[-_]\d[A-Za-z0-9._-]*$/;
+const ID_SHAPED = /^[A-Za-z][A-Za-z0-9_]*?[-_]\d[A-Za-z0-9._-]*$/;
 // `**TASK-4**: …`, `**TASK-4:** …`, `` `TASK-4`: … ``, `__TASK-4__ …`.
-const WRAPPED_ID = /^(\*\*|__|\*|_|`)([^\s*_`]+?)(:?)\1(.*)$/;
+const WRAPPED_ID = /^(\*\*|__|\*|`)([^\s*`]+?)(:?)\1(.*)$/;
 const FILES = /\[\s*files?\s*:\s*([^\]]*)\]/gi;
 const AGENT = /(^|\s)@agent-([A-Za-z0-9][A-Za-z0-9._-]*)(?=\s|$|[,;.!?)])/g;
 const COUNT = /(?:^|[,;])\s*(\d{1,6})\s+tasks?\s*(?=[,;]|$)/i;
