@@ -81,6 +81,8 @@ export const tasks = sqliteTable(
     index("tasks_prd_idx").on(t.prdId),
     index("tasks_status_idx").on(t.status),
     index("tasks_parent_idx").on(t.parentId),
+    // Counting the live tasks (a page's matchingTasks) reads this instead of every row.
+    index("tasks_archived_idx").on(t.archived),
   ],
 );
 

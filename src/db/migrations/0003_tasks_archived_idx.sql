@@ -1,0 +1,1 @@
+CREATE INDEX `tasks_archived_idx` ON `tasks` (`archived`);
