@@ -8,7 +8,7 @@ import { sharedChangeFeed, type ChangeFeed } from "../core/change-feed.ts";
 import { changeTokenReader } from "../db/change-token.ts";
 import type { Store } from "../db/client.ts";
 import { databaseId } from "../db/identity.ts";
-import { errOut } from "../cli/io.ts";
+import { errOut } from "../sys/io.ts";
 import { VERSION } from "../version.ts";
 import { ResponseCache } from "./cache.ts";
 import type { ApiDeps } from "./context.ts";

@@ -8,18 +8,10 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
 import type { MiddlewareHandler } from "hono";
+import { isLoopbackHost, normalizeHost } from "../net/address.ts";
+
+export { isLoopbackHost, normalizeHost };
 import { usageError } from "../errors.ts";
-
-/** `[::1]` → `::1`, lower-case: Host headers and bind addresses compared on one form. */
-export function normalizeHost(host: string): string {
-  const h = host.trim().toLowerCase();
-  return h.startsWith("[") && h.endsWith("]") ? h.slice(1, -1) : h;
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const h = normalizeHost(host);
-  return h === "localhost" || h.endsWith(".localhost") || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
 
 const isWildcard = (host: string) => ["0.0.0.0", "::", "0:0:0:0:0:0:0:0"].includes(normalizeHost(host));
 

@@ -6,7 +6,10 @@ import type { Server } from "bun";
 import type { Store } from "../db/client.ts";
 import { failed } from "../errors.ts";
 import { createApi, type ApiApp, type AppOptions } from "./app.ts";
-import { checkBindPolicy, normalizeHost } from "./security.ts";
+import { displayAddress, normalizeHost } from "../net/address.ts";
+import { checkBindPolicy } from "./security.ts";
+
+export { displayAddress };
 import type { ApiDeps } from "./context.ts";
 
 export interface ServeOptions extends AppOptions {
@@ -29,10 +32,6 @@ export interface ApiServer {
   stop(): void;
 }
 
-export const displayAddress = (host: string, port: number) => {
-  const h = normalizeHost(host);
-  return h.includes(":") ? `[${h}]:${port}` : `${h}:${port}`;
-};
 
 export function isAddressInUse(err: unknown): boolean {
   return (err as { code?: unknown })?.code === "EADDRINUSE";

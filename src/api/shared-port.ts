@@ -10,13 +10,15 @@
  * nothing here ever throws: the API is an extra, the host process carries on without it.
  */
 import type { OrchEnv } from "../config.ts";
-import { errOut } from "../cli/io.ts";
+import { errOut } from "../sys/io.ts";
 import type { Store } from "../db/client.ts";
 import { createApi } from "./app.ts";
 import { mainCheckoutBranch } from "./main-branch.ts";
 import { bindApi, displayAddress, isAddressInUse, type ApiServer } from "./server.ts";
-import { identifyPeer } from "./peer.ts";
-import { checkBindPolicy, isIpLiteral, isLoopbackHost, normalizeHost, resolveBindAddress } from "./security.ts";
+import { probePortHolder, type PortHolder } from "../net/peer.ts";
+
+export { probePortHolder, type PortHolder };
+import { checkBindPolicy, isIpLiteral, resolveBindAddress } from "./security.ts";
 
 export type SharedApiState = "serving" | "waiting" | "refused" | "failed" | "stopped";
 
@@ -35,20 +37,6 @@ export interface SharedApiOptions {
   log?: (line: string) => void;
   mainBranch?: string | null | (() => string | null);
   onState?: (state: SharedApiState) => void;
-}
-
-export type PortHolder = "same-orch" | "other-orch" | "other";
-
-/**
- * Who answers on the port: an orch serving our database, another orch, or something else. The
- * token is never sent: with one configured, the holder must prove it holds the same token.
- */
-export async function probePortHolder(host: string, port: number, dbId: string, token?: string): Promise<PortHolder> {
-  const h = normalizeHost(host);
-  const target = isLoopbackHost(h) || h === "0.0.0.0" || h === "::" ? "127.0.0.1" : h;
-  const peer = await identifyPeer(`http://${displayAddress(target, port)}`, token);
-  if (peer.kind !== "orch" || (token !== undefined && !peer.proven)) return "other";
-  return peer.dbId === dbId ? "same-orch" : "other-orch";
 }
 
 export function serveApiWhileAlive(store: Store, env: OrchEnv, opts: SharedApiOptions = {}): SharedApiHandle {

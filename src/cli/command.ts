@@ -1,7 +1,7 @@
 /**
  * The shape of a command and of command groups (`orch task list|get|…`), with generated help.
  */
-import { out } from "./io.ts";
+import { out } from "../sys/io.ts";
 import { usageError } from "../errors.ts";
 import { suggest } from "../text/suggest.ts";
 import { formatFlags, parseArgs, type FlagSpecs, type ParsedArgs } from "./args.ts";

@@ -1,7 +1,7 @@
 /** `orch continue STREAM`: the guide's /continue (see workspace/resume.ts). */
 import { commonFlags, singleAction } from "./command.ts";
 import { storeFromFlags } from "./context.ts";
-import { errOut, out } from "./io.ts";
+import { errOut, out } from "../sys/io.ts";
 import { printJson, say } from "./output.ts";
 import { continueStream, renderResume } from "../workspace/resume.ts";
 import { parseStreamId } from "../workspace/stream-worktrees.ts";

@@ -22,7 +22,7 @@ import { renderFrame } from "../watch/render.ts";
 import { dbSource } from "../watch/source.ts";
 import { singleAction } from "./command.ts";
 import { intFlag, str } from "./context.ts";
-import { out } from "./io.ts";
+import { out } from "../sys/io.ts";
 
 function git(cwd: string, ...args: string[]): string {
   const p = Bun.spawnSync(["git", ...args], {

@@ -6,7 +6,7 @@
 import { readLines } from "../mcp/lines.ts";
 import { singleAction } from "./command.ts";
 import { storeFromFlags } from "./context.ts";
-import { errOut, out } from "./io.ts";
+import { errOut, out } from "../sys/io.ts";
 
 /** How long the end of stdin waits for requests still being answered. */
 const DRAIN_TIMEOUT_MS = 5000;

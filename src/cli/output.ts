@@ -1,6 +1,6 @@
 import { neutralise, oneLine } from "../text/neutralise.ts";
 import { displayWidth, padEndDisplay, truncateDisplay } from "../text/width.ts";
-import { out } from "./io.ts";
+import { out } from "../sys/io.ts";
 
 /** Printing helpers shared by the data commands: JSON for scripts, aligned tables for people. */
 

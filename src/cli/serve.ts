@@ -9,7 +9,7 @@ import { startApiServer } from "../api/server.ts";
 import { resolveBindAddress } from "../api/security.ts";
 import { commonFlags, singleAction } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
-import { errOut } from "./io.ts";
+import { errOut } from "../sys/io.ts";
 
 export function portFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

@@ -19,7 +19,7 @@ import { loadState, type RunState } from "../orchestrate/state.ts";
 import type { StreamView } from "../core/streams.ts";
 import { singleAction } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
-import { errOut } from "./io.ts";
+import { errOut } from "../sys/io.ts";
 import { printJson, say } from "./output.ts";
 
 export const command = singleAction("start", {

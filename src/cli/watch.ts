@@ -6,7 +6,7 @@ import { usageError } from "../errors.ts";
 import { STATE_FILE } from "../paths.ts";
 import { singleAction } from "./command.ts";
 import { intFlag, str } from "./context.ts";
-import { out } from "./io.ts";
+import { out } from "../sys/io.ts";
 
 
 export const command = singleAction("watch", {

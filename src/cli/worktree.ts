@@ -1,7 +1,7 @@
 /** `orch worktree create|list|remove|prune|merge`: thin over src/workspace (create, list, remove, merge). */
 import { commandGroup, commonFlags, type Action } from "./command.ts";
 import { listFlag, storeFromFlags, str } from "./context.ts";
-import { errOut } from "./io.ts";
+import { errOut } from "../sys/io.ts";
 import { printJson, printTable, say } from "./output.ts";
 import { conflict } from "../errors.ts";
 import { resolveWorktreeSetup } from "../workspace/config.ts";

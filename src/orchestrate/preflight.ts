@@ -9,7 +9,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { basename, isAbsolute, join, resolve } from "node:path";
-import { isLoopbackHost, normalizeHost } from "../api/security.ts";
+import { isLoopbackHost, normalizeHost } from "../net/address.ts";
 import type { StreamView } from "../core/streams.ts";
 import { isOrchError } from "../errors.ts";
 import { CONTINUE_COMMAND_FILE, GITIGNORE_FILE, MCP_FILE, ORCHESTRATION_COMMAND_FILE, SERVER_NAME } from "../generate/init-files.ts";
@@ -288,7 +288,7 @@ function accepts(host: string, port: number, timeoutMs: number): Promise<boolean
  * ORCH_API_TOKEN: whoever holds the port is not trusted with it.
  */
 export async function portFacts(host: string, port: number, dbId: string): Promise<PortFacts> {
-  const [{ probePortHolder }, { displayAddress }] = await Promise.all([import("../api/shared-port.ts"), import("../api/server.ts")]);
+  const [{ probePortHolder }, { displayAddress }] = await Promise.all([import("../net/peer.ts"), import("../net/address.ts")]);
   const address = displayAddress(host, port);
   const h = normalizeHost(host);
   const target = isLoopbackHost(h) || h === "0.0.0.0" || h === "::" ? "127.0.0.1" : h;

@@ -5,7 +5,7 @@
  */
 import type { Store } from "../db/client.ts";
 import { renderFrame, type MonitorSnapshot, type SourceState } from "./render.ts";
-import { identifyPeer } from "../api/peer.ts";
+import { identifyPeer } from "../net/peer.ts";
 import { databaseId } from "../db/identity.ts";
 import { apiSource, chooseSource, dbSource, type SnapshotSource } from "./source.ts";
 

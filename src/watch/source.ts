@@ -4,10 +4,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { listActivity, listStreams, listTasks, withUsage } from "../core/index.ts";
-import { sseMessages } from "../api/sse-client.ts";
+import { sseMessages } from "../net/sse-client.ts";
 import { createChangeFeed } from "../core/change-feed.ts";
 import type { Store } from "../db/client.ts";
-import type { Peer } from "../api/peer.ts";
+import type { Peer } from "../net/peer.ts";
 import type { MonitorSnapshot } from "./render.ts";
 
 export interface SnapshotSource {

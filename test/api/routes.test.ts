@@ -7,7 +7,7 @@ import { streamGetQuery, streamListQuery } from "../../src/api/routes/streams.ts
 import { taskListQuery } from "../../src/api/routes/tasks.ts";
 import { activityQuery } from "../../src/api/routes/activity.ts";
 import * as shapes from "../../src/api/shapes.ts";
-import { sseMessages } from "../../src/api/sse-client.ts";
+import { sseMessages } from "../../src/net/sse-client.ts";
 import { archiveStream, TASK_STATUSES, updateTask } from "../../src/core/index.ts";
 import { openStore, type Store } from "../../src/db/client.ts";
 import { tempDir, tempStore } from "../helpers.ts";

@@ -1,5 +1,5 @@
 /** Test helper: read an event stream in the background and await the messages one wants. */
-import { readSse, type SseMessage } from "../../src/api/sse-client.ts";
+import { readSse, type SseMessage } from "../../src/net/sse-client.ts";
 
 export class SseTap {
   readonly messages: SseMessage[] = [];

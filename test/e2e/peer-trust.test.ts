@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { healthProof, identifyPeer } from "../../src/api/peer.ts";
+import { healthProof, identifyPeer } from "../../src/net/peer.ts";
 import { chooseSource } from "../../src/watch/source.ts";
 import { cleanEnv, orchBin, runOrch, tempDir } from "../helpers.ts";
 import { freePort } from "./start-helpers.ts";

@@ -9,7 +9,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sseMessages } from "../../../src/api/sse-client.ts";
+import { sseMessages } from "../../../src/net/sse-client.ts";
 import { insertTask } from "../../../src/core/tasks.ts";
 import { openStore } from "../../../src/db/client.ts";
 import { compileBare, median, percentile, row, type BenchContext, type BenchRow } from "../lib.ts";

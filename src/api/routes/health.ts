@@ -1,7 +1,7 @@
 /** GET /health: the guide's `{status, timestamp}` plus what another orch needs to recognise this one. */
 import { Hono } from "hono";
 import type { ApiDeps, RouteDoc } from "../context.ts";
-import { healthProof } from "../peer.ts";
+import { healthProof } from "../../net/peer.ts";
 import { errorShape, healthShape } from "../shapes.ts";
 
 export const healthDocs: RouteDoc[] = [

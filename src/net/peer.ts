@@ -5,6 +5,7 @@
  * server that proved it holds the same one: a credential never goes to an unidentified peer.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { displayAddress, isLoopbackHost, normalizeHost } from "./address.ts";
 
 export function healthProof(token: string, challenge: string): string {
   return createHmac("sha256", token).update(`orch-health:${challenge}`).digest("hex");
@@ -38,4 +39,18 @@ function sameHex(a: string, b: string): boolean {
   const x = Buffer.from(a, "utf8");
   const y = Buffer.from(b, "utf8");
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export type PortHolder = "same-orch" | "other-orch" | "other";
+
+/**
+ * Who answers on the port: an orch serving our database, another orch, or something else. The
+ * token is never sent: with one configured, the holder must prove it holds the same token.
+ */
+export async function probePortHolder(host: string, port: number, dbId: string, token?: string): Promise<PortHolder> {
+  const h = normalizeHost(host);
+  const target = isLoopbackHost(h) || h === "0.0.0.0" || h === "::" ? "127.0.0.1" : h;
+  const peer = await identifyPeer(`http://${displayAddress(target, port)}`, token);
+  if (peer.kind !== "orch" || (token !== undefined && !peer.proven)) return "other";
+  return peer.dbId === dbId ? "same-orch" : "other-orch";
 }
