@@ -2,11 +2,11 @@
  * `orch generate [generate|config|status]`: the guide's `/orchestration` actions. `generate`
  * writes `.claude/orchestration/` (config, README, launchers) and, with `--ci github`, a workflow.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { findProjectRoot, readEnv } from "../config.ts";
 import { failed, usageError } from "../errors.ts";
-import { configSchema, type OrchestrationConfig } from "../generate/config.ts";
+import { configSchema, DERIVED_KEYS, type OrchestrationConfig } from "../generate/config.ts";
 import { generateOrchestration, planSource } from "../generate/orchestration.ts";
 import { CONFIG_FILE, WATCH_SCRIPT } from "../paths.ts";
 import { renderStatus, statusReport } from "../generate/status.ts";
@@ -36,6 +36,7 @@ const generate: Action = {
   summary: "write .claude/orchestration/ (config, README, start-streams.py, watch-status.py)",
   flags: {
     ci: { type: "string", value: "github", description: "also write a CI workflow whose jobs follow the stream graph" },
+    force: { type: "boolean", description: "replace generated files you have changed (README, launchers, workflow); the config's keys are kept anyway" },
     ...maxParallelFlag,
     ...initiativeFlag,
     ...commonFlags,
@@ -43,25 +44,37 @@ const generate: Action = {
   run({ flags }) {
     const ci = str(flags.ci);
     if (ci !== undefined && ci !== "github") throw usageError(`flag --ci must be "github", not "${ci}"`);
-    const maxParallel = maxParallelFrom(flags["max-parallel"]);
+    const maxParallel = flags["max-parallel"] === undefined ? undefined : maxParallelFrom(flags["max-parallel"]);
     const env = readEnv();
     const projectRoot = findProjectRoot();
     const store = storeFromFlags(flags);
-    const { config, files } = generateOrchestration(store, {
+    const { config, files, kept } = generateOrchestration(store, {
       projectRoot,
       host: env.HTTP_API_HOST,
       port: env.HTTP_API_PORT,
       maxParallel,
       ci: ci === "github" ? "github" : undefined,
       initiativeId: str(flags.initiative),
+      onDisk: (path) => readIfFile(join(projectRoot, path)),
+      force: flags.force === true,
     });
     writeFiles(projectRoot, files);
-    if (flags.json) return printJson({ projectRoot, files: files.map((f) => f.path), config });
-    say(`✓ Generated orchestration configuration\n\nFiles created:\n${files.map((f) => `  ${f.path}\n`).join("")}\n${nextSteps(config)}\n`);
+    if (flags.json) return printJson({ projectRoot, files: files.map((f) => f.path), kept, config });
+    const keptLines = kept.length ? `\nKept as you changed them (orch generate --force replaces them):\n${kept.map((p) => `  ${p}\n`).join("")}` : "";
+    say(`✓ Generated orchestration configuration\n\nFiles created:\n${files.map((f) => `  ${f.path}\n`).join("")}${keptLines}\n${nextSteps(config)}\n`);
   },
 };
 
-function readConfig(projectRoot: string): OrchestrationConfig {
+/** A file's text, or null when there is none (a folder in the way is the writer's to refuse). */
+function readIfFile(path: string): string | null {
+  try {
+    return statSync(path).isFile() ? readFileSync(path, "utf8") : null;
+  } catch {
+    return null;
+  }
+}
+
+function readConfig(projectRoot: string): { config: OrchestrationConfig; data: Record<string, unknown>; userKeys: string[] } {
   const path = join(projectRoot, CONFIG_FILE);
   let text: string;
   try {
@@ -73,11 +86,13 @@ function readConfig(projectRoot: string): OrchestrationConfig {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw failed(`${CONFIG_FILE} is not valid JSON (${(err as Error).message}): run orch generate to rewrite it`);
+    throw failed(`${CONFIG_FILE} is not valid JSON (${(err as Error).message}): fix it, or remove it and run orch generate`);
   }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) throw failed(`${CONFIG_FILE} is not an orchestration config: run orch generate to rewrite it`);
-  return parsed.data;
+  const derived = new Set<string>([...DERIVED_KEYS, "pollInterval", "maxParallelStreams"]);
+  const all = data as Record<string, unknown>;
+  return { config: parsed.data, data: all, userKeys: Object.keys(all).filter((k) => !derived.has(k)) };
 }
 
 const config: Action = {
@@ -85,8 +100,8 @@ const config: Action = {
   flags: { ...commonFlags },
   run({ flags }) {
     const projectRoot = findProjectRoot();
-    const c = readConfig(projectRoot);
-    if (flags.json) return printJson(c);
+    const { config: c, data, userKeys } = readConfig(projectRoot);
+    if (flags.json) return printJson(data);
     // Has the plan moved on since the files were written?
     const now = planSource(storeFromFlags(flags), c.initiative.id ?? undefined);
     const shape = (xs: { streamId: string; dependencies: string[] }[]) =>
@@ -101,6 +116,7 @@ const config: Action = {
         `Config:      ${join(projectRoot, CONFIG_FILE)} (generated ${c.generatedAt}, version ${c.version})`,
         `Initiative:  ${c.initiative.name}${c.initiative.id ? ` (${c.initiative.id})` : ""}`,
         `API:         ${c.apiBaseUrl} · poll every ${c.pollInterval} s · at most ${c.maxParallelStreams} parallel streams`,
+        ...(userKeys.length ? [`Your keys:   ${userKeys.join(", ")} (orch generate keeps them)`] : []),
         "",
         line(head),
         ...rows.map(line),

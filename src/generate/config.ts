@@ -1,8 +1,15 @@
 /**
  * `.claude/orchestration/orchestration-config.json` in the guide's exact structure (the
  * /orchestration command section), built from stream views. Pure; the schema reads it back.
+ *
+ * The file is also the user's: the README tells them to put `agentCommand`, `launcher`,
+ * `restartLimit`, `stallTimeout`, `worktree` there, and they may add keys of their own. Writing
+ * it again keeps every key they set and refreshes only what orch derives (mergeConfig); their
+ * `maxParallelStreams` and `pollInterval` stand unless a flag says otherwise.
  */
 import { z } from "zod";
+import { failed } from "../errors.ts";
+import { CONFIG_FILE } from "../paths.ts";
 import { executionPlan, type ExecutionPlan } from "../core/graph.ts";
 import { STREAM_PHASES, type StreamPhase } from "../core/schemas.ts";
 
@@ -49,6 +56,7 @@ export function buildConfig(input: {
   apiBaseUrl: string;
   maxParallelStreams: number;
   generatedAt: string;
+  pollInterval?: number;
 }): OrchestrationConfig {
   // Key order is the guide's; JSON.stringify keeps insertion order.
   const streams = input.streams.map((s) => ({
@@ -66,7 +74,7 @@ export function buildConfig(input: {
     generatedAt: input.generatedAt,
     initiative: { id: input.initiative.id, name: input.initiative.name },
     apiBaseUrl: input.apiBaseUrl,
-    pollInterval: POLL_INTERVAL,
+    pollInterval: input.pollInterval ?? POLL_INTERVAL,
     maxParallelStreams: input.maxParallelStreams,
     streams,
     executionPlan: executionPlan(input.streams.map((s) => ({ id: s.streamId, phase: s.streamPhase, dependencies: s.dependencies }))),
@@ -96,3 +104,58 @@ export const configSchema = z.object({
 });
 
 export const configJson = (c: OrchestrationConfig) => `${JSON.stringify(c, null, 2)}\n`;
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** What orch derives and writes again every time; every other key belongs to the user. */
+export const DERIVED_KEYS = ["version", "generatedAt", "initiative", "apiBaseUrl", "streams", "executionPlan"] as const;
+
+/**
+ * The existing file's text → its object (null: no file, or an empty one). Invalid JSON, or JSON
+ * that is not an object, is refused in one line naming where, so nothing of the user's is lost.
+ */
+export function parseExistingConfig(text: string | null, where: (text: string) => string = () => ""): Json | null {
+  if (text === null || text.trim() === "") return null;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw failed(`${CONFIG_FILE} is not valid JSON${where(text)}; fix it (it was left untouched) and run orch generate again`);
+  }
+  if (!isObject(data)) throw failed(`${CONFIG_FILE} is not a JSON object; fix it (it was left untouched) and run orch generate again`);
+  return data;
+}
+
+/** A setting the user may have changed in the file: kept when valid, refused in one line when not. */
+export function userSetting(previous: Json | null, key: "maxParallelStreams" | "pollInterval"): number | undefined {
+  const v = previous?.[key];
+  if (v === undefined) return undefined;
+  if (typeof v === "number" && Number.isInteger(v) && v >= 1) return v;
+  throw failed(`${CONFIG_FILE}: ${key} must be a whole number of at least 1, not ${JSON.stringify(v)?.slice(0, 40)}; fix it (it was left untouched)`);
+}
+
+/**
+ * The file to write: the user's object with orch's keys refreshed. The user's keys, their order
+ * and values stay; keys a user added inside `initiative` or a stream entry (matched by streamId)
+ * stay too. A new file is exactly the guide's shape.
+ */
+export function mergeConfig(previous: Json | null, generated: OrchestrationConfig): Json {
+  if (!previous) return { ...generated };
+  const out: Json = { ...previous };
+  for (const [key, value] of Object.entries(generated)) {
+    const before = previous[key];
+    if (key === "streams") out[key] = mergeStreams(before, generated.streams);
+    else if (key === "initiative" && isObject(before)) out[key] = { ...before, ...(value as Json) };
+    else out[key] = value;
+  }
+  return out;
+}
+
+function mergeStreams(before: unknown, streams: readonly ConfigStream[]): Json[] {
+  const old = new Map<string, Json>();
+  if (Array.isArray(before)) for (const e of before) if (isObject(e) && typeof e.streamId === "string") old.set(e.streamId, e);
+  return streams.map((s) => ({ ...(old.get(s.streamId) ?? {}), ...s }));
+}
+
+export const mergedConfigJson = (c: Json) => `${JSON.stringify(c, null, 2)}\n`;

@@ -7,7 +7,10 @@ import { currentInitiative, getInitiative } from "../core/initiatives.ts";
 import { validateGraph, type GraphStream } from "../core/graph.ts";
 import { listStreams, type StreamView } from "../core/streams.ts";
 import { notFound } from "../errors.ts";
-import { apiBaseUrl, buildConfig, configJson, type OrchestrationConfig } from "./config.ts";
+import { createHash } from "node:crypto";
+import { DEFAULT_MAX_PARALLEL } from "../core/graph.ts";
+import { apiBaseUrl, buildConfig, mergeConfig, mergedConfigJson, parseExistingConfig, userSetting, type OrchestrationConfig } from "./config.ts";
+import { jsonErrorOffset } from "./init-files.ts";
 import { START_STREAMS_PY, WATCH_STATUS_PY } from "./launchers.ts";
 import { CONFIG_FILE, README_FILE, START_SCRIPT, WATCH_SCRIPT, WORKFLOW_FILE } from "../paths.ts";
 import { buildReadme } from "./readme.ts";
@@ -57,18 +60,30 @@ export interface GenerateOptions {
   projectRoot: string;
   host: string;
   port: number;
-  maxParallel: number;
+  /** `--max-parallel`; else the config file's `maxParallelStreams`; else the default. */
+  maxParallel?: number;
   ci?: "github";
   initiativeId?: string;
   now?: string;
+  /** A file as it is now, by its path under the project root (null: absent). Default: none exist. */
+  onDisk?: (path: string) => string | null;
+  /** Replace generated files the user changed, too. */
+  force?: boolean;
 }
 
 export interface Generated {
+  /** orch's part of the config (the guide's shape); the file also keeps the user's keys. */
   config: OrchestrationConfig;
+  /** What to write: everything, but the files kept. */
   files: FileToWrite[];
+  /** Generated files the user changed since orch wrote them: left as they are (unless force). */
+  kept: string[];
 }
 
 export function generateOrchestration(store: Store, opts: GenerateOptions): Generated {
+  const onDisk = opts.onDisk ?? (() => null);
+  const previous = parseExistingConfig(onDisk(CONFIG_FILE), jsonWhere);
+  const maxParallel = opts.maxParallel ?? userSetting(previous, "maxParallelStreams") ?? DEFAULT_MAX_PARALLEL;
   const src = planSource(store, opts.initiativeId);
   if (src.streams.length === 0)
     throw notFound(
@@ -76,22 +91,89 @@ export function generateOrchestration(store: Store, opts: GenerateOptions): Gene
         ? `No streams in initiative ${src.initiative.id}: import a PRD first (orch prd import PRD.md)`
         : "No streams to orchestrate: import a PRD first (orch prd import PRD.md)",
     );
-  validateGraph(graphToValidate(src), { maxParallel: opts.maxParallel });
+  validateGraph(graphToValidate(src), { maxParallel });
   const root = opts.projectRoot;
   const config = buildConfig({
     initiative: src.initiative ?? { id: null, name: root.split(/[\\/]/).filter(Boolean).pop() ?? "orchestration" },
     streams: src.streams,
     projectRoot: root,
     apiBaseUrl: apiBaseUrl(opts.host, opts.port),
-    maxParallelStreams: opts.maxParallel,
+    maxParallelStreams: maxParallel,
+    pollInterval: userSetting(previous, "pollInterval"),
     generatedAt: opts.now ?? new Date().toISOString(),
   });
-  const files: FileToWrite[] = [
-    { path: CONFIG_FILE, content: configJson(config) },
-    { path: START_SCRIPT, content: START_STREAMS_PY, mode: 0o755 },
-    { path: WATCH_SCRIPT, content: WATCH_STATUS_PY, mode: 0o755 },
-    { path: README_FILE, content: buildReadme(config) },
+  const stamped: FileToWrite[] = [
+    { path: START_SCRIPT, content: stamp(START_SCRIPT, START_STREAMS_PY), mode: 0o755 },
+    { path: WATCH_SCRIPT, content: stamp(WATCH_SCRIPT, WATCH_STATUS_PY), mode: 0o755 },
+    { path: README_FILE, content: stamp(README_FILE, buildReadme(forMarkdown(config))) },
   ];
-  if (opts.ci === "github") files.push({ path: WORKFLOW_FILE, content: buildWorkflow(config) });
-  return { config, files };
+  if (opts.ci === "github") stamped.push({ path: WORKFLOW_FILE, content: stamp(WORKFLOW_FILE, buildWorkflow(forYaml(config))) });
+  const kept = opts.force ? [] : stamped.filter((f) => changedByUser(onDisk(f.path), f.content)).map((f) => f.path);
+  const files = [{ path: CONFIG_FILE, content: mergedConfigJson(mergeConfig(previous, config)) }, ...stamped.filter((f) => !kept.includes(f.path))];
+  return { config, files, kept };
 }
+
+/** " at line 3, column 9" for the existing config's JSON error. */
+function jsonWhere(text: string): string {
+  const at = jsonErrorOffset(text);
+  if (at === null) return "";
+  const before = text.slice(0, at);
+  return ` at line ${before.split("\n").length}, column ${at - before.lastIndexOf("\n")}`;
+}
+
+// ── Generated files the user changed ────────────────────────────────────────────────────────
+// Every generated file but the config (which is merged) ends with a stamp: a checksum of what
+// precedes it. A file whose stamp still matches is orch's, untouched, and is replaced; one whose
+// stamp does not (or that has none, and is not what orch writes) was changed by someone, and is
+// kept. `orch generate --force` replaces it anyway.
+
+const STAMP = /\n(?:#|<!--) orch generate: ([0-9a-f]{16}); edit this file and orch generate keeps it(?: -->)?\n$/;
+
+const digest = (body: string) => createHash("sha256").update(body).digest("hex").slice(0, 16);
+
+/** `body` with its stamp appended, in the file's comment syntax. */
+export function stamp(path: string, body: string): string {
+  const text = body.endsWith("\n") ? body : `${body}\n`;
+  const note = `orch generate: ${digest(text)}; edit this file and orch generate keeps it`;
+  return `${text}${path.endsWith(".md") ? `<!-- ${note} -->` : `# ${note}`}\n`;
+}
+
+/** The text a stamped file had before its stamp, when the stamp still matches it. */
+function unstamped(text: string): string | null {
+  const m = STAMP.exec(text);
+  if (!m) return null;
+  const body = text.slice(0, m.index + 1);
+  return digest(body) === m[1] ? body : null;
+}
+
+/** Present, not what orch writes now, and not orch's own untouched earlier output. */
+export function changedByUser(onDisk: string | null, next: string): boolean {
+  if (onDisk === null || onDisk === next) return false;
+  if (unstamped(onDisk) !== null) return false;
+  return onDisk !== unstamped(next); // what an orch without stamps wrote (the launchers are constant)
+}
+
+// ── Text others wrote, made safe for each format ────────────────────────────────────────────
+// Names and paths come from PRD authors and agents. No generated file carries a control
+// character, a line or paragraph separator, a bidi override, a noncharacter or half a surrogate
+// pair raw: each is written as a visible \uXXXX. The README's text is markdown-escaped (the
+// builder escapes table pipes itself); the workflow's strings are JSON-quoted by its builder.
+
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Unsafe characters as visible `\uXXXX`; tabs and line breaks stay (each format handles them). */
+export const visible = (s: string) => s.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/** Markdown that shows `s` as written: its markup characters backslash-escaped (pipes: the table's job). */
+export const markdownText = (s: string) => visible(s).replace(/[\\`*_[\]<>~!&#]/g, "\\$&");
+
+function mapText(c: OrchestrationConfig, f: (s: string) => string): OrchestrationConfig {
+  return {
+    ...c,
+    initiative: { id: c.initiative.id, name: f(c.initiative.name) },
+    streams: c.streams.map((s) => ({ ...s, streamName: f(s.streamName), worktreePath: s.worktreePath === null ? null : f(s.worktreePath) })),
+  };
+}
+
+export const forMarkdown = (c: OrchestrationConfig) => mapText(c, markdownText);
+export const forYaml = (c: OrchestrationConfig) => mapText(c, visible);

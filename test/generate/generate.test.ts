@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from "node:path";
 import { archiveStream, DARK_MODE_PRD, importPrdMarkdown, listStreams, updateTask } from "../../src/core/index.ts";
 import { apiBaseUrl, buildConfig, configSchema } from "../../src/generate/config.ts";
-import { generateOrchestration, planSource } from "../../src/generate/orchestration.ts";
+import { changedByUser, forMarkdown, generateOrchestration, planSource, stamp } from "../../src/generate/orchestration.ts";
 import { buildReadme } from "../../src/generate/readme.ts";
 import { progressBar } from "../../src/core/progress.ts";
 import { renderStatus, statusReport } from "../../src/generate/status.ts";
@@ -175,6 +175,97 @@ describe("README and status", () => {
     expect(text).toContain("  Stream-Z   ░░░░░░░░░░░░░░░░░░░░   0.0% (0/5 tasks)  ⚠ Waiting on: Stream-B, Stream-C");
     expect(progressBar(99.9)).toBe(`${"█".repeat(19)}░`);
     expect(progressBar(100)).toBe("█".repeat(20));
+  });
+});
+
+describe("what the user wrote is kept", () => {
+  const CONFIG = ".claude/orchestration/orchestration-config.json";
+  const disk = (files: Record<string, string>) => (path: string) => files[path] ?? null;
+  const written = (g: ReturnType<typeof generateOrchestration>, path: string) => g.files.find((f) => f.path === path)?.content;
+
+  test("regenerating keeps every key the user set; orch's derived keys are refreshed", () => {
+    const store = darkMode();
+    const first = JSON.parse(written(generateOrchestration(store, opts({ maxParallel: undefined })), CONFIG)!);
+    const mine = {
+      agentCommand: 'claude -p "/continue {streamId}"',
+      launcher: "headless",
+      restartLimit: 4,
+      stallTimeout: 120,
+      worktree: { copy: [".env"], setup: ["bun", "install"] },
+      maxParallelStreams: 3,
+      pollInterval: 10,
+      somethingElse: { nested: [1, "two", null] },
+    };
+    const edited = { ...first, ...mine, generatedAt: "old", apiBaseUrl: "http://stale:1", initiative: { ...first.initiative, owner: "me" } };
+    edited.streams[1] = { ...edited.streams[1], note: "watch this one" };
+    updateTask(store, { id: "TASK-001", status: "completed" });
+    const g = generateOrchestration(store, opts({ maxParallel: undefined, onDisk: disk({ [CONFIG]: JSON.stringify(edited) }) }));
+    const next = JSON.parse(written(g, CONFIG)!);
+    expect(next).toMatchObject(mine);
+    expect(next.initiative).toEqual({ id: "INIT-add-dark-mode-support", name: "Add Dark Mode Support", owner: "me" });
+    expect(next.generatedAt).toBe(NOW);
+    expect(next.apiBaseUrl).toBe("http://127.0.0.1:9090");
+    expect(next.streams[0].completedTasks).toBe(1);
+    expect(next.streams[1].note).toBe("watch this one");
+    expect(g.config.maxParallelStreams).toBe(3);
+    // A flag still wins over the file.
+    const flagged = generateOrchestration(store, opts({ maxParallel: 4, onDisk: disk({ [CONFIG]: JSON.stringify(edited) }) }));
+    expect(JSON.parse(written(flagged, CONFIG)!).maxParallelStreams).toBe(4);
+  });
+
+  test("an existing config that is not valid JSON (or not an object) is refused in one line; nothing is written", () => {
+    const store = darkMode();
+    expect(() => generateOrchestration(store, opts({ onDisk: disk({ [CONFIG]: '{\n  "launcher": "tmux",\n  oops\n}' }) }))).toThrow(
+      `${CONFIG} is not valid JSON at line 3, column 3; fix it (it was left untouched) and run orch generate again`,
+    );
+    expect(() => generateOrchestration(store, opts({ onDisk: disk({ [CONFIG]: "[1, 2]" }) }))).toThrow(`${CONFIG} is not a JSON object`);
+    expect(() => generateOrchestration(store, opts({ maxParallel: undefined, onDisk: disk({ [CONFIG]: '{"maxParallelStreams": "five"}' }) }))).toThrow(
+      `${CONFIG}: maxParallelStreams must be a whole number of at least 1, not "five"`,
+    );
+  });
+
+  test("a generated file the user changed is kept (unless --force); orch's own, untouched, is replaced", () => {
+    const store = darkMode();
+    const g1 = generateOrchestration(store, opts({ ci: "github" }));
+    const files = Object.fromEntries(g1.files.map((f) => [f.path, f.content]));
+    files[".claude/orchestration/README.md"] += "\nMy notes.\n";
+    files[".claude/orchestration/start-streams.py"] = files[".claude/orchestration/start-streams.py"]!.replace("import os", "import os  # mine");
+    updateTask(store, { id: "TASK-002", status: "completed" });
+    const g2 = generateOrchestration(store, opts({ ci: "github", onDisk: disk(files) }));
+    expect(g2.kept).toEqual([".claude/orchestration/start-streams.py", ".claude/orchestration/README.md"]);
+    expect(g2.files.map((f) => f.path)).toEqual([CONFIG, ".claude/orchestration/watch-status.py", ".github/workflows/orchestration.yml"]);
+    const g3 = generateOrchestration(store, opts({ ci: "github", onDisk: disk(files), force: true }));
+    expect(g3.kept).toEqual([]);
+    expect(g3.files).toHaveLength(5);
+  });
+
+  test("stamps: what orch wrote is recognised, any edit is not; an unstamped launcher identical to orch's is orch's", () => {
+    const body = "print(1)\n";
+    const s = stamp("x.py", body);
+    expect(s).toMatch(/^print\(1\)\n# orch generate: [0-9a-f]{16}; edit this file and orch generate keeps it\n$/);
+    expect(stamp("x.md", "# T\n")).toMatch(/\n<!-- orch generate: [0-9a-f]{16}; edit this file and orch generate keeps it -->\n$/);
+    const next = stamp("x.py", "print(2)\n");
+    expect(changedByUser(null, next)).toBe(false);
+    expect(changedByUser(s, next)).toBe(false); // orch's earlier output
+    expect(changedByUser(body, stamp("x.py", body))).toBe(false); // the same text from an orch without stamps
+    expect(changedByUser(s.replace("1", "3"), next)).toBe(true);
+    expect(changedByUser(`${s}more\n`, next)).toBe(true);
+    expect(changedByUser("print(1)\n", next)).toBe(true);
+  });
+
+  test("hostile names: the README shows them as written, the workflow stays valid YAML saying the same", () => {
+    const store = tempStore();
+    const hostile = 'A "quoted" *bold* _u_ `tick` <b>x</b> [l](http://e) | pipe # ${{ secrets.X }} \\ back \u0007 \u2028 \u0085 \u007f end';
+    importPrdMarkdown(store, "# Initiative: X\n## Foundation Phase\n### A: a\n- T-1: t\n");
+    updateTask(store, { id: "T-1", metadata: { streamId: "A", streamName: hostile, streamPhase: "foundation" } });
+    const { config } = generateOrchestration(store, opts());
+    const html = Bun.markdown.html(buildReadme(forMarkdown(config)));
+    const cells = [...html.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1]!.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&"));
+    const shown = hostile.replace(/\u0007/g, "\\u0007").replace(/\u2028/g, "\\u2028").replace(/\u0085/g, "\\u0085").replace(/\u007f/g, "\\u007f");
+    expect(cells[1]).toBe(shown);
+    const { files } = generateOrchestration(store, opts({ ci: "github" }));
+    const wf = Bun.YAML.parse(files.find((f) => f.path.endsWith(".yml"))!.content) as { jobs: Record<string, { name: string }> };
+    expect(wf.jobs.a!.name).toBe(`A: ${shown.replace("${{", "$ {{")} (foundation)`);
   });
 });
 
