@@ -2,15 +2,21 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll } from "bun:test";
 import { openStore, type Store } from "../src/db/client.ts";
 import { OrchError } from "../src/errors.ts";
 
 const root = join(import.meta.dir, "..");
 const cleanups: (() => void)[] = [];
-afterAll(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+/** Remove every temporary folder (and close every store) the tests made: test/setup.ts runs it last. */
+export function removeTempDirs(): void {
+  for (const c of cleanups.splice(0)) {
+    try {
+      c();
+    } catch {
+      // one folder that will not go must not keep the others
+    }
+  }
+}
 
 export function tempDir(prefix = "orch-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -37,6 +37,8 @@ export interface SharedApiOptions {
   log?: (line: string) => void;
   mainBranch?: string | null | (() => string | null);
   onState?: (state: SharedApiState) => void;
+  /** Who was found holding the port, once asked (tests await this instead of sleeping). */
+  onProbe?: (holder: PortHolder) => void;
 }
 
 export function serveApiWhileAlive(store: Store, env: OrchEnv, opts: SharedApiOptions = {}): SharedApiHandle {
@@ -114,6 +116,7 @@ export function serveApiWhileAlive(store: Store, env: OrchEnv, opts: SharedApiOp
       waited = true;
       setState("waiting");
       void probePortHolder(host, port, api.deps.dbId, token).then((holder) => {
+        opts.onProbe?.(holder);
         if (state !== "waiting") return;
         if (holder === "other-orch") log(`orch: HTTP API port ${address} is served by an orch on another database; will serve this one when the port is free`);
         else if (holder === "other") log(`orch: HTTP API port ${address} is in use by another program; will serve the API when it is free`);

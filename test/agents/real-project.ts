@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { claudeBinDir, claudeEnv, publishedPackageRepo } from "./claude-cli.ts";
 import { startFakeModel, type FakeModel, type Script } from "./fake-model.ts";
+import { freePort } from "../net.ts";
 
 export interface RealProject {
   root: string;
@@ -17,12 +18,6 @@ export interface RealProject {
   git(...args: string[]): string;
 }
 
-async function freePort(): Promise<number> {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
-  const port = s.port!;
-  await s.stop(true);
-  return port;
-}
 
 export async function realProject(o: { orchBin: string; claudeVersion: string; prd: string; script: Script }): Promise<RealProject> {
   const root = publishedPackageRepo();
@@ -32,7 +27,7 @@ export async function realProject(o: { orchBin: string; claudeVersion: string; p
     PATH: `${claudeBinDir(o.claudeVersion)}:${dirname(o.orchBin)}:${process.env.PATH}`,
     LANG: process.env.LANG ?? "C.UTF-8",
     ORCH_DB: join(mkdtempSync(join(tmpdir(), "orch-real-db-")), "tasks.db"),
-    HTTP_API_PORT: String(await freePort()),
+    HTTP_API_PORT: String(freePort()),
   };
   const git = (...args: string[]) => {
     const p = Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });

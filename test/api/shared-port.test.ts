@@ -10,6 +10,7 @@ import { readEnv } from "../../src/config.ts";
 import { openStore } from "../../src/db/client.ts";
 import { createTask } from "../../src/core/index.ts";
 import { cleanEnv, tempDir, tempStore } from "../helpers.ts";
+import { freePort } from "../net.ts";
 
 const fixture = join(import.meta.dir, "..", "fixtures", "shared-api.ts");
 
@@ -24,12 +25,6 @@ afterEach(() => {
   for (const h of procs.splice(0)) h.proc.kill();
 });
 
-function freePort(): number {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
 
 function holder(db: string, port: number, env: Record<string, string> = {}): Holder {
   const proc = Bun.spawn([process.execPath, fixture, db], {
@@ -93,8 +88,8 @@ describe("serveApiWhileAlive across processes", () => {
 
     const b = holder(db, port);
     await b.until("waiting");
-    // Give its probe time to answer: a same-database holder is not worth a word.
-    await Bun.sleep(400);
+    // Its probe answered: a same-database holder is not worth a word.
+    await b.until("probed:same-orch");
     expect(b.stderr()).toBe("");
 
     a.proc.kill("SIGTERM");

@@ -5,13 +5,8 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { cleanEnv, orchBin, runOrch, tempDir } from "../helpers.ts";
+import { freePort } from "../net.ts";
 
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
 
 function session(env: Record<string, string>) {
   const p = Bun.spawn([orchBin(), "mcp"], { env: cleanEnv(env), stdin: "pipe", stdout: "pipe", stderr: "pipe" });

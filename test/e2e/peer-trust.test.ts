@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { healthProof, identifyPeer } from "../../src/net/peer.ts";
 import { chooseSource } from "../../src/watch/source.ts";
-import { cleanEnv, orchBin, runOrch, tempDir } from "../helpers.ts";
+import { cleanEnv, orchBin, runOrch, tempDir, until } from "../helpers.ts";
 import { freePort } from "./start-helpers.ts";
 
 const TOKEN = "s3cret-token-for-tests";
@@ -79,8 +79,10 @@ describe("the token is never sent to a peer that has not proven it holds it", ()
         const explicit = await runOrch(["watch", "--once", "--api", `http://127.0.0.1:${fake.port}`], { env });
         expect(explicit.code).toBe(1);
         // orch mcp sees the port taken and probes who holds it.
+        const before = fake.seen.length;
         const mcp = Bun.spawn([orchBin(), "mcp"], { env: cleanEnv(env), stdin: "pipe", stdout: "ignore", stderr: "pipe" });
-        await Bun.sleep(1500);
+        // Its probe of the port's holder is a /health request to the fake.
+        await until("orch mcp's probe of the port", () => fake.seen.length > before, 10_000);
         mcp.kill();
         await mcp.exited;
         expect(fake.seen.length).toBeGreaterThan(1);

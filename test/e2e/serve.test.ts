@@ -4,18 +4,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { resolveBindAddress } from "../../src/api/security.ts";
 import { cleanEnv, orchBin, runOrch, tempDir } from "../helpers.ts";
+import { freePort } from "../net.ts";
 
 const procs: Bun.Subprocess[] = [];
 afterEach(() => {
   for (const p of procs.splice(0)) p.kill();
 });
 
-function freePort(): number {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
 
 /** Start `orch serve …` and resolve with its port once it prints the listening line. */
 async function startServe(args: string[], env: Record<string, string> = {}) {

@@ -8,6 +8,9 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sh, tempRepo } from "../git/repo-helpers.ts";
 import { cleanEnv, orchBin, runOrch, tempDir, type RunResult } from "../helpers.ts";
+import { freePort } from "../net.ts";
+
+export { freePort };
 
 export interface Rec {
   event: "start" | "task" | "committed" | "crash" | "end";
@@ -182,10 +185,3 @@ export async function setup(prd: string): Promise<Project> {
   return p;
 }
 
-/** A port nothing listens on right now. */
-export function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}

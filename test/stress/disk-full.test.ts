@@ -26,6 +26,7 @@ import { FULL, size } from "./harness/mode.ts";
 import { McpProc } from "./harness/mcp-proc.ts";
 import { cleanEnv, orchBin } from "./harness/orch.ts";
 import { Random, seeded } from "./harness/prng.ts";
+import { freePort } from "../net.ts";
 
 const IN_PROCESS_CALLS = size(300, 3000);
 const MOUNTS = size(2, 6);
@@ -191,9 +192,3 @@ describe("stress: a full disk under orch mcp", () => {
   );
 });
 
-function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { orchBin, runOrch, tempDir } from "../helpers.ts";
 import { hasTmux, TmuxSession } from "../tmux.ts";
+import { freePort } from "../net.ts";
 
 let sessions: TmuxSession[] = [];
 afterEach(() => {
@@ -17,13 +18,6 @@ async function seed(db: string) {
   return env;
 }
 
-/** A port nothing listens on. */
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
 
 describe("orch watch --once", () => {
   test("prints one plain frame from the local DB when no API answers", async () => {
