@@ -11,6 +11,7 @@ import { failed } from "../errors.ts";
 import { migrate } from "./migrate.ts";
 import * as schema from "./schema.ts";
 import { openWriteLock, type WriteLock } from "./write-lock.ts";
+import { sleepSync } from "../sys/process.ts";
 
 export type Db = BunSQLiteDatabase<typeof schema>;
 
@@ -56,9 +57,6 @@ export function isBusyError(err: unknown): boolean {
   return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
 }
 
-function sleepSync(ms: number) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 export function openStore(path: string): Store {
   if (path !== ":memory:") checkDatabaseFile(path);

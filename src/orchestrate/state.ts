@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { failed, formatZodIssues } from "../errors.ts";
+import { pidAlive } from "../sys/process.ts";
 
 import { LOG_DIR, STATE_FILE, stateTempFile } from "../paths.ts";
 
@@ -152,23 +153,11 @@ function removeDeadTempFiles(dir: string): void {
 
 /** Is `pid` a live process (and, when argv is known, running that program)? */
 export function processAlive(pid: number | null, argv?: string[] | null): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-  // A zombie (exited, not yet reaped by its parent) answers kill(0) but runs nothing.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z") return false;
-  } catch {
-    // No /proc (macOS): kill(0) is all there is.
-  }
+  if (!pidAlive(pid)) return false;
   if (argv?.length && existsSync(`/proc/${pid}/cmdline`)) {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      // A recycled pid running something else is not our agent; a zombie has an empty cmdline.
+      // A recycled pid running something else is not our agent.
       return cmdline.length > 0 && cmdline[0] !== "" && cmdline.some((w) => w.endsWith(argv[0]!.split("/").pop()!));
     } catch {
       return false;

@@ -10,6 +10,7 @@
  */
 import { writeSync } from "node:fs";
 import { failed } from "../errors.ts";
+import { sleepSync } from "./process.ts";
 
 const STDOUT = 1;
 const STDERR = 2;
@@ -25,7 +26,7 @@ function writeAll(fd: number, buf: Buffer): unknown {
       buf = buf.subarray(writeSync(fd, buf));
     } catch (err) {
       if (codeOf(err) !== "EAGAIN") return err;
-      Bun.sleepSync(1);
+      sleepSync(1);
     }
   }
   return null;
