@@ -52,6 +52,8 @@ function summary(r: PlanImportReport): string {
     `  Parallel:    ${idList(r.executionPlan.parallel)}`,
     `  Integration: ${idList(r.executionPlan.integration)}`,
   ];
+  for (const x of r.retired)
+    lines.push(`  ${x.initiativeId} is finished: its ids were renamed to make room (${idList(Object.entries({ ...x.streams, ...x.tasks }).map(([a, b]) => `${a} → ${b}`))})`);
   if (t.completed.length) lines.push(`  Checked in the PRD, so completed: ${idList(t.completed)}`);
   if (t.placeholders.length)
     lines.push(`  ${t.placeholders.length} placeholder task(s) for streams that state a number of tasks without listing them: ${idList(t.placeholders)}`);

@@ -2,6 +2,12 @@
  * Where a stream's last merge attempt is remembered without a schema change: a `stream` event
  * whose payload is the stream view plus `mergeConflict` (null once merged) and `merged`. The
  * change feed carries it to the monitor like any other stream update.
+ *
+ * A recorded conflict is a claim about git, and git moves on without orch: a person resolves it
+ * by hand (merges the branch themselves, or merges main into the branch). `currentMergeConflict`
+ * checks the claim against git's facts, given by the caller (core runs no git), and records its
+ * end when it no longer holds, so every reader — worktree list, stream conflicts, the API, the
+ * monitor — stops showing it.
  */
 import { and, desc, eq, like } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
@@ -21,8 +27,11 @@ export interface MergeConflictRecord {
 export interface MergeDoneRecord {
   into: string;
   branch: string;
+  /** The merge commit orch made; for a merge found done outside orch, the target's commit that holds it. */
   commit: string;
   mergedAt: string;
+  /** Merged outside orch (found, not made). */
+  outside?: true;
 }
 
 export interface MergeState {
@@ -44,8 +53,8 @@ export function recordMergeConflict(store: Store, streamId: string, c: Omit<Merg
   return conflictRecord;
 }
 
-export function recordMergeDone(store: Store, streamId: string, m: Omit<MergeDoneRecord, "mergedAt">): MergeDoneRecord {
-  const done = { ...m, mergedAt: store.now() };
+export function recordMergeDone(store: Store, streamId: string, m: Omit<MergeDoneRecord, "mergedAt" | "outside">, outside = false): MergeDoneRecord {
+  const done: MergeDoneRecord = { ...m, mergedAt: store.now(), ...(outside ? { outside: true as const } : {}) };
   record(store, streamId, { mergeConflict: null, merged: done });
   return done;
 }
@@ -62,4 +71,49 @@ export function lastMergeState(store: Store, streamId: string): MergeState | nul
   if (!row) return null;
   const p = row.payload as Partial<MergeState>;
   return { mergeConflict: p.mergeConflict ?? null, merged: p.merged ?? null };
+}
+
+/** What git says now about a recorded conflict's branch and the branch it was to merge into. */
+export interface ConflictFacts {
+  /** The stream's branch now; null when it no longer exists. */
+  sourceTip: string | null;
+  /** The target branch now; null when it no longer exists. */
+  targetTip: string | null;
+  /** The branch is contained in the target: merged, by whoever did it. */
+  merged: boolean;
+  /** The files merging now would conflict in (empty: clean). Asked only when a side moved. */
+  predict(): string[];
+}
+
+export type ConflictVerdict =
+  | { holds: true; files: string[] }
+  | { holds: false; why: "merged" | "resolved" | "branch-gone" };
+
+/** Does a recorded conflict still stand? Pure over the facts. */
+export function judgeConflict(c: MergeConflictRecord, f: ConflictFacts): ConflictVerdict {
+  if (!f.sourceTip || !f.targetTip) return { holds: false, why: "branch-gone" };
+  if (f.merged) return { holds: false, why: "merged" };
+  if (f.sourceTip === c.sourceCommit && f.targetTip === c.targetCommit) return { holds: true, files: c.files };
+  const files = f.predict();
+  return files.length ? { holds: true, files } : { holds: false, why: "resolved" };
+}
+
+/**
+ * The stream's recorded merge conflict if it still holds, else null — and then its end is
+ * recorded (merged outside orch, or resolved so the merge is clean now, or the branch is gone).
+ * A conflict that still holds after either side moved is recorded again with today's files.
+ */
+export function currentMergeConflict(store: Store, streamId: string, factsFor: (c: MergeConflictRecord) => ConflictFacts): MergeConflictRecord | null {
+  const state = lastMergeState(store, streamId);
+  const c = state?.mergeConflict;
+  if (!c) return null;
+  const facts = factsFor(c);
+  const v = judgeConflict(c, facts);
+  if (v.holds) {
+    if (facts.sourceTip === c.sourceCommit && facts.targetTip === c.targetCommit) return c;
+    return recordMergeConflict(store, streamId, { into: c.into, branch: c.branch, files: v.files, targetCommit: facts.targetTip!, sourceCommit: facts.sourceTip! });
+  }
+  if (v.why === "merged") recordMergeDone(store, streamId, { into: c.into, branch: c.branch, commit: facts.targetTip! }, true);
+  else record(store, streamId, { mergeConflict: null, merged: state!.merged });
+  return null;
 }

@@ -17,6 +17,7 @@ import { parseInput, taskCreateSchema } from "./schemas.ts";
 import { refreshStreamFigures, upsertStream } from "./streams.ts";
 import { taskView } from "./task-view.ts";
 import { applyTaskUpdate } from "./tasks.ts";
+import { retireConflictingIds, type Retired } from "./retire-ids.ts";
 
 export interface PlanImportReport {
   initiative: { id: string; name: string; created: boolean };
@@ -33,6 +34,8 @@ export interface PlanImportReport {
     /** Checked in the PRD (`- [x] …`) and so marked completed by this import. */
     completed: string[];
   };
+  /** Finished initiatives whose ids this plan reuses: their streams and tasks renamed `<id>.<initiative>`. */
+  retired: Retired[];
   totalStreams: number;
   totalTasks: number;
   executionPlan: ExecutionPlan;
@@ -131,6 +134,7 @@ function applyPlan(db: Db, now: string, plan: Plan, opts: PlanImportOptions): Pl
     prd: { id: prd.id, title: plan.initiative, created: prd.created },
     streams: { created: [], updated: [], unchanged: [], vanished: [] },
     tasks: { created: [], updated: [], unchanged: [], vanished: [], placeholders: [], completed: [] },
+    retired: retireConflictingIds(db, initiative.id, streamIds, taskIds),
     totalStreams: plan.streams.length,
     totalTasks: taskIds.length,
     executionPlan: executionPlan(plan.streams),

@@ -1,13 +1,19 @@
 /**
  * Conflicts between streams while they are still running: for every pair of active streams, the
  * files git would report as conflicting if both branches were merged (predicted with merge-tree,
- * nothing touched), beside the overlap of the files their tasks declare.
+ * nothing touched), beside the overlap of the files their tasks declare. A stream whose branch is
+ * already all in its base branch (merged, by orch or by hand) brings nothing more: the other
+ * stream is compared with that base, which holds its work; two such streams cannot conflict.
+ *
+ * Recorded merge conflicts are checked against git here too (`currentMergeConflict`): one
+ * resolved by hand is dropped for every reader, one that still holds is listed.
  */
 import type { Store } from "../db/client.ts";
+import { currentMergeConflict, type ConflictFacts, type MergeConflictRecord } from "../core/merge-record.ts";
 import { listStreams, type StreamView } from "../core/streams.ts";
 import { predictMerge } from "../git/merge.ts";
-import { branchTips, repoInfo } from "../git/repo.ts";
-import { streamBranchName } from "./naming.ts";
+import { branchTips, isAncestor, repoInfo } from "../git/repo.ts";
+import { baseBranchOf, streamBranchName } from "./naming.ts";
 
 export interface StreamPairConflict {
   streams: [string, string];
@@ -29,12 +35,23 @@ export interface StreamConflictsResult {
   /** Pairs whose declared files overlap. */
   overlappingPairs: number;
   hasConflicts: boolean;
+  /** Streams whose branch is already all in its base branch: pairs with one compare the other with that base. */
+  mergedStreams: string[];
+  /** Merge conflicts recorded by `orch worktree merge` (or a run) that git says still hold. */
+  mergeConflicts: (MergeConflictRecord & { streamId: string })[];
 }
 
 /** Exact path equality (no substring matching): the files both streams declare. */
 export function declaredOverlap(a: readonly string[], b: readonly string[]): string[] {
   const set = new Set(a);
   return [...new Set(b.filter((f) => set.has(f)))].sort();
+}
+
+interface Side {
+  name: string;
+  commit: string;
+  /** Its base branch's tip when the branch is all in it already; else null. */
+  mergedInto: string | null;
 }
 
 /** The branch a stream works on, if it exists in the repository. */
@@ -46,6 +63,62 @@ function liveBranch(tips: Map<string, string>, s: StreamView): { name: string; c
   return null;
 }
 
+function sideOf(root: string, tips: Map<string, string>, s: StreamView): Side | null {
+  const live = liveBranch(tips, s);
+  if (!live) return null;
+  const base = baseBranchOf(root, live.name);
+  const baseTip = base && base !== live.name ? tips.get(base) : undefined;
+  return { ...live, mergedInto: baseTip && isAncestor(root, live.commit, baseTip) ? baseTip : null };
+}
+
+/** What git says now about a recorded conflict (for `currentMergeConflict`). */
+export function gitConflictFacts(root: string, tips: Map<string, string> = branchTips(root)): (c: MergeConflictRecord) => ConflictFacts {
+  return (c) => {
+    const sourceTip = tips.get(c.branch) ?? null;
+    const targetTip = tips.get(c.into) ?? null;
+    return {
+      sourceTip,
+      targetTip,
+      merged: !!sourceTip && !!targetTip && isAncestor(root, sourceTip, targetTip),
+      predict: () => {
+        const p = predictMerge(root, targetTip!, sourceTip!);
+        return p.clean ? [] : [...p.conflicts].sort();
+      },
+    };
+  };
+}
+
+/** The files merging both sides would conflict in; null when there is nothing to compare. */
+function predictPair(root: string, a: Side, b: Side): string[] | null {
+  if (a.name === b.name) return null; // one branch (foundation and integration on main): no conflict with itself
+  if (a.mergedInto && b.mergedInto) return [];
+  const [ours, theirs] = a.mergedInto ? [a.mergedInto, b.commit] : b.mergedInto ? [b.mergedInto, a.commit] : [a.commit, b.commit];
+  const p = predictMerge(root, ours, theirs);
+  return p.clean ? [] : [...p.conflicts].sort();
+}
+
+function pairOf(root: string | null, a: StreamView, b: StreamView, sa: Side | null, sb: Side | null): StreamPairConflict {
+  const pair: StreamPairConflict = {
+    streams: [a.streamId, b.streamId],
+    branches: [sa?.name ?? null, sb?.name ?? null],
+    gitChecked: false,
+    conflictingFiles: [],
+    declaredOverlap: declaredOverlap(a.files, b.files),
+    error: null,
+  };
+  if (!root || !sa || !sb) return pair;
+  try {
+    const files = predictPair(root, sa, sb);
+    if (files) {
+      pair.gitChecked = true;
+      pair.conflictingFiles = files;
+    }
+  } catch (err) {
+    pair.error = (err as Error).message;
+  }
+  return pair;
+}
+
 export function streamConflicts(store: Store, opts: { cwd?: string; initiativeId?: string } = {}): StreamConflictsResult {
   const active = listStreams(store, { initiativeId: opts.initiativeId });
   let root: string | null = null;
@@ -55,35 +128,17 @@ export function streamConflicts(store: Store, opts: { cwd?: string; initiativeId
     // Outside a repository only declared files can be compared.
   }
   const tips = root ? branchTips(root) : new Map<string, string>();
-  const branches = active.map((s) => liveBranch(tips, s));
+  const sides = active.map((s) => (root ? sideOf(root, tips, s) : null));
   const pairs: StreamPairConflict[] = [];
-  for (let i = 0; i < active.length; i++) {
-    for (let j = i + 1; j < active.length; j++) {
-      const a = active[i]!;
-      const b = active[j]!;
-      const ba = branches[i] ?? null;
-      const bb = branches[j] ?? null;
-      const pair: StreamPairConflict = {
-        streams: [a.streamId, b.streamId],
-        branches: [ba?.name ?? null, bb?.name ?? null],
-        gitChecked: false,
-        conflictingFiles: [],
-        declaredOverlap: declaredOverlap(a.files, b.files),
-        error: null,
-      };
-      // Two streams on one branch (foundation and integration both on main) cannot conflict with each other.
-      if (root && ba && bb && ba.name !== bb.name) {
-        try {
-          const p = predictMerge(root, ba.commit, bb.commit);
-          pair.gitChecked = true;
-          if (!p.clean) pair.conflictingFiles = [...p.conflicts].sort();
-        } catch (err) {
-          pair.error = (err as Error).message;
-        }
-      }
-      pairs.push(pair);
-    }
-  }
+  for (let i = 0; i < active.length; i++)
+    for (let j = i + 1; j < active.length; j++) pairs.push(pairOf(root, active[i]!, active[j]!, sides[i] ?? null, sides[j] ?? null));
+  const facts = root ? gitConflictFacts(root, tips) : null;
+  const mergeConflicts = facts
+    ? active.flatMap((s) => {
+        const c = currentMergeConflict(store, s.streamId, facts);
+        return c ? [{ streamId: s.streamId, ...c }] : [];
+      })
+    : [];
   const conflictingPairs = pairs.filter((p) => p.conflictingFiles.length).length;
   const overlappingPairs = pairs.filter((p) => p.declaredOverlap.length).length;
   return {
@@ -93,5 +148,7 @@ export function streamConflicts(store: Store, opts: { cwd?: string; initiativeId
     conflictingPairs,
     overlappingPairs,
     hasConflicts: conflictingPairs > 0,
+    mergedStreams: active.filter((_, i) => sides[i]?.mergedInto).map((s) => s.streamId),
+    mergeConflicts,
   };
 }

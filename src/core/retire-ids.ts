@@ -1,0 +1,92 @@
+/**
+ * Reusing the guide's ids (Stream-A, TASK-001) in a later initiative. Ids are unique in a
+ * workspace, so every command, route and tool that names one stays unambiguous; a finished
+ * initiative — every one of its streams archived, its worktrees removed — gives its ids up instead: its streams and
+ * tasks are renamed `<id>.<initiative>` (Stream-A → Stream-A.INIT-one), everywhere they are
+ * referred to, in the importing transaction. An initiative still at work keeps its ids, and
+ * the import says how to free them.
+ */
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { agentActivity, agentSessions, streams, tasks, workProducts } from "../db/schema.ts";
+import { conflict } from "../errors.ts";
+import { recordEvent } from "./events.ts";
+
+export interface Retired {
+  initiativeId: string;
+  streams: Record<string, string>;
+  tasks: Record<string, string>;
+}
+
+const MAX_ID = 128;
+
+/** `Stream-A` of `INIT-one` → `Stream-A.INIT-one` (cut to the id limit, still unique by the caller's check). */
+export const retiredId = (id: string, initiativeId: string) => `${id}.${initiativeId}`.slice(0, MAX_ID);
+
+/**
+ * Make room for `streamIds` and `taskIds` of `initiativeId`: rows of other initiatives holding
+ * them are renamed when their initiative is finished, else the import is refused, saying what to
+ * do. Returns what was renamed (for the import's report).
+ */
+export function retireConflictingIds(db: Db, initiativeId: string, streamIds: readonly string[], taskIds: readonly string[]): Retired[] {
+  const clashStreams = streamIds.length ? db.select().from(streams).where(inArray(streams.id, [...streamIds])).all() : [];
+  const clashTasks = taskIds.length ? db.select({ id: tasks.id, streamId: tasks.streamId }).from(tasks).where(inArray(tasks.id, [...taskIds])).all() : [];
+  const owners = new Set<string>();
+  for (const s of clashStreams) if (s.initiativeId && s.initiativeId !== initiativeId) owners.add(s.initiativeId);
+  for (const t of clashTasks) {
+    const owner = t.streamId ? db.select({ i: streams.initiativeId }).from(streams).where(eq(streams.id, t.streamId)).get()?.i : null;
+    if (owner && owner !== initiativeId) owners.add(owner);
+  }
+  const out: Retired[] = [];
+  for (const owner of owners) {
+    const active = db.select({ id: streams.id }).from(streams).where(and(eq(streams.initiativeId, owner), eq(streams.archived, false))).all();
+    if (active.length)
+      throw conflict(
+        `ids of this plan are taken by initiative ${owner}, which is still at work (${active.slice(0, 3).map((s) => s.id).join(", ")}${active.length > 3 ? ", …" : ""}): archive its streams when it is finished (orch stream archive ID, or MCP stream_archive_all) and import again — its ids are then renamed <id>.${owner} — or give this plan other ids`,
+      );
+    // Its worktrees would be taken for the new streams of the same name: they go first.
+    const withWorktree = db.select({ id: streams.id }).from(streams).where(and(eq(streams.initiativeId, owner), sql`${streams.worktreePath} IS NOT NULL`)).all();
+    if (withWorktree.length)
+      throw conflict(
+        `ids of this plan are taken by the finished initiative ${owner}, whose worktrees are still there (${withWorktree.map((s) => s.id).join(", ")}): remove them (orch worktree remove ID; unmerged work is refused, never lost) and import again`,
+      );
+    out.push(retireInitiative(db, owner));
+  }
+  return out;
+}
+
+/** Rename every stream and task of a finished initiative to `<id>.<initiative>`. */
+function retireInitiative(db: Db, initiativeId: string): Retired {
+  const own = db.select().from(streams).where(eq(streams.initiativeId, initiativeId)).all();
+  const streamMap = Object.fromEntries(own.map((s) => [s.id, retiredId(s.id, initiativeId)]));
+  const taskRows = own.length ? db.select({ id: tasks.id, metadata: tasks.metadata, parentId: tasks.parentId }).from(tasks).where(inArray(tasks.streamId, own.map((s) => s.id))).all() : [];
+  const taskMap = Object.fromEntries(taskRows.map((t) => [t.id, retiredId(t.id, initiativeId)]));
+  const renameStream = (id: string) => streamMap[id] ?? id;
+  // Renames cascade by hand (the schema has no ON UPDATE CASCADE): checked at commit, not per row.
+  db.run(sql`PRAGMA defer_foreign_keys = ON`);
+  for (const s of own) {
+    db.update(streams).set({ id: streamMap[s.id]!, dependencies: s.dependencies.map(renameStream) }).where(eq(streams.id, s.id)).run();
+    db.update(agentSessions).set({ streamId: streamMap[s.id]! }).where(eq(agentSessions.streamId, s.id)).run();
+    recordEvent(db, "stream", streamMap[s.id]!, "update", { streamId: streamMap[s.id]!, renamedFrom: s.id, archived: true });
+  }
+  for (const t of taskRows) {
+    const metadata = { ...t.metadata };
+    if (typeof metadata.streamId === "string") metadata.streamId = renameStream(metadata.streamId);
+    for (const key of ["dependencies", "streamDependencies"] as const)
+      if (Array.isArray(metadata[key])) metadata[key] = (metadata[key] as unknown[]).map((d) => (typeof d === "string" ? renameStream(d) : d));
+    db.update(tasks)
+      .set({
+        id: taskMap[t.id]!,
+        metadata,
+        streamId: typeof metadata.streamId === "string" ? metadata.streamId : null,
+        parentId: t.parentId ? (taskMap[t.parentId] ?? t.parentId) : null,
+      })
+      .where(eq(tasks.id, t.id))
+      .run();
+    db.update(workProducts).set({ taskId: taskMap[t.id]! }).where(eq(workProducts.taskId, t.id)).run();
+    db.update(agentActivity).set({ taskId: taskMap[t.id]! }).where(eq(agentActivity.taskId, t.id)).run();
+  }
+  // Subtasks outside the retired streams that point at a renamed parent.
+  for (const [from, to] of Object.entries(taskMap)) db.update(tasks).set({ parentId: to }).where(eq(tasks.parentId, from)).run();
+  return { initiativeId, streams: streamMap, tasks: taskMap };
+}

@@ -1,0 +1,50 @@
+/** A later initiative reuses the guide's ids once the earlier one is finished (archived). */
+import { expect, test } from "bun:test";
+import { importPrdMarkdown } from "../../src/core/plan-import.ts";
+import { archiveStream, getStream, getTask, listStreams, setStreamWorktree, updateTask } from "../../src/core/index.ts";
+import { storeWorkProduct } from "../../src/core/work-products.ts";
+import { isOrchError } from "../../src/errors.ts";
+import { tempStore } from "../helpers.ts";
+
+const one = "# Initiative: One\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n- TASK-002: two\n\n## Parallel Phase\n### Stream-B: UI\n- TASK-003: three\n";
+const two = "# Initiative: Two\n\n## Foundation Phase\n### Stream-A: Core again\n- TASK-001: first of two\n";
+
+test("refused while the first initiative is at work, naming the way out; once it is archived its ids are renamed everywhere", () => {
+  const store = tempStore();
+  importPrdMarkdown(store, one);
+  storeWorkProduct(store, { taskId: "TASK-001", type: "technical_design", title: "design", content: "x" });
+  let message = "";
+  try {
+    importPrdMarkdown(store, two);
+  } catch (err) {
+    message = isOrchError(err) ? err.message : String(err);
+  }
+  expect(message).toStartWith("ids of this plan are taken by initiative INIT-one, which is still at work (Stream-A, Stream-B): archive its streams");
+
+  for (const id of ["TASK-001", "TASK-002", "TASK-003"]) updateTask(store, { id, status: "completed" });
+  archiveStream(store, "Stream-A");
+  archiveStream(store, "Stream-B");
+  // A worktree still recorded would be taken for the new Stream-B of the same name: refused first.
+  setStreamWorktree(store, "Stream-B", { worktreePath: "/repo/.claude/worktrees/Stream-B", branchName: "stream-b" });
+  expect(() => importPrdMarkdown(store, two)).toThrow("whose worktrees are still there (Stream-B): remove them (orch worktree remove ID");
+  setStreamWorktree(store, "Stream-B", { worktreePath: null, branchName: null });
+  const r = importPrdMarkdown(store, two);
+  expect(r.retired).toEqual([
+    {
+      initiativeId: "INIT-one",
+      streams: { "Stream-A": "Stream-A.INIT-one", "Stream-B": "Stream-B.INIT-one" },
+      tasks: { "TASK-001": "TASK-001.INIT-one", "TASK-002": "TASK-002.INIT-one", "TASK-003": "TASK-003.INIT-one" },
+    },
+  ]);
+  // The new Stream-A and TASK-001 are the second initiative's; the old ones live on, renamed.
+  expect(getStream(store, "Stream-A")).toMatchObject({ streamName: "Core again", initiativeId: "INIT-two", totalTasks: 1, completedTasks: 0 });
+  expect(getTask(store, "TASK-001")).toMatchObject({ title: "first of two", status: "pending" });
+  const old = getStream(store, "Stream-B.INIT-one", { includeArchived: true });
+  expect(old).toMatchObject({ archived: true, completedTasks: 1, dependencies: ["Stream-A.INIT-one"] });
+  expect(getTask(store, "TASK-001.INIT-one")).toMatchObject({ status: "completed", metadata: { streamId: "Stream-A.INIT-one" } });
+  expect(listStreams(store, { includeArchived: true }).map((s) => s.streamId).sort()).toEqual(["Stream-A", "Stream-A.INIT-one", "Stream-B.INIT-one"]);
+  expect(store.sqlite.query("SELECT task_id FROM work_products").all()).toEqual([{ task_id: "TASK-001.INIT-one" }]);
+  expect(store.sqlite.query("PRAGMA foreign_key_check").all()).toEqual([]);
+  // Importing the second plan again changes nothing more.
+  expect(importPrdMarkdown(store, two).retired).toEqual([]);
+});
