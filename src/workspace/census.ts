@@ -113,6 +113,8 @@ export interface NestedRepo {
   linked: boolean;
   /** A gitlink in the index (a submodule's folder): a checkout recreates it empty. */
   tracked: boolean;
+  /** Inside an ignored folder (git add never takes it). */
+  ignored: boolean;
 }
 
 export interface WorktreeCensus {
@@ -183,7 +185,7 @@ function walkIgnored(w: Walk, dir: string): void {
     if (kind === "dir") {
       const nested = nestedAt(join(w.wt, path));
       if (rule) w.out.buildOutput.push([`${path}/`, rule]);
-      else if (nested !== null) w.out.nested.push({ path, linked: nested, tracked: false });
+      else if (nested !== null) w.out.nested.push({ path, linked: nested, tracked: false, ignored: true });
       else walkIgnored(w, path);
     } else if (rule) w.out.buildOutput.push([path, rule]);
     else consider(w, path);
@@ -202,7 +204,7 @@ function censusIgnored(w: Walk): void {
     else if (!e.endsWith("/")) consider(w, path);
     else {
       const nested = nestedAt(join(w.wt, path));
-      if (nested !== null) w.out.nested.push({ path, linked: nested, tracked: false });
+      if (nested !== null) w.out.nested.push({ path, linked: nested, tracked: false, ignored: true });
       else walkIgnored(w, path);
     }
   }
@@ -228,7 +230,7 @@ export function worktreeCensus(root: string, wt: string): WorktreeCensus {
   const gitlinks = indexEntries(wt).filter((e) => e.mode === "160000").map((e) => e.path);
   for (const p of [...changes.filter((e) => e.code === "??" && e.path.endsWith("/")).map((e) => e.path.slice(0, -1)), ...gitlinks]) {
     const nested = nestedAt(join(wt, p));
-    if (nested !== null && !out.nested.some((n) => n.path === p)) out.nested.push({ path: p, linked: nested, tracked: gitlinks.includes(p) });
+    if (nested !== null && !out.nested.some((n) => n.path === p)) out.nested.push({ path: p, linked: nested, tracked: gitlinks.includes(p), ignored: false });
   }
   const nestedSet = new Set(out.nested.map((n) => n.path));
   out.uncommitted = changes.filter((e) => !nestedSet.has(e.path.replace(/\/$/, "")));

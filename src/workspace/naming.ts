@@ -73,7 +73,9 @@ export function savedRefName(branch: string, at: Date = new Date()): string {
 }
 
 export const rel = (root: string, p: string) => relative(root, p) || ".";
-export const preview = (xs: readonly string[], n = 5) => xs.slice(0, n).join(", ") + (xs.length > n ? `, … (${xs.length - n} more)` : "");
+/** A path (or any name) for a one-line message: quoted and escaped when it holds a control character. */
+export const shown = (p: string): string => (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(p) ? JSON.stringify(p) : p);
+export const preview = (xs: readonly string[], n = 5) => xs.slice(0, n).map(shown).join(", ") + (xs.length > n ? `, … (${xs.length - n} more)` : "");
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** A word for a POSIX shell: quoted unless it is plainly safe. */

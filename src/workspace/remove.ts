@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import type { Store } from "../db/client.ts";
 import { setStreamWorktree, listStreams, type StreamView } from "../core/streams.ts";
-import { conflict, notFound } from "../errors.ts";
+import { conflict, failed, isOrchError, notFound } from "../errors.ts";
 import { branchCommit, deleteBranchAt } from "../git/repo.ts";
 import { snapshotWorktree, type Snapshot } from "../git/snapshot.ts";
 import { listWorktrees, removeWorktree, type WorktreeEntry } from "../git/worktrees.ts";
@@ -22,6 +22,7 @@ import {
   parseStreamId,
   preview,
   rel,
+  shown,
   SAVED_REF_PREFIX,
   samePath,
   streamBranchName,
@@ -97,17 +98,17 @@ function target(store: Store, input: WorktreeRemoveInput, root: string): Target 
 function refuse(streamId: string, t: Target, risk: RiskReport, force: boolean): never {
   const what = t.entry ? "the worktree" : `branch ${t.branch}`;
   const details = { work: risk.work, unsavable: risk.unsavable, tooLarge: risk.tooLarge };
+  const cannot = joinWork(risk.unsavable);
+  if (force)
+    throw conflict(`refusing to remove ${what} of ${streamId} even with --force: it has ${cannot}, which orch cannot save; move it out of the worktree (or commit it) first; nothing was changed`, details);
+  const parts = joinWork([...risk.work, ...risk.tooLarge.map((s) => `${shown(s.path)} (${s.why})`)]);
   if (risk.unsavable.length)
     throw conflict(
-      `refusing to remove ${what} of ${streamId}${force ? " even with --force" : ""}: it has ${joinWork(risk.unsavable)}, which orch cannot save; move it out of the worktree (or commit it) first${force ? "; nothing was changed" : ""}`,
+      `refusing to remove ${what} of ${streamId}: it has ${parts ? `${parts}, and ` : ""}${cannot}, which orch cannot save even with --force: move it out of the worktree (or commit it) first`,
       details,
     );
-  const parts = [...risk.work, ...risk.tooLarge.map((s) => `${s.path} (${s.why})`)];
   const saves = risk.tooLarge.length ? "all but the files over the size limit" : "it";
-  throw conflict(
-    `refusing to remove ${what} of ${streamId}: it has ${joinWork(parts)}; merge first (orch worktree merge ${streamId}) or pass --force to save ${saves} to ${SAVED_REF_PREFIX}/${t.branch}/… and remove`,
-    details,
-  );
+  throw conflict(`refusing to remove ${what} of ${streamId}: it has ${parts}; merge first (orch worktree merge ${streamId}) or pass --force to save ${saves} to ${SAVED_REF_PREFIX}/${t.branch}/… and remove`, details);
 }
 
 function removeLocked(store: Store, input: WorktreeRemoveInput & { streamId: string }, root: string, commonDir: string): WorktreeRemoveResult {
@@ -146,7 +147,7 @@ function takeSnapshot(root: string, t: Target, census: WorktreeCensus): Snapshot
     path: t.path,
     head: census.head!,
     ignored,
-    exclude: census.nested.map((n) => n.path),
+    exclude: census.nested.filter((n) => !n.ignored).map((n) => n.path),
     message: `orch: work of ${t.stream?.streamId ?? t.branch} saved before forced removal\n\nWorktree: ${rel(root, t.path)}\nBranch: ${t.branch}`,
   });
 }
@@ -199,7 +200,7 @@ function finish(
   t: Target,
   r: { saved: SavedWork | null; skipped: Skipped[]; pruneSaved: PrunedSave[]; hadEntry: boolean },
 ): WorktreeRemoveResult {
-  if (t.entry) removeWorktree(root, t.path, { force: true, locked: t.entry.locked });
+  if (t.entry) removeSaying(root, t, r.saved);
   // Compare-and-swap: a commit made on the branch during the removal keeps it.
   const branchDeleted = t.deleting && !!t.branchTip && deleteBranchAt(root, t.branch, t.branchTip);
   const stream = t.stream;
@@ -216,6 +217,17 @@ function finish(
     skipped: r.skipped,
     pruneSaved: r.pruneSaved,
   };
+}
+
+/** `git worktree remove`; should it fail after a save, the error says where the save is. */
+function removeSaying(root: string, t: Target, saved: SavedWork | null): void {
+  try {
+    removeWorktree(root, t.path, { force: true, locked: t.entry!.locked });
+  } catch (err) {
+    if (!saved || !isOrchError(err)) throw err;
+    const moved = saved.moved.map((m) => `${m.path} is now at ${m.to}`);
+    throw failed(`${err.message}; what it alone held was saved first to ${saved.refs.map((x) => x.ref).join(" and ") || "(no ref)"}${moved.length ? `, and ${moved.join(", ")}` : ""}`, { saved });
+  }
 }
 
 // ── prune ───────────────────────────────────────────────────────────────────

@@ -85,9 +85,12 @@ export function saveRemoval(s: SaveInput): SavedWork {
   const { root, snapshot, commits, plan } = s;
   const attached = plan.head.kind === "branch";
   const ref = uniqueSavedRef(root, plan.branch);
-  const worktreeCommit =
-    snapshot && (snapshot.tip !== snapshot.head || commits.head.total > 0 || (attached && plan.branchDeleted && commits.branch.total > 0)) ? snapshot.tip : null;
-  const branchTip = plan.branchDeleted && commits.branch.total > 0 && !(attached && worktreeCommit) ? s.branchTip : null;
+  // The worktree's own ref: whenever it holds changes, or HEAD is not on the stream's branch (so
+  // the restore puts HEAD back where it was), or it is how the deleted branch comes back.
+  const worktreeCommit = snapshot && (snapshot.tip !== snapshot.head || !attached || plan.branchDeleted) ? snapshot.tip : null;
+  // A deleted branch comes back where it was (from the worktree's ref when HEAD was on it), even
+  // when another ref holds its commits.
+  const branchTip = plan.branchDeleted && !(attached && worktreeCommit) ? s.branchTip : null;
   const moved = moveNested(root, s.commonDir, s.wt, ref, s.nested.filter((n) => !n.linked));
   const refs: SavedRef[] = [];
   try {

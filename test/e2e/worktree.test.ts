@@ -2,6 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { dirname } from "node:path";
+import { fingerprint } from "../git/fingerprint.ts";
 import { commit, gitStatus, sh, tempRepo, write } from "../git/repo-helpers.ts";
 import { cleanEnv, orchBin, runOrch, tempDir } from "../helpers.ts";
 
@@ -183,6 +185,59 @@ describe("orch worktree (compiled binary)", () => {
     expect((await orch(["worktree", "prune"])).stdout).toBe("Nothing to prune.\n");
     expect((await orch(["worktree", "list"])).stdout).toBe("No stream worktrees.\n");
     expect(gitStatus(root)).toBe("");
+  });
+
+  test("remove --force: work git status does not show is saved, and the printed steps, run for real, bring it back byte for byte", async () => {
+    const { root, env, orch, task } = await project();
+    await task("T1", "Stream-B", "parallel");
+    commit(root, { ".gitignore": "*.local\n.env\nnode_modules/\n", "conf/sw.conf": "base\n", "conf/au.conf": "base\n" }, "setup");
+    writeFileSync(join(root, ".env"), "SECRET=main\n");
+    await orch(["worktree", "create", "Stream-B", "--copy", ".env"]);
+    const wt = join(root, ".claude/worktrees/Stream-B");
+    commit(wt, { "on-branch.ts": "unmerged\n" }, "on the branch");
+    sh(root, "tag", "stream-b", "main"); // shadows the branch for `main..stream-b`
+    sh(wt, "switch", "-q", "--detach");
+    commit(wt, { "detached.ts": "detached\n" }, "on a detached HEAD");
+    sh(wt, "update-index", "--skip-worktree", "conf/sw.conf");
+    sh(wt, "update-index", "--assume-unchanged", "conf/au.conf");
+    write(wt, "conf/sw.conf", "skip-worktree edit\n");
+    write(wt, "conf/au.conf", "assume-unchanged edit\n");
+    write(wt, ".env", "SECRET=edited in the worktree\n");
+    write(wt, "my settings.local", "local\n");
+    write(wt, "staged.ts", "staged\n");
+    sh(wt, "add", "staged.ts");
+    write(wt, "staged.ts", "staged, then edited\n");
+    write(wt, "node_modules/pkg/index.js", "build output\n");
+    const nested = join(wt, "vendor/lib");
+    write(nested, "lib.ts", "v1\n");
+    sh(nested, "init", "-q", "-b", "main");
+    commit(nested, { "lib.ts": "v2\n" }, "nested commit");
+    write(nested, "dirty.ts", "uncommitted in the nested repository\n");
+    const skip = (p: string) => p === "node_modules";
+    const before = fingerprint(wt, skip);
+
+    const refused = await orch(["worktree", "remove", "Stream-B"]);
+    expect(refused.code).toBe(1);
+    for (const part of ["3 uncommitted changes (staged.ts, conf/au.conf, conf/sw.conf)", "ignored files whose content is only there (.env, my settings.local)", "1 nested git repository (vendor/lib)", "1 commit not merged into main", "1 commit on its detached HEAD"])
+      expect(refused.stderr).toContain(part);
+    expect(fingerprint(wt, skip)).toEqual(before);
+
+    const forced = await orch(["worktree", "remove", "Stream-B", "--force"]);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('Not saved (deleted with the worktree):\n  - node_modules/: ignored build output: "node_modules" (git config orch.neverSave)\n');
+    expect(existsSync(wt)).toBe(false);
+    const lines = forced.stdout.split("\n");
+    const at = lines.findIndex((l) => l.startsWith("  to get it back, run in "));
+    expect(lines[at]).toBe(`  to get it back, run in ${root}:`);
+    const steps = lines.slice(at + 1).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith("    "))).map((l) => l.slice(4));
+    expect(steps[0]).toMatch(/^git branch stream-b refs\/orch\/saved\/stream-b\/\S+-branch$/);
+    const shellEnv = cleanEnv({ ...env, PATH: `${dirname(orchBin())}:${process.env.PATH}` });
+    for (const step of steps) {
+      const r = Bun.spawnSync(["sh", "-c", step], { cwd: root, env: shellEnv, stdout: "pipe", stderr: "pipe" });
+      expect({ step, code: r.exitCode, stderr: r.stderr.toString() }).toEqual({ step, code: 0, stderr: "" });
+    }
+    expect(fingerprint(wt, skip)).toEqual(before);
+    expect(sh(root, "log", "-1", "--format=%s", "refs/heads/stream-b").trim()).toBe("on the branch");
   });
 
   test("orch continue: refuses until dependencies are complete, then creates the worktree and prints the context", async () => {
