@@ -17,7 +17,7 @@ import { parseInput, taskCreateSchema } from "./schemas.ts";
 import { refreshStreamFigures, upsertStream } from "./streams.ts";
 import { taskView } from "./task-view.ts";
 import { applyTaskUpdate } from "./tasks.ts";
-import { retireConflictingIds, type Retired } from "./retire-ids.ts";
+import { retireConflictingIds, wayOut, type Retired } from "./retire-ids.ts";
 
 export interface PlanImportReport {
   initiative: { id: string; name: string; created: boolean };
@@ -187,7 +187,7 @@ function applyStreams(db: Db, now: string, plan: Plan, initiativeId: string, rep
     const row = existing.get(s.id);
     if (row?.initiativeId && row.initiativeId !== initiativeId)
       throw conflict(
-        `PRD line ${s.line}: stream ${s.id} already belongs to initiative ${row.initiativeId}; give this stream another id`,
+        `PRD line ${s.line}: stream ${s.id} already belongs to initiative ${row.initiativeId}; give this stream another id, ${wayOut(row.initiativeId)}`,
       );
     if (!row) report.streams.created.push(s.id);
     else if (row.name !== s.name || row.phase !== s.phase || !same(row.dependencies, s.dependencies))
@@ -219,7 +219,7 @@ function applyTasks(db: Db, now: string, plan: Plan, prdId: string, report: Plan
       }
       if (row.prdId !== prdId)
         throw conflict(
-          `PRD line ${t.line}: task ${t.id} already exists ${row.prdId ? `in ${row.prdId}` : "outside any PRD"}; task ids are unique per workspace`,
+          `PRD line ${t.line}: task ${t.id} already exists ${row.prdId ? `in ${row.prdId}` : "outside any PRD"}; task ids are unique per workspace${ownerOf(db, row.streamId) ? `: give it another id, ${wayOut(ownerOf(db, row.streamId)!)}` : ""}`,
         );
       if ((row.parentId ?? null) !== (t.parentId ?? null)) parents.push([t.id, t.parentId ?? null]);
       const outcome = updateTask(db, now, s, t, row);
@@ -320,4 +320,9 @@ function reportVanished(db: Db, prdId: string, initiativeId: string, planned: Se
     if (!planned.has(r.id)) report.tasks.vanished.push({ id: r.id, title: r.title, streamId: r.streamId, status: r.status });
   for (const r of db.select({ id: streams.id, archived: streams.archived }).from(streams).where(eq(streams.initiativeId, initiativeId)).all())
     if (!plannedStreams.has(r.id) && !r.archived) report.streams.vanished.push(r.id);
+}
+
+/** The initiative a stream belongs to, if any. */
+function ownerOf(db: Db, streamId: string | null): string | null {
+  return streamId ? (db.select({ i: streams.initiativeId }).from(streams).where(eq(streams.id, streamId)).get()?.i ?? null) : null;
 }

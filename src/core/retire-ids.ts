@@ -9,7 +9,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { agentActivity, agentSessions, streams, tasks, workProducts } from "../db/schema.ts";
-import { conflict } from "../errors.ts";
 import { recordEvent } from "./events.ts";
 
 export interface Retired {
@@ -23,10 +22,22 @@ const MAX_ID = 128;
 /** `Stream-A` of `INIT-one` → `Stream-A.INIT-one` (cut to the id limit, still unique by the caller's check). */
 export const retiredId = (id: string, initiativeId: string) => `${id}.${initiativeId}`.slice(0, MAX_ID);
 
+/** What a refused import says to do about ids another initiative holds. */
+export const wayOut = (owner: string) =>
+  `or, once ${owner} is finished, archive its streams and remove their worktrees: its ids are then renamed <id>.${owner} to make room`;
+
+/** Every stream archived, no worktree left (it would be taken for a new stream of the same name). */
+function finished(db: Db, initiativeId: string): boolean {
+  return !db
+    .select({ id: streams.id })
+    .from(streams)
+    .where(and(eq(streams.initiativeId, initiativeId), sql`(${streams.archived} = 0 OR ${streams.worktreePath} IS NOT NULL)`))
+    .get();
+}
+
 /**
- * Make room for `streamIds` and `taskIds` of `initiativeId`: rows of other initiatives holding
- * them are renamed when their initiative is finished, else the import is refused, saying what to
- * do. Returns what was renamed (for the import's report).
+ * Make room for `streamIds` and `taskIds` of `initiativeId`: rows of other, finished initiatives
+ * holding them are renamed. Returns what was renamed (for the import's report).
  */
 export function retireConflictingIds(db: Db, initiativeId: string, streamIds: readonly string[], taskIds: readonly string[]): Retired[] {
   const clashStreams = streamIds.length ? db.select().from(streams).where(inArray(streams.id, [...streamIds])).all() : [];
@@ -38,20 +49,9 @@ export function retireConflictingIds(db: Db, initiativeId: string, streamIds: re
     if (owner && owner !== initiativeId) owners.add(owner);
   }
   const out: Retired[] = [];
-  for (const owner of owners) {
-    const active = db.select({ id: streams.id }).from(streams).where(and(eq(streams.initiativeId, owner), eq(streams.archived, false))).all();
-    if (active.length)
-      throw conflict(
-        `ids of this plan are taken by initiative ${owner}, which is still at work (${active.slice(0, 3).map((s) => s.id).join(", ")}${active.length > 3 ? ", …" : ""}): archive its streams when it is finished (orch stream archive ID, or MCP stream_archive_all) and import again — its ids are then renamed <id>.${owner} — or give this plan other ids`,
-      );
-    // Its worktrees would be taken for the new streams of the same name: they go first.
-    const withWorktree = db.select({ id: streams.id }).from(streams).where(and(eq(streams.initiativeId, owner), sql`${streams.worktreePath} IS NOT NULL`)).all();
-    if (withWorktree.length)
-      throw conflict(
-        `ids of this plan are taken by the finished initiative ${owner}, whose worktrees are still there (${withWorktree.map((s) => s.id).join(", ")}): remove them (orch worktree remove ID; unmerged work is refused, never lost) and import again`,
-      );
-    out.push(retireInitiative(db, owner));
-  }
+  // An initiative still at work (or with worktrees left) keeps its ids: the import's own
+  // line-numbered refusal then names the clash and this way out (wayOut below).
+  for (const owner of owners) if (finished(db, owner)) out.push(retireInitiative(db, owner));
   return out;
 }
 

@@ -135,10 +135,14 @@ describe("importPrdMarkdown", () => {
     const mark = lastEventId(s);
     const other = "# Initiative: Other\n## Foundation Phase\n### Stream-Q: q\n- Q-1: fine\n- TASK-003: clash\n";
     const e = thrown(() => importPrdMarkdown(s, other));
-    expect(e.message).toBe("PRD line 5: task TASK-003 already exists in PRD-add-dark-mode-support; task ids are unique per workspace");
+    expect(e.message).toBe(
+      "PRD line 5: task TASK-003 already exists in PRD-add-dark-mode-support; task ids are unique per workspace: give it another id, or, once INIT-add-dark-mode-support is finished, archive its streams and remove their worktrees: its ids are then renamed <id>.INIT-add-dark-mode-support to make room",
+    );
     expect(e.exitCode).toBe(1);
     const e2 = thrown(() => importPrdMarkdown(s, "# Initiative: Other\n## Foundation Phase\n### Stream-A: q\n- Q-1: t\n"));
-    expect(e2.message).toBe("PRD line 3: stream Stream-A already belongs to initiative INIT-add-dark-mode-support; give this stream another id");
+    expect(e2.message).toBe(
+      "PRD line 3: stream Stream-A already belongs to initiative INIT-add-dark-mode-support; give this stream another id, or, once INIT-add-dark-mode-support is finished, archive its streams and remove their worktrees: its ids are then renamed <id>.INIT-add-dark-mode-support to make room",
+    );
     expect(lastEventId(s)).toBe(mark);
     expect(() => getTask(s, "Q-1")).toThrow("Task not found: Q-1");
     expect(currentInitiative(s)?.id).toBe("INIT-add-dark-mode-support");

@@ -19,14 +19,16 @@ test("refused while the first initiative is at work, naming the way out; once it
   } catch (err) {
     message = isOrchError(err) ? err.message : String(err);
   }
-  expect(message).toStartWith("ids of this plan are taken by initiative INIT-one, which is still at work (Stream-A, Stream-B): archive its streams");
+  expect(message).toBe(
+    "PRD line 4: stream Stream-A already belongs to initiative INIT-one; give this stream another id, or, once INIT-one is finished, archive its streams and remove their worktrees: its ids are then renamed <id>.INIT-one to make room",
+  );
 
   for (const id of ["TASK-001", "TASK-002", "TASK-003"]) updateTask(store, { id, status: "completed" });
   archiveStream(store, "Stream-A");
   archiveStream(store, "Stream-B");
   // A worktree still recorded would be taken for the new Stream-B of the same name: refused first.
   setStreamWorktree(store, "Stream-B", { worktreePath: "/repo/.claude/worktrees/Stream-B", branchName: "stream-b" });
-  expect(() => importPrdMarkdown(store, two)).toThrow("whose worktrees are still there (Stream-B): remove them (orch worktree remove ID");
+  expect(() => importPrdMarkdown(store, two)).toThrow("PRD line 4: stream Stream-A already belongs to initiative INIT-one");
   setStreamWorktree(store, "Stream-B", { worktreePath: null, branchName: null });
   const r = importPrdMarkdown(store, two);
   expect(r.retired).toEqual([

@@ -12,7 +12,7 @@
  * `orch stream conflicts` exactly while it holds (with today's files), dropped for good once it
  * does not; pairs whose branches are both in main never conflict.
  *
- * Quick: 6 repositories × 8 steps (a third through the binary). STRESS=full: 40 × 12.
+ * Quick: 8 repositories × 10 steps (a third through the binary). STRESS=full: 40 × 14.
  */
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
@@ -27,8 +27,8 @@ import { FULL, size } from "./harness/mode.ts";
 import { cleanEnv, orchBin } from "./harness/orch.ts";
 import { Random, seeded } from "./harness/prng.ts";
 
-const REPOS = size(6, 40);
-const STEPS = size(8, 12);
+const REPOS = size(8, 40);
+const STEPS = size(10, 14);
 const FILES = ["src/shared.ts", "src/other.ts", "README.md"];
 
 interface Repo {
@@ -94,7 +94,9 @@ async function newRepo(rnd: Random, n: number): Promise<Repo> {
 /** One thing a person (or orch) does. Returns what it was, for the failure message. */
 async function step(rnd: Random, repo: Repo, k: number): Promise<string> {
   const { root, store } = repo;
-  const id = rnd.pick(repo.streams);
+  // Mostly a stream with a recorded conflict, when there is one: that is what people resolve.
+  const conflicted = repo.streams.filter((s) => lastMergeState(store, s)?.mergeConflict);
+  const id = conflicted.length && rnd.chance(0.6) ? rnd.pick(conflicted) : rnd.pick(repo.streams);
   const branch = id.toLowerCase();
   const wt = join(root, ".claude", "worktrees", id);
   if (!tip(root, branch)) return `${id}: gone already`;
@@ -135,14 +137,14 @@ describe("stress: merge conflicts resolved outside orch", () => {
     () =>
       seeded("conflict-resolved", async (rnd) => {
         const problems: string[] = [];
-        const tally = { recorded: 0, held: 0, dropped: 0, binary: 0, settledPairs: 0 };
+        const tally = { checks: 0, held: 0, dropped: 0, binary: 0, settledPairs: 0 };
         for (let n = 0; n < REPOS && problems.length < 5; n++) {
           const repo = await newRepo(rnd, n);
           const history: string[] = [];
           for (let k = 0; k < STEPS; k++) {
             history.push(await step(rnd, repo, k));
             const recorded = repo.streams.filter((id) => lastMergeState(repo.store, id)?.mergeConflict);
-            tally.recorded += recorded.length;
+            tally.checks += recorded.length;
             const viaBinary = rnd.chance(1 / 3);
             const r = viaBinary ? binaryConflicts(repo) : streamConflicts(repo.store, { cwd: repo.root });
             if (viaBinary) tally.binary++;
@@ -168,7 +170,7 @@ describe("stress: merge conflicts resolved outside orch", () => {
           }
         }
         console.error(
-          `conflict-resolved: ${REPOS} repositories × ${STEPS} steps: ${tally.recorded} recorded conflicts checked against git — ${tally.held} still holding (listed with today's files), ${tally.dropped} resolved, merged by hand or gone (dropped); ${tally.settledPairs} pairs both in main, none shown conflicting; ${tally.binary} listings through the binary${FULL ? " [full]" : ""}`,
+          `conflict-resolved: ${REPOS} repositories × ${STEPS} steps: ${tally.checks} checks of a recorded conflict against git — ${tally.held} still holding (listed with today's files), ${tally.dropped} resolved, merged by hand or gone (dropped for good); ${tally.settledPairs} pairs both in main, none shown conflicting; ${tally.binary} listings through the binary${FULL ? " [full]" : ""}`,
         );
         expect(problems).toEqual([]);
       }),
