@@ -202,7 +202,8 @@ class Builder {
     const r = this.rnd;
     const d = this.doc;
     this.push(r.pick([`# Initiative: Forms ${d}`, `# Forms ${d}`]));
-    if (r.chance(0.3)) this.push("", "- [ ] review with design", "- Q3-2024 roadmap", "- goals are elsewhere");
+    // Prose before any phase that must stay prose: a checklist, id-like words, a bullet.
+    if (r.chance(0.3)) for (const line of ["", "- [ ] review with design", "- Q3-2024 roadmap", "- goals are elsewhere"]) this.push(line);
     if (this.dirty && r.chance(0.1)) this.push(`- ${this.refusedId()}: a task before any phase`, { refused: true });
     const done: string[] = [];
     for (const [phase, lo, hi] of [["Foundation", 1, 2], ["Parallel", 0, 3], ["Integration", 0, 1]] as const) {
