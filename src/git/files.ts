@@ -187,3 +187,8 @@ export function notRoundTripping(root: string, saved: readonly SavedPath[]): str
   }
   return bad;
 }
+
+/** Whether `path` (relative to `root`, tracked or not) matches an ignore rule there (.gitignore, info/exclude, global). */
+export function isIgnoredPath(root: string, path: string): boolean {
+  return git(root, ["check-ignore", "-q", "--no-index", "--", path]).code === 0;
+}

@@ -2,11 +2,12 @@
 import { join, sep } from "node:path";
 import type { Store } from "../db/client.ts";
 import { listStreams } from "../core/streams.ts";
-import { lastMergeState, type MergeConflictRecord } from "../core/merge-record.ts";
+import { currentMergeConflict, type MergeConflictRecord } from "../core/merge-record.ts";
 import { aheadBehind, branchCommit } from "../git/repo.ts";
 import { listWorktrees, type WorktreeEntry } from "../git/worktrees.ts";
 import { WORKTREES_DIR } from "../paths.ts";
 import { uncommittedChanges } from "./census.ts";
+import { gitConflictFacts } from "./stream-conflicts.ts";
 import { baseBranchOf, headsRef, locateRepo, rel, samePath, streamBranchName, streamWorktreePath } from "./naming.ts";
 
 export type WorktreeState = "ok" | "missing" | "orphaned";
@@ -25,7 +26,7 @@ export interface WorktreeRow {
   ahead: number | null;
   behind: number | null;
   locked: boolean;
-  /** The last merge attempt found conflicts (cleared by a successful merge). */
+  /** The last merge attempt found conflicts that still hold (checked against git). */
   mergeConflict: MergeConflictRecord | null;
 }
 
@@ -38,6 +39,8 @@ export interface WorktreeListResult {
 export function listStreamWorktrees(store: Store, opts: { cwd?: string } = {}): WorktreeListResult {
   const { root } = locateRepo(opts.cwd);
   const entries = listWorktrees(root);
+  // A conflict resolved outside orch (merged by hand, main merged into the branch) is dropped, as everywhere.
+  const facts = gitConflictFacts(root);
   const dir = join(root, WORKTREES_DIR) + sep;
   const claimed = new Set<WorktreeEntry>();
   const rows: WorktreeRow[] = [];
@@ -61,7 +64,7 @@ export function listStreamWorktrees(store: Store, opts: { cwd?: string } = {}): 
       ahead: ab?.ahead ?? null,
       behind: ab?.behind ?? null,
       locked: entry?.locked ?? false,
-      mergeConflict: streamId ? (lastMergeState(store, streamId)?.mergeConflict ?? null) : null,
+      mergeConflict: streamId ? currentMergeConflict(store, streamId, facts) : null,
     };
   };
 

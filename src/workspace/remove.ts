@@ -116,6 +116,10 @@ function removeLocked(store: Store, input: WorktreeRemoveInput & { streamId: str
   let t = target(store, input, root);
   let pruneSaved: PrunedSave[] = [];
   const hadEntry = !!t.entry;
+  if (t.entry?.prunable && existsSync(t.path))
+    throw conflict(
+      `${rel(root, t.path)} is registered as a worktree but git cannot use it (its .git file is missing or points nowhere): orch will not delete it; repair it with "git worktree repair ${t.path}" or move it away`,
+    );
   if (t.entry && !(t.entry.present && !t.entry.prunable)) {
     // Its folder is gone: forget the registration, after saving what only it held.
     pruneSaved = pruneSafely(root, commonDir).saved;
@@ -211,7 +215,7 @@ function finish(
     worktreePath: t.path,
     branchName: t.branch,
     baseBranch: t.base,
-    removed: r.hadEntry,
+    removed: r.hadEntry && !listWorktrees(root).some((w) => w.path === t.path || samePath(w.path, t.path)),
     branchDeleted,
     saved: r.saved,
     skipped: r.skipped,

@@ -82,6 +82,8 @@ const WORDS: Record<Kind, RegExp> = {
 };
 
 interface State {
+  /** The case's temporary folder (removed when the case ends: a full run makes ~100). */
+  dir: string;
   root: string;
   wt: string;
   env: Record<string, string>;
@@ -96,7 +98,7 @@ interface State {
 
 let counter = 0;
 
-function newProject(rnd: Random): { root: string; env: Record<string, string> } {
+function newProject(rnd: Random): { dir: string; root: string; env: Record<string, string> } {
   const dir = tempDir("orch-loss-");
   const root = join(dir, "the project");
   mkdirSync(root);
@@ -122,7 +124,7 @@ function newProject(rnd: Random): { root: string; env: Record<string, string> } 
   const store = openStore(db);
   createTask(store, { id: "T1", title: "work", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
   store.close();
-  return { root, env: { ORCH_DB: db } };
+  return { dir, root, env: { ORCH_DB: db } };
 }
 
 function orch(s: { root: string; env: Record<string, string> }, ...args: string[]) {
@@ -273,10 +275,10 @@ const OPS: [string, number, (s: State, rnd: Random) => void][] = [
 ];
 
 function build(rnd: Random): State {
-  const { root, env } = newProject(rnd);
+  const { dir, root, env } = newProject(rnd);
   const created = orch({ root, env }, "worktree", "create", "Stream-B");
   if (created.code !== 0) throw new Error(`create: ${created.stderr}`);
-  const s: State = { root, wt: join(root, ".claude/worktrees/Stream-B"), env, kinds: new Set(), skipped: new Set(), head: "branch", unsavable: [], log: [] };
+  const s: State = { dir, root, wt: join(root, ".claude/worktrees/Stream-B"), env, kinds: new Set(), skipped: new Set(), head: "branch", unsavable: [], log: [] };
   const total = OPS.reduce((n, [, w]) => n + w, 0);
   for (let i = rnd.range(0, 7); i > 0; i--) {
     let x = rnd.next() * total;
@@ -358,6 +360,14 @@ function forceAndRestore(s: State, ctx: string, mainBefore: Fingerprint, t: Tall
 
 function oneState(rnd: Random, t: Tally): void {
   const s = build(rnd);
+  try {
+    judgeState(s, t);
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+}
+
+function judgeState(s: State, t: Tally): void {
   const ctx = `ops: ${s.log.join(", ") || "(none)"}`;
   const mainBefore = mainPrint(s.root);
   const before = fingerprint(s.wt, skipFor(s));
@@ -387,7 +397,18 @@ function oneState(rnd: Random, t: Tally): void {
 /** Two orch processes remove the same worktree at once: one saves and removes, the other finds nothing left; the save restores. */
 async function oneRace(rnd: Random): Promise<void> {
   let s = build(rnd);
-  while (s.unsavable.length || ![...s.kinds].some((k) => k !== "too-large")) s = build(rnd);
+  while (s.unsavable.length || ![...s.kinds].some((k) => k !== "too-large")) {
+    rmSync(s.dir, { recursive: true, force: true });
+    s = build(rnd);
+  }
+  try {
+    await judgeRace(s);
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+}
+
+async function judgeRace(s: State): Promise<void> {
   const ctx = `ops: ${s.log.join(", ")}`;
   const before = fingerprint(s.wt, skipFor(s));
   const run = () => Bun.spawn([orchBin(), "worktree", "remove", "Stream-B", "--force"], { cwd: s.root, env: cleanEnv(s.env), stdout: "pipe", stderr: "pipe" });
@@ -421,6 +442,7 @@ describe("worktree loss (adversarial)", () => {
     async () => {
       await seeded("worktree-loss-race", async (rnd) => {
         for (let i = 0; i < RACES; i++) await oneRace(rnd.fork());
+        console.error(`[worktree-loss-race] ${RACES} races of two \`orch worktree remove --force\`: each time one saved and removed, the other waited and found no worktree; every save restored byte for byte`);
       });
     },
     timeout(30_000, 300_000),

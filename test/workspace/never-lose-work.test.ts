@@ -213,6 +213,16 @@ describe("prune and a missing worktree", () => {
     expect(r.pruneSaved).toHaveLength(1);
     expect(sh(root, "log", "-1", "--format=%s", r.pruneSaved[0]!.ref).trim()).toBe("Only here");
   });
+  test("a folder git no longer recognises (its .git file deleted) is not deleted: remove refuses, prune only forgets it", async () => {
+    const { root, store, wt } = await setup();
+    write(wt, "precious.txt", "work\n");
+    rmSync(join(wt, ".git"));
+    const msg = (await rejects(() => remove(store, root, { force: true }))).message;
+    expect(msg).toStartWith(".claude/worktrees/Stream-B is registered as a worktree but git cannot use it (its .git file is missing or points nowhere): orch will not delete it");
+    expect(readFileSync(join(wt, "precious.txt"), "utf8")).toBe("work\n");
+    pruneStreamWorktrees(store, { cwd: root });
+    expect(readFileSync(join(wt, "precious.txt"), "utf8")).toBe("work\n");
+  });
 });
 
 describe("merge never overwrites the user's main checkout", () => {

@@ -218,6 +218,17 @@ describe("merge", () => {
     expect(lastMergeState(store, "Stream-B")?.mergeConflict).toBeNull();
   });
 
+  test("worktree list drops a recorded conflict once it is resolved outside orch (merged by hand)", async () => {
+    const { root, store } = setup();
+    const wt = (await createStreamWorktree(store, { streamId: "Stream-B", cwd: root })).worktreePath;
+    commit(wt, { "src/shared.ts": "branch\n" }, "branch");
+    commit(root, { "src/shared.ts": "main\n" }, "main");
+    expect(mergeStream(store, { streamId: "Stream-B", cwd: root }).status).toBe("conflict");
+    expect(listStreamWorktrees(store, { cwd: root }).worktrees[0]!.mergeConflict?.files).toEqual(["src/shared.ts"]);
+    sh(root, "merge", "-q", "-X", "ours", "stream-b", "-m", "merged by hand");
+    expect(listStreamWorktrees(store, { cwd: root }).worktrees[0]!.mergeConflict).toBeNull();
+  });
+
   test("never switches the main worktree: another branch, a dirty checkout, untracked files in the way", async () => {
     const { root, store } = setup();
     const wt = (await createStreamWorktree(store, { streamId: "Stream-B", cwd: root })).worktreePath;
