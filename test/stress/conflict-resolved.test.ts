@@ -74,6 +74,13 @@ function resolve(rnd: Random, cwd: string, why: string) {
   sh(cwd, "commit", "-q", "--no-edit", "-m", why);
 }
 
+/** Write and commit (an edit may happen to leave a file as it was: the commit is made anyway). */
+function work(cwd: string, files: Record<string, string>, message: string) {
+  for (const [rel, content] of Object.entries(files)) commitless(cwd, rel, content);
+  sh(cwd, "add", "-A", "--", ...Object.keys(files));
+  sh(cwd, "commit", "-q", "--allow-empty", "-m", message);
+}
+
 function commitless(cwd: string, rel: string, content: string) {
   writeFileSync(join(cwd, rel), content);
 }
@@ -118,10 +125,10 @@ async function step(rnd: Random, repo: Repo, k: number): Promise<string> {
       return `git merge main into ${branch}`;
     }
     case 4:
-      commit(wt, edit(rnd, `${id}-${k}`), "more work on the branch");
+      work(wt, edit(rnd, `${id}-step${k}`), "more work on the branch");
       return `commit on ${branch}`;
     case 5:
-      commit(root, edit(rnd, `main-${k}`), "more work on main");
+      work(root, edit(rnd, `main-step${k}`), "more work on main");
       return "commit on main";
     default:
       if (!rnd.chance(0.3)) return "nothing";

@@ -95,8 +95,9 @@ describe("stress: a closed pipe ends a command quietly", () => {
         for (let i = 0; i < size(3, 10); i++) {
           const call = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "task_list", arguments: { limit: rnd.range(1, 2000) } } });
           writeFileSync(join(dir, "mcp-in.txt"), `${init}\n${call}\n`);
-          // The feeder keeps stdin open until orch has ended (or 15 s): only a closed stdout can end it.
-          const script = `rm -f done rc.txt; (cat mcp-in.txt; for i in $(seq 150); do [ -e done ] && break; sleep 0.1; done) | { ${shq(orchBin())} mcp 2>err.txt; echo $? >rc.txt; touch done; } | head -c ${rnd.pick([1, 100])} >/dev/null`;
+          // The feeder keeps stdin open until orch has ended (or 15 s), pinging so orch keeps answering
+          // (a process learns its reader left only when it writes): only a closed stdout can end it.
+          const script = `rm -f done rc.txt; (cat mcp-in.txt; for i in $(seq 150); do [ -e done ] && break; sleep 0.1; echo '{"jsonrpc":"2.0","id":"p'$i'","method":"ping"}'; done) | { ${shq(orchBin())} mcp 2>err.txt; echo $? >rc.txt; touch done; } | head -c ${rnd.pick([1, 100])} >/dev/null`;
           const t0 = Date.now();
           Bun.spawnSync(["bash", "-c", script], { cwd: dir, env, stdout: "pipe", stderr: "pipe" });
           const err = (await Bun.file(join(dir, "err.txt")).text()).split("\n").filter((l) => l && !/^orch mcp: (serving|stdout closed)/.test(l));
