@@ -13,7 +13,7 @@ import { conflict, failed, isOrchError, notFound } from "../errors.ts";
 import { branchCommit, deleteBranchAt } from "../git/repo.ts";
 import { snapshotWorktree, type Snapshot } from "../git/snapshot.ts";
 import { listWorktrees, removeWorktree, type WorktreeEntry } from "../git/worktrees.ts";
-import { commitsAtRisk, worktreeCensus, type CommitsAtRisk, type WorktreeCensus } from "./census.ts";
+import { commitsAtRisk, worktreeCensus, type WorktreeCensus } from "./census.ts";
 import { streamLock, withFileLockSync } from "./lock.ts";
 import {
   baseBranchOf,
@@ -141,7 +141,7 @@ function removeLocked(store: Store, input: WorktreeRemoveInput & { streamId: str
   const snapshot = input.force && risk.work.length && census?.head ? takeSnapshot(root, t, census) : null;
   if (snapshot?.inexact.length)
     refuse(streamId, t, { ...risk, unsavable: [`files whose bytes git would not give back exactly (${preview(snapshot.inexact)})`] }, true);
-  const saved = input.force && risk.work.length ? save(input, root, commonDir, t, census, commits, snapshot, risk) : null;
+  const saved = input.force && risk.work.length ? save(input, root, commonDir, t, census, snapshot, risk) : null;
   return finish(store, input, root, t, { saved, skipped: skippedOf(risk, census, snapshot, !!input.force), pruneSaved, hadEntry });
 }
 
@@ -162,7 +162,6 @@ function save(
   commonDir: string,
   t: Target,
   census: WorktreeCensus | null,
-  commits: CommitsAtRisk,
   snapshot: Snapshot | null,
   risk: RiskReport,
 ): SavedWork {
@@ -173,7 +172,6 @@ function save(
     commonDir,
     wt: t.path,
     snapshot,
-    commits,
     branchTip: t.branchTip,
     nested: census?.nested ?? [],
     items: risk.work,

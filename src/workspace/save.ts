@@ -12,7 +12,7 @@ import { commitsOnlyFrom, refTips } from "../git/reach.ts";
 import { createRef, isValidBranchName, resolveCommit } from "../git/repo.ts";
 import { indexCommit, type Snapshot } from "../git/snapshot.ts";
 import { adminDirOf, listWorktrees, pruneWorktrees } from "../git/worktrees.ts";
-import type { CommitsAtRisk, NestedRepo } from "./census.ts";
+import type { NestedRepo } from "./census.ts";
 import { lockPath, withFileLockSync } from "./lock.ts";
 import { rel, savedRefName, shellWord } from "./naming.ts";
 import { restoreSteps, type RestorePlan } from "./restore.ts";
@@ -71,7 +71,6 @@ export interface SaveInput {
   commonDir: string;
   wt: string;
   snapshot: Snapshot | null;
-  commits: CommitsAtRisk;
   /** The branch's tip when the commits at risk were counted. */
   branchTip: string | null;
   nested: readonly NestedRepo[];
@@ -82,16 +81,19 @@ export interface SaveInput {
 
 /** Write the refs and move the nested repositories; returns what was saved and how to restore it. */
 export function saveRemoval(s: SaveInput): SavedWork {
-  const { root, snapshot, commits, plan } = s;
+  const { root, snapshot, plan } = s;
   const attached = plan.head.kind === "branch";
   const ref = uniqueSavedRef(root, plan.branch);
+  const movable = s.nested.filter((n) => !n.linked);
   // The worktree's own ref: whenever it holds changes, or HEAD is not on the stream's branch (so
   // the restore puts HEAD back where it was), or it is how the deleted branch comes back.
-  const worktreeCommit = snapshot && (snapshot.tip !== snapshot.head || !attached || plan.branchDeleted) ? snapshot.tip : null;
+  let worktreeCommit = snapshot && (snapshot.tip !== snapshot.head || !attached || plan.branchDeleted) ? snapshot.tip : null;
   // A deleted branch comes back where it was (from the worktree's ref when HEAD was on it), even
   // when another ref holds its commits.
   const branchTip = plan.branchDeleted && !(attached && worktreeCommit) ? s.branchTip : null;
-  const moved = moveNested(root, s.commonDir, s.wt, ref, s.nested.filter((n) => !n.linked));
+  // Work was found, so something is saved, whatever its kind (an operation in progress on a clean tree).
+  if (snapshot && !worktreeCommit && !branchTip && !movable.length) worktreeCommit = snapshot.tip;
+  const moved = moveNested(root, s.commonDir, s.wt, ref, movable);
   const refs: SavedRef[] = [];
   try {
     if (worktreeCommit) refs.push({ ref, commit: worktreeCommit, holds: "worktree" });

@@ -70,18 +70,22 @@ export async function runSetup(
     throw failed(`setup command "${shown}" could not start${code === "ENOENT" ? `: ${command[0]} not found` : `: ${(err as Error).message}`}; ${outcome}`);
   }
   let tail = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
+  let errTail = "";
+  const pump = async (s: ReadableStream<Uint8Array>, isErr: boolean) => {
     const dec = new TextDecoder();
     for await (const chunk of s) {
       const text = dec.decode(chunk, { stream: true });
       onOutput?.(text);
       tail = (tail + text).slice(-4000);
+      if (isErr) errTail = (errTail + text).slice(-4000);
     }
   };
-  const [, , exitCode] = await Promise.all([pump(proc.stdout), pump(proc.stderr), proc.exited]);
+  const [, , exitCode] = await Promise.all([pump(proc.stdout, false), pump(proc.stderr, true), proc.exited]);
   const durationMs = Math.round(performance.now() - t0);
   if (exitCode !== 0) {
-    const last = tail.trim().split("\n").filter(Boolean).at(-1);
+    // The reason is on stderr when there is one (which pipe is read last is a race).
+    const lastOf = (t: string) => t.trim().split("\n").filter(Boolean).at(-1);
+    const last = lastOf(errTail) ?? lastOf(tail);
     throw failed(`setup command "${shown}" failed (exit ${exitCode})${last ? `: ${last.trim()}` : ""}; ${outcome}`, { exitCode, output: tail });
   }
   return { command, exitCode, durationMs };

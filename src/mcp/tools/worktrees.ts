@@ -33,7 +33,7 @@ export const tools = [
   }),
   defineTool({
     name: "worktree_cleanup",
-    description: "Remove a stream's worktree; refuses unsaved work unless force (saved to a ref first).",
+    description: "Remove a stream's worktree; refuses while work would be lost. force: save it first (refs/orch/saved), or refuse naming what cannot be saved.",
     input: z.strictObject(worktreeCleanupSchema.shape),
     run: ({ store, cwd }, a) => worktreeCleanupTool(store, a, { cwd }),
   }),
