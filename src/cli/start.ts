@@ -14,7 +14,7 @@ import { databaseId } from "../db/identity.ts";
 import { resolveRunSettings, type RunSettings } from "../orchestrate/config.ts";
 import { dryRunSummary, planOrder } from "../orchestrate/plan.ts";
 import { failures, preflight, runWillRefuse, type PreflightResult } from "../orchestrate/preflight.ts";
-import { runStreams } from "../orchestrate/run-setup.ts";
+import { archivedDone, runStreams } from "../orchestrate/run-setup.ts";
 import { loadState, type RunState } from "../orchestrate/state.ts";
 import type { StreamView } from "../core/streams.ts";
 import { singleAction } from "./command.ts";
@@ -53,7 +53,7 @@ export const command = singleAction("start", {
 
     if (flags.status) {
       const initiative = currentInitiative(store);
-      const report = statusReport(initiative ? { id: initiative.id, name: initiative.name } : null, streams);
+      const report = statusReport(initiative ? { id: initiative.id, name: initiative.name } : null, streams, archivedDone(store));
       const state = loadState(root);
       if (flags.json) return printJson({ ...report, usage: sumUsage(usageByStream(store, streams.map((s) => s.streamId)).values()), run: state });
       say(renderStatus(report));
@@ -73,7 +73,7 @@ export const command = singleAction("start", {
     const previous = loadState(root);
 
     if (flags["dry-run"]) {
-      const summary = dryRunSummary(streams);
+      const summary = dryRunSummary(streams, archivedDone(store));
       const checks = await runPreflight({ root, settings, store, streams, only, previous });
       if (flags.json) return printJson({ streams: planOrder(streams).map((s) => s.streamId), ...summary, settings, preflight: checks });
       const lines = ["Execution plan (dry run: nothing is launched)", ""];

@@ -37,7 +37,7 @@ export function planOrder(streams: readonly StreamView[]): StreamView[] {
 export function decide(
   streams: readonly StreamView[],
   state: RunState,
-  opts: { maxParallel: number; only?: string | null },
+  opts: { maxParallel: number; only?: string | null; /** Archived streams that were completed: dependencies met. */ archivedDone?: ReadonlySet<string> },
 ): Decision {
   const byId = new Map(streams.map((s) => [s.streamId, s]));
   const run = (id: string) => state.streams[id];
@@ -90,7 +90,7 @@ export function decide(
     const deps = s.dependencies.filter((d) => d !== s.streamId);
     const ready = deps.every((d) => {
       const dep = byId.get(d);
-      if (!dep) return false;
+      if (!dep) return opts.archivedDone?.has(d) === true;
       if (awaitingExit.includes(d)) return false; // its agent may still be changing the main checkout
       return dep.streamPhase === "parallel" ? merged(d) : doneOf(d) || isDone(dep);
     });
@@ -108,9 +108,9 @@ export function decide(
 }
 
 /** What `--dry-run` says can start now, in the guide's words. */
-export function dryRunSummary(streams: readonly StreamView[]): { lines: string[]; canStart: string[] } {
-  const byId = new Map(streams.map((s) => [s.streamId, s]));
-  const foundation = streams.filter((s) => s.streamPhase === "foundation");
+export function dryRunSummary(streams: readonly StreamView[], archivedDone: readonly StreamView[] = []): { lines: string[]; canStart: string[] } {
+  const byId = new Map([...archivedDone, ...streams].map((s) => [s.streamId, s]));
+  const foundation = [...archivedDone, ...streams].filter((s) => s.streamPhase === "foundation");
   const parallel = streams.filter((s) => s.streamPhase === "parallel");
   const lines: string[] = [];
   const foundationDone = foundation.every(isDone);

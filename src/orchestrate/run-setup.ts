@@ -15,6 +15,17 @@ export function runStreams(store: Store): StreamView[] {
   return initiative ? all.filter((s) => s.initiativeId === initiative.id || s.initiativeId === null) : all;
 }
 
+/**
+ * The current initiative's archived streams that were completed: a run does not launch them, but
+ * what depends on them is free to start (a foundation finished and archived earlier).
+ */
+export function archivedDone(store: Store): StreamView[] {
+  const initiative = currentInitiative(store);
+  return listStreams(store, { includeArchived: true }).filter(
+    (s) => s.archived && s.status === "completed" && (!initiative || s.initiativeId === initiative.id || s.initiativeId === null),
+  );
+}
+
 export interface RunStateInput {
   root: string;
   initiativeId: string | null;

@@ -30,7 +30,7 @@ import { idleFor, say, stillRunning, type RunNote } from "./messages.ts";
 import { sendWebhook } from "./notify.ts";
 import { afterUnfinishedExit, decide, isDone } from "./plan.ts";
 import { holdRunLock } from "./run-lock.ts";
-import { openRunState, runStreams } from "./run-setup.ts";
+import { archivedDone, openRunState, runStreams } from "./run-setup.ts";
 import { processAlive, saveState, type RunState } from "./state.ts";
 
 export { runStreams };
@@ -63,8 +63,9 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   // The structure must hold (foundation, known dependencies, no cycle). The number of parallel
   // streams was checked at import; here the limit is how many agents run at once, and more
   // streams than that run in batches (the guide's "run 5 streams first, then the remaining").
+  const done = archivedDone(store);
   validateGraph(
-    streams.map((s) => ({ id: s.streamId, phase: s.streamPhase, dependencies: s.dependencies })),
+    [...streams, ...done].map((s) => ({ id: s.streamId, phase: s.streamPhase, dependencies: s.dependencies })),
     { maxParallel: Number.POSITIVE_INFINITY },
   );
   o.launcher.check();
@@ -78,13 +79,19 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   }
   const lock = holdRunLock(root);
   try {
-    return await run(o, streams, initiative?.id ?? null, initiative?.name ?? "streams");
+    return await run(o, streams, new Set(done.map((s) => s.streamId)), initiative?.id ?? null, initiative?.name ?? "streams");
   } finally {
     lock.release();
   }
 }
 
-async function run(o: RunOptions, streams: StreamView[], initiativeId: string | null, initiativeName: string): Promise<{ outcome: RunOutcome; state: RunState }> {
+async function run(
+  o: RunOptions,
+  streams: StreamView[],
+  archivedDone: ReadonlySet<string>,
+  initiativeId: string | null,
+  initiativeName: string,
+): Promise<{ outcome: RunOutcome; state: RunState }> {
   const { store, root } = o;
   const state = openRunState({
     root,
@@ -242,7 +249,7 @@ async function run(o: RunOptions, streams: StreamView[], initiativeId: string | 
     }
   }
 
-  const plan = () => decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only });
+  const plan = () => decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only, archivedDone });
 
   async function tick(): Promise<void> {
     if (o.signal?.aborted) return finish("stopped");
@@ -256,7 +263,7 @@ async function run(o: RunOptions, streams: StreamView[], initiativeId: string | 
 
     const current = runStreams(store);
     const byId = new Map(current.map((s) => [s.streamId, s]));
-    const d = decide(current, state, { maxParallel: o.maxParallel, only: o.only });
+    const d = decide(current, state, { maxParallel: o.maxParallel, only: o.only, archivedDone });
     for (const id of d.awaitingExit) {
       if (awaitingNoted.has(id)) continue;
       awaitingNoted.add(id);

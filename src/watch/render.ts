@@ -43,6 +43,8 @@ export interface MonitorSnapshot {
   blockedTasks: MonitorBlockedTask[];
   /** Streams the orchestrator gave up on (orchestration-state.json). */
   failedStreams: string[];
+  /** Archived streams that were completed: dependencies on them are satisfied (not shown). */
+  archivedDone?: string[];
 }
 
 export type SourceState =
@@ -90,8 +92,8 @@ function streamTone(s: MonitorStream, failed: boolean): Tone {
 }
 
 /** Dependencies of `s` that are not complete (unknown ones count as not complete). */
-export function waitingOn(s: MonitorStream, byId: Map<string, MonitorStream>): string[] {
-  return s.dependencies.filter((d) => byId.get(d)?.status !== "completed");
+export function waitingOn(s: MonitorStream, byId: Map<string, MonitorStream>, archivedDone: ReadonlySet<string> = new Set()): string[] {
+  return s.dependencies.filter((d) => byId.get(d)?.status !== "completed" && !archivedDone.has(d));
 }
 
 function ago(iso: string, now: number): string {
@@ -212,7 +214,7 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
       for (const a of activityByStream.get(s.streamId) ?? []) {
         line([{ text: `  └─ ${agentLabel(a.agentId)}: ${a.notes || a.taskTitle}` }]);
       }
-      const waiting = s.status === "pending" ? waitingOn(s, byId) : [];
+      const waiting = s.status === "pending" ? waitingOn(s, byId, new Set(snap.archivedDone ?? [])) : [];
       if (waiting.length) {
         line([{ text: `  ⚠ Waiting on: ${waiting.join(", ")}`, tone: "yellow" }]);
         alerts.push({ text: `⚠ ${s.streamId}: Waiting on dependencies`, tone: "yellow" });

@@ -16,6 +16,11 @@ export interface SnapshotSource {
   watch(onChange: () => void, onError: (err: unknown) => void): () => void;
 }
 
+/** The streams to show, and the archived ones that were completed (they satisfy dependencies). */
+function splitArchived<T extends { streamId: string; status: string; archived?: boolean }>(all: T[]): { streams: T[]; archivedDone: string[] } {
+  return { streams: all.filter((s) => !s.archived), archivedDone: all.filter((s) => s.archived && s.status === "completed").map((s) => s.streamId) };
+}
+
 /** Failed streams recorded by `orch start` in orchestration-state.json, if any. */
 export function readFailedStreams(stateFile: string | undefined): string[] {
   if (!stateFile || !existsSync(stateFile)) return [];
@@ -38,12 +43,12 @@ export function apiSource(baseUrl: string, opts: { token?: string; stateFile?: s
   return {
     async snapshot() {
       const [streams, activity, blocked] = await Promise.all([
-        get<{ streams: MonitorSnapshot["streams"] }>("/api/streams"),
+        get<{ streams: (MonitorSnapshot["streams"][number] & { archived?: boolean })[] }>("/api/streams?includeArchived=true"),
         get<{ activities: MonitorSnapshot["activities"] }>("/api/activity?active=false"),
         get<{ tasks: { id: string; blockedReason: string | null; metadata?: { streamId?: string } }[] }>("/api/tasks?status=blocked"),
       ]);
       return {
-        streams: streams.streams,
+        ...splitArchived(streams.streams),
         activities: activity.activities,
         blockedTasks: blocked.tasks.map((t) => ({ id: t.id, blockedReason: t.blockedReason, streamId: t.metadata?.streamId ?? null })),
         failedStreams: readFailedStreams(opts.stateFile),
@@ -69,7 +74,7 @@ export function dbSource(store: Store, opts: { stateFile?: string; pollMs?: numb
   return {
     async snapshot() {
       return {
-        streams: withUsage(store, listStreams(store)),
+        ...splitArchived(withUsage(store, listStreams(store, { includeArchived: true }))),
         activities: listActivity(store, { active: false }).activities,
         blockedTasks: listTasks(store, { status: "blocked" }).tasks.map((t) => ({
           id: t.id,

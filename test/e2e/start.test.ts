@@ -498,6 +498,20 @@ describe("orch start --launcher headless (simulated agents)", () => {
     expect(gitStatus(p.root)).toBe("");
   });
 
+  test("a foundation finished and archived earlier: the parallel streams start at once; the monitor and --dry-run do not wait on it", async () => {
+    const p = await setup(PRD_GUIDE);
+    for (const t of ["TASK-001", "TASK-002"]) expect((await p.orch(["task", "update", t, "--status", "completed"])).code).toBe(0);
+    expect((await p.orch(["stream", "archive", "Stream-A"])).code).toBe(0);
+    const dry = await p.orch(["start", ...HEADLESS, "--dry-run", "--agent-cmd", p.sim("--pause 20")]);
+    expect(dry.stdout).toContain("Can start now: Stream-B, Stream-C\n");
+    const watch = await p.orch(["watch", "--once"], { HTTP_API_PORT: String(freePort()) });
+    expect(watch.stdout).not.toContain("Waiting on: Stream-A");
+    const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", p.sim("--pause 20")]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(startsOf(p.records()).map((x) => x.stream).sort()).toEqual(["Stream-B", "Stream-C", "Stream-D"]);
+  });
+
   test("a failing webhook is logged, never fatal", async () => {
     const p = await setup("# Initiative: Hooked\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n");
     const hook = webhookServer(500);
