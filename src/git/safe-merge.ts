@@ -24,6 +24,7 @@ import { closeSync, copyFileSync, existsSync, linkSync, lstatSync, openSync, rea
 import { dirname, join } from "node:path";
 import { conflict, failed } from "../errors.ts";
 import { git, gitBytes, gitMessage, gitOk, splitZ, trimLine } from "./git.ts";
+import { pidAlive, sleepSync } from "../sys/process.ts";
 
 const JOURNAL = "orch-merge.json";
 const WORK_INDEX = "orch-merge-work.index";
@@ -83,7 +84,6 @@ function heldOpen(path: string): boolean | null {
   return false;
 }
 
-const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /**
  * Wait while a git lock file exists and a live process holds it (git keeps its lock open until
@@ -116,11 +116,7 @@ function processStart(pid: number): string | null {
 
 function alive(j: Journal): boolean {
   if (j.pid === process.pid) return false; // our own earlier attempt in this process cannot still run
-  try {
-    process.kill(j.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
+  if (!pidAlive(j.pid)) return false;
   const start = processStart(j.pid);
   return j.pidStart === null || start === null || start === j.pidStart;
 }

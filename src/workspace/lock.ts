@@ -10,7 +10,8 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { failed } from "../errors.ts";
+import { conflict, failed } from "../errors.ts";
+import { pidAlive, sleepSync } from "../sys/process.ts";
 
 /** A lock file with no pid yet is being written by its owner (open, then write): held while young. */
 const WRITING_GRACE_MS = 10_000;
@@ -33,13 +34,11 @@ function ownerAlive(path: string): boolean {
       return false;
     }
   }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return pidAlive(pid);
 }
+
+/** Locks this process holds: a synchronous wait for one of them could never end (see below). */
+const heldHere = new Set<string>();
 
 function tryAcquire(path: string): boolean {
   try {
@@ -71,17 +70,20 @@ export async function withFileLock<T>(path: string, what: string, fn: () => Prom
     await Bun.sleep(delay);
     delay = Math.min(delay * 2, 250);
   }
+  heldHere.add(path);
   try {
     return await fn();
   } finally {
+    heldHere.delete(path);
     rmSync(path, { force: true });
   }
 }
 
-const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
 /** The same lock for synchronous callers (a merge, a removal): waits by sleeping the thread. */
 export function withFileLockSync<T>(path: string, what: string, fn: () => T, timeoutMs = 5 * 60_000): T {
+  // Held by an operation of this very process that is awaiting something (an MCP session serves
+  // calls side by side): sleeping the thread would keep it from ever letting go. Say so instead.
+  if (heldHere.has(path)) throw conflict(`another ${what} is under way in this session: try again when it has finished`);
   mkdirSync(dirname(path), { recursive: true });
   const deadline = Date.now() + timeoutMs;
   let delay = 10;
@@ -94,9 +96,11 @@ export function withFileLockSync<T>(path: string, what: string, fn: () => T, tim
     sleepSync(delay);
     delay = Math.min(delay * 2, 100);
   }
+  heldHere.add(path);
   try {
     return fn();
   } finally {
+    heldHere.delete(path);
     rmSync(path, { force: true });
   }
 }

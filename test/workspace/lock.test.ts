@@ -27,3 +27,24 @@ describe("withFileLockSync", () => {
     expect(performance.now() - t0).toBeGreaterThan(200);
   });
 });
+
+test("a synchronous wait for a lock this process already holds is refused at once, not a deadlock (found by fuzz-mcp, seed 2133029204)", async () => {
+  const { withFileLock, withFileLockSync } = await import("../../src/workspace/lock.ts");
+  const { isOrchError } = await import("../../src/errors.ts");
+  const path = join(tempDir(), "locks", "worktree-stream-b.lock");
+  let release!: () => void;
+  const held = withFileLock(path, "worktree change", () => new Promise<void>((r) => (release = r)));
+  await Bun.sleep(0);
+  const t0 = performance.now();
+  let message = "";
+  try {
+    withFileLockSync(path, "merge of stream-b", () => "merged");
+  } catch (err) {
+    message = isOrchError(err) ? err.message : String(err);
+  }
+  expect(message).toBe("another merge of stream-b is under way in this session: try again when it has finished");
+  expect(performance.now() - t0).toBeLessThan(1000);
+  release();
+  await held;
+  expect(withFileLockSync(path, "merge of stream-b", () => "merged")).toBe("merged");
+});
