@@ -184,10 +184,8 @@ describe("stress: merge conflicts resolved outside orch", () => {
     size(240_000, 1_800_000),
   );
 
-  // `orch worktree list` reads the record in src/workspace/list.ts, which asks lastMergeState
-  // without git's facts: until it asks currentMergeConflict(store, id, gitConflictFacts(root)),
-  // a conflict resolved by hand shows there until some other command drops it.
-  test.todo("orch worktree list drops a conflict merged by hand", async () => {
+  // `orch worktree list` asks currentMergeConflict with git's facts too.
+  test("orch worktree list drops a conflict merged by hand", async () => {
     const rnd = new Random(1);
     const repo = await newRepo(rnd, 0);
     const id = repo.streams[0]!;
