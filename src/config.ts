@@ -8,6 +8,7 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { formatZodIssues, usageError } from "./errors.ts";
+import { mainTopLevel } from "./git/git.ts";
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -57,15 +58,7 @@ function expandHome(p: string): string {
  * main checkout. Outside git, the working directory.
  */
 export function findProjectRoot(cwd: string = process.cwd()): string {
-  const out = Bun.spawnSync(["git", "rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
-    cwd,
-    stdout: "pipe",
-    stderr: "ignore",
-  });
-  if (out.exitCode !== 0) return resolve(cwd);
-  const [commonDir, topLevel] = out.stdout.toString().trim().split("\n");
-  if (commonDir && commonDir.endsWith("/.git")) return dirname(commonDir);
-  return topLevel || resolve(cwd);
+  return mainTopLevel(cwd) ?? resolve(cwd);
 }
 
 export function workspaceIdFor(projectRoot: string, env: OrchEnv): string {

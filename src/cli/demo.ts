@@ -23,16 +23,9 @@ import { dbSource } from "../watch/source.ts";
 import { singleAction } from "./command.ts";
 import { intFlag, str } from "./context.ts";
 import { out } from "../sys/io.ts";
+import { gitOk } from "../git/git.ts";
 
-function git(cwd: string, ...args: string[]): string {
-  const p = Bun.spawnSync(["git", ...args], {
-    cwd,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  if (p.exitCode !== 0) throw failed(`git ${args[0]} failed in ${cwd}: ${p.stderr.toString().trim()}`);
-  return p.stdout.toString();
-}
+const git = (cwd: string, ...args: string[]): string => gitOk(cwd, args, `git ${args[0]} failed in ${cwd}`);
 
 /** A fresh project: a git repository on main with one commit, like a user's. */
 function makeProject(dir: string): string {

@@ -25,6 +25,7 @@ import { statusEntries } from "../git/repo.ts";
 import { initCommitCommand, initFilesAmong } from "../orchestrate/preflight.ts";
 import { commonFlags, singleAction } from "./command.ts";
 import { printJson, say } from "./output.ts";
+import { isIgnoredPath } from "../git/files.ts";
 
 type Status = FileStatus | "kept";
 
@@ -35,12 +36,6 @@ function read(path: string): string | null {
   } catch (err) {
     throw failed(`cannot read ${path}: ${(err as Error).message}`);
   }
-}
-
-/** Is this path ignored by the repository's rules (any .gitignore, info/exclude, global)? */
-function gitIgnores(root: string, probe: string): boolean {
-  const p = Bun.spawnSync(["git", "check-ignore", "-q", "--no-index", "--", probe], { cwd: root, stdout: "ignore", stderr: "ignore" });
-  return p.exitCode === 0;
 }
 
 export const command = singleAction("init", {
@@ -75,7 +70,7 @@ export const command = singleAction("init", {
     }
 
     const inGit = existsSync(join(root, ".git"));
-    const gi = updateGitignore(read(join(root, GITIGNORE_FILE)), (probe) => inGit && gitIgnores(root, probe));
+    const gi = updateGitignore(read(join(root, GITIGNORE_FILE)), (probe) => inGit && isIgnoredPath(root, probe));
     if (gi.status !== "unchanged") writes.push({ path: GITIGNORE_FILE, content: gi.content });
     report.push({ path: GITIGNORE_FILE, status: gi.status, ...(gi.added.length ? { note: `added ${gi.added.join(", ")}` } : {}) });
 

@@ -91,3 +91,15 @@ export function splitZ(s: string): string[] {
 }
 
 export const trimLine = (s: string): string => s.replace(/\n+$/, "");
+
+/**
+ * The main worktree's top level for `cwd` (from a linked worktree too: where the shared .git
+ * lives), or null outside a repository.
+ */
+export function mainTopLevel(cwd: string): string | null {
+  const r = git(cwd, ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"]);
+  if (r.code !== 0) return null;
+  const [commonDir, topLevel] = r.stdout.trim().split("\n");
+  if (commonDir && commonDir.endsWith("/.git")) return commonDir.slice(0, -"/.git".length);
+  return topLevel || null;
+}
