@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { failed } from "../errors.ts";
 import { CONFIG_FILE } from "../paths.ts";
+import { parseJsonObjectFile } from "./init-files.ts";
 import { executionPlan, type ExecutionPlan } from "../core/graph.ts";
 import { STREAM_PHASES, type StreamPhase } from "../core/schemas.ts";
 
@@ -115,16 +116,8 @@ export const DERIVED_KEYS = ["version", "generatedAt", "initiative", "apiBaseUrl
  * The existing file's text → its object (null: no file, or an empty one). Invalid JSON, or JSON
  * that is not an object, is refused in one line naming where, so nothing of the user's is lost.
  */
-export function parseExistingConfig(text: string | null, where: (text: string) => string = () => ""): Json | null {
-  if (text === null || text.trim() === "") return null;
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw failed(`${CONFIG_FILE} is not valid JSON${where(text)}; fix it (it was left untouched) and run orch generate again`);
-  }
-  if (!isObject(data)) throw failed(`${CONFIG_FILE} is not a JSON object; fix it (it was left untouched) and run orch generate again`);
-  return data;
+export function parseExistingConfig(text: string | null): Json | null {
+  return parseJsonObjectFile(text, CONFIG_FILE, "orch generate");
 }
 
 /** A setting the user may have changed in the file: kept when valid, refused in one line when not. */

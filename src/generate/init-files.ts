@@ -112,6 +112,23 @@ function jsonErrorWhere(text: string): string {
 }
 
 /**
+ * A file of the user's that orch writes again, as a JSON object (null: no file, or an empty one).
+ * Invalid JSON, or JSON that is not an object, is refused in one line naming where: guessing
+ * could lose what the user put there, and the file is left untouched.
+ */
+export function parseJsonObjectFile(text: string | null, file: string, rerun: string): Json | null {
+  if (text === null || text.trim() === "") return null;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw failed(`${file} is not valid JSON${jsonErrorWhere(text)}; fix it (it was left untouched) and run ${rerun} again`);
+  }
+  if (!isObject(data)) throw failed(`${file} is not a JSON object; fix it (it was left untouched) and run ${rerun} again`);
+  return data;
+}
+
+/**
  * Merge the task-copilot server into `.mcp.json` text (null: no file yet). Other servers and
  * keys are kept as they are; an existing task-copilot entry keeps its own env values and extra
  * keys, and gets orch's command. Invalid JSON, or a shape that is not `{ "mcpServers": {…} }`,
@@ -121,19 +138,9 @@ export function mergeMcpJson(
   existing: string | null,
   defaults: { host: string; port: number },
 ): { content: string; status: FileStatus } {
-  let doc: Json = {};
-  if (existing !== null && existing.trim() !== "") {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(existing);
-    } catch {
-      throw failed(`${MCP_FILE} is not valid JSON${jsonErrorWhere(existing)}; fix it (it was left untouched) and run orch init again`);
-    }
-    if (!isObject(parsed)) throw failed(`${MCP_FILE} is not a JSON object; fix it (it was left untouched) and run orch init again`);
-    if (parsed.mcpServers !== undefined && !isObject(parsed.mcpServers))
-      throw failed(`${MCP_FILE}: "mcpServers" is not an object; fix it (it was left untouched) and run orch init again`);
-    doc = parsed;
-  }
+  const doc: Json = parseJsonObjectFile(existing, MCP_FILE, "orch init") ?? {};
+  if (doc.mcpServers !== undefined && !isObject(doc.mcpServers))
+    throw failed(`${MCP_FILE}: "mcpServers" is not an object; fix it (it was left untouched) and run orch init again`);
   const servers: Json = isObject(doc.mcpServers) ? doc.mcpServers : {};
   const prior = servers[SERVER_NAME];
   const old: Json = isObject(prior) ? prior : {};

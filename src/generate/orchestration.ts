@@ -10,7 +10,6 @@ import { notFound } from "../errors.ts";
 import { createHash } from "node:crypto";
 import { DEFAULT_MAX_PARALLEL } from "../core/graph.ts";
 import { apiBaseUrl, buildConfig, mergeConfig, mergedConfigJson, parseExistingConfig, userSetting, type OrchestrationConfig } from "./config.ts";
-import { jsonErrorOffset } from "./init-files.ts";
 import { START_STREAMS_PY, WATCH_STATUS_PY } from "./launchers.ts";
 import { CONFIG_FILE, README_FILE, START_SCRIPT, WATCH_SCRIPT, WORKFLOW_FILE } from "../paths.ts";
 import { buildReadme } from "./readme.ts";
@@ -82,7 +81,7 @@ export interface Generated {
 
 export function generateOrchestration(store: Store, opts: GenerateOptions): Generated {
   const onDisk = opts.onDisk ?? (() => null);
-  const previous = parseExistingConfig(onDisk(CONFIG_FILE), jsonWhere);
+  const previous = parseExistingConfig(onDisk(CONFIG_FILE));
   const maxParallel = opts.maxParallel ?? userSetting(previous, "maxParallelStreams") ?? DEFAULT_MAX_PARALLEL;
   const src = planSource(store, opts.initiativeId);
   if (src.streams.length === 0)
@@ -111,14 +110,6 @@ export function generateOrchestration(store: Store, opts: GenerateOptions): Gene
   const kept = opts.force ? [] : stamped.filter((f) => changedByUser(onDisk(f.path), f.content)).map((f) => f.path);
   const files = [{ path: CONFIG_FILE, content: mergedConfigJson(mergeConfig(previous, config)) }, ...stamped.filter((f) => !kept.includes(f.path))];
   return { config, files, kept };
-}
-
-/** " at line 3, column 9" for the existing config's JSON error. */
-function jsonWhere(text: string): string {
-  const at = jsonErrorOffset(text);
-  if (at === null) return "";
-  const before = text.slice(0, at);
-  return ` at line ${before.split("\n").length}, column ${at - before.lastIndexOf("\n")}`;
 }
 
 // ── Generated files the user changed ────────────────────────────────────────────────────────

@@ -4,7 +4,7 @@
  * timeline ({event, stream, pid, t} lines) is what the tests judge ordering and concurrency by.
  */
 import { afterAll } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sh, tempRepo } from "../git/repo-helpers.ts";
 import { cleanEnv, orchBin, runOrch, tempDir, type RunResult } from "../helpers.ts";
@@ -185,3 +185,11 @@ export async function setup(prd: string): Promise<Project> {
   return p;
 }
 
+
+/** An agent command: the simulated agent, then `then` (a shell line) once it has finished its tasks. */
+export function simThen(p: Project, then: string): string {
+  const script = join(tempDir(), "agent.sh");
+  writeFileSync(script, `#!/bin/sh\n"${orchBin()}" agent-sim "$ORCH_STREAM_ID" --pause 20 --record "${p.recordFile}" || exit $?\n${then}\nexit 0\n`);
+  chmodSync(script, 0o755);
+  return script;
+}

@@ -11,6 +11,7 @@ import {
   maxConcurrency,
   PRD_GUIDE,
   setup,
+  simThen,
   startInBackground,
   startsOf,
   waitForRecords,
@@ -422,10 +423,7 @@ describe("orch start --launcher headless (simulated agents)", () => {
 
   test("an agent that ends leaving uncommitted changes: the run stops naming them, nothing of it merged; committed, --resume finishes", async () => {
     const p = await setup(PRD_GUIDE);
-    const dir = tempDir();
-    const script = join(dir, "agent.sh");
-    writeFileSync(script, `#!/bin/sh\n"${orchBin()}" agent-sim "$ORCH_STREAM_ID" --pause 20 --record "${p.recordFile}" || exit $?\n[ "$ORCH_STREAM_ID" = Stream-B ] && echo draft > draft.txt\nexit 0\n`);
-    chmodSync(script, 0o755);
+    const script = simThen(p, `[ "$ORCH_STREAM_ID" = Stream-B ] && echo draft > draft.txt`);
     const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", `"${script}"`]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("✖ Stream-B: its agent ended leaving uncommitted changes in .claude/worktrees/Stream-B: draft.txt\n");
@@ -447,10 +445,7 @@ describe("orch start --launcher headless (simulated agents)", () => {
   test("a foundation agent that ends leaving files uncommitted in the main checkout: the run stops before any parallel stream starts", async () => {
     const p = await setup(PRD_GUIDE);
     writeFileSync(join(p.root, "notes.txt"), "the user's own untracked file\n");
-    const dir = tempDir();
-    const script = join(dir, "agent.sh");
-    writeFileSync(script, `#!/bin/sh\n"${orchBin()}" agent-sim "$ORCH_STREAM_ID" --pause 20 --record "${p.recordFile}" || exit $?\n[ "$ORCH_STREAM_ID" = Stream-A ] && echo forgotten > theme.ts\nexit 0\n`);
-    chmodSync(script, 0o755);
+    const script = simThen(p, `[ "$ORCH_STREAM_ID" = Stream-A ] && echo forgotten > theme.ts`);
     const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", `"${script}"`]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("✖ Stream-A: its agent ended leaving uncommitted changes in the main checkout: theme.ts\n");
