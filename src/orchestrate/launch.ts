@@ -3,6 +3,7 @@
  * its environment, the launcher, and the run's record of it (saved at once by the caller) with
  * an agent session row for launches orch can follow.
  */
+import { randomUUID } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { openAgentSession } from "../core/agent-sessions.ts";
@@ -24,6 +25,8 @@ export interface LaunchContext {
   apiPort?: number;
   initiativeId: string | null;
   note(n: RunNote): void;
+  /** Persist the record: called once the launch is decided, before the agent is spawned. */
+  beforeSpawn(): void;
 }
 
 export async function launchStream(ctx: LaunchContext, s: StreamView, r: StreamRun): Promise<LaunchedAgent> {
@@ -45,6 +48,13 @@ export async function launchStream(ctx: LaunchContext, s: StreamView, r: StreamR
   // An agent in the main checkout: what is untracked there now is not its work.
   const untrackedAtLaunch = cwd === root ? (mainCheckoutChanges(root)?.untracked ?? []) : [];
   ctx.note({ kind: "starting", streamId: s.streamId, phase: s.streamPhase });
+  // Recorded before the spawn: a kill between the spawn and the pid being saved must not leave an
+  // agent that --resume cannot find (and would launch a second time).
+  if (ctx.launcher.name !== "manual") {
+    Object.assign(r, { status: "running", pid: null, argv, cwd, launchToken: randomUUID() } satisfies Partial<StreamRun>);
+    env.ORCH_LAUNCH_TOKEN = r.launchToken!;
+    ctx.beforeSpawn();
+  }
   // The log is appended to across launches: this launch's events start at its current end.
   const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
   const agent = ctx.launcher.launch({ streamId: s.streamId, phase: s.streamPhase, argv, cwd, env, logFile, projectRoot: root, initiativeId: ctx.initiativeId });

@@ -40,8 +40,12 @@ export function mergeFinished(store: Store, root: string, streamId: string, work
     }
     return { ok: true, commit: m.commit, note: { kind: "merged", streamId, into: m.into, commit: m.status === "merged" ? m.commit : null } };
   } catch (err) {
-    // Completed without ever having a branch: nothing to bring back.
-    if (err instanceof BranchMissingError) return { ok: true, commit: null, note: null };
+    if (err instanceof BranchMissingError) {
+      // Completed without ever having a branch: nothing to bring back.
+      if (!worktree || worktree === root) return { ok: true, commit: null, note: null };
+      // It had one (its agent worked in a worktree on it), and it is gone: its commits are not on main.
+      return { ok: false, stop: { streamId, into: "", files: [], kind: "error" }, note: { kind: "branch-gone", streamId, worktree } };
+    }
     if (!isOrchError(err)) throw err;
     return { ok: false, stop: { streamId, into: "", files: [], kind: "error" }, note: { kind: "merge-error", streamId, message: err.message } };
   }

@@ -19,6 +19,8 @@ export type RunNote =
   | { kind: "uncommitted"; streamId: string; worktree: string; shownAs: string; files: string[] }
   | { kind: "off-branch"; streamId: string; worktree: string; shownAs: string; checkedOut: string; branch: string }
   | { kind: "merge-error"; streamId: string; message: string }
+  | { kind: "branch-gone"; streamId: string; worktree: string }
+  | { kind: "main-moved"; streamId: string; branch: string | null; expected: string }
   | { kind: "denied"; streamId: string; detail: string; rule: string }
   | { kind: "failed-denied"; streamId: string; denials: number }
   | { kind: "restarting"; streamId: string; exitCode: number | null; left: number; restarts: number; restartLimit: number }
@@ -83,6 +85,22 @@ export function say(n: RunNote): Said {
           `  Nothing of ${n.streamId} was merged. Bring that work onto ${n.branch} (git -C "${n.worktree}" switch ${n.branch}, then merge or cherry-pick it), then \`orch start --resume\`.`,
         ],
         webhook: `✖ ${n.streamId}: its worktree is off its branch — integration stopped`,
+      };
+    case "branch-gone":
+      return {
+        lines: [
+          `✖ ${n.streamId}: its branch is gone (its agent worked in ${n.worktree}): what it committed is not on main, and nothing of ${n.streamId} was merged.`,
+          "  Find its commits (git reflog, git fsck --lost-found), bring them back on a branch of the stream's name, then `orch start --resume`.",
+        ],
+        webhook: `✖ ${n.streamId}: its branch is gone — stopped`,
+      };
+    case "main-moved":
+      return {
+        lines: [
+          `✖ ${n.streamId}: its agent left the main checkout on ${n.branch ?? "a detached HEAD"}, not ${n.expected}: what it committed there is not on ${n.expected}.`,
+          `  Nothing depending on it was started. Bring that work onto ${n.expected} (git switch ${n.expected}, then merge it), then \`orch start --resume\`.`,
+        ],
+        webhook: `✖ ${n.streamId}: the main checkout was moved off ${n.expected} — stopped`,
       };
     case "merge-error":
       return {

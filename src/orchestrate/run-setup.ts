@@ -5,6 +5,7 @@
 import { currentInitiative } from "../core/initiatives.ts";
 import { listStreams, type StreamView } from "../core/streams.ts";
 import type { Store } from "../db/client.ts";
+import { currentBranch } from "../git/repo.ts";
 import { conflict, notFound } from "../errors.ts";
 import { loadState, newRunState, newStreamRun, processAlive, STATE_FILE, type RunState } from "./state.ts";
 
@@ -53,8 +54,17 @@ export function openRunState(i: RunStateInput): RunState {
     i.resume && previous
       ? { ...previous, outcome: "running", finishedAt: null, orchestratorPid: process.pid, conflict: null }
       : newRunState({ initiativeId: i.initiativeId, launcher: i.launcher, maxParallelStreams: i.maxParallel, restartLimit: i.restartLimit, now: i.now });
+  state.mainBranch ??= mainCheckoutBranchOf(i.root);
   state.maxParallelStreams = i.maxParallel;
   state.restartLimit = i.restartLimit;
   for (const s of i.streams) state.streams[s.streamId] ??= newStreamRun();
   return state;
+}
+
+function mainCheckoutBranchOf(root: string): string | null {
+  try {
+    return currentBranch(root);
+  } catch {
+    return null; // not a repository
+  }
 }

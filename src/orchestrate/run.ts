@@ -18,7 +18,7 @@ import { getStream, type StreamView } from "../core/streams.ts";
 import { validateGraph } from "../core/graph.ts";
 import type { Store } from "../db/client.ts";
 import { isOrchError, notFound } from "../errors.ts";
-import { ensureExcluded, repoInfo } from "../git/repo.ts";
+import { currentBranch, ensureExcluded, repoInfo } from "../git/repo.ts";
 import { EXCLUDE_PATTERNS } from "../paths.ts";
 import { applyAgentEvent } from "./agent-events.ts";
 import { tailAgentLog, type AgentTail } from "./agent-tail.ts";
@@ -32,6 +32,7 @@ import { afterUnfinishedExit, decide, isDone } from "./plan.ts";
 import { holdRunLock } from "./run-lock.ts";
 import { archivedDone, openRunState, runStreams } from "./run-setup.ts";
 import { processAlive, saveState, type RunState } from "./state.ts";
+import { findProcessByEnv } from "../sys/process.ts";
 
 export { runStreams };
 
@@ -122,7 +123,16 @@ async function run(
   const phasesAnnounced = new Set<string>();
   if (o.resume) {
     for (const [id, r] of Object.entries(state.streams)) {
-      if (r.status !== "running" || !r.pid) continue;
+      if (r.status !== "running") continue;
+      // Killed between spawning its agent and saving the pid: the agent carries the launch token.
+      if (!r.pid && r.launchToken) {
+        r.pid = findProcessByEnv("ORCH_LAUNCH_TOKEN", r.launchToken);
+        if (!r.pid) {
+          exited.add(id);
+          continue;
+        }
+      }
+      if (!r.pid) continue;
       if (r.log) tails.set(id, tailAgentLog(r.log, r.logOffset));
       if (processAlive(r.pid, r.argv)) {
         adopted.set(id, r.pid);
@@ -149,7 +159,8 @@ async function run(
       phasesAnnounced.add(s.streamPhase);
       note({ kind: "phase", phase: s.streamPhase });
     }
-    const agent = await launchStream({ store, root, launcher: o.launcher, agentTemplate: o.agentTemplate, apiPort: o.apiPort, initiativeId: state.initiativeId, note }, s, r);
+    const beforeSpawn = () => saveState(root, state, store.now());
+    const agent = await launchStream({ store, root, launcher: o.launcher, agentTemplate: o.agentTemplate, apiPort: o.apiPort, initiativeId: state.initiativeId, note, beforeSpawn }, s, r);
     if (r.log) tails.set(s.streamId, tailAgentLog(r.log, r.logOffset));
     awaitingNoted.delete(s.streamId);
     // Recorded at once, not at the end of the tick: a `kill -9` while the next worktree is being
@@ -206,6 +217,15 @@ async function run(
   function leftNothingInMain(id: string, s: StreamView): boolean {
     const r = state.streams[id]!;
     if (s.streamPhase === "parallel" || r.launches === 0 || r.cwd !== root) return true;
+    // The run merges into the branch the main checkout had when it began: an agent there that
+    // switched it (or detached it) took its commits elsewhere.
+    const branch = state.mainBranch ? currentBranch(root) : null;
+    if (state.mainBranch && branch !== state.mainBranch) {
+      note({ kind: "main-moved", streamId: id, branch, expected: state.mainBranch });
+      state.conflict = { streamId: id, into: state.mainBranch, files: [], kind: "error" };
+      finish("conflict");
+      return false;
+    }
     // Another agent still at work in the same checkout: its files are not this one's leftovers.
     // The last one to end is checked, so nothing left there goes unnamed.
     if (Object.entries(state.streams).some(([other, o]) => other !== id && o.status === "running" && o.agentAlive && o.cwd === root)) return true;

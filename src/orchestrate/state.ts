@@ -36,6 +36,11 @@ const streamRunSchema = z.object({
   logOffset: z.number().int().min(0).default(0),
   /** The launch's row in the database's agent sessions. */
   agentSession: z.number().int().nullable().default(null),
+  /**
+   * Set (and saved) before an agent is spawned and given to it as ORCH_LAUNCH_TOKEN: an orch killed
+   * between the spawn and recording the pid finds its agent again by it on --resume.
+   */
+  launchToken: z.string().nullable().default(null),
   /** Untracked files in the main checkout when an agent was launched there (not its work). */
   untrackedAtLaunch: z.array(z.string()).default([]),
 });
@@ -49,6 +54,8 @@ export const runStateSchema = z.object({
   lastUpdate: z.string(),
   finishedAt: z.string().nullable(),
   outcome: z.enum(["running", "complete", "failed", "conflict", "stopped"]),
+  /** The main checkout's branch when the run began: where streams are merged; agents must leave it there. */
+  mainBranch: z.string().nullable().default(null),
   orchestratorPid: z.number().int().nullable(),
   maxParallelStreams: z.number().int().min(1),
   restartLimit: z.number().int().min(0),
@@ -88,6 +95,7 @@ export function newStreamRun(): StreamRun {
     denials: 0,
     logOffset: 0,
     agentSession: null,
+    launchToken: null,
     untrackedAtLaunch: [],
   };
 }
@@ -101,6 +109,7 @@ export function newRunState(o: { initiativeId: string | null; launcher: RunState
     lastUpdate: o.now,
     finishedAt: null,
     outcome: "running",
+    mainBranch: null,
     orchestratorPid: process.pid,
     maxParallelStreams: o.maxParallelStreams,
     restartLimit: o.restartLimit,

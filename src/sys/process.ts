@@ -1,5 +1,5 @@
 /** Is a process alive, and a synchronous pause: one of each for every module that needs them. */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /**
  * Is `pid` a live process? kill(0) says it exists (EPERM: it does, someone else's); a zombie
@@ -23,4 +23,37 @@ export function pidAlive(pid: number | null | undefined): boolean {
 /** Block this thread for `ms` (lock retries in synchronous code paths). */
 export function sleepSync(ms: number): void {
   Bun.sleepSync(ms);
+}
+
+/** Is any process of group `pgid` left (an agent's children that outlive it)? */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * The live process whose environment holds `key=value` (Linux: /proc/<pid>/environ), or null —
+ * how a process spawned just before its launcher was killed is found again.
+ */
+export function findProcessByEnv(key: string, value: string): number | null {
+  const want = `${key}=${value}`;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return null;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "utf8").split("\0").includes(want) && pidAlive(Number(name))) return Number(name);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return null;
 }

@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { newRunState, saveState } from "../../src/orchestrate/state.ts";
+import { newRunState, newStreamRun, saveState } from "../../src/orchestrate/state.ts";
 import { gitStatus } from "../git/repo-helpers.ts";
-import { orchBin, tempDir } from "../helpers.ts";
+import { cleanEnv, orchBin, tempDir } from "../helpers.ts";
 import {
   freePort,
   lastTaskAt,
@@ -338,6 +338,24 @@ describe("orch start --launcher headless (simulated agents)", () => {
     expect(p.git("log", "--format=%s", "-1", "main").trim()).toBe("TASK-005: end to end");
   });
 
+  test("killed between spawning an agent and saving its pid: --resume finds the agent by its launch token, never a second one", async () => {
+    const p = await setup(PRD_GUIDE);
+    const initiativeId = JSON.parse((await p.orch(["stream", "list", "--json"])).stdout).streams[0].initiativeId;
+    // The state as such a kill leaves it: the launch decided and saved, no pid yet.
+    const state = newRunState({ initiativeId, launcher: "headless", maxParallelStreams: 5, restartLimit: 2, now: new Date().toISOString() });
+    const argv = [orchBin(), "agent-sim", "Stream-A", "--pause", "300", "--record", p.recordFile];
+    state.streams["Stream-A"] = { ...newStreamRun(), status: "running", argv, cwd: p.root, launchToken: "tok-kill-window" };
+    saveState(p.root, { ...state, orchestratorPid: null });
+    const agent = Bun.spawn(argv, { cwd: p.root, env: cleanEnv({ ...p.env, ORCH_STREAM_ID: "Stream-A", ORCH_LAUNCH_TOKEN: "tok-kill-window" }), stdout: "ignore", stderr: "ignore" });
+    await waitForRecords(p, (recs) => startsOf(recs, "Stream-A").length === 1);
+    const r = await p.orch(["start", "--resume", ...HEADLESS, "--agent-cmd", p.sim("--pause 20")]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`↺ Stream-A: its agent is still running (pid ${agent.pid}); following it\n`);
+    expect(startsOf(p.records(), "Stream-A")).toHaveLength(1);
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("✓ All 4 streams complete.");
+  });
+
   test("Ctrl+C: stops launching, saves the state (stopped), says what still runs, exit 0; --resume finishes without a second agent", async () => {
     const p = await setup(PRD_GUIDE);
     const args = [...HEADLESS, "--agent-cmd", p.sim("--pause 200")];
@@ -505,6 +523,35 @@ describe("orch start --launcher headless (simulated agents)", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(startsOf(p.records()).map((x) => x.stream).sort()).toEqual(["Stream-B", "Stream-C", "Stream-D"]);
+  });
+
+  test("an agent that deletes its worktree and branch: the run stops saying its branch is gone, never 'merged'", async () => {
+    const p = await setup(PRD_GUIDE);
+    const script = simThen(p, `[ "$ORCH_STREAM_ID" = Stream-B ] && W=$(pwd) && cd ../../.. && git worktree remove --force "$W" && git branch -D stream-b`);
+    const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", `"${script}"`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("✖ Stream-B: its branch is gone (its agent worked in ");
+    expect(r.stdout).not.toContain("⇄ Stream-B");
+    expect(r.stdout).not.toContain("All 4 streams complete");
+    expect(p.state().streams["Stream-B"].status).not.toBe("merged");
+  });
+
+  test("a foundation agent that moves the main checkout to another branch: the run stops, nothing merged into that branch", async () => {
+    const p = await setup(PRD_GUIDE);
+    const script = simThen(p, `[ "$ORCH_STREAM_ID" = Stream-A ] && git switch -q -c featureA`);
+    const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", `"${script}"`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("✖ Stream-A: its agent left the main checkout on featureA, not main: what it committed there is not on main.\n");
+    expect(startsOf(p.records()).map((x) => x.stream)).toEqual(["Stream-A"]);
+  });
+
+  test("an agent whose background job commits after it exited: orch waits for its process group, and the commit reaches main", async () => {
+    const p = await setup(PRD_GUIDE);
+    const script = simThen(p, `[ "$ORCH_STREAM_ID" = Stream-B ] && (sleep 1; echo late > late.txt; git add late.txt; git -c user.name=a -c user.email=a@a commit -qm LATE-COMMIT) >/dev/null 2>&1 &`);
+    const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", `"${script}"`]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(p.git("log", "--format=%s", "main")).toContain("LATE-COMMIT");
   });
 
   test("a failing webhook is logged, never fatal", async () => {

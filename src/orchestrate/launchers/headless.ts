@@ -6,6 +6,7 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, relative } from "node:path";
 import { failed } from "../../errors.ts";
+import { groupAlive } from "../../sys/process.ts";
 import type { LaunchedAgent, LaunchSpec, Launcher } from "./types.ts";
 
 export const headlessLauncher: Launcher = {
@@ -33,6 +34,16 @@ export const headlessLauncher: Launcher = {
       closeSync(fd);
     }
     proc.unref();
-    return { pid: proc.pid, exited: proc.exited.then((c) => c ?? null), description: `pid ${proc.pid}, log ${relative(spec.projectRoot, spec.logFile)}` };
+    const pid = proc.pid;
+    return { pid, exited: proc.exited.then(async (c) => (await groupGone(pid), c ?? null)), description: `pid ${pid}, log ${relative(spec.projectRoot, spec.logFile)}` };
   },
 };
+
+/**
+ * The agent ended; what it started in the background (a commit still under way) may not have.
+ * Its process group is waited for, a while: a server it left running must not hold the run.
+ */
+async function groupGone(pgid: number, maxMs = 30_000): Promise<void> {
+  const until = Date.now() + maxMs;
+  while (groupAlive(pgid) && Date.now() < until) await Bun.sleep(100);
+}
