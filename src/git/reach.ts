@@ -2,7 +2,7 @@
  * What keeps a commit alive: refs (full names only, so a tag never stands in for a branch) and
  * the HEADs of worktrees. "Commits only these tips reach" is the work a removal would lose.
  */
-import { gitOk, splitZ } from "./git.ts";
+import { git, gitOk, splitZ } from "./git.ts";
 import type { CommitLine } from "./repo.ts";
 
 export interface RefTip {
@@ -44,3 +44,20 @@ export function commitsOnlyFrom(cwd: string, tips: readonly string[], others: re
   for (let i = 0; i + 1 < parts.length; i += 2) commits.push({ sha: parts[i]!, subject: parts[i + 1]! });
   return { commits, total };
 }
+
+/**
+ * Commits made in a worktree since `sinceIso` that `branchRef` does not hold: HEAD's positions
+ * in that worktree's reflog (a side branch it switched to and back from, a detached HEAD it left)
+ * and stash entries, followed to commits made since then. What a run would leave out of main.
+ */
+export function strayCommits(cwd: string, branchRef: string, sinceIso: string, limit = 20): string[] {
+  const since = `--since=${sinceIso}`;
+  const heads = git(cwd, ["reflog", "show", "--format=%H", since, "HEAD"]);
+  const stash = git(cwd, ["log", "-g", "--format=%H", since, "refs/stash"]);
+  const starts = [...new Set([...lines(heads), ...lines(stash)])];
+  if (!starts.length) return [];
+  const r = git(cwd, ["rev-list", `--max-count=${limit}`, since, ...starts, "--not", branchRef]);
+  return r.code === 0 ? lines(r) : [];
+}
+
+const lines = (r: { code: number; stdout: string }) => (r.code === 0 ? r.stdout.split("\n").map((l) => l.trim()).filter(Boolean) : []);

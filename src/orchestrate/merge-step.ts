@@ -2,7 +2,11 @@
  * Merging a finished parallel stream for the run: merged (or already in), or a reason to stop —
  * conflicting files, changes its agent left uncommitted, or an error — with nothing merged.
  */
+import { existsSync } from "node:fs";
 import { relative } from "node:path";
+import { strayCommits } from "../git/reach.ts";
+import { currentBranch } from "../git/repo.ts";
+import { branchFor } from "../paths.ts";
 import type { Store } from "../db/client.ts";
 import { BranchMissingError, isOrchError } from "../errors.ts";
 import { mergeStream } from "../workspace/merge.ts";
@@ -13,7 +17,14 @@ export type MergeStep =
   | { ok: true; commit: string | null; note: RunNote | null }
   | { ok: false; stop: NonNullable<RunState["conflict"]>; note: RunNote };
 
-export function mergeFinished(store: Store, root: string, streamId: string, worktree: string | null): MergeStep {
+export function mergeFinished(store: Store, root: string, streamId: string, worktree: string | null, launchedAt: string | null = null): MergeStep {
+  // Commits its agent made in the worktree but left off the branch (a side branch, a detached
+  // HEAD, a stash): merging the branch would say "merged" without them.
+  const branch = branchFor(streamId);
+  // (A worktree on another branch altogether is said so by the merge itself, below.)
+  const onBranch = worktree && worktree !== root && launchedAt && existsSync(worktree) && currentBranch(worktree) === branch;
+  const stray = onBranch ? strayCommits(worktree, `refs/heads/${branch}`, launchedAt) : [];
+  if (stray.length) return { ok: false, stop: { streamId, into: "", files: [], kind: "off-branch" }, note: { kind: "stray", streamId, where: relative(root, worktree!) || worktree!, branch, commits: stray } };
   try {
     const m = mergeStream(store, { streamId, cwd: root, requireCleanWorktree: true });
     if (m.status === "conflict")

@@ -20,6 +20,7 @@ export type RunNote =
   | { kind: "off-branch"; streamId: string; worktree: string; shownAs: string; checkedOut: string; branch: string }
   | { kind: "merge-error"; streamId: string; message: string }
   | { kind: "branch-gone"; streamId: string; worktree: string }
+  | { kind: "stray"; streamId: string; where: string; branch: string; commits: string[] }
   | { kind: "main-moved"; streamId: string; branch: string | null; expected: string }
   | { kind: "denied"; streamId: string; detail: string; rule: string }
   | { kind: "failed-denied"; streamId: string; denials: number }
@@ -85,6 +86,14 @@ export function say(n: RunNote): Said {
           `  Nothing of ${n.streamId} was merged. Bring that work onto ${n.branch} (git -C "${n.worktree}" switch ${n.branch}, then merge or cherry-pick it), then \`orch start --resume\`.`,
         ],
         webhook: `✖ ${n.streamId}: its worktree is off its branch — integration stopped`,
+      };
+    case "stray":
+      return {
+        lines: [
+          `✖ ${n.streamId}: its agent made commits in ${n.where} that are not on ${n.branch}: ${preview(n.commits.map((c) => c.slice(0, 7)))} (a side branch, a detached HEAD or a stash)`,
+          `  Nothing of ${n.streamId} was merged. Bring them onto ${n.branch} (git cherry-pick, or git stash pop and commit), then \`orch start --resume\`.`,
+        ],
+        webhook: `✖ ${n.streamId}: commits left off its branch — stopped`,
       };
     case "branch-gone":
       return {

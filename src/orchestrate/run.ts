@@ -33,6 +33,7 @@ import { holdRunLock } from "./run-lock.ts";
 import { archivedDone, openRunState, runStreams } from "./run-setup.ts";
 import { processAlive, saveState, type RunState } from "./state.ts";
 import { findProcessByEnv } from "../sys/process.ts";
+import { strayCommits } from "../git/reach.ts";
 
 export { runStreams };
 
@@ -198,7 +199,7 @@ async function run(
 
   /** Merge one finished parallel stream; false when the run must stop (said why). */
   function merge(id: string): boolean {
-    const step = mergeFinished(store, root, id, state.streams[id]!.cwd);
+    const step = mergeFinished(store, root, id, state.streams[id]!.cwd, state.streams[id]!.startedAt);
     if (step.note) note(step.note);
     if (!step.ok) {
       state.conflict = step.stop;
@@ -229,6 +230,13 @@ async function run(
     // Another agent still at work in the same checkout: its files are not this one's leftovers.
     // The last one to end is checked, so nothing left there goes unnamed.
     if (Object.entries(state.streams).some(([other, o]) => other !== id && o.status === "running" && o.agentAlive && o.cwd === root)) return true;
+    const stray = state.mainBranch && r.startedAt ? strayCommits(root, `refs/heads/${state.mainBranch}`, r.startedAt) : [];
+    if (stray.length) {
+      note({ kind: "stray", streamId: id, where: "the main checkout", branch: state.mainBranch!, commits: stray });
+      state.conflict = { streamId: id, into: state.mainBranch!, files: [], kind: "off-branch" };
+      finish("conflict");
+      return false;
+    }
     const now = mainCheckoutChanges(root);
     const left = now ? leftUncommitted(now, r.untrackedAtLaunch) : [];
     if (!left.length) return true;

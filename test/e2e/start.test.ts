@@ -554,6 +554,22 @@ describe("orch start --launcher headless (simulated agents)", () => {
     expect(p.git("log", "--format=%s", "main")).toContain("LATE-COMMIT");
   });
 
+  const ID = "git -c user.name=a -c user.email=a@a";
+  for (const [what, then] of [
+    ["commits on a side branch, then switches back", `git switch -q -c side && echo s > side.txt && git add side.txt && ${ID} commit -qm SIDE && git switch -q stream-b`],
+    ["commits on a detached HEAD, then goes back", `git checkout -q --detach && echo d > d.txt && git add d.txt && ${ID} commit -qm DETACHED && git checkout -q stream-b`],
+    ["stashes its work", `echo wip > wip.txt && git add wip.txt && ${ID} stash -q`],
+  ] as const)
+    test(`an agent that ${what}: the run stops naming the commits left off its branch`, async () => {
+      const p = await setup(PRD_GUIDE);
+      const script = simThen(p, `[ "$ORCH_STREAM_ID" = Stream-B ] && ${then}`);
+      const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", `"${script}"`]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/✖ Stream-B: its agent made commits in \.claude\/worktrees\/Stream-B that are not on stream-b: [0-9a-f]{7}/);
+      expect(r.stdout).not.toContain("⇄ Stream-B");
+      expect(startsOf(p.records(), "Stream-D")).toEqual([]);
+    });
+
   test("a failing webhook is logged, never fatal", async () => {
     const p = await setup("# Initiative: Hooked\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n");
     const hook = webhookServer(500);
