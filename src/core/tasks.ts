@@ -179,7 +179,10 @@ export interface TaskList {
   matchingTasks?: number;
 }
 
-export function listTasks(store: Store, filter: TaskFilter = {}, defaultPage = DEFAULT_PAGE): TaskList {
+/** A page also ends at this many bytes of tasks (fields are bounded, but 1,000 large tasks are not small). */
+export const PAGE_BYTES = 4 * 1024 * 1024;
+
+export function listTasks(store: Store, filter: TaskFilter = {}, defaultPage = DEFAULT_PAGE, pageBytes = PAGE_BYTES): TaskList {
   const f = parseInput(taskFilterSchema, filter);
   const conds: SQL[] = [];
   if (f.prdId) conds.push(eq(tasks.prdId, f.prdId));
@@ -199,8 +202,15 @@ export function listTasks(store: Store, filter: TaskFilter = {}, defaultPage = D
     .orderBy(asc(sql`rowid`))
     .limit(page + 1)
     .all();
-  const list = rows.slice(0, page).map((r) => taskView(r.row));
-  if (rows.length <= page) return { tasks: list, totalTasks: list.length };
+  const list: TaskView[] = [];
+  let bytes = 0;
+  for (const r of rows.slice(0, page)) {
+    const t = taskView(r.row);
+    bytes += JSON.stringify(t).length;
+    if (list.length && bytes > pageBytes) break; // at least one task a page, so a walk always moves on
+    list.push(t);
+  }
+  if (rows.length <= page && list.length === rows.length) return { tasks: list, totalTasks: list.length };
   const matching = store.db.select({ n: sql<number>`count(*)` }).from(tasks).where(where).get()?.n ?? list.length;
-  return { tasks: list, totalTasks: list.length, nextCursor: String(rows[page - 1]!.rowid), matchingTasks: matching };
+  return { tasks: list, totalTasks: list.length, nextCursor: String(rows[list.length - 1]!.rowid), matchingTasks: matching };
 }

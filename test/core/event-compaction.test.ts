@@ -39,3 +39,20 @@ test("metadata is capped (16 KB as JSON), also once merged; nothing is written w
   updateTask(store, { id: "T-1", metadata: { b: "small" } });
   expect(getTask(store, "T-1").metadata).toMatchObject({ b: "small" });
 });
+
+test("a page also ends at its byte budget (at least one task a page), and the cursor goes on from there", async () => {
+  const { createTask, listTasks } = await import("../../src/core/tasks.ts");
+  const store = tempStore();
+  for (let i = 0; i < 10; i++) createTask(store, { id: `BIG-${i}`, title: "t", description: "x".repeat(50_000) });
+  const first = listTasks(store, {}, 1000, 120_000);
+  expect(first.tasks.map((t) => t.id)).toEqual(["BIG-0", "BIG-1"]);
+  expect(first).toMatchObject({ totalTasks: 2, matchingTasks: 10 });
+  const seen = [...first.tasks.map((t) => t.id)];
+  let cursor = first.nextCursor;
+  while (cursor) {
+    const next = listTasks(store, { cursor }, 1000, 10); // a budget smaller than one task: one a page
+    seen.push(...next.tasks.map((t) => t.id));
+    cursor = next.nextCursor;
+  }
+  expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => `BIG-${i}`));
+});

@@ -5,6 +5,8 @@ import { defineTool } from "../tool.ts";
 
 /** Every byte an agent reads is paid in every session: small pages by default. */
 const AGENT_PAGE = 50;
+/** …and a page of whole tasks (full: true) ends at this many bytes. */
+const AGENT_PAGE_BYTES = 64 * 1024;
 
 const metadata = taskMetadataSchema
   .optional()
@@ -37,7 +39,7 @@ export const tools = [
     description: `Tasks in creation order as summaries (full: true for all fields), ${AGENT_PAGE} a page: pass nextCursor as cursor for more.`,
     input: z.strictObject({ ...taskFilterSchema.shape, full: z.boolean().optional() }),
     run: ({ store }, { full, ...filter }) => {
-      const page = listTasks(store, filter, AGENT_PAGE);
+      const page = listTasks(store, filter, AGENT_PAGE, AGENT_PAGE_BYTES);
       return full ? page : { ...page, tasks: page.tasks.map(taskSummary) };
     },
   }),
