@@ -69,6 +69,8 @@ export const command = singleAction("start", {
     }
 
     const only = str(flags.stream);
+    // A stream that does not exist is a mistake whatever else is asked (--dry-run included).
+    if (only && !listStreams(store, { includeArchived: true }).some((s) => s.streamId === only)) throw notFound(`Stream not found: ${only}`);
     // A corrupt state file stops here, before anything is checked or launched.
     const previous = loadState(root);
 

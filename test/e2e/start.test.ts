@@ -570,6 +570,11 @@ describe("orch start --launcher headless (simulated agents)", () => {
       expect(startsOf(p.records(), "Stream-D")).toEqual([]);
     });
 
+  test("--stream with a stream that does not exist: one line, exit 1, with --dry-run too", async () => {
+    const p = await setup(PRD_GUIDE);
+    for (const extra of [[], ["--dry-run"]]) expect(await p.orch(["start", "--stream", "Nope", ...extra])).toMatchObject({ code: 1, stdout: "", stderr: "orch: Stream not found: Nope\n" });
+  });
+
   test("a failing webhook is logged, never fatal", async () => {
     const p = await setup("# Initiative: Hooked\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n");
     const hook = webhookServer(500);
