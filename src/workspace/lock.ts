@@ -57,25 +57,36 @@ export const lockPath = (commonDir: string, name: string) => join(commonDir, "or
 /** One stream's worktree and branch (create, remove, merge). */
 export const streamLock = (commonDir: string, branch: string) => lockPath(commonDir, `worktree-${branch.replace(/\//g, "%")}`);
 
+/**
+ * One try at the lock: taken (true), or held by a live owner (false; wait and try again). A dead
+ * owner's lock is taken over; past the deadline the wait ends in one line.
+ */
+function tryOnce(path: string, what: string, deadline: number): boolean {
+  for (;;) {
+    if (tryAcquire(path)) {
+      heldHere.add(path);
+      return true;
+    }
+    if (ownerAlive(path)) break;
+    rmSync(path, { force: true });
+  }
+  if (Date.now() > deadline) throw failed(`timed out waiting for another orch ${what} (lock ${path})`);
+  return false;
+}
+
+function release(path: string): void {
+  heldHere.delete(path);
+  rmSync(path, { force: true });
+}
+
 export async function withFileLock<T>(path: string, what: string, fn: () => Promise<T>, timeoutMs = 15 * 60_000): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
   const deadline = Date.now() + timeoutMs;
-  let delay = 20;
-  while (!tryAcquire(path)) {
-    if (!ownerAlive(path)) {
-      rmSync(path, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw failed(`timed out waiting for another orch ${what} (lock ${path})`);
-    await Bun.sleep(delay);
-    delay = Math.min(delay * 2, 250);
-  }
-  heldHere.add(path);
+  for (let delay = 20; !tryOnce(path, what, deadline); delay = Math.min(delay * 2, 250)) await Bun.sleep(delay);
   try {
     return await fn();
   } finally {
-    heldHere.delete(path);
-    rmSync(path, { force: true });
+    release(path);
   }
 }
 
@@ -86,21 +97,10 @@ export function withFileLockSync<T>(path: string, what: string, fn: () => T, tim
   if (heldHere.has(path)) throw conflict(`another ${what} is under way in this session: try again when it has finished`);
   mkdirSync(dirname(path), { recursive: true });
   const deadline = Date.now() + timeoutMs;
-  let delay = 10;
-  while (!tryAcquire(path)) {
-    if (!ownerAlive(path)) {
-      rmSync(path, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw failed(`timed out waiting for another orch ${what} (lock ${path})`);
-    sleepSync(delay);
-    delay = Math.min(delay * 2, 100);
-  }
-  heldHere.add(path);
+  for (let delay = 10; !tryOnce(path, what, deadline); delay = Math.min(delay * 2, 100)) sleepSync(delay);
   try {
     return fn();
   } finally {
-    heldHere.delete(path);
-    rmSync(path, { force: true });
+    release(path);
   }
 }
