@@ -72,7 +72,8 @@ export interface DbLocation {
 }
 
 /** `--db PATH` > `ORCH_DB` > `$TASK_DB_PATH/<workspace>/tasks.db`. */
-export function resolveDbPath(opts: { flag?: string; env: OrchEnv; cwd?: string }): DbLocation {
+/** `root`, when the caller already knows the project root, saves running git. */
+export function resolveDbPath(opts: { flag?: string; env: OrchEnv; cwd?: string; root?: string }): DbLocation {
   const cwd = opts.cwd ?? process.cwd();
   const explicit = opts.flag ?? opts.env.ORCH_DB;
   if (explicit) {
@@ -81,7 +82,7 @@ export function resolveDbPath(opts: { flag?: string; env: OrchEnv; cwd?: string 
     return { path: isAbsolute(p) ? p : resolve(cwd, p), isDefault: false };
   }
   const base = expandHome(opts.env.TASK_DB_PATH ?? join(homedir(), ".claude", "tasks"));
-  const root = findProjectRoot(cwd);
+  const root = opts.root ?? findProjectRoot(cwd);
   const path = join(isAbsolute(base) ? base : resolve(cwd, base), workspaceIdFor(root, opts.env), "tasks.db");
   return { path, isDefault: true };
 }

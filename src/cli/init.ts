@@ -14,6 +14,8 @@ import {
   GITIGNORE_FILE,
   MCP_FILE,
   mergeMcpJson,
+  mergeSettingsHooks,
+  SETTINGS_LOCAL_FILE,
   ORCHESTRATION_COMMAND,
   ORCHESTRATION_COMMAND_FILE,
   SERVER_NAME,
@@ -55,6 +57,10 @@ export const command = singleAction("init", {
     if (mcp.status !== "unchanged") writes.push({ path: MCP_FILE, content: mcp.content });
     const server = (JSON.parse(mcp.content) as { mcpServers: Record<string, { env: Record<string, string> }> }).mcpServers[SERVER_NAME]!;
     report.push({ path: MCP_FILE, status: mcp.status, note: `${SERVER_NAME}: orch mcp, API on ${server.env.HTTP_API_HOST}:${server.env.HTTP_API_PORT}` });
+
+    const settings = mergeSettingsHooks(read(join(root, SETTINGS_LOCAL_FILE)));
+    if (settings.status !== "unchanged") writes.push({ path: SETTINGS_LOCAL_FILE, content: settings.content });
+    report.push({ path: SETTINGS_LOCAL_FILE, status: settings.status, note: "Claude Code hooks → orch hook (live agent status, permission questions)" });
 
     for (const [path, content] of [
       [CONTINUE_COMMAND_FILE, CONTINUE_COMMAND],

@@ -24,6 +24,7 @@ export const commands: CommandEntry[] = [
   { name: "continue", summary: "resume a stream: check dependencies, create its worktree, print context", load: () => import("./continue.ts") },
   { name: "worktree", summary: "create, list, merge and remove stream worktrees", load: () => import("./worktree.ts") },
   { name: "demo", summary: "see the whole system work on a sample initiative", load: () => import("./demo.ts") },
+  { name: "hook", summary: "report a Claude Code hook event to orch (run by Claude Code)", load: () => import("./hook.ts"), hidden: true },
   { name: "agent-sim", summary: "the simulated agent used by orch demo and the tests", load: () => import("./agent-sim.ts"), hidden: true },
 ];
 

@@ -29,7 +29,7 @@ export const command = singleAction("start", {
     status: { type: "boolean", description: "show progress per phase and the run's state" },
     stream: { type: "string", value: "ID", description: "launch this one stream (dependencies must be complete)" },
     launcher: { type: "string", value: "L", description: "manual|tmux|headless (default: config launcher, else manual)" },
-    "agent-cmd": { type: "string", value: "T", description: 'agent command template (default headless: claude -p "/continue {streamId}" --output-format stream-json --verbose; tmux/manual: claude "/continue {streamId}"); {streamId} {worktree} {projectRoot}' },
+    "agent-cmd": { type: "string", value: "T", description: 'agent command template (default headless: claude -p "/continue {streamId}" --output-format stream-json --verbose --permission-prompt-tool mcp__task-copilot__permission_prompt; tmux/manual: claude "/continue {streamId}"); {streamId} {worktree} {projectRoot}' },
     resume: { type: "boolean", description: "continue a run after a crash or Ctrl+C: follow live agents, launch no duplicate" },
     "max-parallel": { type: "string", value: "N", description: "most agents at once; more ready streams wait their turn (default: config, else 5)" },
     "restart-limit": { type: "string", value: "N", description: "restarts of an agent that exits with its stream unfinished (default 2)" },

@@ -151,6 +151,84 @@ export const agentSessions = sqliteTable(
 );
 
 /**
+ * A Claude Code session as its hooks report it, keyed by Claude Code's own session_id. Written by
+ * `orch hook` (one row upsert per hook call) and read by every face; `stale`/`exited` are also
+ * decided at read time from `updated_at` and the pid (core/agents.ts).
+ */
+export const agents = sqliteTable(
+  "agents",
+  {
+    sessionId: text("session_id").primaryKey(),
+    streamId: text("stream_id"),
+    pid: integer("pid"),
+    launcher: text("launcher"),
+    status: text("status", { enum: ["starting", "working", "waiting_permission", "waiting_input", "idle", "error", "exited"] }).notNull(),
+    tool: text("tool"),
+    lastMessage: text("last_message"),
+    pendingQuestion: text("pending_question"),
+    cwd: text("cwd"),
+    transcriptPath: text("transcript_path"),
+    inputTokens: integer("input_tokens").notNull().default(0),
+    outputTokens: integer("output_tokens").notNull().default(0),
+    cacheReadTokens: integer("cache_read_tokens").notNull().default(0),
+    cacheCreationTokens: integer("cache_creation_tokens").notNull().default(0),
+    costUsd: real("cost_usd"),
+    startedAt: text("started_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    endedAt: text("ended_at"),
+  },
+  (t) => [index("agents_stream_idx").on(t.streamId), index("agents_updated_idx").on(t.updatedAt)],
+);
+
+/**
+ * Every question an agent waits on (a permission request) or orch asks (raise a stream's budget?).
+ * `pending` until answered by a person or a policy rule, or until `expires_at` (then `expired`).
+ */
+export const inbox = sqliteTable(
+  "inbox",
+  {
+    id: integer("id").primaryKey(),
+    kind: text("kind", { enum: ["permission", "budget"] }).notNull(),
+    source: text("source", { enum: ["hook", "prompt_tool", "budget"] }).notNull(),
+    sessionId: text("session_id"),
+    streamId: text("stream_id"),
+    agent: text("agent"),
+    toolName: text("tool_name"),
+    toolInput: text("tool_input", { mode: "json" }).$type<unknown>(),
+    toolUseId: text("tool_use_id"),
+    question: text("question").notNull(),
+    status: text("status", { enum: ["pending", "allowed", "denied", "expired"] }).notNull(),
+    answeredBy: text("answered_by"),
+    answeredHow: text("answered_how", { enum: ["person", "policy", "timeout", "gone"] }),
+    reason: text("reason"),
+    always: integer("always", { mode: "boolean" }).notNull().default(false),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    answeredAt: text("answered_at"),
+  },
+  (t) => [index("inbox_pending_idx").on(t.status).where(sql`${t.status} = 'pending'`), index("inbox_stream_idx").on(t.streamId)],
+);
+
+/** Rules a person added with `orch allow ID --always`, beside the config file's policy. */
+export const policyRules = sqliteTable("policy_rules", {
+  id: integer("id").primaryKey(),
+  rule: text("rule").notNull().unique(),
+  effect: text("effect", { enum: ["allow", "deny"] }).notNull(),
+  createdBy: text("created_by"),
+  createdAt: text("created_at").notNull(),
+});
+
+/** Per-stream budget state: what `orch budget raise` added, and whether the stream is paused. */
+export const streamBudgets = sqliteTable("stream_budgets", {
+  streamId: text("stream_id").primaryKey(),
+  raisedUsd: real("raised_usd").notNull().default(0),
+  raisedTokens: integer("raised_tokens").notNull().default(0),
+  pausedReason: text("paused_reason"),
+  pausedAt: text("paused_at"),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/**
  * Append-only change log: one row in the same transaction as every change; feeds SSE.
  * Rows are never deleted, so a plain rowid key is already increasing (AUTOINCREMENT would write
  * sqlite_sequence on every change), and the only index covers stream events, which the merge
@@ -160,7 +238,7 @@ export const events = sqliteTable(
   "events",
   {
     id: integer("id").primaryKey(),
-    kind: text("kind", { enum: ["initiative", "prd", "stream", "task", "activity", "work_product", "agent_session"] }).notNull(),
+    kind: text("kind", { enum: ["initiative", "prd", "stream", "task", "activity", "work_product", "agent_session", "agent", "inbox", "budget"] }).notNull(),
     entityId: text("entity_id").notNull(),
     op: text("op", { enum: ["create", "update", "archive", "unarchive", "delete"] }).notNull(),
     payload: text("payload", { mode: "json" }).$type<unknown>().notNull(),
@@ -179,3 +257,8 @@ export type WorkProductRow = typeof workProducts.$inferSelect;
 export type ActivityRow = typeof agentActivity.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type AgentSessionRow = typeof agentSessions.$inferSelect;
+export type AgentRow = typeof agents.$inferSelect;
+export type AgentStatus = AgentRow["status"];
+export type InboxRow = typeof inbox.$inferSelect;
+export type PolicyRuleRow = typeof policyRules.$inferSelect;
+export type StreamBudgetRow = typeof streamBudgets.$inferSelect;

@@ -254,6 +254,8 @@ export const IGNORE_RULES: { rule: string; probe: string }[] = [
   { rule: ".claude/worktrees/", probe: ".claude/worktrees/Stream-A" },
   { rule: ".claude/orchestration/logs/", probe: ".claude/orchestration/logs/Stream-A.log" },
   { rule: ".claude/orchestration/orchestration-state.json", probe: ".claude/orchestration/orchestration-state.json" },
+  // Claude Code's per-person settings, where orch's hooks live (they name this machine's orch).
+  { rule: ".claude/settings.local.json", probe: ".claude/settings.local.json" },
 ];
 
 /** Does a plain .gitignore line cover the probe path? (Literal forms only; git itself is asked when there is a repo.) */
@@ -278,4 +280,53 @@ export function updateGitignore(
   const sep = text === "" ? "" : text.endsWith("\n") ? "\n" : "\n\n";
   const block = `# orch: stream worktrees and run state\n${added.join("\n")}\n`;
   return { content: `${text}${sep}${block}`, status: existing === null ? "created" : "updated", added };
+}
+
+export const SETTINGS_LOCAL_FILE = ".claude/settings.local.json";
+
+/**
+ * The hook command: quiet when orch is not on PATH (a teammate without orch keeps working) and
+ * never failing, whatever orch answers.
+ */
+export const HOOK_COMMAND = "command -v orch >/dev/null 2>&1 && orch hook || true";
+const isOrchHook = (command: unknown) => typeof command === "string" && /(^|[\s/&|;])orch hook\b/.test(command);
+
+/** A permission question waits for a person; Claude Code must not give up on the hook first. */
+const PERMISSION_HOOK_TIMEOUT_S = 86_400;
+
+/** The events orch listens to; tool events match every tool. */
+export const HOOK_EVENTS: readonly { event: string; tools: boolean; timeout: number }[] = [
+  { event: "SessionStart", tools: false, timeout: 10 },
+  { event: "UserPromptSubmit", tools: false, timeout: 10 },
+  { event: "PreToolUse", tools: true, timeout: 10 },
+  { event: "PostToolUse", tools: true, timeout: 10 },
+  { event: "PostToolUseFailure", tools: true, timeout: 10 },
+  { event: "PermissionRequest", tools: true, timeout: PERMISSION_HOOK_TIMEOUT_S },
+  { event: "Notification", tools: false, timeout: 10 },
+  { event: "Stop", tools: false, timeout: 30 },
+  { event: "StopFailure", tools: false, timeout: 10 },
+  { event: "SessionEnd", tools: false, timeout: 30 },
+];
+
+/**
+ * Merge orch's hooks into a Claude Code settings file's text (null: no file yet). The user's own
+ * hooks and every other key stay as they are; orch's entry per event is replaced by the current
+ * one. Invalid JSON or a `hooks` that is not an object is refused, never guessed at.
+ */
+export function mergeSettingsHooks(existing: string | null, file = SETTINGS_LOCAL_FILE): { content: string; status: FileStatus } {
+  const doc: Json = parseJsonObjectFile(existing, file, "orch init") ?? {};
+  if (doc.hooks !== undefined && !isObject(doc.hooks)) throw failed(`${file}: "hooks" is not an object; fix it (it was left untouched) and run orch init again`);
+  const hooks: Json = { ...(isObject(doc.hooks) ? doc.hooks : {}) };
+  for (const { event, tools, timeout } of HOOK_EVENTS) {
+    const prior = hooks[event];
+    if (prior !== undefined && !Array.isArray(prior)) throw failed(`${file}: hooks.${event} is not a list; fix it (it was left untouched) and run orch init again`);
+    const theirs = ((prior as unknown[] | undefined) ?? [])
+      .map((group) => (isObject(group) && Array.isArray(group.hooks) ? { ...group, hooks: group.hooks.filter((h) => !(isObject(h) && isOrchHook(h.command))) } : group))
+      .filter((group) => !(isObject(group) && Array.isArray(group.hooks) && group.hooks.length === 0));
+    const ours: Json = { ...(tools ? { matcher: "*" } : {}), hooks: [{ type: "command", command: HOOK_COMMAND, timeout }] };
+    hooks[event] = [...theirs, ours];
+  }
+  const next: Json = { ...doc, hooks };
+  const status: FileStatus = existing === null ? "created" : JSON.stringify(next) === JSON.stringify(doc) ? "unchanged" : "updated";
+  return { content: `${JSON.stringify(next, null, 2)}\n`, status };
 }

@@ -8,9 +8,12 @@ import { usageError } from "../errors.ts";
 /**
  * Headless agents run Claude Code in print mode with its event stream on stdout: orch reads it
  * live for permission denials, the session id and the cost (see agent-output.ts). What the
- * agent may do comes from the `/continue` command's allowed-tools (see generate/init-files.ts).
+ * agent may do comes from the `/continue` command's allowed-tools (see generate/init-files.ts);
+ * anything else is asked of orch's permission tool (a policy rule or a person, through the inbox)
+ * instead of being denied in silence.
  */
-export const DEFAULT_AGENT_COMMAND = 'claude -p "/continue {streamId}" --output-format stream-json --verbose';
+export const DEFAULT_AGENT_COMMAND =
+  'claude -p "/continue {streamId}" --output-format stream-json --verbose --permission-prompt-tool mcp__task-copilot__permission_prompt';
 /** In a terminal (tmux) the session is interactive: a person can watch it and answer it. */
 export const DEFAULT_INTERACTIVE_AGENT_COMMAND = 'claude "/continue {streamId}"';
 

@@ -11,6 +11,8 @@ import { intFlag } from "../text/int-flag.ts";
 import { failed, formatZodIssues, usageError } from "../errors.ts";
 import { CONFIG_FILE } from "../paths.ts";
 import { checkTemplate, defaultAgentCommand } from "./agent-command.ts";
+import { ruleProblem, type Policy } from "../core/policy.ts";
+import { DEFAULT_QUESTION_TIMEOUT_MS } from "../core/inbox.ts";
 
 export const LAUNCHERS = ["manual", "tmux", "headless"] as const;
 export type LauncherName = (typeof LAUNCHERS)[number];
@@ -22,8 +24,44 @@ const fileSchema = z
     launcher: z.enum(LAUNCHERS).optional(),
     restartLimit: z.number().int().min(0).max(100).optional(),
     stallTimeout: z.number().int().min(1).optional(),
+    policy: z
+      .object({
+        allow: z.array(z.string().refine((r) => ruleProblem(r) === null, "not a rule like Bash(npm test:*)")).optional(),
+        deny: z.array(z.string().refine((r) => ruleProblem(r) === null, "not a rule like Bash(git push:*)")).optional(),
+      })
+      .optional(),
+    /** Seconds a question waits for a person before it is denied. */
+    questionTimeout: z.number().int().min(1).max(86_400).optional(),
+    budget: z
+      .object({
+        streamUsd: z.number().positive().optional(),
+        initiativeUsd: z.number().positive().optional(),
+        streamTokens: z.number().int().positive().optional(),
+        initiativeTokens: z.number().int().positive().optional(),
+      })
+      .optional(),
   })
   .loose();
+
+export interface NeedsYouSettings {
+  policy: Policy;
+  questionTimeoutMs: number;
+}
+
+/** The permission policy and question timeout; a missing or unreadable file means none. */
+export function readNeedsYouSettings(root: string): NeedsYouSettings {
+  const file = readConfig(root);
+  return {
+    policy: { allow: file.policy?.allow ?? [], deny: file.policy?.deny ?? [] },
+    questionTimeoutMs: file.questionTimeout !== undefined ? file.questionTimeout * 1000 : DEFAULT_QUESTION_TIMEOUT_MS,
+  };
+}
+
+export type BudgetConfig = NonNullable<z.infer<typeof fileSchema>["budget"]>;
+
+export function readBudgetConfig(root: string): BudgetConfig {
+  return readConfig(root).budget ?? {};
+}
 
 export interface RunSettings {
   launcher: LauncherName;

@@ -43,6 +43,7 @@ export async function launchStream(ctx: LaunchContext, s: StreamView, r: StreamR
     ...(process.env as Record<string, string>),
     ORCH_STREAM_ID: s.streamId,
     ORCH_DB: store.path,
+    ORCH_LAUNCHER: ctx.launcher.name,
     ...(ctx.apiPort ? { HTTP_API_PORT: String(ctx.apiPort) } : {}),
   };
   // An agent in the main checkout: what is untracked there now is not its work.

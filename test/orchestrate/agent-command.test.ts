@@ -6,7 +6,7 @@ const values = { streamId: "Stream-B", worktree: "/p/my project/.claude/worktree
 
 describe("splitCommand", () => {
   test("words, double and single quotes, backslashes", () => {
-    expect(splitCommand(DEFAULT_AGENT_COMMAND)).toEqual(["claude", "-p", "/continue {streamId}", "--output-format", "stream-json", "--verbose"]);
+    expect(splitCommand(DEFAULT_AGENT_COMMAND)).toEqual(["claude", "-p", "/continue {streamId}", "--output-format", "stream-json", "--verbose", "--permission-prompt-tool", "mcp__task-copilot__permission_prompt"]);
     expect(splitCommand("  a   b\tc  ")).toEqual(["a", "b", "c"]);
     expect(splitCommand(`run 'it''s' "a \\"quoted\\" word" a\\ b 'x\\y' "p\\q"`)).toEqual(["run", "its", 'a "quoted" word', "a b", "x\\y", "p\\q"]);
     expect(splitCommand(`x "" ''`)).toEqual(["x", "", ""]);
@@ -32,7 +32,7 @@ describe("splitCommand", () => {
 
 describe("placeholders", () => {
   test("filled inside each argument; a value with spaces stays one argument", () => {
-    expect(agentArgv(DEFAULT_AGENT_COMMAND, values)).toEqual(["claude", "-p", "/continue Stream-B", "--output-format", "stream-json", "--verbose"]);
+    expect(agentArgv(DEFAULT_AGENT_COMMAND, values)).toEqual(["claude", "-p", "/continue Stream-B", "--output-format", "stream-json", "--verbose", "--permission-prompt-tool", "mcp__task-copilot__permission_prompt"]);
     expect(agentArgv("agent --cwd {worktree} --root={projectRoot} {streamId}-{streamId}", values)).toEqual([
       "agent",
       "--cwd",

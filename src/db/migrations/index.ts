@@ -5,10 +5,12 @@ import m0 from "./0000_init.sql" with { type: "text" };
 import m1 from "./0001_lean_change_log.sql" with { type: "text" };
 import m2 from "./0002_agent_sessions.sql" with { type: "text" };
 import m3 from "./0003_tasks_archived_idx.sql" with { type: "text" };
+import m4 from "./0004_needs_you.sql" with { type: "text" };
 
 export const migrations: EmbeddedMigration[] = [
   { version: 0, tag: "0000_init", when: 1795781247747, sql: m0 },
   { version: 1, tag: "0001_lean_change_log", when: 1795789010921, sql: m1 },
   { version: 2, tag: "0002_agent_sessions", when: 1796301398877, sql: m2 },
   { version: 3, tag: "0003_tasks_archived_idx", when: 1796304899370, sql: m3 },
+  { version: 4, tag: "0004_needs_you", when: 1796309816837, sql: m4 },
 ];

@@ -5,6 +5,7 @@
 import type { ToolDef } from "../tool.ts";
 import * as activity from "./activity.ts";
 import * as health from "./health.ts";
+import * as inbox from "./inbox.ts";
 import * as initiatives from "./initiatives.ts";
 import * as prds from "./prds.ts";
 import * as streams from "./streams.ts";
@@ -12,6 +13,6 @@ import * as tasks from "./tasks.ts";
 import * as workProducts from "./work-products.ts";
 import * as worktrees from "./worktrees.ts";
 
-export const toolGroups: ReadonlyArray<{ tools: readonly ToolDef[] }> = [health, initiatives, prds, tasks, workProducts, activity, streams, worktrees];
+export const toolGroups: ReadonlyArray<{ tools: readonly ToolDef[] }> = [health, initiatives, prds, tasks, workProducts, activity, streams, worktrees, inbox];
 
 export const allTools = (): ToolDef[] => toolGroups.flatMap((g) => g.tools);

@@ -1,0 +1,109 @@
+/**
+ * `orch hook`: one Claude Code hook call → the session's record, and for PermissionRequest the
+ * answer (a policy rule's, or a person's through the inbox). It must never break the agent: any
+ * problem is a line in the hook log and an empty answer, which Claude Code reads as "carry on".
+ */
+import { appendFileSync, existsSync, renameSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { resolveDbPath, readEnv } from "../config.ts";
+import { openStore, type Store } from "../db/client.ts";
+import { agentChange, hookPayloadSchema, type HookPayload } from "../core/agent-status.ts";
+import { recordAgentChange, streamForDirectory } from "../core/agents.ts";
+import { askPermission } from "../core/inbox.ts";
+import { mainTopLevelFromFs } from "../git/fs-root.ts";
+import { readNeedsYouSettings } from "../orchestrate/config.ts";
+import { callerPid } from "../sys/process.ts";
+import { oneLine } from "../text/neutralise.ts";
+
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+const MAX_LOG_BYTES = 1024 * 1024;
+
+export interface HookResult {
+  /** What Claude Code reads on stdout ("" for nothing). */
+  stdout: string;
+  /** A line for the hook log when something was wrong. */
+  problem?: string;
+  logFile?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function parsePayload(raw: string): HookPayload | string {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return "payload is not JSON";
+  }
+  const r = hookPayloadSchema.safeParse(data);
+  return r.success ? r.data : `payload rejected: ${r.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ")}`;
+}
+
+/** The database this session's project uses; null when orch was never used there. */
+function databaseFor(p: HookPayload, env: Env): { path: string; root: string | null } | null {
+  const cwd = p.cwd ?? process.cwd();
+  const root = mainTopLevelFromFs(cwd);
+  const loc = resolveDbPath({ env: readEnv(env), cwd, root: root ?? cwd });
+  return existsSync(loc.path) ? { path: loc.path, root } : null;
+}
+
+export async function handleHook(raw: string, env: Env = process.env): Promise<HookResult> {
+  const payload = parsePayload(raw);
+  if (typeof payload === "string") {
+    const here = databaseFor({ session_id: "-", hook_event_name: "-", cwd: process.cwd() }, env);
+    return { stdout: "", problem: payload, logFile: here ? join(dirname(here.path), "hooks.log") : undefined };
+  }
+  const db = databaseFor(payload, env);
+  if (!db) return { stdout: "" };
+  const logFile = join(dirname(db.path), "hooks.log");
+  const store = openStore(db.path);
+  try {
+    return { ...(await record(store, payload, env, db.root)), logFile };
+  } finally {
+    store.close();
+  }
+}
+
+async function record(store: Store, p: HookPayload, env: Env, root: string | null): Promise<HookResult> {
+  const streamId = env.ORCH_STREAM_ID || (p.cwd ? streamForDirectory(store, p.cwd) : null);
+  const isStart = p.hook_event_name === "SessionStart";
+  recordAgentChange(
+    store,
+    {
+      sessionId: p.session_id,
+      streamId,
+      cwd: p.cwd ?? null,
+      transcriptPath: p.transcript_path ?? null,
+      // Found once, at the start: the process walk costs a few reads.
+      pid: isStart ? callerPid() : null,
+      launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
+    },
+    // A permission request only waits once it is a question (askPermission says so); one a
+    // policy rule answers at once never leaves the session waiting.
+    p.hook_event_name === "PermissionRequest" ? { status: "working" } : agentChange(p),
+  );
+  if (p.hook_event_name !== "PermissionRequest" || !p.tool_name) return { stdout: "" };
+  const settings = readNeedsYouSettings(root ?? p.cwd ?? process.cwd());
+  const answer = await askPermission(store, {
+    call: { toolName: p.tool_name, input: p.tool_input ?? {}, cwd: p.cwd },
+    source: "hook",
+    sessionId: p.session_id,
+    streamId,
+    toolUseId: p.tool_use_id ?? null,
+    policy: settings.policy,
+    timeoutMs: settings.questionTimeoutMs,
+  });
+  const decision = answer.behavior === "allow" ? { behavior: "allow" } : { behavior: "deny", message: answer.message };
+  return { stdout: JSON.stringify({ hookSpecificOutput: { hookEventName: "PermissionRequest", decision } }) };
+}
+
+/** Append one line to the hook log, keeping it bounded (one older generation). */
+export function logHookProblem(logFile: string | undefined, line: string): void {
+  if (!logFile) return;
+  try {
+    if (existsSync(logFile) && statSync(logFile).size > MAX_LOG_BYTES) renameSync(logFile, `${logFile}.1`);
+    appendFileSync(logFile, `${new Date().toISOString()} ${oneLine(line).slice(0, 2000)}\n`);
+  } catch {
+    // The log is best effort: a hook never fails over it.
+  }
+}

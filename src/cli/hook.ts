@@ -1,0 +1,39 @@
+/**
+ * `orch hook` (hidden): what Claude Code runs for each hook event (installed by `orch init` into
+ * `.claude/settings.local.json`). Reads the payload on stdin, always exits 0: a broken hook must
+ * never stop an agent. Problems go to `hooks.log` beside the database (or $ORCH_HOOK_LOG).
+ */
+import type { Command } from "./command.ts";
+import { handleHook, logHookProblem, MAX_PAYLOAD_BYTES } from "../agents/hook.ts";
+
+async function readStdin(limit: number): Promise<string | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of Bun.stdin.stream()) {
+    size += chunk.byteLength;
+    if (size > limit) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export const command: Command = {
+  name: "hook",
+  summary: "report a Claude Code hook event to orch (run by Claude Code)",
+  async run() {
+    const fallbackLog = process.env.ORCH_HOOK_LOG;
+    try {
+      const raw = await readStdin(MAX_PAYLOAD_BYTES);
+      if (raw === null) {
+        logHookProblem(fallbackLog, `payload larger than ${MAX_PAYLOAD_BYTES} bytes; ignored`);
+        return 0;
+      }
+      const r = await handleHook(raw);
+      if (r.problem) logHookProblem(fallbackLog ?? r.logFile, r.problem);
+      if (r.stdout) process.stdout.write(`${r.stdout}\n`);
+    } catch (err) {
+      logHookProblem(fallbackLog, `hook failed: ${(err as Error)?.message ?? String(err)}`);
+    }
+    return 0;
+  },
+};

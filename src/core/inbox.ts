@@ -1,0 +1,236 @@
+/**
+ * The inbox: every question an agent waits on, and who answered it, how and when. A permission
+ * request is answered by a policy rule at once, or waits for a person (`orch allow|deny`, the
+ * API) until it expires to a deny the agent is told about. Entries are never deleted.
+ */
+import { and, asc, desc, eq, lt } from "drizzle-orm";
+import type { Store } from "../db/client.ts";
+import { inbox, policyRules, type InboxRow } from "../db/schema.ts";
+import { conflict, notFound } from "../errors.ts";
+import { setAgentStatus } from "./agents.ts";
+import { recordEvent } from "./events.ts";
+import { decide, ruleForCall, toolLabel, type Policy, type ToolCall } from "./policy.ts";
+
+export type Decision = "allow" | "deny";
+
+export interface QuestionInput {
+  kind: InboxRow["kind"];
+  source: InboxRow["source"];
+  sessionId: string | null;
+  streamId: string | null;
+  agent?: string | null;
+  toolName?: string | null;
+  toolInput?: unknown;
+  toolUseId?: string | null;
+  question: string;
+  timeoutMs: number;
+}
+
+export interface Answer {
+  decision: Decision;
+  /** Who: a person's name, `policy`, or `orch`. */
+  by: string;
+  how: NonNullable<InboxRow["answeredHow"]>;
+  reason?: string | null;
+  always?: boolean;
+}
+
+/** How long a question waits for a person unless the config says otherwise. */
+export const DEFAULT_QUESTION_TIMEOUT_MS = 10 * 60_000;
+/** A pending entry this far past its expiry has lost its waiter (killed hook or agent). */
+const ORPHAN_GRACE_MS = 30_000;
+const MAX_INPUT_CHARS = 16_000;
+
+const statusFor = (d: Decision): InboxRow["status"] => (d === "allow" ? "allowed" : "denied");
+
+/** A tool input kept bounded: an agent's 1 MB Write content is not a question's business. */
+function boundedInput(input: unknown): unknown {
+  if (input === undefined) return null;
+  const text = JSON.stringify(input) ?? "null";
+  return text.length <= MAX_INPUT_CHARS ? input : { truncated: true, preview: text.slice(0, MAX_INPUT_CHARS) };
+}
+
+export function openQuestion(store: Store, q: QuestionInput, answered?: Answer): InboxRow {
+  return store.tx((db) => {
+    const now = store.now();
+    const row = db
+      .insert(inbox)
+      .values({
+        kind: q.kind,
+        source: q.source,
+        sessionId: q.sessionId,
+        streamId: q.streamId,
+        agent: q.agent ?? null,
+        toolName: q.toolName ?? null,
+        toolInput: boundedInput(q.toolInput),
+        toolUseId: q.toolUseId ?? null,
+        question: q.question,
+        status: answered ? statusFor(answered.decision) : "pending",
+        answeredBy: answered?.by ?? null,
+        answeredHow: answered?.how ?? null,
+        reason: answered?.reason ?? null,
+        createdAt: now,
+        expiresAt: new Date(Date.parse(now) + q.timeoutMs).toISOString(),
+        answeredAt: answered ? now : null,
+      })
+      .returning()
+      .get();
+    recordEvent(db, "inbox", String(row.id), "create", row);
+    return row;
+  });
+}
+
+export function getQuestion(store: Store, id: number): InboxRow | null {
+  return store.db.select().from(inbox).where(eq(inbox.id, id)).get() ?? null;
+}
+
+/** Answer a pending entry; an unknown, answered or expired one is refused with what it was. */
+export function answerQuestion(store: Store, id: number, a: Answer): InboxRow {
+  const row = store.tx((db) => {
+    const prior = db.select().from(inbox).where(eq(inbox.id, id)).get();
+    if (!prior) throw notFound(`inbox entry ${id} not found`);
+    if (prior.status !== "pending") throw conflict(alreadyClosed(prior));
+    const now = store.now();
+    if (Date.parse(prior.expiresAt) <= Date.parse(now)) {
+      closeExpired(store, prior, "timeout");
+      throw conflict(`inbox entry ${id} expired at ${prior.expiresAt}; it was denied`);
+    }
+    const next = db
+      .update(inbox)
+      .set({ status: statusFor(a.decision), answeredBy: a.by, answeredHow: a.how, reason: a.reason ?? null, always: a.always ?? false, answeredAt: now })
+      .where(and(eq(inbox.id, id), eq(inbox.status, "pending")))
+      .returning()
+      .get()!;
+    if (a.always && next.toolName) {
+      const rule = ruleForCall({ toolName: next.toolName, input: next.toolInput });
+      db.insert(policyRules).values({ rule, effect: a.decision, createdBy: a.by, createdAt: now }).onConflictDoUpdate({ target: policyRules.rule, set: { effect: a.decision, createdBy: a.by, createdAt: now } }).run();
+    }
+    recordEvent(db, "inbox", String(id), "update", next);
+    return next;
+  });
+  if (row.sessionId) setAgentStatus(store, row.sessionId, "working", { pendingQuestion: null });
+  return row;
+}
+
+function alreadyClosed(row: InboxRow): string {
+  if (row.status === "expired") return `inbox entry ${row.id} already expired at ${row.answeredAt ?? row.expiresAt}`;
+  return `inbox entry ${row.id} was already answered: ${row.status} by ${row.answeredBy ?? "?"} at ${row.answeredAt ?? "?"}`;
+}
+
+const EXPIRED_REASON: Record<"timeout" | "gone", string> = {
+  timeout: "nobody answered in time",
+  gone: "the agent that asked is gone",
+};
+
+function closeExpired(store: Store, row: InboxRow, how: "timeout" | "gone"): InboxRow | null {
+  return store.tx((db) => {
+    const next = db
+      .update(inbox)
+      .set({ status: "expired", answeredBy: "orch", answeredHow: how, reason: EXPIRED_REASON[how], answeredAt: store.now() })
+      .where(and(eq(inbox.id, row.id), eq(inbox.status, "pending")))
+      .returning()
+      .get();
+    if (next) recordEvent(db, "inbox", String(row.id), "update", next);
+    return next ?? null;
+  });
+}
+
+/** Close pending entries whose waiter cannot be there any more. */
+export function expireOrphans(store: Store): number {
+  const cutoff = new Date(Date.now() - ORPHAN_GRACE_MS).toISOString();
+  const rows = store.db.select().from(inbox).where(and(eq(inbox.status, "pending"), lt(inbox.expiresAt, cutoff))).limit(1000).all();
+  return rows.filter((r) => closeExpired(store, r, "gone")).length;
+}
+
+/** Pending entries oldest first; with `all`, every entry newest first. Bounded. */
+export function listInbox(store: Store, opts: { all?: boolean; streamId?: string; limit?: number } = {}): InboxRow[] {
+  expireOrphans(store);
+  const limit = Math.min(Math.max(opts.limit ?? 200, 1), 1000);
+  const byStream = opts.streamId ? eq(inbox.streamId, opts.streamId) : undefined;
+  if (opts.all) return store.db.select().from(inbox).where(byStream).orderBy(desc(inbox.id)).limit(limit).all();
+  return store.db.select().from(inbox).where(and(eq(inbox.status, "pending"), byStream)).orderBy(asc(inbox.id)).limit(limit).all();
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Wait until the entry is answered or expires (then it is closed as a deny). Polls SQLite's
+ * data_version, which costs nothing until some connection commits: an answer is seen within
+ * one poll.
+ */
+export async function waitForAnswer(store: Store, id: number, pollMs = 20): Promise<InboxRow> {
+  let version = -1;
+  let readAt = 0;
+  for (;;) {
+    const v = store.dataVersion();
+    // Re-read on any commit, and twice a second anyway so expiry is noticed without one.
+    if (v !== version || Date.now() - readAt >= 500) {
+      version = v;
+      readAt = Date.now();
+      const row = getQuestion(store, id);
+      if (!row) throw notFound(`inbox entry ${id} not found`);
+      if (row.status !== "pending") return row;
+      if (Date.parse(row.expiresAt) <= Date.now()) return closeExpired(store, row, "timeout") ?? getQuestion(store, id)!;
+    }
+    await sleep(pollMs);
+  }
+}
+
+/** The config's policy plus the rules added with `--always`. */
+export function effectivePolicy(store: Store, configured: Policy): Policy {
+  const added = store.db.select().from(policyRules).all();
+  return {
+    allow: [...configured.allow, ...added.filter((r) => r.effect === "allow").map((r) => r.rule)],
+    deny: [...configured.deny, ...added.filter((r) => r.effect === "deny").map((r) => r.rule)],
+  };
+}
+
+export interface PermissionAsk {
+  call: ToolCall;
+  source: "hook" | "prompt_tool";
+  sessionId: string | null;
+  streamId: string | null;
+  toolUseId?: string | null;
+  policy: Policy;
+  timeoutMs: number;
+}
+
+export interface PermissionAnswer {
+  behavior: Decision;
+  /** What the agent is told on a deny. */
+  message: string;
+  entry: InboxRow;
+}
+
+/** Decide a tool call: a policy rule at once, else a question that waits for a person. */
+export async function askPermission(store: Store, ask: PermissionAsk): Promise<PermissionAnswer> {
+  const label = toolLabel(ask.call);
+  const question: QuestionInput = {
+    kind: "permission",
+    source: ask.source,
+    sessionId: ask.sessionId,
+    streamId: ask.streamId,
+    toolName: ask.call.toolName,
+    toolInput: ask.call.input,
+    toolUseId: ask.toolUseId ?? null,
+    question: label,
+    timeoutMs: ask.timeoutMs,
+  };
+  const verdict = decide(effectivePolicy(store, ask.policy), ask.call);
+  if (verdict) {
+    const entry = openQuestion(store, question, { decision: verdict.effect, by: "policy", how: "policy", reason: `rule ${verdict.rule}` });
+    return { behavior: verdict.effect, message: `orch policy ${verdict.effect === "deny" ? "denies" : "allows"} ${label} (rule ${verdict.rule})`, entry };
+  }
+  const opened = openQuestion(store, question);
+  if (ask.sessionId) setAgentStatus(store, ask.sessionId, "waiting_permission", { tool: label, pendingQuestion: `permission: ${label}` });
+  const entry = await waitForAnswer(store, opened.id);
+  if (ask.sessionId && entry.status === "expired") setAgentStatus(store, ask.sessionId, "working", { pendingQuestion: null });
+  const behavior: Decision = entry.status === "allowed" ? "allow" : "deny";
+  return { behavior, message: denyMessage(entry, label), entry };
+}
+
+function denyMessage(entry: InboxRow, label: string): string {
+  if (entry.status === "allowed") return `allowed by ${entry.answeredBy}`;
+  if (entry.status === "expired") return `orch: no answer to ${label} within the time allowed; denied. Do without it or ask the user.`;
+  return `Denied by ${entry.answeredBy} through orch${entry.reason ? `: ${entry.reason}` : ""}`;
+}

@@ -1,0 +1,158 @@
+/**
+ * Permission rules in Claude Code's own syntax, decided without I/O: `Bash(npm test:*)` (a
+ * command prefix), `Bash(git status)` (exact), `Edit(./src/**)` (a path glob), `WebFetch(domain:x)`,
+ * `mcp__server` / `mcp__server__tool`, or a bare tool name. Deny wins over allow; a call no rule
+ * names is a question for a person.
+ */
+
+export interface ToolCall {
+  toolName: string;
+  input: unknown;
+  /** The session's working directory: relative path rules are read from it. */
+  cwd?: string;
+}
+
+export interface Policy {
+  allow: readonly string[];
+  deny: readonly string[];
+}
+
+export type PolicyVerdict = { effect: "allow" | "deny"; rule: string } | null;
+
+interface ParsedRule {
+  tool: string;
+  spec: string | null;
+}
+
+const RULE = /^([A-Za-z0-9_.:-]+)(?:\((.*)\))?$/s;
+
+export function parseRule(rule: string): ParsedRule | null {
+  const m = RULE.exec(rule.trim());
+  if (!m) return null;
+  return { tool: m[1]!, spec: m[2] === undefined ? null : m[2] };
+}
+
+/** Why a rule cannot be read, or null when it is valid. */
+export function ruleProblem(rule: string): string | null {
+  if (rule.trim() === "") return "a rule may not be empty";
+  return parseRule(rule) ? null : `"${rule}" is not a rule like Bash(npm test:*) or Edit(./src/**)`;
+}
+
+const field = (input: unknown, key: string): string | undefined => {
+  const v = (input as Record<string, unknown> | null)?.[key];
+  return typeof v === "string" ? v : undefined;
+};
+
+/** The argument a rule's parentheses are matched against, per tool. */
+function primaryArgument(call: ToolCall): string | undefined {
+  switch (call.toolName) {
+    case "Bash":
+      return field(call.input, "command");
+    case "Edit":
+    case "Write":
+    case "Read":
+    case "MultiEdit":
+    case "NotebookEdit":
+      return field(call.input, "file_path") ?? field(call.input, "notebook_path");
+    case "WebFetch": {
+      const url = field(call.input, "url");
+      if (!url) return undefined;
+      try {
+        return `domain:${new URL(url).hostname}`;
+      } catch {
+        return undefined;
+      }
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** `*` any run of characters but `/`, `**` anything; everything else literal. */
+function globToRegExp(glob: string): RegExp {
+  let out = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*" && glob[i + 1] === "*") {
+      out += ".*";
+      i++;
+      if (glob[i + 1] === "/") i++;
+    } else if (c === "*") out += "[^/]*";
+    else out += c.replace(/[\\^$.|?+()[\]{}]/g, "\\$&");
+  }
+  return new RegExp(`^${out}$`, "s");
+}
+
+function resolvePath(p: string, cwd: string | undefined): string {
+  if (p.startsWith("/") || !cwd) return p;
+  const parts = `${cwd}/${p}`.split("/");
+  const out: string[] = [];
+  for (const part of parts) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return `/${out.join("/")}`;
+}
+
+/** Shell operators that chain a second command onto an allowed first one. */
+const CHAINING = /[;&|`\n]|\$\(/;
+
+function matchesBash(spec: string, command: string, effect: "allow" | "deny"): boolean {
+  const segments = effect === "deny" ? command.split(/\s*(?:&&|\|\||[;|\n])\s*/) : [command];
+  // An allow rule never covers a chained command: `npm test && curl …` is a question.
+  if (effect === "allow" && CHAINING.test(command)) return false;
+  return segments.some((segment) => {
+    const c = segment.trim();
+    if (spec.endsWith(":*")) {
+      const prefix = spec.slice(0, -2);
+      return c === prefix || c.startsWith(`${prefix} `);
+    }
+    if (spec.includes("*")) return globToRegExp(spec.replace(/\*\*/g, "*").replace(/\*/g, "**")).test(c);
+    return c === spec;
+  });
+}
+
+function matchesPath(spec: string, file: string, cwd: string | undefined): boolean {
+  const pattern = spec.startsWith("//") ? spec.slice(1) : spec.startsWith("~/") ? spec : resolvePath(spec, cwd);
+  return globToRegExp(pattern).test(resolvePath(file, cwd));
+}
+
+export function ruleMatches(rule: string, call: ToolCall, effect: "allow" | "deny"): boolean {
+  const parsed = parseRule(rule);
+  if (!parsed) return false;
+  if (parsed.tool.startsWith("mcp__") && parsed.spec === null) {
+    return call.toolName === parsed.tool || call.toolName.startsWith(`${parsed.tool}__`);
+  }
+  if (parsed.tool !== call.toolName) return false;
+  if (parsed.spec === null || parsed.spec === "*" || parsed.spec === "") return true;
+  const arg = primaryArgument(call);
+  if (arg === undefined) return false;
+  if (call.toolName === "Bash") return matchesBash(parsed.spec, arg, effect);
+  if (call.toolName === "WebFetch") return parsed.spec === arg;
+  return matchesPath(parsed.spec, arg, call.cwd);
+}
+
+/** Deny wins; null when no rule speaks to the call. */
+export function decide(policy: Policy, call: ToolCall): PolicyVerdict {
+  const deny = policy.deny.find((r) => ruleMatches(r, call, "deny"));
+  if (deny) return { effect: "deny", rule: deny };
+  const allow = policy.allow.find((r) => ruleMatches(r, call, "allow"));
+  return allow ? { effect: "allow", rule: allow } : null;
+}
+
+const MAX_LABEL = 120;
+
+/** How a call is shown: `Bash(npm publish)`, `Edit(src/a.ts)`, `mcp__github__create_issue`. */
+export function toolLabel(call: ToolCall): string {
+  const arg = primaryArgument(call);
+  if (arg === undefined) return call.toolName;
+  const shown = arg.length > MAX_LABEL ? `${arg.slice(0, MAX_LABEL - 1)}…` : arg;
+  return `${call.toolName}(${shown})`;
+}
+
+/** The rule `orch allow ID --always` adds: this exact call from now on. */
+export function ruleForCall(call: ToolCall): string {
+  const arg = primaryArgument(call);
+  return arg === undefined ? call.toolName : `${call.toolName}(${arg})`;
+}
