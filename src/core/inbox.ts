@@ -3,8 +3,8 @@
  * request is answered by a policy rule at once, or waits for a person (`orch allow|deny`, the
  * API) until it expires to a deny the agent is told about. Entries are never deleted.
  */
-import { and, asc, desc, eq, lt } from "drizzle-orm";
-import type { Store } from "../db/client.ts";
+import { and, asc, desc, eq, gte, isNull, lt, or, sql } from "drizzle-orm";
+import type { Db, Store } from "../db/client.ts";
 import { inbox, policyRules, type InboxRow } from "../db/schema.ts";
 import { conflict, notFound } from "../errors.ts";
 import { setAgentStatus } from "./agents.ts";
@@ -50,9 +50,40 @@ function boundedInput(input: unknown): unknown {
   return text.length <= MAX_INPUT_CHARS ? input : { truncated: true, preview: text.slice(0, MAX_INPUT_CHARS) };
 }
 
+/**
+ * Claude Code may ask twice about one tool call: in print mode it asks the permission tool and
+ * then runs the PermissionRequest hook. A question about the same call from the same stream that
+ * is still pending, or was answered moments ago, is that call: the second asker shares its answer.
+ */
+const TWIN_WINDOW_MS = 30_000;
+
+function findTwin(db: Db, q: QuestionInput, inputJson: string, now: string): InboxRow | undefined {
+  const since = new Date(Date.parse(now) - TWIN_WINDOW_MS).toISOString();
+  return db
+    .select()
+    .from(inbox)
+    .where(
+      and(
+        q.streamId === null ? isNull(inbox.streamId) : eq(inbox.streamId, q.streamId),
+        eq(inbox.kind, "permission"),
+        eq(inbox.question, q.question),
+        sql`${inbox.toolInput} = ${inputJson}`,
+        or(eq(inbox.status, "pending"), gte(inbox.answeredAt, since)),
+      ),
+    )
+    .orderBy(desc(inbox.id))
+    .limit(1)
+    .get();
+}
+
 export function openQuestion(store: Store, q: QuestionInput, answered?: Answer): InboxRow {
   return store.tx((db) => {
     const now = store.now();
+    const toolInput = boundedInput(q.toolInput);
+    if (q.kind === "permission") {
+      const twin = findTwin(db, q, JSON.stringify(toolInput), now);
+      if (twin) return twin;
+    }
     const row = db
       .insert(inbox)
       .values({
@@ -62,7 +93,7 @@ export function openQuestion(store: Store, q: QuestionInput, answered?: Answer):
         streamId: q.streamId,
         agent: q.agent ?? null,
         toolName: q.toolName ?? null,
-        toolInput: boundedInput(q.toolInput),
+        toolInput,
         toolUseId: q.toolUseId ?? null,
         question: q.question,
         status: answered ? statusFor(answered.decision) : "pending",
@@ -151,6 +182,16 @@ export function listInbox(store: Store, opts: { all?: boolean; streamId?: string
   return store.db.select().from(inbox).where(and(eq(inbox.status, "pending"), byStream)).orderBy(asc(inbox.id)).limit(limit).all();
 }
 
+/** How many entries wait for an answer (for a stream, with `streamId`), however many a list shows. */
+export function countPending(store: Store, opts: { streamId?: string } = {}): number {
+  const row = store.db
+    .select({ n: sql<number>`count(*)` })
+    .from(inbox)
+    .where(and(eq(inbox.status, "pending"), opts.streamId ? eq(inbox.streamId, opts.streamId) : undefined))
+    .get();
+  return row?.n ?? 0;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -222,6 +263,7 @@ export async function askPermission(store: Store, ask: PermissionAsk): Promise<P
     return { behavior: verdict.effect, message: `orch policy ${verdict.effect === "deny" ? "denies" : "allows"} ${label} (rule ${verdict.rule})`, entry };
   }
   const opened = openQuestion(store, question);
+  if (opened.status !== "pending") return { behavior: opened.status === "allowed" ? "allow" : "deny", message: denyMessage(opened, label), entry: opened };
   if (ask.sessionId) setAgentStatus(store, ask.sessionId, "waiting_permission", { tool: label, pendingQuestion: `permission: ${label}` });
   const entry = await waitForAnswer(store, opened.id);
   if (ask.sessionId && entry.status === "expired") setAgentStatus(store, ask.sessionId, "working", { pendingQuestion: null });

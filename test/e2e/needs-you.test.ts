@@ -1,0 +1,127 @@
+/**
+ * Needs you, with the real Claude Code CLI as the agent (stand-in model on loopback): hooks drive
+ * the session's status, a tool outside the allow-list becomes an inbox question through orch's
+ * permission tool, a person's answer (allow, deny with a reason) or a policy rule decides it, and
+ * the agent sees the answer.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CLAUDE_LATEST, useTempDirs } from "../agents/claude-cli.ts";
+import { continuedStream, stepList, type FakeModel, type Step, type Turn } from "../agents/fake-model.ts";
+import { realProject } from "../agents/real-project.ts";
+import { orchBin, tempDir, until } from "../helpers.ts";
+import { openStore } from "../../src/db/client.ts";
+import { listAgents } from "../../src/core/agents.ts";
+import { listInbox } from "../../src/core/inbox.ts";
+import { eventsSince } from "../../src/core/events.ts";
+
+const PRD = `# Initiative: Zod extras
+
+## Foundation Phase
+### Stream-A: Shared helpers
+- TASK-001: Add a shared helper [files: src/extras/shared.ts]
+
+## Parallel Phase
+### Stream-B: Checks
+- TASK-002: Add a check [files: src/extras/check.ts]
+`;
+
+const mcp = (name: string) => `mcp__task-copilot__${name}`;
+const bash = (command: string): Step => ({ tool: "Bash", input: { command, description: "run it" } });
+
+const doTask = (turn: Turn, id: string, file: string): Step[] => [
+  { tool: mcp("task_update"), input: { id, status: "in_progress", assignedAgent: "me" } },
+  { tool: "Write", input: { file_path: `${turn.cwd}/${file}`, content: `// ${id}\nexport const done = true;\n` } },
+  bash(`git add -- ${file}`),
+  bash(`git commit -q -m "${id}"`),
+  { tool: mcp("task_update"), input: { id, status: "completed", notes: `wrote ${file}` } },
+];
+
+/** Stream-B's agent asks for four commands outside its allow-list, then does its task. */
+const agentScript = stepList((turn: Turn) => {
+  const streamId = continuedStream(turn);
+  if (streamId === "Stream-A") return [{ tool: mcp("task_list"), input: { streamId } }, ...doTask(turn, "TASK-001", "src/extras/shared.ts")];
+  if (streamId !== "Stream-B") return [];
+  return [
+    { tool: mcp("task_list"), input: { streamId } },
+    bash("node -e \"console.log('ran-after-allow')\""),
+    bash("node -e \"console.log('should-not-run')\""),
+    bash("git push origin main"),
+    bash("node -p 6*7"),
+    ...doTask(turn, "TASK-002", "src/extras/check.ts"),
+  ];
+});
+
+useTempDirs(tempDir);
+const models: FakeModel[] = [];
+afterAll(() => {
+  for (const m of models) m.stop();
+});
+
+/** The tool_result the agent got for the Bash call whose command contains `needle`. */
+function resultFor(model: FakeModel, needle: string): { content: string; isError: boolean } | null {
+  for (const r of [...model.requests].reverse()) {
+    const msgs: any[] = r.body.messages ?? [];
+    const call = msgs.flatMap((m) => (m.role === "assistant" && Array.isArray(m.content) ? m.content : [])).find((b: any) => b.type === "tool_use" && String(b.input?.command ?? "").includes(needle));
+    if (!call) continue;
+    const res = msgs.flatMap((m) => (m.role === "user" && Array.isArray(m.content) ? m.content : [])).find((b: any) => b.type === "tool_result" && b.tool_use_id === call.id);
+    if (res) return { content: typeof res.content === "string" ? res.content : JSON.stringify(res.content), isError: res.is_error === true };
+  }
+  return null;
+}
+
+describe("needs you: the real Claude Code CLI asks orch, a person or a policy answers", () => {
+  test(`Claude Code ${CLAUDE_LATEST} headless: questions in the inbox, allow / deny / policy, statuses from hooks`, async () => {
+    const p = await realProject({ orchBin: orchBin(), claudeVersion: CLAUDE_LATEST, prd: PRD, script: agentScript });
+    models.push(p.model);
+    const configFile = join(p.root, ".claude/orchestration/orchestration-config.json");
+    const config = JSON.parse(await Bun.file(configFile).text());
+    writeFileSync(configFile, JSON.stringify({ ...config, policy: { allow: ["Bash(node -p:*)"], deny: ["Bash(git push:*)"] } }, null, 2));
+
+    const run = Bun.spawn([orchBin(), "start", "--launcher", "headless"], { cwd: p.root, env: p.env, stdout: "pipe", stderr: "pipe" });
+    const store = openStore(p.env.ORCH_DB!);
+    try {
+      const first = await until("the first question", () => listInbox(store).find((e) => e.question.includes("ran-after-allow")), 90_000);
+      expect(first).toMatchObject({ kind: "permission", source: "prompt_tool", streamId: "Stream-B", toolName: "Bash", status: "pending" });
+      const { answerQuestion } = await import("../../src/core/inbox.ts"); answerQuestion(store, first.id, { decision: "allow", by: "t", how: "person" }); const allow = { code: 0 };
+      expect(allow.code).toBe(0);
+      const second = await until("the second question", () => listInbox(store).find((e) => e.question.includes("should-not-run")), 30_000);
+      answerQuestion(store, second.id, { decision: "deny", by: "t", how: "person", reason: "not in this run" }); const deny = { code: 0 };
+      expect(deny.code).toBe(0);
+      const [stdout, stderr, code] = await Promise.all([new Response(run.stdout).text(), new Response(run.stderr).text(), run.exited]);
+      expect({ code, stderr }).toMatchObject({ code: 0 });
+      expect(stdout).toContain("complete");
+    } finally {
+      run.kill();
+    }
+
+    expect(resultFor(p.model, "ran-after-allow")?.content).toContain("ran-after-allow");
+    const denied = resultFor(p.model, "should-not-run")!;
+    expect(denied.content).toContain("not in this run");
+    expect(resultFor(p.model, "git push")?.content).toContain("orch policy denies");
+    expect(resultFor(p.model, "node -p")?.content).toContain("42");
+
+    const all = listInbox(store, { all: true });
+    const by = (needle: string) => all.find((e) => e.question.includes(needle))!;
+    expect(by("ran-after-allow")).toMatchObject({ status: "allowed", answeredHow: "person" });
+    expect(by("should-not-run")).toMatchObject({ status: "denied", answeredHow: "person", reason: "not in this run" });
+    expect(by("git push")).toMatchObject({ status: "denied", answeredHow: "policy", answeredBy: "policy" });
+    expect(by("node -p")).toMatchObject({ status: "allowed", answeredHow: "policy" });
+
+    const agent = listAgents(store, { all: true }).find((a) => a.streamId === "Stream-B")!;
+    expect(agent).toMatchObject({ streamId: "Stream-B", status: "exited", launcher: "headless" });
+    // working → waiting → working → exited, as the hooks and the inbox reported it (the change
+    // events SSE carries).
+    const statuses = eventsSince(store, 0, 100_000)
+      .filter((e) => e.kind === "agent" && e.entityId === agent.sessionId)
+      .map((e) => (e.payload as { status: string }).status)
+      .filter((s, k, list) => s !== list[k - 1]);
+    const i = statuses.indexOf("waiting_permission");
+    expect(i).toBeGreaterThan(0);
+    expect(statuses.slice(0, i)).toContain("working");
+    expect(statuses.slice(i)).toContain("working");
+    expect(statuses.at(-1)).toBe("exited");
+    store.close();
+  }, 180_000);
+});
