@@ -14,6 +14,8 @@ import { printJson, say } from "./output.ts";
 
 const MAX_BY = 100;
 const MAX_REASON = 2000;
+/** As POST /api/inbox/:id: the name and reason are shown in tables and told to agents, one line each. */
+const CONTROL = /\p{Cc}/u;
 
 function entryId(raw: string, verb: Decision): number {
   const id = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
@@ -23,10 +25,14 @@ function entryId(raw: string, verb: Decision): number {
 
 /** Who answers: --by, else the login name, else "cli". Stored, and shown on every face. */
 function answerer(flag: string | undefined): string {
-  if (flag === undefined) return process.env.USER?.trim().slice(0, MAX_BY) || "cli";
+  if (flag === undefined) {
+    const user = process.env.USER?.trim() ?? "";
+    return user && user.length <= MAX_BY && !CONTROL.test(user) ? user : "cli";
+  }
   const by = flag.trim();
   if (!by) throw usageError("flag --by needs a name");
   if (by.length > MAX_BY) throw usageError(`flag --by is longer than ${MAX_BY} characters`);
+  if (CONTROL.test(by)) throw usageError("flag --by must be one line of text (no control characters)");
   return by;
 }
 
@@ -35,6 +41,7 @@ function reasonFlag(flag: string | undefined): string | null {
   const reason = flag.trim();
   if (!reason) throw usageError("flag --reason needs a text");
   if (reason.length > MAX_REASON) throw usageError(`flag --reason is longer than ${MAX_REASON} characters`);
+  if (CONTROL.test(reason)) throw usageError("flag --reason must be one line of text (no control characters)");
   return reason;
 }
 

@@ -2,7 +2,7 @@
  * `orch inbox`: the questions agents wait on (oldest first), and with --all every answered or
  * expired one too, with who answered, how and when. A thin face over core/inbox.ts.
  */
-import { listInbox } from "../core/inbox.ts";
+import { countPending, listInbox } from "../core/inbox.ts";
 import type { InboxRow } from "../db/schema.ts";
 import { ageText, shortSession } from "../watch/needs-you.ts";
 import { commonFlags, singleAction } from "./command.ts";
@@ -39,8 +39,11 @@ export const command = singleAction("inbox", {
   },
   run({ flags }) {
     const all = flags.all === true;
-    const list = listInbox(storeFromFlags(flags), { all, streamId: str(flags.stream) });
-    if (flags.json) return printJson({ inbox: list, total: list.length });
+    const store = storeFromFlags(flags);
+    const streamId = str(flags.stream);
+    const list = listInbox(store, { all, streamId });
+    // The API's shape (GET /api/inbox), so a script can switch between them.
+    if (flags.json) return printJson({ entries: list, pending: countPending(store, { streamId }) });
     printTable(list, inboxColumns(Date.now(), all), all ? "The inbox is empty." : "Nothing waits for you.");
     const pending = list.filter((q) => q.status === "pending");
     if (pending.length) say(`\nAnswer with: orch allow ${pending[0]!.id} [--always] / orch deny ${pending[0]!.id} [--reason TEXT]\n`);

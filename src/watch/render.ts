@@ -5,6 +5,7 @@
 import { oneLine } from "../text/neutralise.ts";
 import { displayWidth, truncateDisplay } from "../text/width.ts";
 import { progressBar } from "../core/progress.ts";
+import { ageText, shortSession, statusLine, type AgentStatusFields } from "./needs-you.ts";
 
 export interface MonitorStream {
   streamId: string;
@@ -37,6 +38,19 @@ export interface MonitorBlockedTask {
   blockedReason: string | null;
 }
 
+/** A live Claude Code session (GET /api/agents), with the name its stream's task gives its agent. */
+export interface MonitorAgent extends AgentStatusFields {
+  streamId: string | null;
+  /** The in-progress task's assigned agent (`me` → `@agent-me`); null: the session id is shown. */
+  name?: string | null;
+}
+
+/** The inbox at a glance: how many questions wait, and the one waiting longest. */
+export interface MonitorInbox {
+  pending: number;
+  oldest: { id: number; streamId: string | null; question: string; createdAt: string } | null;
+}
+
 export interface MonitorSnapshot {
   streams: MonitorStream[];
   activities: MonitorActivity[];
@@ -45,6 +59,9 @@ export interface MonitorSnapshot {
   failedStreams: string[];
   /** Archived streams that were completed: dependencies on them are satisfied (not shown). */
   archivedDone?: string[];
+  /** Live agent sessions, newest first (absent from an API that predates them). */
+  agents?: MonitorAgent[];
+  inbox?: MonitorInbox;
 }
 
 export type SourceState =
@@ -102,6 +119,20 @@ function ago(iso: string, now: number): string {
 }
 
 const agentLabel = (id: string) => (id.startsWith("agent-") ? `@${id}` : `@agent-${id}`);
+
+function agentTone(a: MonitorAgent): Tone {
+  if (a.status === "waiting_permission" || a.status === "waiting_input") return "yellow";
+  if (a.status === "error") return "red";
+  return a.stale || a.status === "idle" ? "dim" : null;
+}
+
+/** The newest live session of each stream: the one whose state the stream is in. */
+function latestAgentByStream(agents: readonly MonitorAgent[]): Map<string, MonitorAgent> {
+  const out = new Map<string, MonitorAgent>();
+  const newestFirst = [...agents].sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt));
+  for (const a of newestFirst) if (a.streamId && a.status !== "exited" && !out.has(a.streamId)) out.set(a.streamId, a);
+  return out;
+}
 
 export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
   const width = Math.max(MIN_WIDTH, Math.floor(o.width));
@@ -202,6 +233,7 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
       list.push(a);
       activityByStream.set(a.streamId, list);
     }
+    const agentOf = latestAgentByStream(snap.agents ?? []);
     snap.streams.forEach((s, i) => {
       const isFailed = failed.has(s.streamId);
       const tone = streamTone(s, isFailed);
@@ -213,6 +245,13 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
       ]);
       for (const a of activityByStream.get(s.streamId) ?? []) {
         line([{ text: `  └─ ${agentLabel(a.agentId)}: ${a.notes || a.taskTitle}` }]);
+      }
+      const session = agentOf.get(s.streamId);
+      if (session) {
+        line([
+          { text: `  └─ ${agentLabel(session.name || shortSession(session.sessionId))} ` },
+          { text: statusLine(session), tone: agentTone(session) },
+        ]);
       }
       const waiting = s.status === "pending" ? waitingOn(s, byId, new Set(snap.archivedDone ?? [])) : [];
       if (waiting.length) {
@@ -237,6 +276,15 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
         text: `⚠ ${agentLabel(a.agentId)} stalled on ${a.taskId}${a.streamId ? ` (${a.streamId})` : ""}: no heartbeat for ${ago(a.lastHeartbeat, o.now)}`,
         tone: "yellow",
       });
+    }
+  }
+  if (snap.inbox && snap.inbox.pending > 0) {
+    const { pending, oldest } = snap.inbox;
+    rule("╠", "╣");
+    line([{ text: "INBOX", tone: "bold" }, { text: `  ${pending === 1 ? "1 question waits" : `${pending} questions wait`} for you`, tone: "yellow" }]);
+    if (oldest) {
+      wrapped(`${pending === 1 ? "" : "oldest: "}#${oldest.id}${oldest.streamId ? ` ${oldest.streamId}` : ""} ${oldest.question} (${ageText(oldest.createdAt, o.now)})`);
+      line([{ text: `orch allow ${oldest.id} / orch deny ${oldest.id}`, tone: "dim" }]);
     }
   }
   if (alerts.length) {

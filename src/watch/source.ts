@@ -4,11 +4,13 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { listActivity, listStreams, listTasks, withUsage } from "../core/index.ts";
+import { listAgents } from "../core/agents.ts";
+import { countPending, listInbox } from "../core/inbox.ts";
 import { sseMessages } from "../net/sse-client.ts";
 import { createChangeFeed } from "../core/change-feed.ts";
 import type { Store } from "../db/client.ts";
 import type { Peer } from "../net/peer.ts";
-import type { MonitorSnapshot } from "./render.ts";
+import type { MonitorAgent, MonitorInbox, MonitorSnapshot } from "./render.ts";
 
 export interface SnapshotSource {
   snapshot(): Promise<MonitorSnapshot>;
@@ -32,6 +34,26 @@ export function readFailedStreams(stateFile: string | undefined): string[] {
   }
 }
 
+interface TaskAgent {
+  assignedAgent: string | null;
+  metadata?: { streamId?: unknown };
+}
+
+/** Pure: each stream's agent name, from its in-progress tasks' assigned agent (the plan's `@agent-me`). */
+export function agentNames(inProgress: readonly TaskAgent[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const t of inProgress) {
+    const stream = t.metadata?.streamId;
+    if (typeof stream === "string" && t.assignedAgent && !out.has(stream)) out.set(stream, t.assignedAgent);
+  }
+  return out;
+}
+
+/** Pure: the sessions as the monitor shows them, named after their stream's agent. */
+export function namedAgents(agents: readonly Omit<MonitorAgent, "name">[], names: ReadonlyMap<string, string>): MonitorAgent[] {
+  return agents.map((a) => ({ ...a, name: a.streamId ? (names.get(a.streamId) ?? null) : null }));
+}
+
 export function apiSource(baseUrl: string, opts: { token?: string; stateFile?: string; timeoutMs?: number } = {}): SnapshotSource {
   const base = baseUrl.replace(/\/+$/, "");
   const headers: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
@@ -40,18 +62,30 @@ export function apiSource(baseUrl: string, opts: { token?: string; stateFile?: s
     if (!res.ok) throw new Error(`${path} answered HTTP ${res.status}`);
     return (await res.json()) as T;
   };
+  /** A route an older orch serve does not have yet: absent, not "API down". */
+  const getIfServed = async <T>(path: string): Promise<T | undefined> => {
+    const res = await fetch(`${base}${path}`, { headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 3000) });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`${path} answered HTTP ${res.status}`);
+    return (await res.json()) as T;
+  };
   return {
     async snapshot() {
-      const [streams, activity, blocked] = await Promise.all([
+      const [streams, activity, blocked, agents, inbox, working] = await Promise.all([
         get<{ streams: (MonitorSnapshot["streams"][number] & { archived?: boolean })[] }>("/api/streams?includeArchived=true"),
         get<{ activities: MonitorSnapshot["activities"] }>("/api/activity?active=false"),
         get<{ tasks: { id: string; blockedReason: string | null; metadata?: { streamId?: string } }[] }>("/api/tasks?status=blocked"),
+        getIfServed<{ agents: MonitorAgent[] }>("/api/agents"),
+        getIfServed<{ entries: MonitorInbox["oldest"][]; pending: number }>("/api/inbox?limit=1"),
+        get<{ tasks: TaskAgent[] }>("/api/tasks?status=in_progress"),
       ]);
       return {
         ...splitArchived(streams.streams),
         activities: activity.activities,
         blockedTasks: blocked.tasks.map((t) => ({ id: t.id, blockedReason: t.blockedReason, streamId: t.metadata?.streamId ?? null })),
         failedStreams: readFailedStreams(opts.stateFile),
+        ...(agents ? { agents: namedAgents(agents.agents, agentNames(working.tasks)) } : {}),
+        ...(inbox ? { inbox: { pending: inbox.pending, oldest: inbox.entries[0] ?? null } } : {}),
       };
     },
     watch(onChange, onError) {
@@ -82,6 +116,8 @@ export function dbSource(store: Store, opts: { stateFile?: string; pollMs?: numb
           streamId: typeof t.metadata.streamId === "string" ? t.metadata.streamId : null,
         })),
         failedStreams: readFailedStreams(opts.stateFile),
+        agents: namedAgents(listAgents(store), agentNames(listTasks(store, { status: "in_progress" }).tasks)),
+        inbox: { pending: countPending(store), oldest: listInbox(store, { limit: 1 })[0] ?? null },
       };
     },
     watch(onChange) {
