@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 import { resolveDbPath, readEnv } from "../config.ts";
 import { openStore, type Store } from "../db/client.ts";
 import { agentChange, hookPayloadSchema, type HookPayload } from "../core/agent-status.ts";
-import { recordAgentChange, streamForDirectory } from "../core/agents.ts";
+import { recordAgentChange, recordAgentUsage, streamForDirectory } from "../core/agents.ts";
+import { readTranscriptUsage } from "../core/transcript.ts";
 import { askPermission } from "../core/inbox.ts";
 import { mainTopLevelFromFs } from "../git/fs-root.ts";
 import { readNeedsYouSettings } from "../orchestrate/config.ts";
@@ -82,6 +83,7 @@ async function record(store: Store, p: HookPayload, env: Env, root: string | nul
     // policy rule answers at once never leaves the session waiting.
     p.hook_event_name === "PermissionRequest" ? { status: "working" } : agentChange(p),
   );
+  if (p.hook_event_name === "Stop" || p.hook_event_name === "SessionEnd") return { stdout: "", problem: recordSpend(store, p, env) };
   if (p.hook_event_name !== "PermissionRequest" || !p.tool_name) return { stdout: "" };
   const settings = readNeedsYouSettings(root ?? p.cwd ?? process.cwd());
   const answer = await askPermission(store, {
@@ -95,6 +97,24 @@ async function record(store: Store, p: HookPayload, env: Env, root: string | nul
   });
   const decision = answer.behavior === "allow" ? { behavior: "allow" } : { behavior: "deny", message: answer.message };
   return { stdout: JSON.stringify({ hookSpecificOutput: { hookEventName: "PermissionRequest", decision } }) };
+}
+
+/**
+ * An interactive session's spend so far, from its transcript, at the end of each turn. Headless
+ * launches are left out: their result event is the figure orch counts, and a second one here
+ * could be counted before the run has matched the session to its launch.
+ */
+function recordSpend(store: Store, p: HookPayload, env: Env): string | undefined {
+  if (!p.transcript_path || env.ORCH_LAUNCHER === "headless") return undefined;
+  try {
+    const u = readTranscriptUsage(p.transcript_path);
+    const { inputTokens, outputTokens, cacheReadTokens, cacheCreationTokens, costUsd } = u;
+    recordAgentUsage(store, p.session_id, { inputTokens, outputTokens, cacheReadTokens, cacheCreationTokens, costUsd });
+    if (u.truncated || u.skippedLines) return `transcript of ${p.session_id} only partly counted (${u.truncated ? "larger than the cap" : `${u.skippedLines} over-long line(s)`})`;
+  } catch (err) {
+    return `spend of ${p.session_id} not read: ${(err as Error).message}`;
+  }
+  return undefined;
 }
 
 /** Append one line to the hook log, keeping it bounded (one older generation). */
