@@ -1,7 +1,7 @@
 /**
- * The REST API as a Hono app over the core: Host check (DNS rebinding), bearer token, one sub-app
- * per resource, JSON for every error and unknown route. No CORS headers: browsers on other
- * origins get nothing. `createApp` does no I/O beyond what routes do, so tests use `app.request`.
+ * The REST API as a Hono app over the core: Host check (DNS rebinding), same-origin check on
+ * writes (CSRF), bearer token, one sub-app per resource, JSON for every error and unknown route.
+ * No CORS headers: browsers on other origins get nothing. `createApp` does no I/O beyond what routes do, so tests use `app.request`.
  */
 import { Hono } from "hono";
 import { sharedChangeFeed, type ChangeFeed } from "../core/change-feed.ts";
@@ -13,10 +13,12 @@ import { VERSION } from "../version.ts";
 import { ResponseCache } from "./cache.ts";
 import type { ApiDeps } from "./context.ts";
 import { errorAnswer } from "./http.ts";
-import { bearerAuth, hostCheck } from "./security.ts";
+import { bearerAuth, hostCheck, writeGuard } from "./security.ts";
 import { activityRoutes } from "./routes/activity.ts";
+import { agentRoutes } from "./routes/agents.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { inboxRoutes } from "./routes/inbox.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { streamRoutes } from "./routes/streams.ts";
 import { taskRoutes } from "./routes/tasks.ts";
@@ -62,6 +64,8 @@ export function createApi(store: Store, opts: AppOptions = {}): ApiApp {
 
   const app = new Hono({ strict: false });
   app.use(hostCheck(opts.host ?? "127.0.0.1"));
+  // Before the token: a cross-site write is refused whoever's credentials it carries.
+  app.use(writeGuard(opts.host ?? "127.0.0.1", opts.token));
   // /health answers without a token: clients identify the server before trusting it (peer.ts).
   app.route("/health", healthRoutes(deps, opts.token));
   if (opts.token) app.use(bearerAuth(opts.token));
@@ -69,6 +73,8 @@ export function createApi(store: Store, opts: AppOptions = {}): ApiApp {
   app.route("/api/streams", streamRoutes(deps));
   app.route("/api/tasks", taskRoutes(deps));
   app.route("/api/activity", activityRoutes(deps));
+  app.route("/api/agents", agentRoutes(deps));
+  app.route("/api/inbox", inboxRoutes(deps));
   app.route("/api/events", eventRoutes(deps));
   app.notFound((c) => c.json({ error: "Not found", path: c.req.path }, 404));
   app.onError((err, c) => {

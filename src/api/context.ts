@@ -20,10 +20,14 @@ export interface ApiDeps {
 
 export interface RouteDoc {
   path: string;
+  /** Default "get". */
+  method?: "get" | "post";
   summary: string;
   description?: string;
   query?: z.ZodObject;
   pathParams?: z.ZodObject;
+  /** A JSON request body (application/json). */
+  body?: z.ZodType;
   responses: Record<number, { description: string; schema?: z.ZodType; oneOf?: z.ZodType[]; contentType?: string }>;
 }
 

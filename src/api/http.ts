@@ -9,7 +9,7 @@ import { isOrchError } from "../errors.ts";
 /** An answer decided deep inside a handler (thrown, turned into JSON by the app's onError). */
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 500,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500,
     readonly body: Record<string, unknown>,
   ) {
     super(String(body.error));
@@ -23,9 +23,10 @@ export interface ParamIssue {
   received?: string;
 }
 
-export function badRequest(what: "query" | "path", issues: ParamIssue[]): ApiError {
+export function badRequest(what: "query" | "path" | "body", issues: ParamIssue[]): ApiError {
   const line = issues.map((i) => `${i.param} ${i.message}${i.received !== undefined ? ` (got ${JSON.stringify(i.received)})` : ""}`).join("; ");
-  return new ApiError(400, { error: `Invalid ${what} parameter${issues.length > 1 ? "s" : ""}: ${line}`, details: issues });
+  const noun = what === "body" ? "body field" : `${what} parameter`;
+  return new ApiError(400, { error: `Invalid ${noun}${issues.length > 1 ? "s" : ""}: ${line}`, details: issues });
 }
 
 /** Validate one flat record of strings (query or path params) with a zod object schema. */
@@ -48,11 +49,66 @@ export function parseParams<S extends z.ZodType>(what: "query" | "path", schema:
   throw badRequest(what, issues);
 }
 
+/** Largest JSON body a write route reads (Bun.serve refuses bigger ones before orch sees them). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * A write route's JSON body, validated with a zod schema. Only `application/json` is read: a
+ * page on another site can send a form or text/plain without asking, but JSON needs a CORS
+ * preflight, which this API never grants.
+ */
+export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new ApiError(415, { error: `Unsupported Media Type: send the body as JSON with Content-Type: application/json${type ? ` (got ${JSON.stringify(type.slice(0, 100))})` : ""}` });
+  }
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new ApiError(413, { error: `Payload Too Large: a body is at most ${MAX_BODY_BYTES} bytes` });
+  const text = await c.req.text();
+  if (text.length > MAX_BODY_BYTES) throw new ApiError(413, { error: `Payload Too Large: a body is at most ${MAX_BODY_BYTES} bytes` });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, { error: "Invalid body: not JSON" });
+  }
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const seen = new Set<string>();
+  const issues: ParamIssue[] = [];
+  for (const i of r.error.issues) {
+    // An unknown key names itself in `keys`; everything else by its path ("" for the body itself).
+    const keys = (i as { keys?: string[] }).keys;
+    const param = keys?.length ? keys.join(", ") : i.path.map(String).join(".") || "body";
+    if (seen.has(param)) continue;
+    seen.add(param);
+    issues.push({ param, message: i.message });
+  }
+  throw badRequest("body", issues);
+}
+
 export const parseQuery = <S extends z.ZodType>(c: Context, schema: S): z.output<S> => parseParams("query", schema, c.req.query());
 
 /** A JSON body already serialised (cached responses skip JSON.stringify and UTF-8 encoding). */
 export function jsonBody(c: Context, body: Uint8Array, status: 200 | 404 = 200): Response {
   return c.body(body as Uint8Array<ArrayBuffer>, status, { "Content-Type": "application/json; charset=UTF-8" });
+}
+
+/**
+ * Characters JSON.stringify leaves raw that a terminal or a script could take for something else:
+ * DEL and the C1 controls (0x9b is CSI to some terminals, for someone who curls the API), the
+ * line and paragraph separators (line breaks to JavaScript before ES2019) and the bidi overrides.
+ */
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** JSON text with those written as \u escapes: the same value to any JSON parser, inert on a screen. */
+export function safeJsonText(value: unknown): string {
+  return JSON.stringify(value).replace(UNSAFE_IN_JSON, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** A JSON answer whose text is agents' own words (questions, tool input, messages): see safeJsonText. */
+export function safeJson(c: Context, value: unknown): Response {
+  return c.body(safeJsonText(value), 200, { "Content-Type": "application/json; charset=UTF-8" });
 }
 
 /** Map anything thrown to a status and a JSON body. Unknown errors become a bare 500. */

@@ -30,6 +30,15 @@ export const limitParam = z
   .pipe(z.number().int().min(1, { error: `must be an integer from 1 to ${MAX_LIMIT}` }).max(MAX_LIMIT, { error: `must be an integer from 1 to ${MAX_LIMIT}` }))
   .meta({ description: `at most this many tasks (default ${DEFAULT_PAGE}, at most ${MAX_PAGE}); more are reached with nextCursor` });
 
+/** `limit` of a list the core caps (agents, inbox): the cap is stated, not silently applied. */
+export const capParam = (max: number, noun: string, byDefault: number) =>
+  z
+    .string()
+    .regex(/^[0-9]+$/, { error: `must be an integer from 1 to ${max}` })
+    .transform(Number)
+    .pipe(z.number().int().min(1, { error: `must be an integer from 1 to ${max}` }).max(max, { error: `must be an integer from 1 to ${max}` }))
+    .meta({ description: `at most this many ${noun} (default ${byDefault}, at most ${max})` });
+
 export const cursorParam = z
   .string()
   .regex(/^[0-9]{1,19}$/, { error: "must be a nextCursor this API returned" })

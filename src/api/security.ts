@@ -116,3 +116,51 @@ export function bearerAuth(token: string): MiddlewareHandler {
     await next();
   };
 }
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** `Sec-Fetch-Site` values a browser sends for this server's own pages and for typed-in URLs. */
+const OWN_SITE = new Set(["same-origin", "none"]);
+
+/** The request's own origin: its scheme and its Host header (what a browser on this server sends as Origin). */
+function ownOrigin(url: string, hostHeader: string | undefined): string | null {
+  try {
+    const u = new URL(url);
+    return new URL(`${u.protocol}//${hostHeader ?? u.host}`).origin;
+  } catch {
+    return null;
+  }
+}
+
+function sameOrigin(origin: string, own: string | null): boolean {
+  try {
+    // "null" (a sandboxed frame, a file: page) does not parse: refused like any other site.
+    return own !== null && new URL(origin).origin === own;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Guards every request that can change something (any method but GET, HEAD, OPTIONS):
+ * - a browser on another site is refused, by `Sec-Fetch-Site` and by `Origin`, whatever the
+ *   bind: the Host check stops DNS rebinding, this stops a page posting to 127.0.0.1 blind
+ *   (CSRF). Programs (curl, scripts) send neither header and pass;
+ * - without a token, writes are taken only on loopback. The bind policy already refuses a
+ *   non-loopback bind without one; this keeps the rule true for any other way an app is built.
+ */
+export function writeGuard(bindHost: string, token: string | undefined): MiddlewareHandler {
+  const exposed = !token && !isLoopbackHost(bindHost);
+  return async (c, next) => {
+    if (SAFE_METHODS.has(c.req.method)) return next();
+    const site = c.req.header("sec-fetch-site");
+    if (site !== undefined && !OWN_SITE.has(site.trim().toLowerCase())) {
+      return c.json({ error: "Forbidden: a cross-site request cannot change anything here (Sec-Fetch-Site)" }, 403);
+    }
+    const origin = c.req.header("origin");
+    if (origin !== undefined && !sameOrigin(origin, ownOrigin(c.req.url, c.req.header("host")))) {
+      return c.json({ error: "Forbidden: a request from another origin cannot change anything here (Origin)" }, 403);
+    }
+    if (exposed) return c.json({ error: "Forbidden: writes need ORCH_API_TOKEN when the API is bound beyond loopback" }, 403);
+    await next();
+  };
+}

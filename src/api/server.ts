@@ -8,6 +8,7 @@ import { failed } from "../errors.ts";
 import { createApi, type ApiApp, type AppOptions } from "./app.ts";
 import { displayAddress, normalizeHost } from "../net/address.ts";
 import { checkBindPolicy } from "./security.ts";
+import { MAX_BODY_BYTES } from "./http.ts";
 
 export { displayAddress };
 import type { ApiDeps } from "./context.ts";
@@ -51,8 +52,8 @@ export function bindApi({ app, deps }: ApiApp, opts: { host: string; bindAddress
       port: opts.port,
       fetch: app.fetch,
       idleTimeout: opts.idleTimeout ?? 30,
-      // Every route is a GET: nothing needs a body.
-      maxRequestBodySize: 64 * 1024,
+      // The one write route (POST /api/inbox/:id) takes a small JSON answer.
+      maxRequestBodySize: MAX_BODY_BYTES,
       // Not SO_REUSEPORT: a second orch must see the port as taken (shared-port.ts relies on it).
       reusePort: false,
       development: false,

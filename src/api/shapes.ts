@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { STREAM_PHASES, STREAM_STATUSES, TASK_STATUSES } from "../core/schemas.ts";
+import { agents, inbox } from "../db/schema.ts";
 
 const iso = z.string().meta({ format: "date-time", description: "ISO-8601 UTC with milliseconds" });
 
@@ -178,3 +179,54 @@ export const changeShape = z
     data: z.unknown().meta({ description: "the entity as the matching route returns it (Task, Stream, Activity, …)" }),
   })
   ;
+
+/** A Claude Code session as its hooks report it (GET /api/agents; `agent` SSE events carry it without `stale`). */
+export const agentShape = z.strictObject({
+  sessionId: z.string().meta({ description: "Claude Code's session_id" }),
+  streamId: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  launcher: z.string().nullable(),
+  status: z.enum(agents.status.enumValues),
+  tool: z.string().nullable().meta({ description: "the tool in use or asked about, e.g. Bash(npm test)" }),
+  lastMessage: z.string().nullable(),
+  pendingQuestion: z.string().nullable().meta({ description: "what the session waits on, when it waits" }),
+  cwd: z.string().nullable(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cacheReadTokens: z.number().int(),
+  cacheCreationTokens: z.number().int(),
+  costUsd: z.number().nullable().meta({ description: "Claude Code's own estimate, when it reported one" }),
+  startedAt: iso,
+  updatedAt: iso,
+  endedAt: iso.nullable(),
+  stale: z.boolean().meta({ description: "working but silent for longer than the stale time (10 minutes): its hooks stopped reporting" }),
+});
+
+export const agentListShape = z.strictObject({ agents: z.array(agentShape) });
+
+/** One question an agent waits on, or waited on, and who answered it, how and when. */
+export const inboxEntryShape = z.strictObject({
+  id: z.number().int(),
+  kind: z.enum(inbox.kind.enumValues),
+  source: z.enum(inbox.source.enumValues),
+  sessionId: z.string().nullable(),
+  streamId: z.string().nullable(),
+  agent: z.string().nullable(),
+  toolName: z.string().nullable(),
+  toolInput: z.unknown().meta({ description: "the tool's input as the agent sent it (past 16,000 characters: {truncated, preview})" }),
+  toolUseId: z.string().nullable(),
+  question: z.string(),
+  status: z.enum(inbox.status.enumValues),
+  answeredBy: z.string().nullable(),
+  answeredHow: z.enum(inbox.answeredHow.enumValues).nullable(),
+  reason: z.string().nullable(),
+  always: z.boolean().meta({ description: "the answer was made a policy rule for calls like this one" }),
+  createdAt: iso,
+  expiresAt: iso.meta({ description: "unanswered by then, the question is denied" }),
+  answeredAt: iso.nullable(),
+});
+
+export const inboxListShape = z.strictObject({
+  entries: z.array(inboxEntryShape),
+  pending: z.number().int().meta({ description: "pending entries in all (for the streamId given), however many `entries` shows" }),
+});

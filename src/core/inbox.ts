@@ -117,14 +117,16 @@ export function getQuestion(store: Store, id: number): InboxRow | null {
 
 /** Answer a pending entry; an unknown, answered or expired one is refused with what it was. */
 export function answerQuestion(store: Store, id: number, a: Answer): InboxRow {
+  let lapsed: InboxRow | null = null;
   const row = store.tx((db) => {
     const prior = db.select().from(inbox).where(eq(inbox.id, id)).get();
     if (!prior) throw notFound(`inbox entry ${id} not found`);
     if (prior.status !== "pending") throw conflict(alreadyClosed(prior));
     const now = store.now();
+    // Closed after this transaction: a throw here would roll the close back with it.
     if (Date.parse(prior.expiresAt) <= Date.parse(now)) {
-      closeExpired(store, prior, "timeout");
-      throw conflict(`inbox entry ${id} expired at ${prior.expiresAt}; it was denied`);
+      lapsed = prior;
+      return null;
     }
     const next = db
       .update(inbox)
@@ -139,6 +141,10 @@ export function answerQuestion(store: Store, id: number, a: Answer): InboxRow {
     recordEvent(db, "inbox", String(id), "update", next);
     return next;
   });
+  if (!row) {
+    closeExpired(store, lapsed!, "timeout");
+    throw conflict(`inbox entry ${id} expired at ${lapsed!.expiresAt}; it was denied`);
+  }
   if (row.sessionId) setAgentStatus(store, row.sessionId, "working", { pendingQuestion: null });
   return row;
 }

@@ -427,8 +427,22 @@ describe("GET /openapi.json", () => {
     const doc = r.body;
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ["/api/activity", "/api/events", "/api/streams", "/api/streams/{streamId}", "/api/streams/{streamId}/health", "/api/tasks", "/health", "/openapi.json"].sort(),
+      ["/api/activity", "/api/agents", "/api/events", "/api/inbox", "/api/inbox/{id}", "/api/streams", "/api/streams/{streamId}", "/api/streams/{streamId}/health", "/api/tasks", "/health", "/openapi.json"].sort(),
     );
+    // The one write: POST only, its JSON body described from the schema that validates it.
+    expect(Object.keys(doc.paths["/api/inbox/{id}"])).toEqual(["post"]);
+    const answer = doc.paths["/api/inbox/{id}"].post;
+    expect(answer.parameters[0]).toMatchObject({ name: "id", in: "path", required: true });
+    const body = answer.requestBody.content["application/json"].schema;
+    expect(body.required).toEqual(["decision"]);
+    expect(body.properties.decision.enum).toEqual(["allow", "deny"]);
+    expect(body.properties.reason.maxLength).toBe(2000);
+    expect(body.additionalProperties).toBe(false);
+    expect(Object.keys(answer.responses).sort()).toEqual(["200", "400", "401", "403", "404", "409", "415"]);
+    expect(answer.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/InboxEntry" });
+    expect(doc.paths["/api/agents"].get.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/AgentList" });
+    expect(doc.paths["/api/inbox"].get.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/InboxList" });
+    expect(doc.paths["/api/events"].get.description).toContain("agent|inbox|budget");
     const params = (path: string) => doc.paths[path].get.parameters as { name: string; in: string; required: boolean; schema: Record<string, unknown> }[];
     const queryNames = (path: string) => params(path).filter((p) => p.in === "query").map((p) => p.name);
     expect(queryNames("/api/tasks")).toEqual(Object.keys(taskListQuery.shape));

@@ -1,7 +1,8 @@
 /**
  * GET /api/events: Server-Sent Events. On connect a `snapshot` (streams, activities, overall),
  * then one event per change-log row (`task`, `stream`, `activity`, `prd`, `initiative`,
- * `work_product`) as any process commits, each with its change-log id. A client reconnecting with
+ * `work_product`, and `agent`, `inbox`, `budget` beside the guide's) as any process commits, each
+ * with its change-log id: the event name is the row's kind. A client reconnecting with
  * `Last-Event-ID` (or `?lastEventId=`) gets every event after that id instead of a snapshot.
  * A comment heartbeat keeps idle connections (and the proxies between) open.
  *
@@ -16,7 +17,7 @@ import { listStreams, type StreamView } from "../../core/streams.ts";
 import { overallFromStreams } from "../../core/summary.ts";
 import { apiStream, type ApiDeps, type RouteDoc } from "../context.ts";
 import { withUsage } from "../../core/agent-sessions.ts";
-import { parseQuery } from "../http.ts";
+import { parseQuery, safeJsonText } from "../http.ts";
 import { changeShape, errorShape, snapshotShape } from "../shapes.ts";
 
 export const eventsQuery = z.object({
@@ -32,7 +33,7 @@ export const eventDocs: RouteDoc[] = [
     path: "/api/events",
     summary: "Live changes as Server-Sent Events",
     description:
-      "`event: snapshot` (data: Snapshot) on connect, then `event: task|stream|activity|prd|initiative|work_product` with `id:` the change-log id and data: Change. Send `Last-Event-ID` to resume without a snapshot. `: ping` comments every 15 s.",
+      "`event: snapshot` (data: Snapshot) on connect, then `event: task|stream|activity|prd|initiative|work_product` (the guide's) or `agent|inbox|budget` with `id:` the change-log id and data: Change. `agent`: data.data is an Agent without `stale` (a session's status, tool or question moved); `inbox`: data.data is an InboxEntry (op `create` when asked, `update` when answered or expired); `budget`: a stream's budget state. Send `Last-Event-ID` to resume without a snapshot. `: ping` comments every 15 s.",
     query: eventsQuery,
     responses: {
       200: { description: "an event stream (data of `snapshot` events: Snapshot; of the others: Change)", oneOf: [snapshotShape, changeShape], contentType: "text/event-stream" },
@@ -52,8 +53,9 @@ const SSE_HEADERS = {
   "X-Accel-Buffering": "no",
 };
 
+/** One event; its data is agents' words too (task notes, questions): C1 controls and the like go out escaped. */
 export function sseFrame(event: string, data: unknown, id?: number): string {
-  return `${id !== undefined ? `id: ${id}\n` : ""}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  return `${id !== undefined ? `id: ${id}\n` : ""}event: ${event}\ndata: ${safeJsonText(data)}\n\n`;
 }
 
 export function eventRoutes(deps: ApiDeps): Hono {

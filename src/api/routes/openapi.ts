@@ -7,8 +7,10 @@ import { z } from "zod";
 import type { ApiDeps, RouteDoc } from "../context.ts";
 import * as shapes from "../shapes.ts";
 import { activityDocs } from "./activity.ts";
+import { agentDocs } from "./agents.ts";
 import { eventDocs } from "./events.ts";
 import { healthDocs } from "./health.ts";
+import { inboxDocs } from "./inbox.ts";
 import { streamDocs } from "./streams.ts";
 import { taskDocs } from "./tasks.ts";
 
@@ -16,7 +18,7 @@ const openApiDocs: RouteDoc[] = [
   { path: "/openapi.json", summary: "This document", responses: { 200: { description: "OpenAPI 3.1 document" } } },
 ];
 
-export const allRouteDocs = (): RouteDoc[] => [...healthDocs, ...streamDocs, ...taskDocs, ...activityDocs, ...eventDocs, ...openApiDocs];
+export const allRouteDocs = (): RouteDoc[] => [...healthDocs, ...streamDocs, ...taskDocs, ...activityDocs, ...agentDocs, ...inboxDocs, ...eventDocs, ...openApiDocs];
 
 /** Shapes shown once under components.schemas and referenced by name. */
 const named: Record<string, z.ZodType> = {
@@ -30,6 +32,10 @@ const named: Record<string, z.ZodType> = {
   Activity: shapes.activityShape,
   ActivityList: shapes.activityListShape,
   StreamHealth: shapes.streamHealthShape,
+  Agent: shapes.agentShape,
+  AgentList: shapes.agentListShape,
+  InboxEntry: shapes.inboxEntryShape,
+  InboxList: shapes.inboxListShape,
   Snapshot: shapes.snapshotShape,
   Change: shapes.changeShape,
 };
@@ -85,14 +91,16 @@ export function openApiDocument(version: string): JsonSchema {
         ...(r.oneOf ? { content: { [r.contentType ?? "application/json"]: { schema: { oneOf: r.oneOf.map(ref) } } } } : {}),
       };
     }
-    paths[doc.path] = {
-      get: {
-        summary: doc.summary,
-        ...(doc.description ? { description: doc.description } : {}),
-        parameters: [...parameters("path", doc.pathParams), ...parameters("query", doc.query)],
-        responses,
-      },
+    const body = doc.body ? (z.toJSONSchema(doc.body, { io: "input", unrepresentable: "any", override }) as JsonSchema) : undefined;
+    if (body) delete body.$schema;
+    const operation = {
+      summary: doc.summary,
+      ...(doc.description ? { description: doc.description } : {}),
+      parameters: [...parameters("path", doc.pathParams), ...parameters("query", doc.query)],
+      ...(body ? { requestBody: { required: true, content: { "application/json": { schema: body } } } } : {}),
+      responses,
     };
+    paths[doc.path] = { ...(paths[doc.path] as object | undefined), [doc.method ?? "get"]: operation };
   }
   return {
     openapi: "3.1.0",
@@ -100,7 +108,7 @@ export function openApiDocument(version: string): JsonSchema {
       title: "orch API",
       version,
       description:
-        "Streams, tasks and agent activity of one orch database. Every request needs `Authorization: Bearer <ORCH_API_TOKEN>` when the server has a token (required off loopback).",
+        "Streams, tasks, agent activity, agent sessions and the inbox of one orch database. Every request needs `Authorization: Bearer <ORCH_API_TOKEN>` when the server has a token (required off loopback). Writes (POST) are refused to browsers on other sites (`Origin`, `Sec-Fetch-Site`) and take `application/json` bodies only.",
     },
     components: {
       schemas,
