@@ -245,4 +245,25 @@ describe("orch agents / inbox / allow / deny / watch (compiled binary)", () => {
     // Answered without --always it is an ordinary answer.
     expect((await orch(p, ["deny", String(budget), "--by", "ana"])).stdout).toBe(`✓ ${budget} denied: Stream-B reached its budget: raise it? (Stream-B)\n`);
   });
+
+  test("orch watch --once through orch serve: the session line and the INBOX from /api/agents and /api/inbox", async () => {
+    const p = await project();
+    const ask = askInBackground(p, "Stream-B", "sess-api", "npm publish");
+    const id = await firstQuestion(p);
+    const port = freePort();
+    const serve = Bun.spawn([orchBin(), "serve", "--port", String(port)], { cwd: p.dir, env: cleanEnv(p.env), stdout: "pipe", stderr: "pipe" });
+    try {
+      for await (const chunk of serve.stderr) if (new TextDecoder().decode(chunk).includes("listening")) break;
+      const r = await orch(p, ["watch", "--once", "--no-color", "--api", `http://127.0.0.1:${port}`]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain("[local DB]");
+      expect(r.stdout).toContain("└─ @agent-me ⏸ waiting for permission: Bash(npm publish)");
+      expect(r.stdout).toContain(`#${id} Stream-B Bash(npm publish)`);
+    } finally {
+      serve.kill();
+      await serve.exited;
+    }
+    expect((await orch(p, ["allow", String(id)])).code).toBe(0);
+    expect(await ask.proc.exited).toBe(0);
+  }, 30_000);
 });

@@ -146,3 +146,28 @@ describe("source helpers", () => {
     expect(named.map((a) => a.name)).toEqual(["me", null, null]);
   });
 });
+
+describe("apiSource", () => {
+  test("an orch serve without /api/agents and /api/inbox (older): the frame without them, not 'API down'", async () => {
+    const { apiSource } = await import("../../src/watch/source.ts");
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch(req) {
+        const path = new URL(req.url).pathname;
+        if (path === "/api/streams") return Response.json({ streams: [stream("Stream-B")] });
+        if (path === "/api/activity") return Response.json({ activities: [] });
+        if (path === "/api/tasks") return Response.json({ tasks: [] });
+        return Response.json({ error: "Not found" }, { status: 404 });
+      },
+    });
+    try {
+      const snap = await apiSource(`http://127.0.0.1:${server.port}`).snapshot();
+      expect(snap.streams.map((s) => s.streamId)).toEqual(["Stream-B"]);
+      expect(snap.agents).toBeUndefined();
+      expect(snap.inbox).toBeUndefined();
+    } finally {
+      server.stop(true);
+    }
+  });
+});
