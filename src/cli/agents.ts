@@ -2,8 +2,7 @@
  * `orch agents`: the Claude Code sessions orch hears from through hooks, as a table or JSON.
  * A thin face over core/agents.ts, which also decides `exited` (pid gone) and `stale` (silent).
  */
-import { listAgents, type AgentView } from "../core/agents.ts";
-import { agentEvent } from "../core/agents.ts";
+import { agentEvent, listAgents, type AgentView } from "../core/agents.ts";
 import { compactCount, ageText, shortSession, statusLine } from "../watch/needs-you.ts";
 import { commonFlags, singleAction } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
