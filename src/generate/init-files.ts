@@ -326,7 +326,9 @@ export function mergeSettingsHooks(existing: string | null, file = SETTINGS_LOCA
     const ours: Json = { ...(tools ? { matcher: "*" } : {}), hooks: [{ type: "command", command: HOOK_COMMAND, timeout }] };
     hooks[event] = [...theirs, ours];
   }
-  const next: Json = { ...doc, hooks };
+  // The person ran orch init to use orch's MCP server: Claude Code need not ask again.
+  const enabled = Array.isArray(doc.enabledMcpjsonServers) ? doc.enabledMcpjsonServers : [];
+  const next: Json = { ...doc, enabledMcpjsonServers: enabled.includes(SERVER_NAME) ? enabled : [...enabled, SERVER_NAME], hooks };
   const status: FileStatus = existing === null ? "created" : JSON.stringify(next) === JSON.stringify(doc) ? "unchanged" : "updated";
   return { content: `${JSON.stringify(next, null, 2)}\n`, status };
 }

@@ -5,12 +5,13 @@
  * the agent sees the answer.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLAUDE_LATEST, useTempDirs } from "../agents/claude-cli.ts";
 import { continuedStream, stepList, type FakeModel, type Step, type Turn } from "../agents/fake-model.ts";
 import { realProject } from "../agents/real-project.ts";
 import { orchBin, tempDir, until } from "../helpers.ts";
+import { hasTmux, TmuxSession } from "../tmux.ts";
 import { openStore } from "../../src/db/client.ts";
 import { listAgents } from "../../src/core/agents.ts";
 import { listInbox } from "../../src/core/inbox.ts";
@@ -124,4 +125,52 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     expect(statuses.at(-1)).toBe("exited");
     store.close();
   }, 180_000);
+
+  test.skipIf(!hasTmux)(`Claude Code ${CLAUDE_LATEST} interactive in tmux: a permission prompt is waiting_permission within 1 s, and an answer through orch unblocks it`, async () => {
+    let asked = 0;
+    const script = stepList((turn: Turn) => (turn.prompt.includes("check the build") ? [bash("node -e \"console.log('interactive-ok')\"")] : []));
+    const p = await realProject({
+      orchBin: orchBin(),
+      claudeVersion: CLAUDE_LATEST,
+      prd: PRD,
+      script: (turn) => {
+        const step = script(turn);
+        if ("tool" in step) asked = Date.now();
+        return step;
+      },
+    });
+    models.push(p.model);
+    // Claude Code's own first-run questions answered, as a person would have once.
+    const root = realpathSync(p.root);
+    writeFileSync(
+      join(p.env.CLAUDE_CONFIG_DIR!, ".claude.json"),
+      JSON.stringify({
+        hasCompletedOnboarding: true,
+        theme: "dark",
+        customApiKeyResponses: { approved: [p.env.ANTHROPIC_API_KEY!.slice(-20)], rejected: [] },
+        projects: { [root]: { hasTrustDialogAccepted: true } },
+      }),
+    );
+    // tmux keeps its server's PATH for the new pane: the session's own PATH is given through env(1).
+    const term = TmuxSession.start(["env", `PATH=${p.env.PATH}`, "claude", "--permission-mode", "default", "check the build"], { env: { ...p.env, ORCH_STREAM_ID: "Stream-A" }, cwd: root, width: 160, height: 50 });
+    const store = openStore(p.env.ORCH_DB!);
+    try {
+      const waiting = await until("the session waiting for permission", () => listAgents(store).find((a) => a.status === "waiting_permission"), 60_000);
+      const seenAfter = Date.now() - asked;
+      expect(seenAfter).toBeLessThan(1000);
+      expect(waiting).toMatchObject({ streamId: "Stream-A", tool: expect.stringContaining("interactive-ok") });
+      const entry = listInbox(store).find((e) => e.question.includes("interactive-ok"))!;
+      expect(entry).toMatchObject({ source: "hook", status: "pending", sessionId: waiting.sessionId });
+      const { answerQuestion } = await import("../../src/core/inbox.ts");
+      answerQuestion(store, entry.id, { decision: "allow", by: "t", how: "person" });
+      await until("the command's output in the next request", () => resultFor(p.model, "interactive-ok")?.content.includes("interactive-ok"), 30_000);
+      await until("the session working again", () => listAgents(store).find((a) => a.sessionId === waiting.sessionId && a.status !== "waiting_permission"), 10_000);
+    } catch (err) {
+      console.error(term.capture());
+      throw err;
+    } finally {
+      term.kill();
+      store.close();
+    }
+  }, 120_000);
 });
