@@ -3,7 +3,7 @@
  * request is answered by a policy rule at once, or waits for a person (`orch allow|deny`, the
  * API) until it expires to a deny the agent is told about. Entries are never deleted.
  */
-import { and, asc, desc, eq, gte, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
 import { inbox, policyRules, type InboxRow } from "../db/schema.ts";
 import { conflict, notFound } from "../errors.ts";
@@ -53,9 +53,10 @@ function boundedInput(input: unknown): unknown {
 /**
  * Claude Code may ask twice about one tool call: in print mode it asks the permission tool and
  * then runs the PermissionRequest hook. A question about the same call from the same stream that
- * is still pending, or was answered moments ago, is that call: the second asker shares its answer.
+ * is still pending, or that the other channel had answered moments ago, is that call: the second
+ * asker shares its answer. (The same channel asking again is a new question.)
  */
-const TWIN_WINDOW_MS = 30_000;
+const TWIN_WINDOW_MS = 5_000;
 
 function findTwin(db: Db, q: QuestionInput, inputJson: string, now: string): InboxRow | undefined {
   const since = new Date(Date.parse(now) - TWIN_WINDOW_MS).toISOString();
@@ -68,7 +69,7 @@ function findTwin(db: Db, q: QuestionInput, inputJson: string, now: string): Inb
         eq(inbox.kind, "permission"),
         eq(inbox.question, q.question),
         sql`${inbox.toolInput} = ${inputJson}`,
-        or(eq(inbox.status, "pending"), gte(inbox.answeredAt, since)),
+        or(eq(inbox.status, "pending"), and(ne(inbox.source, q.source), gte(inbox.answeredAt, since))),
       ),
     )
     .orderBy(desc(inbox.id))

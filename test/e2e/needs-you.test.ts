@@ -85,10 +85,10 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     try {
       const first = await until("the first question", () => listInbox(store).find((e) => e.question.includes("ran-after-allow")), 90_000);
       expect(first).toMatchObject({ kind: "permission", source: "prompt_tool", streamId: "Stream-B", toolName: "Bash", status: "pending" });
-      const { answerQuestion } = await import("../../src/core/inbox.ts"); answerQuestion(store, first.id, { decision: "allow", by: "t", how: "person" }); const allow = { code: 0 };
+      const allow = await p.orch(["allow", String(first.id)]);
       expect(allow.code).toBe(0);
       const second = await until("the second question", () => listInbox(store).find((e) => e.question.includes("should-not-run")), 30_000);
-      answerQuestion(store, second.id, { decision: "deny", by: "t", how: "person", reason: "not in this run" }); const deny = { code: 0 };
+      const deny = await p.orch(["deny", String(second.id), "--reason", "not in this run"]);
       expect(deny.code).toBe(0);
       const [stdout, stderr, code] = await Promise.all([new Response(run.stdout).text(), new Response(run.stderr).text(), run.exited]);
       expect({ code, stderr }).toMatchObject({ code: 0 });
@@ -154,15 +154,29 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     // tmux keeps its server's PATH for the new pane: the session's own PATH is given through env(1).
     const term = TmuxSession.start(["env", `PATH=${p.env.PATH}`, "claude", "--permission-mode", "default", "check the build"], { env: { ...p.env, ORCH_STREAM_ID: "Stream-A" }, cwd: root, width: 160, height: 50 });
     const store = openStore(p.env.ORCH_DB!);
+    const serve = Bun.spawn([orchBin(), "serve"], { cwd: root, env: p.env, stdout: "ignore", stderr: "ignore" });
+    const api = `http://127.0.0.1:${p.env.HTTP_API_PORT}`;
+    const agentsNow = async () => {
+      try {
+        return ((await (await fetch(`${api}/api/agents`)).json()) as { agents: { sessionId: string; status: string; streamId: string; tool: string }[] }).agents;
+      } catch {
+        return [];
+      }
+    };
     try {
-      const waiting = await until("the session waiting for permission", () => listAgents(store).find((a) => a.status === "waiting_permission"), 60_000);
+      let waiting: Awaited<ReturnType<typeof agentsNow>>[number] | undefined;
+      const t0 = performance.now();
+      while (!waiting && performance.now() - t0 < 60_000) {
+        waiting = (await agentsNow()).find((a) => a.status === "waiting_permission");
+        if (!waiting) await Bun.sleep(25);
+      }
+      if (!waiting) throw new Error("no session waiting for permission in /api/agents");
       const seenAfter = Date.now() - asked;
       expect(seenAfter).toBeLessThan(1000);
       expect(waiting).toMatchObject({ streamId: "Stream-A", tool: expect.stringContaining("interactive-ok") });
       const entry = listInbox(store).find((e) => e.question.includes("interactive-ok"))!;
       expect(entry).toMatchObject({ source: "hook", status: "pending", sessionId: waiting.sessionId });
-      const { answerQuestion } = await import("../../src/core/inbox.ts");
-      answerQuestion(store, entry.id, { decision: "allow", by: "t", how: "person" });
+      expect((await p.orch(["allow", String(entry.id)])).code).toBe(0);
       await until("the command's output in the next request", () => resultFor(p.model, "interactive-ok")?.content.includes("interactive-ok"), 30_000);
       await until("the session working again", () => listAgents(store).find((a) => a.sessionId === waiting.sessionId && a.status !== "waiting_permission"), 10_000);
     } catch (err) {
@@ -170,6 +184,7 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
       throw err;
     } finally {
       term.kill();
+      serve.kill();
       store.close();
     }
   }, 120_000);
