@@ -3,6 +3,7 @@
  * the plan, --status the progress, otherwise it launches the agents and follows them.
  */
 import { currentInitiative } from "../core/initiatives.ts";
+import { tokenCount, usd, type BudgetLimits } from "../core/budget.ts";
 import { costLine, sumUsage, usageByStream } from "../core/agent-sessions.ts";
 import { checkStreamGate } from "../core/gate.ts";
 import { listStreams } from "../core/streams.ts";
@@ -11,7 +12,7 @@ import { conflict, notFound, usageError } from "../errors.ts";
 import type { Store } from "../db/client.ts";
 import { renderStatus, statusReport } from "../generate/status.ts";
 import { databaseId } from "../db/identity.ts";
-import { resolveRunSettings, type RunSettings } from "../orchestrate/config.ts";
+import { resolveBudget, resolveRunSettings, type RunSettings } from "../orchestrate/config.ts";
 import { dryRunSummary, planOrder } from "../orchestrate/plan.ts";
 import { failures, preflight, runWillRefuse, type PreflightResult } from "../orchestrate/preflight.ts";
 import { archivedDone, runStreams } from "../orchestrate/run-setup.ts";
@@ -34,6 +35,8 @@ export const command = singleAction("start", {
     "max-parallel": { type: "string", value: "N", description: "most agents at once; more ready streams wait their turn (default: config, else 5)" },
     "restart-limit": { type: "string", value: "N", description: "restarts of an agent that exits with its stream unfinished (default 2)" },
     "stall-timeout": { type: "string", value: "S", description: "seconds without progress or heartbeat before an alert (default 600)" },
+    "budget-stream-usd": { type: "string", value: "N", description: "each stream's budget in US dollars (default: config budget.streamUsd); reached → paused until orch budget raise" },
+    "budget-usd": { type: "string", value: "N", description: "the initiative's budget in US dollars (default: config budget.initiativeUsd); reached → every stream paused" },
     db: { type: "string", value: "PATH", description: "database file (else ORCH_DB, else TASK_DB_PATH/<workspace>/tasks.db)" },
     json: { type: "boolean", description: "machine-readable output (with --dry-run or --status)" },
     help: { type: "boolean", short: "h", description: "show this help" },
@@ -47,6 +50,7 @@ export const command = singleAction("start", {
       restartLimit: str(flags["restart-limit"]),
       stallTimeout: str(flags["stall-timeout"]),
     });
+    const budget = resolveBudget(root, { streamUsd: str(flags["budget-stream-usd"]), initiativeUsd: str(flags["budget-usd"]) });
     if (flags["dry-run"] && flags.status) throw usageError("choose one of --dry-run and --status");
     const store = storeFromFlags(flags);
     const streams = runStreams(store);
@@ -77,7 +81,7 @@ export const command = singleAction("start", {
     if (flags["dry-run"]) {
       const summary = dryRunSummary(streams, archivedDone(store));
       const checks = await runPreflight({ root, settings, store, streams, only, previous });
-      if (flags.json) return printJson({ streams: planOrder(streams).map((s) => s.streamId), ...summary, settings, preflight: checks });
+      if (flags.json) return printJson({ streams: planOrder(streams).map((s) => s.streamId), ...summary, settings, budget, preflight: checks });
       const lines = ["Execution plan (dry run: nothing is launched)", ""];
       for (const phase of ["foundation", "parallel", "integration"] as const) {
         const list = planOrder(streams).filter((s) => s.streamPhase === phase);
@@ -90,6 +94,8 @@ export const command = singleAction("start", {
       }
       lines.push("", ...summary.lines, `Can start now: ${summary.canStart.join(", ") || "nothing"}`);
       lines.push(`Launcher: ${settings.launcher}; agent command: ${settings.agentCommand}; at most ${settings.maxParallel} at once`);
+      const limits = describeLimits(budget);
+      if (limits) lines.push(`Budget: ${limits}`);
       lines.push("", "Preflight:", ...checks.map((c) => `  ${c.ok ? (c.warning ? "⚠" : "✓") : "✖"} ${c.line}`));
       if (failures(checks).length) lines.push("orch start would refuse to launch until the ✖ lines are fixed.");
       say(`${lines.join("\n")}\n`);
@@ -136,6 +142,7 @@ export const command = singleAction("start", {
       resume,
       only,
       webhookUrl: env.ORCHESTRATION_WEBHOOK_URL,
+      budget,
       apiPort: process.env.HTTP_API_PORT ? env.HTTP_API_PORT : undefined,
       print: (line) => say(`${line}\n`),
       signal: controller.signal,
@@ -145,6 +152,17 @@ export const command = singleAction("start", {
     process.exit(outcome === "complete" || outcome === "stopped" ? 0 : 1);
   },
 });
+
+/** "$5.00 per stream, $20.00 for the initiative" (null: no limit at all). */
+function describeLimits(b: BudgetLimits): string | null {
+  const parts = [
+    b.streamUsd !== undefined ? `${usd(b.streamUsd)} per stream` : null,
+    b.streamTokens !== undefined ? `${tokenCount(b.streamTokens)} tokens per stream` : null,
+    b.initiativeUsd !== undefined ? `${usd(b.initiativeUsd)} for the initiative` : null,
+    b.initiativeTokens !== undefined ? `${tokenCount(b.initiativeTokens)} tokens for the initiative` : null,
+  ].filter(Boolean);
+  return parts.length ? parts.join(", ") : null;
+}
 
 /** The preflight with this command's facts: the run's settings, HTTP_API_HOST/PORT, this database. */
 function runPreflight(o: { root: string; settings: RunSettings; store: Store; streams: StreamView[]; only?: string; previous: RunState | null }): Promise<PreflightResult[]> {

@@ -71,3 +71,17 @@ export function agentArgv(template: string, values: Record<Placeholder, string>)
 export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * Claude Code's own per-run spending cap for a print-mode launch (`claude -p …`): appended when a
+ * dollar budget applies, unless the template already sets one (the person's choice stands).
+ * Other programs, and interactive sessions, which have no such flag, are left as they are.
+ */
+export function withBudgetCap(argv: readonly string[], capUsd: number | null): string[] {
+  const printMode = argv.includes("-p") || argv.includes("--print");
+  const claude = (argv[0] ?? "").split("/").pop() === "claude";
+  if (capUsd === null || !claude || !printMode || argv.some((a) => a === "--max-budget-usd" || a.startsWith("--max-budget-usd="))) return [...argv];
+  // Never round up past what is left; never a zero cap (the stream is paused before that).
+  const cap = Math.max(0.0001, Math.floor(capUsd * 10_000) / 10_000);
+  return [...argv, "--max-budget-usd", String(cap)];
+}

@@ -63,6 +63,27 @@ export function readBudgetConfig(root: string): BudgetConfig {
   return readConfig(root).budget ?? {};
 }
 
+/** A dollar amount given on the command line (`label` names it in the error): positive, at most a million, cents at most. */
+export function usdAmount(label: string, value: string | boolean | undefined, opts: { allowZero?: boolean } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === "string" && /^\d+(\.\d{1,2})?$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!(n <= 1_000_000 && (opts.allowZero ? n >= 0 : n > 0)))
+    throw usageError(`${label} must be ${opts.allowZero ? "an" : "a positive"} amount of US dollars up to 1000000 (like 5 or 2.50), not "${String(value)}"`);
+  return n;
+}
+
+/** The run's limits: `--budget-stream-usd` and `--budget-usd` over the config file's `budget`. */
+export function resolveBudget(root: string, flags: { streamUsd?: string; initiativeUsd?: string }): BudgetConfig {
+  const streamUsd = usdAmount("flag --budget-stream-usd", flags.streamUsd);
+  const initiativeUsd = usdAmount("flag --budget-usd", flags.initiativeUsd);
+  const file = readBudgetConfig(root);
+  return {
+    ...file,
+    ...(streamUsd !== undefined ? { streamUsd } : {}),
+    ...(initiativeUsd !== undefined ? { initiativeUsd } : {}),
+  };
+}
+
 export interface RunSettings {
   launcher: LauncherName;
   agentCommand: string;

@@ -11,7 +11,7 @@ import type { StreamView } from "../core/streams.ts";
 import type { Store } from "../db/client.ts";
 import { resolveWorktreeSetup } from "../workspace/config.ts";
 import { createStreamWorktree } from "../workspace/create.ts";
-import { agentArgv } from "./agent-command.ts";
+import { agentArgv, withBudgetCap } from "./agent-command.ts";
 import { mainCheckoutChanges } from "./main-checkout.ts";
 import type { LaunchedAgent, Launcher } from "./launchers/types.ts";
 import type { RunNote } from "./messages.ts";
@@ -24,6 +24,8 @@ export interface LaunchContext {
   agentTemplate: string;
   apiPort?: number;
   initiativeId: string | null;
+  /** What is left of the stream's (or the initiative's) dollar budget; null: no limit. */
+  budgetCapUsd?: number | null;
   note(n: RunNote): void;
   /** Persist the record: called once the launch is decided, before the agent is spawned. */
   beforeSpawn(): void;
@@ -37,7 +39,7 @@ export async function launchStream(ctx: LaunchContext, s: StreamView, r: StreamR
     cwd = wt.worktreePath;
     if (wt.created) ctx.note({ kind: "worktree-created", path: relative(root, wt.worktreePath), branch: wt.branchName });
   }
-  const argv = agentArgv(ctx.agentTemplate, { streamId: s.streamId, worktree: cwd, projectRoot: root });
+  const argv = withBudgetCap(agentArgv(ctx.agentTemplate, { streamId: s.streamId, worktree: cwd, projectRoot: root }), ctx.budgetCapUsd ?? null);
   const logFile = join(root, LOG_DIR, `${s.streamId}.log`);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),

@@ -31,7 +31,13 @@ export type RunNote =
   | { kind: "run-complete"; only: string | null; done: number; total: number }
   | { kind: "run-stopped"; still: string | null }
   | { kind: "run-failed"; done: number; total: number; failed: string[] }
-  | { kind: "still-running"; agents: { streamId: string; pid: number | null }[] };
+  | { kind: "still-running"; agents: { streamId: string; pid: number | null }[] }
+  /** streamId null: the initiative's budget, which pauses every stream. */
+  | { kind: "budget-reached"; streamId: string | null; spent: string; command: string; inboxId: number; agentRunning: boolean }
+  | { kind: "budget-paused"; streamId: string; spent: string; command: string }
+  | { kind: "budget-resumed"; streamId: string; left: string }
+  | { kind: "waiting-budget"; streams: string[] }
+  | { kind: "permission-asked"; streamId: string | null; agent: string | null; tool: string; inboxId: number };
 
 export interface Said {
   lines: string[];
@@ -148,6 +154,28 @@ export function say(n: RunNote): Said {
       };
     case "still-running":
       return { lines: [stillRunning(n.agents)] };
+    case "budget-reached": {
+      const who = n.streamId ?? "The initiative";
+      const what = n.streamId ? `${n.streamId} launches nothing more` : "every stream is paused";
+      return {
+        lines: [
+          `⏸ ${who} reached its budget (${n.spent}): ${what} until it is raised — ${n.command} (inbox ${n.inboxId})`,
+          ...(n.agentRunning ? [`  Its agent still running is left to finish its turn; it is not restarted.`] : []),
+        ],
+        webhook: `⏸ ${who} paused: budget reached (${n.spent}) — ${n.command}`,
+      };
+    }
+    case "budget-paused":
+      return { lines: [`⏸ ${n.streamId} is paused for budget (${n.spent}): ${n.command}`] };
+    case "budget-resumed":
+      return { lines: [`▶ ${n.streamId}: budget raised (${n.left} left); resuming`], webhook: `▶ ${n.streamId} resumed: budget raised` };
+    case "waiting-budget":
+      return { lines: [`⏸ Waiting for a budget raise: ${n.streams.join(", ")} (orch budget raise STREAM USD); nothing else can run`] };
+    case "permission-asked": {
+      const who = n.streamId ?? n.agent ?? "An agent";
+      const line = `⏸ ${who} waits for permission: ${n.tool} — orch allow ${n.inboxId} / orch deny ${n.inboxId}`;
+      return { lines: [line], webhook: line };
+    }
   }
 }
 

@@ -19,6 +19,8 @@ export interface Decision {
   launch: string[];
   /** Streams that cannot make progress: their dependencies failed. */
   stuck: string[];
+  /** Streams that could launch but are paused for budget: they wait for a raise. */
+  paused: string[];
   /** Every stream done (and parallel ones merged). */
   finished: boolean;
   /** Agents currently running after this decision's launches. */
@@ -37,7 +39,14 @@ export function planOrder(streams: readonly StreamView[]): StreamView[] {
 export function decide(
   streams: readonly StreamView[],
   state: RunState,
-  opts: { maxParallel: number; only?: string | null; /** Archived streams that were completed: dependencies met. */ archivedDone?: ReadonlySet<string> },
+  opts: {
+    maxParallel: number;
+    only?: string | null;
+    /** Archived streams that were completed: dependencies met. */
+    archivedDone?: ReadonlySet<string>;
+    /** Streams paused for budget: never launched until raised. */
+    paused?: ReadonlySet<string>;
+  },
 ): Decision {
   const byId = new Map(streams.map((s) => [s.streamId, s]));
   const run = (id: string) => state.streams[id];
@@ -45,6 +54,7 @@ export function decide(
   const awaitingExit: string[] = [];
   const merge: string[] = [];
   const launch: string[] = [];
+  const paused: string[] = [];
 
   // A failed stream whose tasks someone finished by hand counts as complete after all (on --resume).
   // An agent may mark its last task done and go on committing: done means done *and* ended.
@@ -87,6 +97,11 @@ export function decide(
   for (const s of planOrder(streams)) {
     if (opts.only && s.streamId !== opts.only) continue;
     if (statusOf(s.streamId) !== "pending" || stuckSet.has(s.streamId)) continue;
+    // Waiting for a raise whatever its dependencies: the run must not end while it could go on.
+    if (opts.paused?.has(s.streamId)) {
+      paused.push(s.streamId);
+      continue;
+    }
     const deps = s.dependencies.filter((d) => d !== s.streamId);
     const ready = deps.every((d) => {
       const dep = byId.get(d);
@@ -104,7 +119,7 @@ export function decide(
     const st = statusOf(s.streamId);
     return s.streamPhase === "parallel" && !opts.only ? st === "merged" : st === "completed" || st === "merged";
   });
-  return { completed, awaitingExit, merge, launch, stuck, finished, running };
+  return { completed, awaitingExit, merge, launch, stuck, paused, finished, running };
 }
 
 /** What `--dry-run` says can start now, in the guide's words. */

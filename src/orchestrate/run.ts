@@ -29,9 +29,12 @@ import { mergeFinished } from "./merge-step.ts";
 import { idleFor, say, stillRunning, type RunNote } from "./messages.ts";
 import { sendWebhook } from "./notify.ts";
 import { afterUnfinishedExit, decide, isDone } from "./plan.ts";
+import { budgetStep } from "./budget-step.ts";
+import { permissionAlerts } from "./permission-alerts.ts";
+import type { BudgetLimits } from "../core/budget.ts";
 import { holdRunLock } from "./run-lock.ts";
 import { archivedDone, openRunState, runStreams } from "./run-setup.ts";
-import { processAlive, saveState, type RunState } from "./state.ts";
+import { processAlive, saveState, type RunState, type StreamRun } from "./state.ts";
 import { findProcessByEnv } from "../sys/process.ts";
 import { strayCommits } from "../git/reach.ts";
 
@@ -49,6 +52,8 @@ export interface RunOptions {
   only?: string | null;
   webhookUrl?: string;
   apiPort?: number;
+  /** Spending limits (flags over the config file); none: nothing is ever paused for budget. */
+  budget?: BudgetLimits;
   /** One line of progress for the person watching (no trailing newline). */
   print: (line: string) => void;
   signal?: AbortSignal;
@@ -145,7 +150,13 @@ async function run(
       }
     }
   }
+  state.budget = o.budget ?? {};
   saveState(root, state, store.now());
+  const budget = budgetStep(store, state.budget, note);
+  const permissions = permissionAlerts(store, note);
+  /** Streams paused for budget as of the last check: not launched until raised. */
+  let paused: ReadonlySet<string> = new Set();
+  let waitingSaid = "";
 
   let outcome = "running" as RunOutcome;
   const finish = (how: Exclude<RunOutcome, "running">) => {
@@ -161,7 +172,8 @@ async function run(
       note({ kind: "phase", phase: s.streamPhase });
     }
     const beforeSpawn = () => saveState(root, state, store.now());
-    const agent = await launchStream({ store, root, launcher: o.launcher, agentTemplate: o.agentTemplate, apiPort: o.apiPort, initiativeId: state.initiativeId, note, beforeSpawn }, s, r);
+    const budgetCapUsd = budget.capFor(s.streamId);
+    const agent = await launchStream({ store, root, launcher: o.launcher, agentTemplate: o.agentTemplate, apiPort: o.apiPort, initiativeId: state.initiativeId, budgetCapUsd, note, beforeSpawn }, s, r);
     if (r.log) tails.set(s.streamId, tailAgentLog(r.log, r.logOffset));
     awaitingNoted.delete(s.streamId);
     // Recorded at once, not at the end of the tick: a `kill -9` while the next worktree is being
@@ -182,6 +194,8 @@ async function run(
     const r = state.streams[id];
     if (!tail || !r) return;
     for (const e of tail.read(final)) {
+      // Stopped by the cap orch gave it: the budget is spent, which is not a failure.
+      if (e.kind === "result" && e.result.subtype === "error_max_budget_usd") budget.capHit(id);
       const n = applyAgentEvent(store, id, r, e);
       if (n) note(n);
     }
@@ -248,6 +262,11 @@ async function run(
 
   function unfinishedExit(id: string, s: StreamView): void {
     const r = state.streams[id]!;
+    // Paused for budget: it waits for a raise, then launches again (not a restart, not a failure).
+    if (paused.has(id)) {
+      Object.assign(r, { status: "pending", pid: null } satisfies Partial<StreamRun>);
+      return;
+    }
     const action = afterUnfinishedExit(r, s, o.restartLimit);
     if (action === "restart") {
       r.restarts++;
@@ -277,7 +296,7 @@ async function run(
     }
   }
 
-  const plan = () => decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only, archivedDone });
+  const plan = () => decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused });
 
   async function tick(): Promise<void> {
     if (o.signal?.aborted) return finish("stopped");
@@ -289,9 +308,13 @@ async function run(
     for (const id of exited) agentEnded(id);
     for (const id of tails.keys()) readAgentOutput(id, false);
 
+    permissions.poll();
+
     const current = runStreams(store);
     const byId = new Map(current.map((s) => [s.streamId, s]));
-    const d = decide(current, state, { maxParallel: o.maxParallel, only: o.only, archivedDone });
+    paused = budget.check(current, state, o.only ?? null);
+    state.pausedStreams = [...paused];
+    const d = decide(current, state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused });
     for (const id of d.awaitingExit) {
       if (awaitingNoted.has(id)) continue;
       awaitingNoted.add(id);
@@ -330,8 +353,12 @@ async function run(
     const after = plan();
     const quiet = after.completed.length === 0 && after.merge.length === 0;
     if (after.finished && quiet) finish("complete");
-    // Nothing runs and nothing can start: failed streams hold the rest.
-    else if (after.running === 0 && after.launch.length === 0 && quiet && Object.values(state.streams).some((r) => r.status === "failed")) finish("failed");
+    // Nothing runs and nothing can start: failed streams hold the rest — unless a raise would
+    // let a paused one go on, which the run waits for (it must not end or say "complete").
+    else if (after.running === 0 && after.launch.length === 0 && quiet && !after.paused.length && Object.values(state.streams).some((r) => r.status === "failed")) finish("failed");
+    const waiting = after.running === 0 && after.launch.length === 0 && after.paused.length ? after.paused.join(", ") : "";
+    if (waiting && waiting !== waitingSaid) note({ kind: "waiting-budget", streams: after.paused });
+    waitingSaid = waiting;
     saveState(root, state, store.now());
   }
 

@@ -63,6 +63,12 @@ export const runStateSchema = z.object({
   completedStreams: z.array(z.string()),
   failedStreams: z.array(z.string()),
   mergedStreams: z.array(z.string()),
+  /** Streams paused for their budget (or the initiative's): waiting for `orch budget raise`. */
+  pausedStreams: z.array(z.string()).default([]),
+  /** The limits this run applies (flags over the config), for `orch budget` while it runs. */
+  budget: z
+    .object({ streamUsd: z.number().optional(), initiativeUsd: z.number().optional(), streamTokens: z.number().optional(), initiativeTokens: z.number().optional() })
+    .default({}),
   conflict: z
     .object({
       streamId: z.string(),
@@ -116,6 +122,8 @@ export function newRunState(o: { initiativeId: string | null; launcher: RunState
     completedStreams: [],
     failedStreams: [],
     mergedStreams: [],
+    pausedStreams: [],
+    budget: {},
     conflict: null,
     streams: {},
   };

@@ -48,7 +48,7 @@ describe("decide()", () => {
   test("a fresh run launches the foundation only; plan order is foundation, parallel, integration", () => {
     const streams = plan();
     expect(planOrder(streams).map((s) => s.streamId)).toEqual(["Stream-A", "Stream-B", "Stream-C", "Stream-D"]);
-    expect(decide(streams, state(streams), { maxParallel: 5 })).toEqual({ completed: [], awaitingExit: [], merge: [], launch: ["Stream-A"], stuck: [], finished: false, running: 1 });
+    expect(decide(streams, state(streams), { maxParallel: 5 })).toEqual({ completed: [], awaitingExit: [], merge: [], launch: ["Stream-A"], stuck: [], paused: [], finished: false, running: 1 });
   });
 
   test("an agent that marked its last task done but is still running: not complete, not merged, nothing launched on it", () => {
@@ -127,7 +127,7 @@ describe("decide()", () => {
   test("after a failure: the dependents are stuck (transitively), nothing launches, the run is not finished", () => {
     const streams = plan(1);
     const d = decide(streams, state(streams, { "Stream-A": "failed" }), { maxParallel: 5 });
-    expect(d).toEqual({ completed: [], awaitingExit: [], merge: [], launch: [], stuck: ["Stream-B", "Stream-C", "Stream-D"], finished: false, running: 0 });
+    expect(d).toEqual({ completed: [], awaitingExit: [], merge: [], launch: [], stuck: ["Stream-B", "Stream-C", "Stream-D"], paused: [], finished: false, running: 0 });
 
     // Within one phase a dependency may come later in plan order: still stuck.
     const chain = [sv("F3", "foundation", ["F2"]), sv("F2", "foundation", ["F1"]), sv("F1", "foundation", []), sv("X", "foundation", [])];
