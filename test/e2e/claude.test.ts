@@ -5,7 +5,7 @@
  * Claude Code's own permissions, slash commands, MCP loading and tool deferral are what is tested.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLAUDE_LATEST, CLAUDE_OLDER, useTempDirs } from "../agents/claude-cli.ts";
 import { turnOf, type FakeModel } from "../agents/fake-model.ts";
@@ -98,8 +98,12 @@ describe("the real Claude Code CLI as the agent (stand-in model on loopback)", (
     expect(watch.stdout.match(/✓ COMPLETE \$\d+\.\d\d/g)).toHaveLength(4);
   }, 180_000);
 
-  test(`Claude Code ${CLAUDE_OLDER}: an agent denied a tool is alerted with the tool and input, and not restarted blindly`, async () => {
+  test(`Claude Code ${CLAUDE_OLDER}: an agent denied a tool (by orch's policy, through its permission tool) is alerted with the tool and input, and not restarted blindly`, async () => {
     const p = await project(CLAUDE_OLDER, { "Stream-A": { deniedCommand: "npm publish --access public" } });
+    // Outside the allow-list the headless agent asks orch; this project's policy says no.
+    const configFile = join(p.root, ".claude/orchestration/orchestration-config.json");
+    const config = JSON.parse(readFileSync(configFile, "utf8"));
+    writeFileSync(configFile, JSON.stringify({ ...config, policy: { deny: ["Bash(npm publish:*)"] } }));
     const hookLines: string[] = [];
     const hook = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => (hookLines.push(((await req.json()) as { text: string }).text), new Response("ok")) });
     const r = await p.orch(["start", "--launcher", "headless"], { ORCHESTRATION_WEBHOOK_URL: `http://127.0.0.1:${hook.port}/` });
@@ -117,5 +121,5 @@ describe("the real Claude Code CLI as the agent (stand-in model on loopback)", (
     expect(watch.stdout).toContain("⚠ Stream-A: Claude Code denied Bash: npm publish --access public (allow it with Bash(npm publish:*))");
     expect(hookLines).toContain("✖ Stream-A failed: permission denials, no progress");
     expect(existsSync(join(p.root, ".claude/worktrees/Stream-B"))).toBe(false);
-  }, 120_000);
+  }, 90_000);
 });
