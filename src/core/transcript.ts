@@ -8,7 +8,7 @@
  * `total_cost_usd` is: list prices per million tokens, cache writes at the 5-minute rate. It
  * means little to subscription users, which is why the tokens are kept beside it.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 
 export interface TranscriptUsage {
   inputTokens: number;
@@ -151,7 +151,8 @@ export class TranscriptUnreadable extends Error {
 export function readTranscriptUsage(path: string, maxBytes = MAX_TRANSCRIPT_BYTES): TranscriptUsage {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw new TranscriptUnreadable(path, (err as NodeJS.ErrnoException).code ?? "cannot open");
   }
@@ -172,7 +173,7 @@ function readLines(fd: number, maxBytes: number): TranscriptUsage {
   let skipping = false;
   let total = 0;
   const endLine = (tail: Buffer) => {
-    if (skipping) acc.skipped();
+    if (skipping || pendingBytes + tail.length > MAX_LINE) acc.skipped();
     else acc.line(Buffer.concat([...pending, tail]).toString("utf8"));
     pending = [];
     pendingBytes = 0;
