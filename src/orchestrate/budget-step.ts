@@ -44,6 +44,7 @@ export function budgetStep(store: Store, limits: BudgetLimits, note: (n: RunNote
   const left = (s: StreamBudget) =>
     [s.remainingUsd !== null ? `${usd(s.remainingUsd)}` : "", s.remainingTokens !== null ? `${tokenCount(s.remainingTokens)} tokens` : ""].filter(Boolean).join(", ") || "no limit";
 
+  /** `agentRunning` only for an agent that goes on: a headless one has ended with its result. */
   function pause(s: StreamBudget, reason: string, r: RunState["streams"][string]): void {
     setPaused(store, s.streamId, reason);
     said.add(s.streamId);
@@ -55,7 +56,7 @@ export function budgetStep(store: Store, limits: BudgetLimits, note: (n: RunNote
       return;
     }
     const q = askForRaise(store, s.streamId, budgetQuestion(s.streamId, s));
-    note({ kind: "budget-reached", streamId: s.streamId, spent: spentOfLimit(s), command: raiseCommand(s.streamId, s.reached), inboxId: q.id, agentRunning: r.status === "running" && r.agentAlive });
+    note({ kind: "budget-reached", streamId: s.streamId, spent: spentOfLimit(s), command: raiseCommand(s.streamId, s.reached), inboxId: q.id, agentRunning: r.status === "running" && r.agentAlive && !r.log });
   }
 
   return {

@@ -60,7 +60,8 @@ export function say(n: RunNote): Said {
       // The guide's start-streams.py line; the launcher's own (manual prints its steps) follows.
       return { lines: [`Starting ${n.streamId} (${n.phase})...`] };
     case "started":
-      return { lines: [`▶ ${n.streamId} (${n.phase}) started${n.again ? ` again (restart ${n.restarts} of ${n.restartLimit})` : ""}: ${n.description}`] };
+      // Launched again after a budget raise is not a restart: no count to show.
+      return { lines: [`▶ ${n.streamId} (${n.phase}) started${n.again ? (n.restarts ? ` again (restart ${n.restarts} of ${n.restartLimit})` : " again") : ""}: ${n.description}`] };
     case "adopted":
       return { lines: [`↺ ${n.streamId}: its agent is still running (pid ${n.pid}); following it`] };
     case "awaiting-exit":
@@ -160,7 +161,7 @@ export function say(n: RunNote): Said {
       return {
         lines: [
           `⏸ ${who} reached its budget (${n.spent}): ${what} until it is raised — ${n.command} (inbox ${n.inboxId})`,
-          ...(n.agentRunning ? [`  Its agent still running is left to finish its turn; it is not restarted.`] : []),
+          ...(n.agentRunning ? [`  Its agent, still running, is not stopped; once it ends it is not relaunched until then.`] : []),
         ],
         webhook: `⏸ ${who} paused: budget reached (${n.spent}) — ${n.command}`,
       };
@@ -170,7 +171,7 @@ export function say(n: RunNote): Said {
     case "budget-resumed":
       return { lines: [`▶ ${n.streamId}: budget raised (${n.left} left); resuming`], webhook: `▶ ${n.streamId} resumed: budget raised` };
     case "waiting-budget":
-      return { lines: [`⏸ Waiting for a budget raise: ${n.streams.join(", ")} (orch budget raise STREAM USD); nothing else can run`] };
+      return { lines: [`⏸ Waiting for a budget raise: ${n.streams.join(", ")} (orch budget raise ${n.streams.length === 1 ? n.streams[0] : "STREAM"} USD); nothing else can run`] };
     case "permission-asked": {
       const who = n.streamId ?? n.agent ?? "An agent";
       const line = `⏸ ${who} waits for permission: ${n.tool} — orch allow ${n.inboxId} / orch deny ${n.inboxId}`;
