@@ -69,3 +69,43 @@ describe("transcript usage", () => {
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 });
+
+describe("orch hook: Stop and SessionEnd record an interactive session's spend", () => {
+  async function hookEnv() {
+    const { openStore } = await import("../../src/db/client.ts");
+    const dir = tempDir();
+    const db = join(dir, "tasks.db");
+    openStore(db).close();
+    return { dir, db, env: { ORCH_DB: db } as Record<string, string> };
+  }
+  const payload = (event: string, transcript: string, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ session_id: "sess-1", hook_event_name: event, cwd: "/", transcript_path: transcript, ...extra });
+
+  test("tokens and the estimate stored on the session; a headless launch's are left to its result", async () => {
+    const { handleHook } = await import("../../src/agents/hook.ts");
+    const { getAgent } = await import("../../src/core/agents.ts");
+    const { openStore } = await import("../../src/db/client.ts");
+    const { dir, db, env } = await hookEnv();
+    const transcript = join(dir, "t.jsonl");
+    writeFileSync(transcript, [assistant("msg_1", U), assistant("msg_1", U)].join("\n"));
+    expect(await handleHook(payload("Stop", transcript), { ...env, ORCH_STREAM_ID: "Stream-B" })).toMatchObject({ stdout: "" });
+    const store = openStore(db);
+    expect(getAgent(store, "sess-1")).toMatchObject({ streamId: "Stream-B", inputTokens: 1000, outputTokens: 200, cacheReadTokens: 10_000, cacheCreationTokens: 2000 });
+    expect(getAgent(store, "sess-1")!.costUsd).toBeCloseTo(0.0165, 6);
+    writeFileSync(transcript, [assistant("msg_1", U), assistant("msg_2", U)].join("\n"));
+    await handleHook(payload("SessionEnd", transcript), { ...env, ORCH_LAUNCHER: "headless" });
+    expect(getAgent(store, "sess-1")!.inputTokens).toBe(1000);
+    await handleHook(payload("SessionEnd", transcript), env);
+    expect(getAgent(store, "sess-1")!.inputTokens).toBe(2000);
+    store.close();
+  });
+
+  test("an unreadable transcript is a line for the hook log, never a failure", async () => {
+    const { handleHook } = await import("../../src/agents/hook.ts");
+    const { dir, env } = await hookEnv();
+    const r = await handleHook(payload("Stop", join(dir, "nope.jsonl")), env);
+    expect(r.stdout).toBe("");
+    expect(r.problem).toBe(`spend of sess-1 not read: transcript ${join(dir, "nope.jsonl")}: ENOENT`);
+    expect((await handleHook(payload("Stop", dir), env)).problem).toContain("not a regular file");
+  });
+});
