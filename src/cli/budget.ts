@@ -40,9 +40,9 @@ function stateOf(s: StreamBudget, done: boolean): string {
 }
 
 const SOURCE_LINE: Record<LimitSource, string> = {
-  run: "limits of the running orch start",
-  config: "limits from orchestration-config.json",
-  none: "no budget set (orchestration-config.json budget, or orch start --budget-stream-usd / --budget-usd)",
+  run: "those of the running orch start",
+  config: "from orchestration-config.json",
+  none: 'no budget set — "budget" in orchestration-config.json, or orch start --budget-stream-usd N / --budget-usd N',
 };
 
 function show(store: Store, root: string, json: boolean): number {
@@ -66,7 +66,7 @@ function show(store: Store, root: string, json: boolean): number {
     ],
     "No streams yet — import a PRD (orch prd import FILE.md)",
   );
-  say(`\nInitiative: ${initiativeLine(view.initiative)} (${SOURCE_LINE[source]})\n`);
+  say(`\nInitiative: ${initiativeLine(view.initiative)}\nLimits: ${SOURCE_LINE[source]}\n`);
   return 0;
 }
 

@@ -67,6 +67,7 @@ export const command = singleAction("start", {
         say(
           `\nRun: ${state.outcome} (started ${state.startedAt}, launcher ${state.launcher})` +
             `${state.failedStreams.length ? `; failed: ${state.failedStreams.join(", ")}` : ""}` +
+            `${state.pausedStreams.length ? `; paused for budget: ${state.pausedStreams.join(", ")} (orch budget raise STREAM USD)` : ""}` +
             `${state.conflict ? `; merge conflict in ${state.conflict.streamId}: ${state.conflict.files.join(", ")}` : ""}\n`,
         );
       return 0;

@@ -123,7 +123,7 @@ describe("budgets with orch start (compiled binary, stand-in claude)", () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/Stream-B\s+\$1\.02\s+\$1\.00\s+1,100\s+-\s+paused: budget\n/);
     expect(shown.stdout).toMatch(/Stream-C\s+\$0\.10\s+\$1\.00\s+1,100\s+-\s+complete\n/);
-    expect(shown.stdout).toContain("(limits of the running orch start)");
+    expect(shown.stdout).toContain("\nInitiative: $1.22, 3,300 tokens\nLimits: those of the running orch start\n");
     const db = new Database(p.db, { readonly: true });
     const entry = () => db.query("SELECT * FROM inbox WHERE kind = 'budget'").all() as { id: number; status: string; question: string; answered_how: string | null; stream_id: string }[];
     expect(entry()).toMatchObject([{ stream_id: "Stream-B", status: "pending", question: "Stream-B reached its budget ($1.02 of $1.00): raise it? orch budget raise Stream-B USD" }]);
