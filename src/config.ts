@@ -2,13 +2,12 @@
  * Environment + flags → where state lives (SPEC "Where state lives"). Validated with zod so a
  * bad variable is one clear line, not a crash later.
  */
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { formatZodIssues, usageError } from "./errors.ts";
 import { mainTopLevel } from "./git/git.ts";
+import { defaultDbPath, expandHome, workspaceId } from "./db/location.ts";
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -48,9 +47,6 @@ export function readEnv(env: Record<string, string | undefined> = process.env): 
   return parsed.data;
 }
 
-function expandHome(p: string): string {
-  return p === "~" || p.startsWith("~/") ? join(homedir(), p.slice(1)) : p;
-}
 
 /**
  * The project root is the main worktree's top level: an agent running inside
@@ -62,7 +58,7 @@ export function findProjectRoot(cwd: string = process.cwd()): string {
 }
 
 export function workspaceIdFor(projectRoot: string, env: OrchEnv): string {
-  return env.WORKSPACE_ID ?? createHash("md5").update(projectRoot).digest("hex").slice(0, 12);
+  return workspaceId(projectRoot, env.WORKSPACE_ID);
 }
 
 export interface DbLocation {
@@ -81,9 +77,8 @@ export function resolveDbPath(opts: { flag?: string; env: OrchEnv; cwd?: string;
     const p = expandHome(explicit);
     return { path: isAbsolute(p) ? p : resolve(cwd, p), isDefault: false };
   }
-  const base = expandHome(opts.env.TASK_DB_PATH ?? join(homedir(), ".claude", "tasks"));
   const root = opts.root ?? findProjectRoot(cwd);
-  const path = join(isAbsolute(base) ? base : resolve(cwd, base), workspaceIdFor(root, opts.env), "tasks.db");
+  const path = defaultDbPath({ root, cwd, taskDbPath: opts.env.TASK_DB_PATH, workspace: opts.env.WORKSPACE_ID });
   return { path, isDefault: true };
 }
 

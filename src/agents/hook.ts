@@ -3,41 +3,29 @@
  * answer (a policy rule's, or a person's through the inbox). It must never break the agent: any
  * problem is a line in the hook log and an empty answer, which Claude Code reads as "carry on".
  */
-import { appendFileSync, existsSync, renameSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { resolveDbPath, readEnv } from "../config.ts";
 import { openStore, type Store } from "../db/client.ts";
-import { agentChange, hookPayloadSchema, type HookPayload } from "../core/agent-status.ts";
+import { agentChange, readHookPayload, type HookPayload } from "../core/agent-status.ts";
 import { recordAgentChange, recordAgentUsage, streamForDirectory } from "../core/agents.ts";
 import { readTranscriptUsage } from "../core/transcript.ts";
 import { askPermission } from "../core/inbox.ts";
 import { mainTopLevelFromFs } from "../git/fs-root.ts";
 import { readNeedsYouSettings } from "../orchestrate/config.ts";
 import { callerPid } from "../sys/process.ts";
-import { oneLine } from "../text/neutralise.ts";
 
-export const MAX_PAYLOAD_BYTES = 1024 * 1024;
-const MAX_LOG_BYTES = 1024 * 1024;
+import type { Env, HookResult } from "./hook-log.ts";
 
-export interface HookResult {
-  /** What Claude Code reads on stdout ("" for nothing). */
-  stdout: string;
-  /** A line for the hook log when something was wrong. */
-  problem?: string;
-  logFile?: string;
-}
-
-type Env = Record<string, string | undefined>;
-
-function parsePayload(raw: string): HookPayload | string {
+export function parsePayload(raw: string): HookPayload | string {
   let data: unknown;
   try {
     data = JSON.parse(raw);
   } catch {
     return "payload is not JSON";
   }
-  const r = hookPayloadSchema.safeParse(data);
-  return r.success ? r.data : `payload rejected: ${r.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ")}`;
+  const r = readHookPayload(data);
+  return typeof r === "string" ? `payload rejected: ${r}` : r;
 }
 
 /** The database this session's project uses; null when orch was never used there. */
@@ -115,15 +103,4 @@ function recordSpend(store: Store, p: HookPayload, env: Env): string | undefined
     return `spend of ${p.session_id} not read: ${(err as Error).message}`;
   }
   return undefined;
-}
-
-/** Append one line to the hook log, keeping it bounded (one older generation). */
-export function logHookProblem(logFile: string | undefined, line: string): void {
-  if (!logFile) return;
-  try {
-    if (existsSync(logFile) && statSync(logFile).size > MAX_LOG_BYTES) renameSync(logFile, `${logFile}.1`);
-    appendFileSync(logFile, `${new Date().toISOString()} ${oneLine(line).slice(0, 2000)}\n`);
-  } catch {
-    // The log is best effort: a hook never fails over it.
-  }
 }

@@ -4,7 +4,8 @@
  * never stop an agent. Problems go to `hooks.log` beside the database (or $ORCH_HOOK_LOG).
  */
 import type { Command } from "./command.ts";
-import { handleHook, logHookProblem, MAX_PAYLOAD_BYTES } from "../agents/hook.ts";
+import { handleHookFast } from "../agents/hook-fast.ts";
+import { logHookProblem, MAX_PAYLOAD_BYTES } from "../agents/hook-log.ts";
 
 async function readStdin(limit: number): Promise<string | null> {
   const chunks: Uint8Array[] = [];
@@ -28,7 +29,7 @@ export const command: Command = {
         logHookProblem(fallbackLog, `payload larger than ${MAX_PAYLOAD_BYTES} bytes; ignored`);
         return 0;
       }
-      const r = await handleHook(raw);
+      const r = await handleHookFast(raw);
       if (r.problem) logHookProblem(fallbackLog ?? r.logFile, r.problem);
       if (r.stdout) process.stdout.write(`${r.stdout}\n`);
     } catch (err) {

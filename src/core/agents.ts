@@ -3,22 +3,15 @@
  * hook call, with an `agent` change event for SSE. Hooks are one signal among several: reading
  * marks a session whose pid is gone `exited`, and one that stopped reporting `stale`.
  */
-import { and, desc, eq, ne, sql } from "drizzle-orm";
+import { and, desc, eq, ne } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
-import { agents, streams, type AgentRow, type AgentStatus } from "../db/schema.ts";
+import { agents, type AgentRow, type AgentStatus } from "../db/schema.ts";
 import { pidAlive } from "../sys/process.ts";
-import type { AgentChange } from "./agent-status.ts";
-import { recordEvent } from "./events.ts";
+import { agentEvent, nextAgentRow, type AgentChange, type HookContext } from "./agent-status.ts";
+import { readAgentRow, streamIdForDirectory, writeAgentRow } from "../db/agent-rows.ts";
 
-export interface HookContext {
-  sessionId: string;
-  /** From ORCH_STREAM_ID, else found from the working directory. */
-  streamId: string | null;
-  cwd: string | null;
-  transcriptPath: string | null;
-  pid: number | null;
-  launcher: string | null;
-}
+export { agentEvent, type HookContext };
+import { recordEvent } from "./events.ts";
 
 export interface AgentView extends AgentRow {
   /** No hook for longer than the stale time while the session was neither ended nor waiting. */
@@ -27,48 +20,17 @@ export interface AgentView extends AgentRow {
 
 /** The stream whose worktree holds `cwd`, or null (the main checkout, or not orch's). */
 export function streamForDirectory(store: Store, cwd: string): string | null {
-  const rows = store.db.select({ id: streams.id, path: streams.worktreePath }).from(streams).where(and(eq(streams.archived, false), sql`${streams.worktreePath} IS NOT NULL`)).all();
-  const hit = rows.filter((r) => r.path && (cwd === r.path || cwd.startsWith(`${r.path}/`))).sort((a, b) => b.path!.length - a.path!.length)[0];
-  return hit?.id ?? null;
+  return streamIdForDirectory(store.sqlite, cwd);
 }
 
 /** Apply one hook's change; returns the row as stored. */
 export function recordAgentChange(store: Store, ctx: HookContext, change: AgentChange | null): AgentRow {
-  return store.tx((db) => {
-    const now = store.now();
-    const prior = db.select().from(agents).where(eq(agents.sessionId, ctx.sessionId)).get();
-    const next: AgentRow = {
-      sessionId: ctx.sessionId,
-      streamId: ctx.streamId ?? prior?.streamId ?? null,
-      pid: ctx.pid ?? prior?.pid ?? null,
-      launcher: ctx.launcher ?? prior?.launcher ?? null,
-      // A session already ended stays ended: a late hook from it must not revive it.
-      status: prior?.status === "exited" && !change?.ended ? "exited" : (change?.status ?? prior?.status ?? "starting"),
-      tool: change?.tool !== undefined ? change.tool : (prior?.tool ?? null),
-      lastMessage: change?.lastMessage !== undefined ? change.lastMessage : (prior?.lastMessage ?? null),
-      pendingQuestion: change?.pendingQuestion !== undefined ? change.pendingQuestion : (prior?.pendingQuestion ?? null),
-      cwd: ctx.cwd ?? prior?.cwd ?? null,
-      transcriptPath: ctx.transcriptPath ?? prior?.transcriptPath ?? null,
-      inputTokens: prior?.inputTokens ?? 0,
-      outputTokens: prior?.outputTokens ?? 0,
-      cacheReadTokens: prior?.cacheReadTokens ?? 0,
-      cacheCreationTokens: prior?.cacheCreationTokens ?? 0,
-      costUsd: prior?.costUsd ?? null,
-      startedAt: prior?.startedAt ?? now,
-      updatedAt: now,
-      endedAt: change?.ended ? now : (prior?.endedAt ?? null),
-    };
-    db.insert(agents).values(next).onConflictDoUpdate({ target: agents.sessionId, set: next }).run();
-    const moved = !prior || prior.status !== next.status || prior.tool !== next.tool || prior.pendingQuestion !== next.pendingQuestion;
-    if (moved) recordEvent(db, "agent", ctx.sessionId, prior ? "update" : "create", agentEvent(next));
-    return next;
+  return store.tx(() => {
+    const prior = readAgentRow(store.sqlite, ctx.sessionId);
+    const { row, moved } = nextAgentRow(prior, ctx, change, store.now());
+    writeAgentRow(store.sqlite, row, moved ? { op: prior ? "update" : "create", payload: agentEvent(row) } : null);
+    return row;
   });
-}
-
-/** What SSE carries for an agent: the row without the transcript path. */
-export function agentEvent(row: AgentRow) {
-  const { transcriptPath: _t, ...rest } = row;
-  return rest;
 }
 
 /** Set a session's status (an inbox question answered, a pid found gone). */

@@ -3,6 +3,7 @@ import { and, asc, gt, lte, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
 import { preparedQuery } from "../db/prepared.ts";
 import { events, type EventRow } from "../db/schema.ts";
+import { compactEventsSql, compactThrough, EVENTS_KEPT } from "../db/event-log.ts";
 
 export type EventKind = EventRow["kind"];
 export type EventOp = EventRow["op"];
@@ -22,24 +23,17 @@ const insertEvent = (db: Db) =>
     .values({ kind: sql.placeholder("kind"), entityId: sql.placeholder("entityId"), op: sql.placeholder("op"), payload: sql.placeholder("payload") })
     .prepare();
 
-/**
- * The change log keeps the newest EVENTS_KEPT events: enough for SSE replay (Last-Event-ID) and
- * every live reader, which is never that far behind. Older ones are deleted every
- * COMPACT_EVERY events, in the writing transaction, except the stream events that record merges
- * (merge-record.ts reads a stream's latest one, however old).
- */
-export const EVENTS_KEPT = 50_000;
-const COMPACT_EVERY = 5_000;
+export { EVENTS_KEPT };
 
 export function recordEvent(db: Db, kind: EventKind, entityId: string, op: EventOp, payload: unknown): void {
   const r = preparedQuery(db, "events.insert", insertEvent).run({ kind, entityId, op, payload }) as unknown as { lastInsertRowid?: number | bigint };
-  const id = Number(r?.lastInsertRowid ?? 0);
-  if (id > EVENTS_KEPT && id % COMPACT_EVERY === 0) compactEvents(db, id - EVENTS_KEPT);
+  const through = compactThrough(Number(r?.lastInsertRowid ?? 0));
+  if (through !== null) compactEvents(db, through);
 }
 
 /** Delete events up to `throughId` but the merge records. */
 export function compactEvents(db: Db, throughId: number): void {
-  db.run(sql`DELETE FROM events WHERE id <= ${throughId} AND NOT (kind = 'stream' AND payload LIKE '%"mergeConflict":%')`);
+  db.run(sql.raw(compactEventsSql(throughId)));
 }
 
 /** True when every event after `afterId` up to `latestId` is still in the log (none compacted away). */

@@ -1,0 +1,92 @@
+/**
+ * The hook's common case, kept to the cost of one process start: a tool, prompt or notification
+ * event from a session of a project orch knows. Plain bun:sqlite and the shared statements of
+ * db/agent-rows.ts — no zod, no query builder, no git. Everything else (a permission request, the
+ * end of a turn with its spend, a database to migrate, anything wrong) goes to the full handler.
+ */
+import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { agentChange, agentEvent, nextAgentRow, readHookPayload, type HookPayload } from "../core/agent-status.ts";
+import { readAgentRow, streamIdForDirectory, writeAgentRow } from "../db/agent-rows.ts";
+import { defaultDbPath, expandHome } from "../db/location.ts";
+import { latestSchemaVersion } from "../db/migrate.ts";
+import { openWriteLock } from "../db/write-lock.ts";
+import { mainTopLevelFromFs } from "../git/fs-root.ts";
+import { callerPid } from "../sys/process.ts";
+import type { Env, HookResult } from "./hook-log.ts";
+
+/** Events that answer Claude Code or read a transcript: the full handler's. */
+const FULL_EVENTS = new Set(["PermissionRequest", "Stop", "SessionEnd"]);
+const WORKSPACE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function databasePath(p: HookPayload, env: Env): string | null {
+  const cwd = p.cwd ?? process.cwd();
+  if (env.ORCH_DB) return env.ORCH_DB === ":memory:" ? null : isAbsolute(expandHome(env.ORCH_DB)) ? expandHome(env.ORCH_DB) : resolve(cwd, expandHome(env.ORCH_DB));
+  if (env.WORKSPACE_ID && !WORKSPACE.test(env.WORKSPACE_ID)) return null;
+  return defaultDbPath({ root: mainTopLevelFromFs(cwd) ?? cwd, cwd, taskDbPath: env.TASK_DB_PATH || undefined, workspace: env.WORKSPACE_ID || undefined });
+}
+
+/** The database when its schema is this orch's; null sends the call to the full handler. */
+function openCurrent(path: string): Database | null {
+  const sqlite = new Database(path, { readwrite: true, create: false });
+  sqlite.run("PRAGMA busy_timeout = 5000");
+  // As every orch connection: WAL with NORMAL sync (durable at checkpoints, no fsync per commit).
+  sqlite.run("PRAGMA synchronous = NORMAL");
+  const row = sqlite.query("SELECT max(version) AS v FROM __orch_migrations").get() as { v: number | null } | null;
+  if (row?.v === latestSchemaVersion()) return sqlite;
+  sqlite.close();
+  return null;
+}
+
+function record(sqlite: Database, path: string, p: HookPayload, env: Env): void {
+  const lock = openWriteLock(path);
+  lock?.acquire();
+  try {
+    sqlite.transaction(() => {
+      const streamId = env.ORCH_STREAM_ID || (p.cwd ? streamIdForDirectory(sqlite, p.cwd) : null);
+      const isStart = p.hook_event_name === "SessionStart";
+      const ctx = {
+        sessionId: p.session_id,
+        streamId,
+        cwd: p.cwd ?? null,
+        transcriptPath: p.transcript_path ?? null,
+        pid: isStart ? callerPid() : null,
+        launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
+      };
+      const prior = readAgentRow(sqlite, p.session_id);
+      const { row, moved } = nextAgentRow(prior, ctx, agentChange(p), new Date().toISOString());
+      writeAgentRow(sqlite, row, moved ? { op: prior ? "update" : "create", payload: agentEvent(row) } : null);
+    }).immediate();
+  } finally {
+    lock?.release();
+    lock?.close();
+  }
+}
+
+async function full(raw: string, env: Env): Promise<HookResult> {
+  const { handleHook } = await import("./hook.ts");
+  return handleHook(raw, env);
+}
+
+export async function handleHookFast(raw: string, env: Env = process.env): Promise<HookResult> {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return full(raw, env);
+  }
+  const p = readHookPayload(data);
+  if (typeof p === "string" || FULL_EVENTS.has(p.hook_event_name)) return full(raw, env);
+  const path = databasePath(p, env);
+  if (path === null) return full(raw, env);
+  if (!existsSync(path)) return { stdout: "" };
+  const sqlite = openCurrent(path);
+  if (!sqlite) return full(raw, env);
+  try {
+    record(sqlite, path, p, env);
+  } finally {
+    sqlite.close();
+  }
+  return { stdout: "" };
+}

@@ -1,0 +1,27 @@
+/** What a hook call answers, and its log: problems go to a file, never to the agent. */
+import { appendFileSync, existsSync, renameSync, statSync } from "node:fs";
+import { oneLine } from "../text/neutralise.ts";
+
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+const MAX_LOG_BYTES = 1024 * 1024;
+
+export type Env = Record<string, string | undefined>;
+
+export interface HookResult {
+  /** What Claude Code reads on stdout ("" for nothing). */
+  stdout: string;
+  /** A line for the hook log when something was wrong. */
+  problem?: string;
+  logFile?: string;
+}
+
+/** Append one line to the hook log, keeping it bounded (one older generation). */
+export function logHookProblem(logFile: string | undefined, line: string): void {
+  if (!logFile) return;
+  try {
+    if (existsSync(logFile) && statSync(logFile).size > MAX_LOG_BYTES) renameSync(logFile, `${logFile}.1`);
+    appendFileSync(logFile, `${new Date().toISOString()} ${oneLine(line).slice(0, 2000)}\n`);
+  } catch {
+    // The log is best effort: a hook never fails over it.
+  }
+}
