@@ -117,12 +117,12 @@ export function raiseBudget(store: Store, r: Raise, streamIds: readonly string[]
     pausedAt: null,
   }));
   const reason = `raised by ${[r.usd ? `$${r.usd.toFixed(2)}` : "", r.tokens ? `${r.tokens} tokens` : ""].filter(Boolean).join(" and ")}`;
-  for (const q of pendingBudgetQuestions(store, r.streamId)) answerQuestion(store, q.id, { decision: "allow", by: r.by, how: "person", reason });
+  for (const q of pendingBudgetQuestions(store, r.streamId)) answerQuestion(store, q.id, { decision: "allow", by: r.by, how: "person", reason, raise: true });
   const ids = streamIds.includes(r.streamId) ? streamIds : [...streamIds, r.streamId];
   const view = loadBudgetView(store, ids, limits);
   if (!view.initiative.reached) {
     for (const s of view.streams) if (s.pausedReason === "initiative-budget") setPaused(store, s.streamId, null);
-    for (const q of pendingBudgetQuestions(store, null)) answerQuestion(store, q.id, { decision: "allow", by: r.by, how: "person", reason: `${r.streamId} ${reason}` });
+    for (const q of pendingBudgetQuestions(store, null)) answerQuestion(store, q.id, { decision: "allow", by: r.by, how: "person", reason: `${r.streamId} ${reason}`, raise: true });
   }
   return loadBudgetView(store, ids, limits);
 }

@@ -33,6 +33,8 @@ export interface Answer {
   how: NonNullable<InboxRow["answeredHow"]>;
   reason?: string | null;
   always?: boolean;
+  /** Set by a budget raise: the only allow a "raise the budget?" entry takes (it needs an amount). */
+  raise?: boolean;
 }
 
 /** How long a question waits for a person unless the config says otherwise. */
@@ -123,6 +125,8 @@ export function answerQuestion(store: Store, id: number, a: Answer): InboxRow {
     const prior = db.select().from(inbox).where(eq(inbox.id, id)).get();
     if (!prior) throw notFound(`inbox entry ${id} not found`);
     if (prior.status !== "pending") throw conflict(alreadyClosed(prior));
+    if (prior.kind === "budget" && a.decision === "allow" && !a.raise)
+      throw conflict(`inbox entry ${id} asks for more budget: answer it with orch budget raise ${prior.streamId ?? "STREAM"} USD (or deny it)`);
     const now = store.now();
     // Closed after this transaction: a throw here would roll the close back with it.
     if (Date.parse(prior.expiresAt) <= Date.parse(now)) {

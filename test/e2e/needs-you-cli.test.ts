@@ -235,6 +235,9 @@ describe("orch agents / inbox / allow / deny / watch (compiled binary)", () => {
     expect(late.stderr).toMatch(new RegExp(`^orch: inbox entry ${expired} expired at \\S+; it was denied\n$`));
     const always = await orch(p, ["deny", String(budget), "--always"]);
     expect(always).toEqual({ code: 2, stdout: "", stderr: `orch: inbox entry ${budget} is not a tool call: --always has no rule to add\n` });
+    // A budget question takes an amount: allow alone is refused and names the command that answers it.
+    const allowBudget = await orch(p, ["allow", String(budget)]);
+    expect(allowBudget).toEqual({ code: 1, stdout: "", stderr: `orch: inbox entry ${budget} asks for more budget: answer it with orch budget raise Stream-B USD (or deny it)\n` });
     const check = openStore(p.env.ORCH_DB!);
     try {
       expect(getQuestion(check, expired)).toMatchObject({ status: "expired", answeredHow: "timeout" });
