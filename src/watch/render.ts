@@ -57,6 +57,8 @@ export interface MonitorSnapshot {
   blockedTasks: MonitorBlockedTask[];
   /** Streams the orchestrator gave up on (orchestration-state.json). */
   failedStreams: string[];
+  /** Streams `orch start` paused at their budget (waiting for `orch budget raise`). */
+  pausedStreams?: string[];
   /** Archived streams that were completed: dependencies on them are satisfied (not shown). */
   archivedDone?: string[];
   /** Live agent sessions, newest first (absent from an API that predates them). */
@@ -210,6 +212,7 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
 
   const byId = new Map(snap.streams.map((s) => [s.streamId, s]));
   const failed = new Set(snap.failedStreams);
+  const paused = new Set(snap.pausedStreams ?? []);
   const alerts: Span[] = [];
   if (snap.streams.length === 0) {
     line([{ text: "No streams yet — import a PRD (orch prd import FILE.md)", tone: "dim" }]);
@@ -221,6 +224,7 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
       const cost: Span[] = s.usage?.costUsd ? [{ text: ` $${s.usage.costUsd.toFixed(2)}`, tone: "dim" }] : [];
       if (s.status === "completed") return [head, { text: " ✓ COMPLETE", tone: "green" }, ...cost];
       if (failed.has(s.streamId)) return [head, { text: ` (${s.completedTasks}/${s.totalTasks} tasks) ✖ FAILED`, tone: "red" }, ...cost];
+      if (paused.has(s.streamId)) return [head, { text: ` (${s.completedTasks}/${s.totalTasks} tasks) ⏸ PAUSED: budget`, tone: "yellow" }, ...cost];
       return [head, { text: ` (${s.completedTasks}/${s.totalTasks} tasks)` }, ...cost];
     });
     const suffixWidth = Math.max(...tails.map(spansWidth));
@@ -259,6 +263,8 @@ export function renderFrame(snap: MonitorSnapshot, o: RenderOptions): string {
         alerts.push({ text: `⚠ ${s.streamId}: Waiting on dependencies`, tone: "yellow" });
       }
       if (isFailed) alerts.unshift({ text: `✖ ${s.streamId}: failed — agent gave up with the stream unfinished`, tone: "red" });
+      if (paused.has(s.streamId) && s.status !== "completed")
+        alerts.push({ text: `⏸ ${s.streamId}: paused at its budget — orch budget raise ${s.streamId} USD`, tone: "yellow" });
       if (s.usage?.lastDenial)
         alerts.push({
           text: `⚠ ${s.streamId}: Claude Code denied ${s.usage.denials === 1 ? "" : `${s.usage.denials} calls, last `}${s.usage.lastDenial}`,

@@ -23,14 +23,16 @@ function splitArchived<T extends { streamId: string; status: string; archived?: 
   return { streams: all.filter((s) => !s.archived), archivedDone: all.filter((s) => s.archived && s.status === "completed").map((s) => s.streamId) };
 }
 
-/** Failed streams recorded by `orch start` in orchestration-state.json, if any. */
-export function readFailedStreams(stateFile: string | undefined): string[] {
-  if (!stateFile || !existsSync(stateFile)) return [];
+const stringsOf = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : []);
+
+/** Failed streams, and streams paused for budget, recorded by `orch start` in orchestration-state.json. */
+export function readRunMarks(stateFile: string | undefined): { failedStreams: string[]; pausedStreams: string[] } {
+  if (!stateFile || !existsSync(stateFile)) return { failedStreams: [], pausedStreams: [] };
   try {
-    const state = JSON.parse(readFileSync(stateFile, "utf8")) as { failedStreams?: unknown };
-    return Array.isArray(state.failedStreams) ? state.failedStreams.filter((s): s is string => typeof s === "string") : [];
+    const state = JSON.parse(readFileSync(stateFile, "utf8")) as { failedStreams?: unknown; pausedStreams?: unknown };
+    return { failedStreams: stringsOf(state.failedStreams), pausedStreams: stringsOf(state.pausedStreams) };
   } catch {
-    return []; // a half-written or hand-edited file must not take the monitor down
+    return { failedStreams: [], pausedStreams: [] }; // a half-written or hand-edited file must not take the monitor down
   }
 }
 
@@ -83,7 +85,7 @@ export function apiSource(baseUrl: string, opts: { token?: string; stateFile?: s
         ...splitArchived(streams.streams),
         activities: activity.activities,
         blockedTasks: blocked.tasks.map((t) => ({ id: t.id, blockedReason: t.blockedReason, streamId: t.metadata?.streamId ?? null })),
-        failedStreams: readFailedStreams(opts.stateFile),
+        ...readRunMarks(opts.stateFile),
         ...(agents ? { agents: namedAgents(agents.agents, agentNames(working.tasks)) } : {}),
         ...(inbox ? { inbox: { pending: inbox.pending, oldest: inbox.entries[0] ?? null } } : {}),
       };
@@ -115,7 +117,7 @@ export function dbSource(store: Store, opts: { stateFile?: string; pollMs?: numb
           blockedReason: t.blockedReason,
           streamId: typeof t.metadata.streamId === "string" ? t.metadata.streamId : null,
         })),
-        failedStreams: readFailedStreams(opts.stateFile),
+        ...readRunMarks(opts.stateFile),
         agents: namedAgents(listAgents(store), agentNames(listTasks(store, { status: "in_progress" }).tasks)),
         inbox: { pending: countPending(store), oldest: listInbox(store, { limit: 1 })[0] ?? null },
       };

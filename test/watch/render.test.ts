@@ -142,6 +142,20 @@ describe("renderFrame", () => {
     expect(renderFrame(snap, opts({ color: false, width: 80 }))).not.toContain("\x1b[");
   });
 
+  test("a stream paused at its budget: ⏸ PAUSED on its line and an alert naming the raise", () => {
+    const snap: MonitorSnapshot = {
+      streams: [stream("Stream-A", "foundation", 4, 4), stream("Stream-B", "parallel", 1, 3)],
+      activities: [],
+      blockedTasks: [],
+      failedStreams: [],
+      pausedStreams: ["Stream-B"],
+    };
+    const frame = renderFrame(snap, opts({ width: 100 }));
+    expect(frame).toMatch(/Stream-B \(parallel\) +█+░+ 33.3% \(1\/3 tasks\) ⏸ PAUSED: budget/);
+    expect(frame).toContain("⏸ Stream-B: paused at its budget — orch budget raise Stream-B USD");
+    assertBox(frame, 100);
+  });
+
   test("blocked stream, failed stream and stalled agent raise alerts", () => {
     const snap: MonitorSnapshot = {
       streams: [
