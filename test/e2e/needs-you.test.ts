@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLAUDE_LATEST, useTempDirs } from "../agents/claude-cli.ts";
-import { continuedStream, stepList, type FakeModel, type Step, type Turn } from "../agents/fake-model.ts";
+import { continuedStream, stepList, turnOf as turnOfBody, type FakeModel, type Step, type Turn } from "../agents/fake-model.ts";
 import { realProject } from "../agents/real-project.ts";
 import { orchBin, tempDir, until } from "../helpers.ts";
 import { hasTmux, TmuxSession } from "../tmux.ts";
@@ -188,4 +188,45 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
       store.close();
     }
   }, 120_000);
+
+  test(`Claude Code ${CLAUDE_LATEST} headless: a stream at its budget is paused and asked about, the others go on; orch budget raise resumes it`, async () => {
+    // Stream-B's agent reads a lot before its task: its session costs more than Stream-A's.
+    const script = stepList((turn: Turn) => {
+      const streamId = continuedStream(turn);
+      if (streamId === "Stream-A") return [{ tool: mcp("task_list"), input: { streamId } }, ...doTask(turn, "TASK-001", "src/extras/shared.ts")];
+      if (streamId !== "Stream-B") return [];
+      return [{ tool: mcp("task_list"), input: { streamId } }, ...Array.from({ length: 24 }, () => bash("git status --short")), ...doTask(turn, "TASK-002", "src/extras/check.ts")];
+    });
+    const p = await realProject({ orchBin: orchBin(), claudeVersion: CLAUDE_LATEST, prd: PRD, script });
+    models.push(p.model);
+    const run = Bun.spawn([orchBin(), "start", "--launcher", "headless", "--budget-stream-usd", "0.15"], { cwd: p.root, env: p.env, stdout: "pipe", stderr: "pipe" });
+    const store = openStore(p.env.ORCH_DB!);
+    try {
+      const asked = await until("the budget question", () => listInbox(store).find((e) => e.kind === "budget"), 120_000);
+      expect(asked).toMatchObject({ streamId: "Stream-B", status: "pending" });
+      expect(asked.question).toContain("orch budget raise Stream-B");
+      const watch = await p.orch(["watch", "--once", "--no-color"], { COLUMNS: "120" });
+      expect(watch.stdout).toContain("⏸ PAUSED: budget");
+      const budget = JSON.parse((await p.orch(["budget", "--json"])).stdout);
+      expect(JSON.stringify(budget)).toContain("Stream-B");
+      // Stream-A finished meanwhile: only the paused stream waits.
+      expect(JSON.parse((await p.orch(["task", "get", "TASK-001", "--json"])).stdout).status).toBe("completed");
+      const raise = await p.orch(["budget", "raise", "Stream-B", "1"]);
+      expect(raise.code).toBe(0);
+      const [stdout, stderr, code] = await Promise.all([new Response(run.stdout).text(), new Response(run.stderr).text(), run.exited]);
+      expect({ code, stderr }).toMatchObject({ code: 0 });
+      expect(stdout).toMatch(/⏸ Stream-B reached its budget \(\$0\.\d\d of \$0\.15\)/);
+      expect(stdout).toContain("▶ Stream-B: budget raised");
+      expect(stdout).toContain("✓ All 2 streams complete.");
+      expect(JSON.parse((await p.orch(["task", "get", "TASK-002", "--json"])).stdout).status).toBe("completed");
+      expect(listInbox(store, { all: true }).find((e) => e.id === asked.id)).toMatchObject({ status: "allowed", answeredHow: "person" });
+      // Claude Code's own cap (--max-budget-usd) ended the first session; orch started a second.
+      const sessions = new Set(p.model.requests.filter((r) => continuedStream(turnOfBody(r.body)) === "Stream-B").map((r) => JSON.stringify(r.body.messages?.[0])));
+      expect(sessions.size).toBeGreaterThanOrEqual(1);
+      expect(stdout).toContain("▶ Stream-B (parallel) started again");
+    } finally {
+      run.kill();
+      store.close();
+    }
+  }, 240_000);
 });
