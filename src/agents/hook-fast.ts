@@ -11,7 +11,6 @@ import { agentChange, agentEvent, nextAgentRow, readHookPayload, type HookPayloa
 import { readAgentRow, streamIdForDirectory, writeAgentRow } from "../db/agent-rows.ts";
 import { defaultDbPath, expandHome } from "../db/location.ts";
 import { latestSchemaVersion } from "../db/migrate.ts";
-import { openWriteLock } from "../db/write-lock.ts";
 import { mainTopLevelFromFs } from "../git/fs-root.ts";
 import { callerPid } from "../sys/process.ts";
 import type { Env, HookResult } from "./hook-log.ts";
@@ -39,29 +38,26 @@ function openCurrent(path: string): Database | null {
   return null;
 }
 
-function record(sqlite: Database, path: string, p: HookPayload, env: Env): void {
-  const lock = openWriteLock(path);
-  lock?.acquire();
-  try {
-    sqlite.transaction(() => {
-      const streamId = env.ORCH_STREAM_ID || (p.cwd ? streamIdForDirectory(sqlite, p.cwd) : null);
-      const isStart = p.hook_event_name === "SessionStart";
-      const ctx = {
-        sessionId: p.session_id,
-        streamId,
-        cwd: p.cwd ?? null,
-        transcriptPath: p.transcript_path ?? null,
-        pid: isStart ? callerPid() : null,
-        launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
-      };
-      const prior = readAgentRow(sqlite, p.session_id);
-      const { row, moved } = nextAgentRow(prior, ctx, agentChange(p), new Date().toISOString());
-      writeAgentRow(sqlite, row, moved ? { op: prior ? "update" : "create", payload: agentEvent(row) } : null);
-    }).immediate();
-  } finally {
-    lock?.release();
-    lock?.close();
-  }
+/**
+ * One small write, without orch's writers' flock queue (write-lock.ts): loading bun:ffi for it
+ * would cost the hook more than the write, and SQLite's busy timeout covers a short wait.
+ */
+function record(sqlite: Database, p: HookPayload, env: Env): void {
+  sqlite.transaction(() => {
+    const streamId = env.ORCH_STREAM_ID || (p.cwd ? streamIdForDirectory(sqlite, p.cwd) : null);
+    const isStart = p.hook_event_name === "SessionStart";
+    const ctx = {
+      sessionId: p.session_id,
+      streamId,
+      cwd: p.cwd ?? null,
+      transcriptPath: p.transcript_path ?? null,
+      pid: isStart ? callerPid() : null,
+      launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
+    };
+    const prior = readAgentRow(sqlite, p.session_id);
+    const { row, moved } = nextAgentRow(prior, ctx, agentChange(p), new Date().toISOString());
+    writeAgentRow(sqlite, row, moved ? { op: prior ? "update" : "create", payload: agentEvent(row) } : null);
+  }).immediate();
 }
 
 async function full(raw: string, env: Env): Promise<HookResult> {
@@ -84,7 +80,7 @@ export async function handleHookFast(raw: string, env: Env = process.env): Promi
   const sqlite = openCurrent(path);
   if (!sqlite) return full(raw, env);
   try {
-    record(sqlite, path, p, env);
+    record(sqlite, p, env);
   } finally {
     sqlite.close();
   }
