@@ -131,14 +131,15 @@ export interface HookContext {
 }
 
 /** The session's row after a hook, and whether the change is worth an event (status, tool, question). */
-export function nextAgentRow(prior: AgentRow | null, ctx: HookContext, change: AgentChange | null, now: string): { row: AgentRow; moved: boolean } {
+export function nextAgentRow(prior: AgentRow | null, ctx: HookContext, reported: AgentChange | null, now: string): { row: AgentRow; moved: boolean } {
+  // A session already ended stays ended: a late hook from it must not revive it.
+  const change = prior?.status === "exited" && !reported?.ended ? null : reported;
   const row: AgentRow = {
     sessionId: ctx.sessionId,
     streamId: ctx.streamId ?? prior?.streamId ?? null,
     pid: ctx.pid ?? prior?.pid ?? null,
     launcher: ctx.launcher ?? prior?.launcher ?? null,
-    // A session already ended stays ended: a late hook from it must not revive it.
-    status: prior?.status === "exited" && !change?.ended ? "exited" : (change?.status ?? prior?.status ?? "starting"),
+    status: change?.status ?? prior?.status ?? "starting",
     tool: change?.tool !== undefined ? change.tool : (prior?.tool ?? null),
     lastMessage: change?.lastMessage !== undefined ? change.lastMessage : (prior?.lastMessage ?? null),
     pendingQuestion: change?.pendingQuestion !== undefined ? change.pendingQuestion : (prior?.pendingQuestion ?? null),
