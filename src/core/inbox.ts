@@ -180,7 +180,9 @@ function closeExpired(store: Store, row: InboxRow, how: "timeout" | "gone"): Inb
 /** Close pending entries whose waiter cannot be there any more. */
 export function expireOrphans(store: Store): number {
   const cutoff = new Date(Date.now() - ORPHAN_GRACE_MS).toISOString();
-  const rows = store.db.select().from(inbox).where(and(eq(inbox.status, "pending"), lt(inbox.expiresAt, cutoff))).limit(1000).all();
+  // Past expiry with nobody to close them, or asked by a session that has ended since.
+  const endedSession = sql`${inbox.sessionId} IN (SELECT session_id FROM agents WHERE status = 'exited')`;
+  const rows = store.db.select().from(inbox).where(and(eq(inbox.status, "pending"), or(lt(inbox.expiresAt, cutoff), endedSession))).limit(1000).all();
   return rows.filter((r) => closeExpired(store, r, "gone")).length;
 }
 
