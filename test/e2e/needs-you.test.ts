@@ -85,6 +85,12 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     try {
       const first = await until("the first question", () => listInbox(store).find((e) => e.question.includes("ran-after-allow")), 90_000);
       expect(first).toMatchObject({ kind: "permission", source: "prompt_tool", streamId: "Stream-B", toolName: "Bash", status: "pending" });
+      // While it waits, the monitor says so under the stream and in its INBOX.
+      const watch = await p.orch(["watch", "--once", "--no-color"], { COLUMNS: "140" });
+      expect(watch.stdout).toMatch(/└─ .*⏸ waiting for permission: Bash\(node -e/);
+      expect(watch.stdout).toContain("INBOX");
+      const agentsNow = JSON.parse((await p.orch(["agents", "--json"])).stdout).agents;
+      expect(agentsNow.find((a: { streamId: string }) => a.streamId === "Stream-B")).toMatchObject({ status: "waiting_permission" });
       const allow = await p.orch(["allow", String(first.id)]);
       expect(allow.code).toBe(0);
       const second = await until("the second question", () => listInbox(store).find((e) => e.question.includes("should-not-run")), 30_000);
