@@ -5,35 +5,44 @@
  * end of a turn with its spend, a database to migrate, anything wrong) goes to the full handler.
  */
 import { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { agentChange, agentEvent, nextAgentRow, readHookPayload, type HookPayload } from "../core/agent-status.ts";
 import { readAgentRow, streamIdForDirectory, writeAgentRow } from "../db/agent-rows.ts";
 import { defaultDbPath, expandHome } from "../db/location.ts";
 import { latestSchemaVersion } from "../db/migrate.ts";
 import { mainTopLevelFromFs } from "../git/fs-root.ts";
-import { callerPid } from "../sys/process.ts";
+import { callerPid } from "../sys/caller.ts";
 import type { Env, HookResult } from "./hook-log.ts";
 
 /** Events that answer Claude Code or read a transcript: the full handler's. */
 const FULL_EVENTS = new Set(["PermissionRequest", "Stop", "SessionEnd"]);
 const WORKSPACE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-function databasePath(p: HookPayload, env: Env): string | null {
+async function databasePath(p: HookPayload, env: Env): Promise<string | null> {
   const cwd = p.cwd ?? process.cwd();
   if (env.ORCH_DB) return env.ORCH_DB === ":memory:" ? null : isAbsolute(expandHome(env.ORCH_DB)) ? expandHome(env.ORCH_DB) : resolve(cwd, expandHome(env.ORCH_DB));
   if (env.WORKSPACE_ID && !WORKSPACE.test(env.WORKSPACE_ID)) return null;
-  return defaultDbPath({ root: mainTopLevelFromFs(cwd) ?? cwd, cwd, taskDbPath: env.TASK_DB_PATH || undefined, workspace: env.WORKSPACE_ID || undefined });
+  return defaultDbPath({ root: (await mainTopLevelFromFs(cwd)) ?? cwd, cwd, taskDbPath: env.TASK_DB_PATH || undefined, workspace: env.WORKSPACE_ID || undefined });
 }
 
-/** The database when its schema is this orch's; null sends the call to the full handler. */
+/**
+ * The database when its schema is this orch's; null sends the call to the full handler (which
+ * migrates an older one, and says what is wrong with one it cannot open).
+ */
 function openCurrent(path: string): Database | null {
   const sqlite = new Database(path, { readwrite: true, create: false });
-  sqlite.run("PRAGMA busy_timeout = 5000");
-  // As every orch connection: WAL with NORMAL sync (durable at checkpoints, no fsync per commit).
-  sqlite.run("PRAGMA synchronous = NORMAL");
-  const row = sqlite.query("SELECT max(version) AS v FROM __orch_migrations").get() as { v: number | null } | null;
-  if (row?.v === latestSchemaVersion()) return sqlite;
+  try {
+    sqlite.run("PRAGMA busy_timeout = 5000");
+    // As every orch connection: WAL with NORMAL sync (durable at checkpoints, no fsync per commit).
+    sqlite.run("PRAGMA synchronous = NORMAL");
+    // An empty file, or a database from before orch tracked its schema, has no migrations table.
+    const tracked = sqlite.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__orch_migrations'").get();
+    const row = tracked ? (sqlite.query("SELECT max(version) AS v FROM __orch_migrations").get() as { v: number | null } | null) : null;
+    if (row?.v === latestSchemaVersion()) return sqlite;
+  } catch (err) {
+    sqlite.close();
+    throw err;
+  }
   sqlite.close();
   return null;
 }
@@ -42,7 +51,7 @@ function openCurrent(path: string): Database | null {
  * One small write, without orch's writers' flock queue (write-lock.ts): loading bun:ffi for it
  * would cost the hook more than the write, and SQLite's busy timeout covers a short wait.
  */
-function record(sqlite: Database, p: HookPayload, env: Env): void {
+function record(sqlite: Database, p: HookPayload, env: Env, pid: number | null): void {
   sqlite.transaction(() => {
     const streamId = env.ORCH_STREAM_ID || (p.cwd ? streamIdForDirectory(sqlite, p.cwd) : null);
     const isStart = p.hook_event_name === "SessionStart";
@@ -51,7 +60,7 @@ function record(sqlite: Database, p: HookPayload, env: Env): void {
       streamId,
       cwd: p.cwd ?? null,
       transcriptPath: p.transcript_path ?? null,
-      pid: isStart ? callerPid() : null,
+      pid,
       launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
     };
     const prior = readAgentRow(sqlite, p.session_id);
@@ -74,15 +83,32 @@ export async function handleHookFast(raw: string, env: Env = process.env): Promi
   }
   const p = readHookPayload(data);
   if (typeof p === "string" || FULL_EVENTS.has(p.hook_event_name)) return full(raw, env);
-  const path = databasePath(p, env);
+  const path = await databasePath(p, env);
   if (path === null) return full(raw, env);
-  if (!existsSync(path)) return { stdout: "" };
-  const sqlite = openCurrent(path);
-  if (!sqlite) return full(raw, env);
+  if (!(await Bun.file(path).exists())) return { stdout: "" };
+  // Found once, at the start: the process walk costs a few reads.
+  const pid = p.hook_event_name === "SessionStart" ? await callerPid() : null;
+  const logFile = join(dirname(path), "hooks.log");
+  let sqlite: Database | null;
   try {
-    record(sqlite, p, env);
-  } finally {
-    sqlite.close();
+    sqlite = openCurrent(path);
+    if (sqlite) {
+      try {
+        record(sqlite, p, env, pid);
+      } finally {
+        sqlite.close();
+      }
+    }
+  } catch (err) {
+    // Locked past the busy timeout, unreadable, not a database: the event is lost, the agent goes on.
+    return { stdout: "", problem: notRecorded(p, path, err), logFile };
   }
-  return { stdout: "" };
+  return sqlite ? { stdout: "" } : full(raw, env);
+}
+
+/** The hook-log line for an event that could not be stored. */
+export function notRecorded(p: HookPayload, path: string, err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === "string" ? `${e.code}: ` : "";
+  return `${p.hook_event_name} of ${p.session_id} not recorded in ${path}: ${code}${typeof e?.message === "string" ? e.message : String(err)}`;
 }
