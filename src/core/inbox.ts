@@ -6,7 +6,7 @@
 import { and, asc, desc, eq, gte, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
 import { inbox, policyRules, type InboxRow } from "../db/schema.ts";
-import { conflict, notFound } from "../errors.ts";
+import { conflict, notFound, usageError } from "../errors.ts";
 import { setAgentStatus } from "./agents.ts";
 import { recordEvent } from "./events.ts";
 import { decide, ruleForCall, toolLabel, type Policy, type ToolCall } from "./policy.ts";
@@ -127,6 +127,9 @@ export function answerQuestion(store: Store, id: number, a: Answer): InboxRow {
     if (prior.status !== "pending") throw conflict(alreadyClosed(prior));
     if (prior.kind === "budget" && a.decision === "allow" && !a.raise)
       throw conflict(`inbox entry ${id} asks for more budget: answer it with orch budget raise ${prior.streamId ?? "STREAM"} USD (or deny it)`);
+    const rule = a.always && prior.toolName ? ruleForCall({ toolName: prior.toolName, input: prior.toolInput }) : null;
+    if (a.always && prior.toolName && rule === null)
+      throw usageError(`inbox entry ${id}: no rule can name exactly ${prior.question} (a * in it, or its input cut short, would cover other calls); answer it without always`);
     const now = store.now();
     // Closed after this transaction: a throw here would roll the close back with it.
     if (Date.parse(prior.expiresAt) <= Date.parse(now)) {
@@ -139,8 +142,7 @@ export function answerQuestion(store: Store, id: number, a: Answer): InboxRow {
       .where(and(eq(inbox.id, id), eq(inbox.status, "pending")))
       .returning()
       .get()!;
-    if (a.always && next.toolName) {
-      const rule = ruleForCall({ toolName: next.toolName, input: next.toolInput });
+    if (rule !== null) {
       db.insert(policyRules).values({ rule, effect: a.decision, createdBy: a.by, createdAt: now }).onConflictDoUpdate({ target: policyRules.rule, set: { effect: a.decision, createdBy: a.by, createdAt: now } }).run();
     }
     recordEvent(db, "inbox", String(id), "update", next);

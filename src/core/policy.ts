@@ -4,6 +4,7 @@
  * `mcp__server` / `mcp__server__tool`, or a bare tool name. Deny wins over allow; a call no rule
  * names is a question for a person.
  */
+import { homedir } from "node:os";
 
 export interface ToolCall {
   toolName: string;
@@ -42,6 +43,9 @@ const field = (input: unknown, key: string): string | undefined => {
   const v = (input as Record<string, unknown> | null)?.[key];
   return typeof v === "string" ? v : undefined;
 };
+
+/** Tools whose rules name an argument (a command, a path, a domain). */
+const ARGUMENT_TOOLS = new Set(["Bash", "Edit", "Write", "Read", "MultiEdit", "NotebookEdit", "WebFetch"]);
 
 /** The argument a rule's parentheses are matched against, per tool. */
 function primaryArgument(call: ToolCall): string | undefined {
@@ -83,38 +87,66 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${out}$`, "s");
 }
 
+/**
+ * A path with `.` and `..` worked out (`/repo/src/../../etc/passwd` is `/etc/passwd`), relative
+ * ones from `cwd`, `~/` from the home folder. A relative path without a cwd keeps the `..` that
+ * climb out of it, so no rule for a folder covers them.
+ */
 function resolvePath(p: string, cwd: string | undefined): string {
-  if (p.startsWith("/") || !cwd) return p;
-  const parts = `${cwd}/${p}`.split("/");
+  const home = p === "~" || p.startsWith("~/") ? homedir() : null;
+  const full = home !== null ? `${home}/${p.slice(1)}` : p.startsWith("/") || !cwd ? p : `${cwd}/${p}`;
+  const absolute = full.startsWith("/");
   const out: string[] = [];
-  for (const part of parts) {
+  for (const part of full.split("/")) {
     if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
+    if (part === ".." && out.length && out[out.length - 1] !== "..") out.pop();
+    else if (part !== ".." || !absolute) out.push(part);
   }
-  return `/${out.join("/")}`;
+  return absolute ? `/${out.join("/")}` : out.join("/");
 }
 
-/** Shell operators that chain a second command onto an allowed first one. */
-const CHAINING = /[;&|`\n]|\$\(/;
+/**
+ * What an allow rule never covers, since it would run or write more than the rule names:
+ * chained commands (`;`, `&`, `|`, a line break), command substitution (`$(…)`, backticks),
+ * process substitution (`<(…)`, `>(…)`) and redirections (`> ~/.bashrc`). Such a call is a
+ * question for a person.
+ */
+const BEYOND_ONE_COMMAND = /[;&|`\n\r<>]|\$\(/;
+/** Where a deny rule looks for a command: each part of a chain, subshell or substitution. */
+const COMMAND_BOUNDARY = /&&|\|\||[;&|\n\r`(){}]|\$\(|[<>]\(/;
+/** `NAME=value` before a command: the command is what follows. */
+const ASSIGNMENTS = /^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)+/;
+
+/** Runs of blanks are one space to the shell: `git  push` is `git push`. */
+const squeeze = (s: string) => s.replace(/[ \t]+/g, " ").trim();
+
+/**
+ * The forms a deny rule is matched against: the segment as written, without quotes and
+ * backslashes (`git "push"` runs `git push`) and without leading assignments.
+ */
+function denyForms(segment: string): string[] {
+  const written = squeeze(segment);
+  const unquoted = squeeze(written.replace(/["'\\]/g, ""));
+  return [...new Set([written, unquoted, unquoted.replace(ASSIGNMENTS, "")])];
+}
+
+function matchesCommand(spec: string, c: string): boolean {
+  if (spec.endsWith(":*")) {
+    const prefix = squeeze(spec.slice(0, -2));
+    return c === prefix || c.startsWith(`${prefix} `);
+  }
+  if (spec.includes("*")) return globToRegExp(squeeze(spec).replace(/\*\*/g, "*").replace(/\*/g, "**")).test(c);
+  return c === squeeze(spec);
+}
 
 function matchesBash(spec: string, command: string, effect: "allow" | "deny"): boolean {
-  const segments = effect === "deny" ? command.split(/\s*(?:&&|\|\||[;|\n])\s*/) : [command];
   // An allow rule never covers a chained command: `npm test && curl …` is a question.
-  if (effect === "allow" && CHAINING.test(command)) return false;
-  return segments.some((segment) => {
-    const c = segment.trim();
-    if (spec.endsWith(":*")) {
-      const prefix = spec.slice(0, -2);
-      return c === prefix || c.startsWith(`${prefix} `);
-    }
-    if (spec.includes("*")) return globToRegExp(spec.replace(/\*\*/g, "*").replace(/\*/g, "**")).test(c);
-    return c === spec;
-  });
+  if (effect === "allow") return !BEYOND_ONE_COMMAND.test(command) && matchesCommand(spec, squeeze(command));
+  return command.split(COMMAND_BOUNDARY).some((segment) => denyForms(segment).some((c) => matchesCommand(spec, c)));
 }
 
 function matchesPath(spec: string, file: string, cwd: string | undefined): boolean {
-  const pattern = spec.startsWith("//") ? spec.slice(1) : spec.startsWith("~/") ? spec : resolvePath(spec, cwd);
+  const pattern = spec.startsWith("//") ? spec.slice(1) : resolvePath(spec, cwd);
   return globToRegExp(pattern).test(resolvePath(file, cwd));
 }
 
@@ -151,8 +183,15 @@ export function toolLabel(call: ToolCall): string {
   return `${call.toolName}(${shown})`;
 }
 
-/** The rule `orch allow ID --always` adds: this exact call from now on. */
-export function ruleForCall(call: ToolCall): string {
+/**
+ * The rule `orch allow ID --always` adds: this exact call from now on. Null when no rule can say
+ * "exactly this": a `*` in the argument (a command ending in `:*` too) would be read as a pattern
+ * and cover other calls, and a call whose argument is missing would become the bare tool name.
+ */
+export function ruleForCall(call: ToolCall): string | null {
   const arg = primaryArgument(call);
-  return arg === undefined ? call.toolName : `${call.toolName}(${arg})`;
+  // A Bash call without its command (an input cut short when stored) must not become `Bash`.
+  if (arg === undefined) return ARGUMENT_TOOLS.has(call.toolName) ? null : call.toolName;
+  if (arg.includes("*")) return null;
+  return `${call.toolName}(${arg})`;
 }
