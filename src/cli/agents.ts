@@ -3,6 +3,7 @@
  * A thin face over core/agents.ts, which also decides `exited` (pid gone) and `stale` (silent).
  */
 import { agentEvent, listAgents, type AgentView } from "../core/agents.ts";
+import { expireOrphans } from "../core/inbox.ts";
 import { compactCount, ageText, shortSession, statusLine } from "../watch/needs-you.ts";
 import { commonFlags, singleAction } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
@@ -35,7 +36,10 @@ export const command = singleAction("agents", {
     ...commonFlags,
   },
   run({ flags }) {
-    const list = listAgents(storeFromFlags(flags), { all: flags.all === true, streamId: str(flags.stream) });
+    const store = storeFromFlags(flags);
+    // Questions whose asker is gone are closed first: their sessions wait no more.
+    expireOrphans(store);
+    const list = listAgents(store, { all: flags.all === true, streamId: str(flags.stream) });
     // The transcript path is the session's business, as on SSE: not part of the listing.
     if (flags.json) return printJson({ agents: list.map((a) => ({ ...agentEvent(a), stale: a.stale })) });
     printTable(list, agentColumns(Date.now()), flags.all ? "No agent sessions yet." : "No live agent sessions (--all shows ended ones).");

@@ -7,7 +7,7 @@ import { and, asc, desc, eq, gte, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
 import { inbox, policyRules, type InboxRow } from "../db/schema.ts";
 import { conflict, notFound, usageError } from "../errors.ts";
-import { setAgentStatus } from "./agents.ts";
+import { getAgent, setAgentStatus } from "./agents.ts";
 import { recordEvent } from "./events.ts";
 import { decide, ruleForCall, toolLabel, type Policy, type ToolCall } from "./policy.ts";
 
@@ -175,8 +175,20 @@ function closeExpired(store: Store, row: InboxRow, how: "timeout" | "gone"): Inb
       .returning()
       .get();
     if (next) recordEvent(db, "inbox", String(row.id), "update", next);
+    if (next?.sessionId) releaseSession(store, next.sessionId);
     return next ?? null;
   });
+}
+
+/**
+ * A session shown waiting for permission whose questions are all closed waits no more: its
+ * asker timed out or is gone (a killed hook), and nothing else would ever clear it. Back to
+ * `working`, where the stale and pid checks apply.
+ */
+function releaseSession(store: Store, sessionId: string): void {
+  if (getAgent(store, sessionId)?.status !== "waiting_permission") return;
+  const open = store.db.select({ id: inbox.id }).from(inbox).where(and(eq(inbox.sessionId, sessionId), eq(inbox.status, "pending"))).limit(1).get();
+  if (!open) setAgentStatus(store, sessionId, "working", { pendingQuestion: null });
 }
 
 /** Close pending entries whose waiter cannot be there any more. */

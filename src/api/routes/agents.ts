@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { listAgents, type AgentView } from "../../core/agents.ts";
+import { expireOrphans } from "../../core/inbox.ts";
 import type { ApiDeps, RouteDoc } from "../context.ts";
 import { parseQuery, safeJson } from "../http.ts";
 import { boolParam, capParam, idParam } from "../params.ts";
@@ -39,6 +40,8 @@ export function agentRoutes(deps: ApiDeps): Hono {
   // Not cached: `stale` and `exited` depend on the clock and on pids, not only on the data.
   return new Hono().get("/", (c) => {
     const q = parseQuery(c, agentsQuery);
+    // Questions whose asker is gone are closed first: their sessions wait no more.
+    expireOrphans(deps.store);
     return safeJson(c, { agents: listAgents(deps.store, q).map(apiAgent) });
   });
 }
