@@ -289,7 +289,13 @@ export const SETTINGS_LOCAL_FILE = ".claude/settings.local.json";
  * never failing, whatever orch answers.
  */
 export const HOOK_COMMAND = "command -v orch >/dev/null 2>&1 && orch hook || true";
-const isOrchHook = (command: unknown) => typeof command === "string" && /(^|[\s/&|;])orch hook\b/.test(command);
+/**
+ * orch's own hook entry (this form or an older one): a command one of whose parts is `orch hook`
+ * run as the command (`/usr/local/bin/orch hook` too). A hook of the user's that only mentions
+ * it (`echo orch hook ran >> log`) is theirs and stays.
+ */
+const isOrchHook = (command: unknown) =>
+  typeof command === "string" && command.split(/&&|\|\||[;|\n]/).some((part) => /^(?:\S*\/)?orch\s+hook(?:\s|$)/.test(part.trim()));
 
 /** A permission question waits for a person; Claude Code must not give up on the hook first. */
 const PERMISSION_HOOK_TIMEOUT_S = 86_400;
@@ -327,6 +333,8 @@ export function mergeSettingsHooks(existing: string | null, file = SETTINGS_LOCA
     hooks[event] = [...theirs, ours];
   }
   // The person ran orch init to use orch's MCP server: Claude Code need not ask again.
+  if (doc.enabledMcpjsonServers !== undefined && !Array.isArray(doc.enabledMcpjsonServers))
+    throw failed(`${file}: "enabledMcpjsonServers" is not a list; fix it (it was left untouched) and run orch init again`);
   const enabled = Array.isArray(doc.enabledMcpjsonServers) ? doc.enabledMcpjsonServers : [];
   const next: Json = { ...doc, enabledMcpjsonServers: enabled.includes(SERVER_NAME) ? enabled : [...enabled, SERVER_NAME], hooks };
   const status: FileStatus = existing === null ? "created" : JSON.stringify(next) === JSON.stringify(doc) ? "unchanged" : "updated";
