@@ -5,25 +5,24 @@
  * end of a turn with its spend, a database to migrate, anything wrong) goes to the full handler.
  */
 import { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { agentChange, agentEvent, nextAgentRow, readHookPayload, type HookPayload } from "../core/agent-status.ts";
 import { readAgentRow, streamIdForDirectory, writeAgentRow } from "../db/agent-rows.ts";
 import { defaultDbPath, expandHome } from "../db/location.ts";
 import { latestSchemaVersion } from "../db/migrate.ts";
 import { mainTopLevelFromFs } from "../git/fs-root.ts";
-import { callerPid } from "../sys/process.ts";
+import { callerPid } from "../sys/caller.ts";
 import type { Env, HookResult } from "./hook-log.ts";
 
 /** Events that answer Claude Code or read a transcript: the full handler's. */
 const FULL_EVENTS = new Set(["PermissionRequest", "Stop", "SessionEnd"]);
 const WORKSPACE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-function databasePath(p: HookPayload, env: Env): string | null {
+async function databasePath(p: HookPayload, env: Env): Promise<string | null> {
   const cwd = p.cwd ?? process.cwd();
   if (env.ORCH_DB) return env.ORCH_DB === ":memory:" ? null : isAbsolute(expandHome(env.ORCH_DB)) ? expandHome(env.ORCH_DB) : resolve(cwd, expandHome(env.ORCH_DB));
   if (env.WORKSPACE_ID && !WORKSPACE.test(env.WORKSPACE_ID)) return null;
-  return defaultDbPath({ root: mainTopLevelFromFs(cwd) ?? cwd, cwd, taskDbPath: env.TASK_DB_PATH || undefined, workspace: env.WORKSPACE_ID || undefined });
+  return defaultDbPath({ root: (await mainTopLevelFromFs(cwd)) ?? cwd, cwd, taskDbPath: env.TASK_DB_PATH || undefined, workspace: env.WORKSPACE_ID || undefined });
 }
 
 /**
@@ -52,7 +51,7 @@ function openCurrent(path: string): Database | null {
  * One small write, without orch's writers' flock queue (write-lock.ts): loading bun:ffi for it
  * would cost the hook more than the write, and SQLite's busy timeout covers a short wait.
  */
-function record(sqlite: Database, p: HookPayload, env: Env): void {
+function record(sqlite: Database, p: HookPayload, env: Env, pid: number | null): void {
   sqlite.transaction(() => {
     const streamId = env.ORCH_STREAM_ID || (p.cwd ? streamIdForDirectory(sqlite, p.cwd) : null);
     const isStart = p.hook_event_name === "SessionStart";
@@ -61,13 +60,22 @@ function record(sqlite: Database, p: HookPayload, env: Env): void {
       streamId,
       cwd: p.cwd ?? null,
       transcriptPath: p.transcript_path ?? null,
-      pid: isStart ? callerPid() : null,
+      pid,
       launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
     };
     const prior = readAgentRow(sqlite, p.session_id);
     const { row, moved } = nextAgentRow(prior, ctx, agentChange(p), new Date().toISOString());
     writeAgentRow(sqlite, row, moved ? { op: prior ? "update" : "create", payload: agentEvent(row) } : null);
   }).immediate();
+}
+
+async function isMissing(path: string): Promise<boolean> {
+  try {
+    await Bun.file(path).stat();
+    return false;
+  } catch (err) {
+    return (err as { code?: unknown })?.code === "ENOENT";
+  }
 }
 
 async function full(raw: string, env: Env): Promise<HookResult> {
@@ -84,16 +92,19 @@ export async function handleHookFast(raw: string, env: Env = process.env): Promi
   }
   const p = readHookPayload(data);
   if (typeof p === "string" || FULL_EVENTS.has(p.hook_event_name)) return full(raw, env);
-  const path = databasePath(p, env);
+  const path = await databasePath(p, env);
   if (path === null) return full(raw, env);
-  if (!existsSync(path)) return { stdout: "" };
+  // exists() is false for a directory too: that one is the full handler's to report.
+  if (!(await Bun.file(path).exists())) return (await isMissing(path)) ? { stdout: "" } : full(raw, env);
+  // Found once, at the start: the process walk costs a few reads.
+  const pid = p.hook_event_name === "SessionStart" ? await callerPid() : null;
   const logFile = join(dirname(path), "hooks.log");
   let sqlite: Database | null;
   try {
     sqlite = openCurrent(path);
     if (sqlite) {
       try {
-        record(sqlite, p, env);
+        record(sqlite, p, env, pid);
       } finally {
         sqlite.close();
       }

@@ -1,5 +1,4 @@
 /** What a hook call answers, and its log: problems go to a file, never to the agent. */
-import { appendFileSync, existsSync, renameSync, statSync } from "node:fs";
 import { oneLine } from "../text/neutralise.ts";
 
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -15,10 +14,14 @@ export interface HookResult {
   logFile?: string;
 }
 
-/** Append one line to the hook log, keeping it bounded (one older generation). */
-export function logHookProblem(logFile: string | undefined, line: string): void {
+/**
+ * Append one line to the hook log, keeping it bounded (one older generation). node:fs is loaded
+ * only here, on the rare path: loading it costs a hook a few milliseconds.
+ */
+export async function logHookProblem(logFile: string | undefined, line: string): Promise<void> {
   if (!logFile) return;
   try {
+    const { appendFileSync, existsSync, renameSync, statSync } = await import("node:fs");
     if (existsSync(logFile) && statSync(logFile).size > MAX_LOG_BYTES) renameSync(logFile, `${logFile}.1`);
     appendFileSync(logFile, `${new Date().toISOString()} ${oneLine(line).slice(0, 2000)}\n`);
   } catch {

@@ -13,7 +13,7 @@ import { readTranscriptUsage } from "../core/transcript.ts";
 import { askPermission } from "../core/inbox.ts";
 import { mainTopLevelFromFs } from "../git/fs-root.ts";
 import { readNeedsYouSettings } from "../orchestrate/config.ts";
-import { callerPid } from "../sys/process.ts";
+import { callerPid } from "../sys/caller.ts";
 import { notRecorded } from "./hook-fast.ts";
 
 import type { Env, HookResult } from "./hook-log.ts";
@@ -30,9 +30,9 @@ export function parsePayload(raw: string): HookPayload | string {
 }
 
 /** The database this session's project uses; null when orch was never used there. */
-function databaseFor(p: HookPayload, env: Env): { path: string; root: string | null } | null {
+async function databaseFor(p: HookPayload, env: Env): Promise<{ path: string; root: string | null } | null> {
   const cwd = p.cwd ?? process.cwd();
-  const root = mainTopLevelFromFs(cwd);
+  const root = await mainTopLevelFromFs(cwd);
   const loc = resolveDbPath({ env: readEnv(env), cwd, root: root ?? cwd });
   return existsSync(loc.path) ? { path: loc.path, root } : null;
 }
@@ -40,9 +40,9 @@ function databaseFor(p: HookPayload, env: Env): { path: string; root: string | n
 export async function handleHook(raw: string, env: Env = process.env): Promise<HookResult> {
   const payload = parsePayload(raw);
   if (typeof payload === "string") {
-    return { stdout: "", problem: payload, logFile: hookLogHere(env) };
+    return { stdout: "", problem: payload, logFile: await hookLogHere(env) };
   }
-  const db = databaseFor(payload, env);
+  const db = await databaseFor(payload, env);
   if (!db) return { stdout: "" };
   const logFile = join(dirname(db.path), "hooks.log");
   try {
@@ -60,9 +60,9 @@ export async function handleHook(raw: string, env: Env = process.env): Promise<H
 }
 
 /** The hook log of the project in the working directory, if orch was used there. */
-export function hookLogHere(env: Env = process.env): string | undefined {
+export async function hookLogHere(env: Env = process.env): Promise<string | undefined> {
   try {
-    const here = databaseFor({ session_id: "-", hook_event_name: "-", cwd: process.cwd() }, env);
+    const here = await databaseFor({ session_id: "-", hook_event_name: "-", cwd: process.cwd() }, env);
     return here ? join(dirname(here.path), "hooks.log") : undefined;
   } catch {
     return undefined;
@@ -80,7 +80,7 @@ async function record(store: Store, p: HookPayload, env: Env, root: string | nul
       cwd: p.cwd ?? null,
       transcriptPath: p.transcript_path ?? null,
       // Found once, at the start: the process walk costs a few reads.
-      pid: isStart ? callerPid() : null,
+      pid: isStart ? await callerPid() : null,
       launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
     },
     // A permission request only waits once it is a question (askPermission says so); one a

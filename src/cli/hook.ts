@@ -27,14 +27,14 @@ export const command: Command = {
       const raw = await readStdin(MAX_PAYLOAD_BYTES);
       if (raw === null) {
         const { hookLogHere } = await import("../agents/hook.ts");
-        logHookProblem(fallbackLog ?? hookLogHere(), `payload larger than ${MAX_PAYLOAD_BYTES} bytes; ignored`);
+        await logHookProblem(fallbackLog ?? (await hookLogHere()), `payload larger than ${MAX_PAYLOAD_BYTES} bytes; ignored`);
         return 0;
       }
       const r = await handleHookFast(raw);
-      if (r.problem) logHookProblem(fallbackLog ?? r.logFile, r.problem);
+      if (r.problem) await logHookProblem(fallbackLog ?? r.logFile, r.problem);
       if (r.stdout) process.stdout.write(`${r.stdout}\n`);
     } catch (err) {
-      logHookProblem(fallbackLog, `hook failed: ${(err as Error)?.message ?? String(err)}`);
+      await logHookProblem(fallbackLog, `hook failed: ${(err as Error)?.message ?? String(err)}`);
     }
     return 0;
   },

@@ -57,30 +57,3 @@ export function findProcessByEnv(key: string, value: string): number | null {
   }
   return null;
 }
-
-/** A process's parent pid and command name from /proc (Linux), or null. */
-export function processInfo(pid: number): { ppid: number; comm: string } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const close = stat.lastIndexOf(")");
-    const comm = stat.slice(stat.indexOf("(") + 1, close);
-    const ppid = Number(stat.slice(close + 2).split(" ")[1]);
-    return Number.isSafeInteger(ppid) ? { ppid, comm } : null;
-  } catch {
-    return null;
-  }
-}
-
-const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ash", "busybox"]);
-
-/** The program that ran us through a shell (`sh -c "orch hook"` → Claude Code's pid). */
-export function callerPid(): number | null {
-  let pid = process.ppid;
-  for (let hops = 0; hops < 3; hops++) {
-    const info = processInfo(pid);
-    if (!info) return hops === 0 ? pid : null;
-    if (!SHELLS.has(info.comm)) return pid;
-    pid = info.ppid;
-  }
-  return null;
-}

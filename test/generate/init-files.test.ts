@@ -101,7 +101,7 @@ describe(".gitignore", () => {
     const created = updateGitignore(null, none);
     expect(created.status).toBe("created");
     expect(created.content).toBe(
-      "# orch: stream worktrees and run state\n.claude/worktrees/\n.claude/orchestration/logs/\n.claude/orchestration/orchestration-state.json\n",
+      "# orch: stream worktrees and run state\n.claude/worktrees/\n.claude/orchestration/logs/\n.claude/orchestration/orchestration-state.json\n.claude/settings.local.json\n",
     );
     expect(updateGitignore(created.content, none)).toEqual({ content: created.content, status: "unchanged", added: [] });
     const appended = updateGitignore("node_modules", none);
@@ -111,7 +111,7 @@ describe(".gitignore", () => {
 
   test("rules already covered (by a broader line, or by git) are not added again", () => {
     expect(updateGitignore("/.claude/\n", none).status).toBe("unchanged");
-    expect(updateGitignore(".claude/worktrees\n", none).added).toEqual([".claude/orchestration/logs/", ".claude/orchestration/orchestration-state.json"]);
+    expect(updateGitignore(".claude/worktrees\n", none).added).toEqual([".claude/orchestration/logs/", ".claude/orchestration/orchestration-state.json", ".claude/settings.local.json"]);
     expect(updateGitignore("", () => true).status).toBe("unchanged");
     expect(gitignoreCovers(".claude/worktrees/*", ".claude/worktrees/Stream-A")).toBe(true);
     expect(gitignoreCovers("# .claude/\n!.claude/", ".claude/worktrees/Stream-A")).toBe(false);
