@@ -9,7 +9,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { agentChange, agentEvent, nextAgentRow, readHookPayload, type HookPayload } from "../core/agent-status.ts";
 import { readAgentRow, streamIdForDirectory, writeAgentRow } from "../db/agent-rows.ts";
 import { defaultDbPath, expandHome } from "../db/location.ts";
-import { latestSchemaVersion } from "../db/migrate.ts";
+import { LATEST_SCHEMA_VERSION } from "../db/migrations/latest.ts";
 import { mainTopLevelFromFs } from "../git/fs-root.ts";
 import { callerPid } from "../sys/caller.ts";
 import type { Env, HookResult } from "./hook-log.ts";
@@ -32,13 +32,12 @@ async function databasePath(p: HookPayload, env: Env): Promise<string | null> {
 function openCurrent(path: string): Database | null {
   const sqlite = new Database(path, { readwrite: true, create: false });
   try {
-    sqlite.run("PRAGMA busy_timeout = 5000");
     // As every orch connection: WAL with NORMAL sync (durable at checkpoints, no fsync per commit).
-    sqlite.run("PRAGMA synchronous = NORMAL");
+    sqlite.run("PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL");
     // An empty file, or a database from before orch tracked its schema, has no migrations table.
     const tracked = sqlite.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__orch_migrations'").get();
     const row = tracked ? (sqlite.query("SELECT max(version) AS v FROM __orch_migrations").get() as { v: number | null } | null) : null;
-    if (row?.v === latestSchemaVersion()) return sqlite;
+    if (row?.v === LATEST_SCHEMA_VERSION) return sqlite;
   } catch (err) {
     sqlite.close();
     throw err;
@@ -52,8 +51,11 @@ function openCurrent(path: string): Database | null {
  * would cost the hook more than the write, and SQLite's busy timeout covers a short wait.
  */
 function record(sqlite: Database, p: HookPayload, env: Env, pid: number | null): void {
-  sqlite.transaction(() => {
-    const streamId = env.ORCH_STREAM_ID || (p.cwd ? streamIdForDirectory(sqlite, p.cwd) : null);
+  sqlite.run("BEGIN IMMEDIATE");
+  try {
+    const prior = readAgentRow(sqlite, p.session_id);
+    // A session's stream is known from its first hook on: look it up only until then.
+    const streamId = env.ORCH_STREAM_ID || prior?.streamId || (p.cwd ? streamIdForDirectory(sqlite, p.cwd) : null);
     const isStart = p.hook_event_name === "SessionStart";
     const ctx = {
       sessionId: p.session_id,
@@ -63,10 +65,13 @@ function record(sqlite: Database, p: HookPayload, env: Env, pid: number | null):
       pid,
       launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
     };
-    const prior = readAgentRow(sqlite, p.session_id);
     const { row, moved } = nextAgentRow(prior, ctx, agentChange(p), new Date().toISOString());
     writeAgentRow(sqlite, row, moved ? { op: prior ? "update" : "create", payload: agentEvent(row) } : null);
-  }).immediate();
+    sqlite.run("COMMIT");
+  } catch (err) {
+    if (sqlite.inTransaction) sqlite.run("ROLLBACK");
+    throw err;
+  }
 }
 
 async function isMissing(path: string): Promise<boolean> {
@@ -94,8 +99,6 @@ export async function handleHookFast(raw: string, env: Env = process.env): Promi
   if (typeof p === "string" || FULL_EVENTS.has(p.hook_event_name)) return full(raw, env);
   const path = await databasePath(p, env);
   if (path === null) return full(raw, env);
-  // exists() is false for a directory too: that one is the full handler's to report.
-  if (!(await Bun.file(path).exists())) return (await isMissing(path)) ? { stdout: "" } : full(raw, env);
   // Found once, at the start: the process walk costs a few reads.
   const pid = p.hook_event_name === "SessionStart" ? await callerPid() : null;
   const logFile = join(dirname(path), "hooks.log");
@@ -110,6 +113,8 @@ export async function handleHookFast(raw: string, env: Env = process.env): Promi
       }
     }
   } catch (err) {
+    // No database there (the project has not used orch yet): nothing to record, nothing to say.
+    if (await isMissing(path)) return { stdout: "" };
     // Locked past the busy timeout, unreadable, not a database: the event is lost, the agent goes on.
     return { stdout: "", problem: notRecorded(p, path, err), logFile };
   }

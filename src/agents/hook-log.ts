@@ -1,5 +1,4 @@
 /** What a hook call answers, and its log: problems go to a file, never to the agent. */
-import { oneLine } from "../text/neutralise.ts";
 
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 const MAX_LOG_BYTES = 1024 * 1024;
@@ -22,6 +21,7 @@ export async function logHookProblem(logFile: string | undefined, line: string):
   if (!logFile) return;
   try {
     const { appendFileSync, existsSync, renameSync, statSync } = await import("node:fs");
+    const { oneLine } = await import("../text/neutralise.ts");
     if (existsSync(logFile) && statSync(logFile).size > MAX_LOG_BYTES) renameSync(logFile, `${logFile}.1`);
     appendFileSync(logFile, `${new Date().toISOString()} ${oneLine(line).slice(0, 2000)}\n`);
   } catch {

@@ -75,3 +75,9 @@ describe("inbox", () => {
     store.close();
   });
 });
+
+test("the generated schema version a hook checks is the newest embedded migration", async () => {
+  const { LATEST_SCHEMA_VERSION } = await import("../../src/db/migrations/latest.ts");
+  const { latestSchemaVersion } = await import("../../src/db/migrate.ts");
+  expect(LATEST_SCHEMA_VERSION).toBe(latestSchemaVersion());
+});
