@@ -7,15 +7,17 @@ import type { Command } from "./command.ts";
 import { handleHookFast } from "../agents/hook-fast.ts";
 import { logHookProblem, MAX_PAYLOAD_BYTES } from "../agents/hook-log.ts";
 
+/** At most `limit` bytes of stdin as text, or null past it (no Buffer: it would load node:buffer). */
 async function readStdin(limit: number): Promise<string | null> {
-  const chunks: Uint8Array[] = [];
+  const decoder = new TextDecoder();
+  let text = "";
   let size = 0;
   for await (const chunk of Bun.stdin.stream()) {
     size += chunk.byteLength;
     if (size > limit) return null;
-    chunks.push(chunk);
+    text += decoder.decode(chunk, { stream: true });
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return text + decoder.decode();
 }
 
 export const command: Command = {
