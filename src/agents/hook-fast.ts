@@ -5,25 +5,15 @@
  * end of a turn with its spend, a database to migrate, anything wrong) goes to the full handler.
  */
 import { Database } from "bun:sqlite";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { agentChange, agentEvent, nextAgentRow, readHookPayload, type HookPayload } from "../core/agent-status.ts";
 import { readAgentRow, streamIdForDirectory, writeAgentRow } from "../db/agent-rows.ts";
-import { defaultDbPath, expandHome } from "../db/location.ts";
 import { LATEST_SCHEMA_VERSION } from "../db/migrations/latest.ts";
-import { mainTopLevelFromFs } from "../git/fs-root.ts";
 import { callerPid } from "../sys/caller.ts";
 import type { Env, HookResult } from "./hook-log.ts";
+import { databasePathFor } from "./hook-db.ts";
+import { FULL_EVENTS } from "./hook-socket.ts";
 
-/** Events that answer Claude Code or read a transcript: the full handler's. */
-const FULL_EVENTS = new Set(["PermissionRequest", "Stop", "SessionEnd"]);
-const WORKSPACE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-async function databasePath(p: HookPayload, env: Env): Promise<string | null> {
-  const cwd = p.cwd ?? process.cwd();
-  if (env.ORCH_DB) return env.ORCH_DB === ":memory:" ? null : isAbsolute(expandHome(env.ORCH_DB)) ? expandHome(env.ORCH_DB) : resolve(cwd, expandHome(env.ORCH_DB));
-  if (env.WORKSPACE_ID && !WORKSPACE.test(env.WORKSPACE_ID)) return null;
-  return defaultDbPath({ root: (await mainTopLevelFromFs(cwd)) ?? cwd, cwd, taskDbPath: env.TASK_DB_PATH || undefined, workspace: env.WORKSPACE_ID || undefined });
-}
 
 /**
  * The database when its schema is this orch's; null sends the call to the full handler (which
@@ -50,7 +40,7 @@ function openCurrent(path: string): Database | null {
  * One small write, without orch's writers' flock queue (write-lock.ts): loading bun:ffi for it
  * would cost the hook more than the write, and SQLite's busy timeout covers a short wait.
  */
-function record(sqlite: Database, p: HookPayload, env: Env, pid: number | null): void {
+export function recordHookEvent(sqlite: Database, p: HookPayload, env: Env, pid: number | null): void {
   sqlite.run("BEGIN IMMEDIATE");
   try {
     const prior = readAgentRow(sqlite, p.session_id);
@@ -97,7 +87,7 @@ export async function handleHookFast(raw: string, env: Env = process.env): Promi
   }
   const p = readHookPayload(data);
   if (typeof p === "string" || FULL_EVENTS.has(p.hook_event_name)) return full(raw, env);
-  const path = await databasePath(p, env);
+  const path = await databasePathFor(p.cwd ?? process.cwd(), env);
   if (path === null) return full(raw, env);
   // Found once, at the start: the process walk costs a few reads.
   const pid = p.hook_event_name === "SessionStart" ? await callerPid() : null;
@@ -107,7 +97,7 @@ export async function handleHookFast(raw: string, env: Env = process.env): Promi
     sqlite = openCurrent(path);
     if (sqlite) {
       try {
-        record(sqlite, p, env, pid);
+        recordHookEvent(sqlite, p, env, pid);
       } finally {
         sqlite.close();
       }

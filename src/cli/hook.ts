@@ -4,7 +4,7 @@
  * never stop an agent. Problems go to `hooks.log` beside the database (or $ORCH_HOOK_LOG).
  */
 import type { Command } from "./command.ts";
-import { handleHookFast } from "../agents/hook-fast.ts";
+import { relayHook } from "../agents/hook-relay.ts";
 import { logHookProblem, MAX_PAYLOAD_BYTES } from "../agents/hook-log.ts";
 
 /** At most `limit` bytes of stdin as text, or null past it (no Buffer: it would load node:buffer). */
@@ -32,6 +32,9 @@ export const command: Command = {
         await logHookProblem(fallbackLog ?? (await hookLogHere()), `payload larger than ${MAX_PAYLOAD_BYTES} bytes; ignored`);
         return 0;
       }
+      // The session's orch mcp stores it (the database is open there); else this process does.
+      if (await relayHook(raw, process.env)) return 0;
+      const { handleHookFast } = await import("../agents/hook-fast.ts");
       const r = await handleHookFast(raw);
       if (r.problem) await logHookProblem(fallbackLog ?? r.logFile, r.problem);
       if (r.stdout) process.stdout.write(`${r.stdout}\n`);

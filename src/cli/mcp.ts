@@ -38,12 +38,16 @@ export const command = singleAction("mcp", {
     const [{ createMcpServer }, { GuardedStdioTransport }] = await Promise.all([import("../mcp/server.ts"), import("../mcp/stdio.ts")]);
 
     let api: { stop(): void } | undefined;
+    // The session's hooks hand their events to this process, which has the database open.
+    const { listenForHooks } = await import("../agents/hook-listener.ts");
+    const stopHooks = listenForHooks(store);
     let leaving = false;
     const exit = (why: string) => {
       if (leaving) return;
       leaving = true;
       log(`orch mcp: ${why}, exiting`);
       try {
+        stopHooks?.();
         api?.stop();
         store.close();
       } catch {

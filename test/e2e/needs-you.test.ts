@@ -5,8 +5,8 @@
  * the agent sees the answer.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { realpathSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, realpathSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { CLAUDE_LATEST, useTempDirs } from "../agents/claude-cli.ts";
 import { continuedStream, stepList, turnOf as turnOfBody, type FakeModel, type Step, type Turn } from "../agents/fake-model.ts";
 import { realProject } from "../agents/real-project.ts";
@@ -90,7 +90,10 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
       expect(watch.stdout).toMatch(/└─ .*⏸ waiting for permission: Bash\(node -e/);
       expect(watch.stdout).toContain("INBOX");
       const agentsNow = JSON.parse((await p.orch(["agents", "--json"])).stdout).agents;
-      expect(agentsNow.find((a: { streamId: string }) => a.streamId === "Stream-B")).toMatchObject({ status: "waiting_permission" });
+      const live = agentsNow.find((a: { streamId: string }) => a.streamId === "Stream-B");
+      expect(live).toMatchObject({ status: "waiting_permission", launcher: "headless" });
+      // The session's orch mcp takes its hooks' events on a socket named after Claude Code's pid.
+      expect(existsSync(join(dirname(p.env.ORCH_DB!), "hooks", `${live.pid}.sock`))).toBe(true);
       const allow = await p.orch(["allow", String(first.id)]);
       expect(allow.code).toBe(0);
       const second = await until("the second question", () => listInbox(store).find((e) => e.question.includes("should-not-run")), 30_000);

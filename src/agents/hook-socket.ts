@@ -1,0 +1,27 @@
+/**
+ * Where a session's `orch mcp` takes its hooks' events: a Unix socket beside the database, named
+ * after the Claude Code process both are children of. A hook that hands its event to the open
+ * server skips opening the database (most of its cost); one that finds nobody writes directly.
+ */
+import { dirname, join } from "node:path";
+
+/** Events that answer Claude Code or read a transcript go the full way, never through the socket. */
+export const FULL_EVENTS: ReadonlySet<string> = new Set(["PermissionRequest", "Stop", "SessionEnd"]);
+
+/** Unix socket paths are short (104 bytes on macOS, 108 on Linux): past that, no socket. */
+const MAX_SOCKET_PATH = 100;
+
+export function hookSocketPath(dbPath: string, claudePid: number): string | null {
+  const path = join(dirname(dbPath), "hooks", `${claudePid}.sock`);
+  return path.length <= MAX_SOCKET_PATH ? path : null;
+}
+
+/** One event on the socket: the payload as Claude Code sent it, and what the hook knew besides. */
+export interface RelayedEvent {
+  payload: unknown;
+  env: { ORCH_STREAM_ID?: string; ORCH_LAUNCHER?: string };
+  pid: number | null;
+}
+
+export const ACK = "ok\n";
+export const NACK = "no\n";

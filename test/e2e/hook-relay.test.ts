@@ -1,0 +1,66 @@
+/**
+ * A hook hands its event to the session's orch mcp over the Unix socket beside the database, and
+ * writes it itself when nobody answers there.
+ */
+import { describe, expect, test } from "bun:test";
+import { rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { openStore } from "../../src/db/client.ts";
+import { getAgent } from "../../src/core/agents.ts";
+import { listenForHooks, storeRelayedEvent } from "../../src/agents/hook-listener.ts";
+import { hookSocketPath } from "../../src/agents/hook-socket.ts";
+import { orchBin, tempDir } from "../helpers.ts";
+
+const event = (session: string, e = "PreToolUse", command = "npm test") =>
+  JSON.stringify({ session_id: session, hook_event_name: e, tool_name: "Bash", tool_input: { command } });
+
+async function hook(payload: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const p = Bun.spawn([orchBin(), "hook"], { env: { ...process.env, ...env } as Record<string, string>, stdin: new TextEncoder().encode(payload), stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}
+
+describe("the hook socket", () => {
+  test("an event reaches the session server that holds the database (the hook itself could not have stored it)", async () => {
+    const db = join(tempDir(), "tasks.db");
+    const store = openStore(db);
+    // The hooks are this process's children, as the server is Claude Code's: the socket is ours.
+    const stop = listenForHooks(store, process.pid)!;
+    try {
+      expect(statSync(join(db, "..", "hooks")).mode & 0o777).toBe(0o700);
+      // Gone from the directory but open here: only the server can still store into it.
+      rmSync(db);
+      const r = await hook(event("relayed-1"), { ORCH_DB: db, ORCH_STREAM_ID: "Stream-B", ORCH_LAUNCHER: "tmux" });
+      expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
+      expect(getAgent(store, "relayed-1")).toMatchObject({ status: "working", tool: "Bash(npm test)", streamId: "Stream-B" });
+    } finally {
+      stop();
+      store.close();
+    }
+  });
+
+  test("nobody on the socket (a server killed, a stale file): the hook writes the event itself", async () => {
+    const db = join(tempDir(), "tasks.db");
+    const store = openStore(db);
+    const stop = listenForHooks(store, process.pid)!;
+    stop();
+    const r = await hook(event("direct-1"), { ORCH_DB: db });
+    expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(getAgent(store, "direct-1")).toMatchObject({ status: "working" });
+    store.close();
+  });
+
+  test("what the server refuses: not JSON, a hostile payload, an event that answers Claude Code", () => {
+    const store = openStore(":memory:");
+    for (const bad of ["nope", "{}", JSON.stringify({ payload: { session_id: "../x", hook_event_name: "PreToolUse" }, env: {}, pid: 1 }), JSON.stringify({ payload: { session_id: "s", hook_event_name: "PermissionRequest" }, env: {}, pid: 1 })])
+      expect(storeRelayedEvent(store, bad)).toBe(false);
+    expect(storeRelayedEvent(store, JSON.stringify({ payload: JSON.parse(event("ok-1")), env: { ORCH_STREAM_ID: 5 }, pid: -3 }))).toBe(true);
+    expect(getAgent(store, "ok-1")).toMatchObject({ status: "working", streamId: null, pid: null });
+    store.close();
+  });
+
+  test("a socket path too long for the system is not used", () => {
+    expect(hookSocketPath(`/${"x".repeat(120)}/tasks.db`, 123)).toBeNull();
+    expect(hookSocketPath("/home/u/.claude/tasks/abc/tasks.db", 123)).toBe("/home/u/.claude/tasks/abc/hooks/123.sock");
+  });
+});
