@@ -283,9 +283,10 @@ describe("orch init", () => {
     expect(r.stdout).toStartWith(
       [
         "✓ .mcp.json: updated (task-copilot: orch mcp, API on 127.0.0.1:9090)",
+        "✓ .claude/settings.local.json: created (Claude Code hooks → orch hook (live agent status, permission questions))",
         "✓ .claude/commands/continue.md: created",
         "✓ .claude/commands/orchestration.md: created",
-        "✓ .gitignore: updated (added .claude/worktrees/, .claude/orchestration/logs/, .claude/orchestration/orchestration-state.json)",
+        "✓ .gitignore: updated (added .claude/worktrees/, .claude/orchestration/logs/, .claude/orchestration/orchestration-state.json, .claude/settings.local.json)",
       ].join("\n"),
     );
     expect(JSON.parse(read(root, ".mcp.json"))).toEqual({
@@ -299,10 +300,15 @@ describe("orch init", () => {
     expect(read(root, ".claude/commands/orchestration.md")).toContain("orch generate $ARGUMENTS");
     const ignored = Bun.spawnSync(["git", "check-ignore", "-q", ".claude/worktrees/Stream-B/file.ts"], { cwd: root });
     expect(ignored.exitCode).toBe(0);
+    // orch's hooks, in the settings file git ignores; orch's own MCP server needs no second yes.
+    const local = JSON.parse(read(root, ".claude/settings.local.json"));
+    expect(local.enabledMcpjsonServers).toEqual(["task-copilot"]);
+    expect(Object.keys(local.hooks)).toEqual(["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PostToolUseFailure", "PermissionRequest", "Notification", "Stop", "StopFailure", "SessionEnd"]);
+    expect(Bun.spawnSync(["git", "check-ignore", "-q", ".claude/settings.local.json"], { cwd: root }).exitCode).toBe(0);
 
     const snapshot = [".mcp.json", ".gitignore", ".claude/commands/continue.md"].map((p) => read(root, p));
     const again = await run(["init", "--json"]);
-    expect(JSON.parse(again.stdout).files.map((f: { status: string }) => f.status)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged"]);
+    expect(JSON.parse(again.stdout).files.map((f: { status: string }) => f.status)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged", "unchanged"]);
     expect([".mcp.json", ".gitignore", ".claude/commands/continue.md"].map((p) => read(root, p))).toEqual(snapshot);
   });
 

@@ -33,6 +33,8 @@ const IN_SCOPE = [
   "stream_archive",
   "stream_unarchive",
   "stream_archive_all",
+  // Claude Code's --permission-prompt-tool for headless agents (the inbox).
+  "permission_prompt",
 ];
 /** SPEC's worktree tools arrive from another module; the budget keeps room for them. */
 const WORKTREE_TOOLS = ["worktree_create", "worktree_list", "worktree_merge", "worktree_cleanup"];

@@ -213,7 +213,10 @@ describe("fuzz: orch mcp", () => {
           try {
             await proc.initialize();
             const listed = await proc.request("tools/list", {});
-            const gen = new Generator(rnd.fork(), toolInfos(listed.result), s + 1);
+            // permission_prompt asks a person and waits for the answer (by design, up to the question
+            // timeout): a valid random call would hold its request open. Its input checks are in
+            // the hostile suite and the inbox tests.
+            const gen = new Generator(rnd.fork(), toolInfos(listed.result).filter((t) => t.name !== "permission_prompt"), s + 1);
             const expectedIds: (string | number)[] = [];
             let expectedNull = 0;
             let canary = 0;
