@@ -91,7 +91,7 @@ async function record(store: Store, p: HookPayload, env: Env, root: string | nul
   if (p.hook_event_name !== "PermissionRequest" || !p.tool_name) return { stdout: "" };
   const settings = readNeedsYouSettings(root ?? p.cwd ?? process.cwd());
   const answer = await askPermission(store, {
-    call: { toolName: p.tool_name, input: p.tool_input ?? {}, cwd: p.cwd },
+    call: { toolName: p.tool_name, input: p.tool_input ?? {}, cwd: p.cwd, root: root ?? undefined },
     source: "hook",
     sessionId: p.session_id,
     streamId,

@@ -11,6 +11,8 @@ export interface ToolCall {
   input: unknown;
   /** The session's working directory: relative path rules are read from it. */
   cwd?: string;
+  /** The project root: a rule's `/path` is read from it, as Claude Code reads it from its settings' project. */
+  root?: string;
 }
 
 export interface Policy {
@@ -145,9 +147,13 @@ function matchesBash(spec: string, command: string, effect: "allow" | "deny"): b
   return command.split(COMMAND_BOUNDARY).some((segment) => denyForms(segment).some((c) => matchesCommand(spec, c)));
 }
 
-function matchesPath(spec: string, file: string, cwd: string | undefined): boolean {
-  const pattern = spec.startsWith("//") ? spec.slice(1) : resolvePath(spec, cwd);
-  return globToRegExp(pattern).test(resolvePath(file, cwd));
+/**
+ * Path rules as Claude Code reads them: `//x` absolute, `~/x` in the home directory, `/x` from the
+ * project root, `x` and `./x` from the session's directory.
+ */
+function matchesPath(spec: string, file: string, call: ToolCall): boolean {
+  const anchored = spec.startsWith("//") ? spec.slice(1) : spec.startsWith("/") && call.root ? `${call.root}${spec}` : spec;
+  return globToRegExp(resolvePath(anchored, call.cwd)).test(resolvePath(file, call.cwd));
 }
 
 export function ruleMatches(rule: string, call: ToolCall, effect: "allow" | "deny"): boolean {
@@ -162,7 +168,7 @@ export function ruleMatches(rule: string, call: ToolCall, effect: "allow" | "den
   if (arg === undefined) return false;
   if (call.toolName === "Bash") return matchesBash(parsed.spec, arg, effect);
   if (call.toolName === "WebFetch") return parsed.spec === arg;
-  return matchesPath(parsed.spec, arg, call.cwd);
+  return matchesPath(parsed.spec, arg, call);
 }
 
 /** Deny wins; null when no rule speaks to the call. */

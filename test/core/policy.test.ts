@@ -37,6 +37,15 @@ describe("policy rules", () => {
     expect(ruleMatches("Edit(//etc/**)", edit("/etc/hosts"), "deny")).toBe(true);
   });
 
+  test("a rule's /path is read from the project root, //path is absolute (Claude Code's reading)", () => {
+    const inWorktree = (file_path: string): ToolCall => ({ toolName: "Edit", input: { file_path }, cwd: "/repo/.claude/worktrees/B", root: "/repo" });
+    expect(ruleMatches("Edit(/secrets/**)", inWorktree("/repo/secrets/key.pem"), "deny")).toBe(true);
+    expect(ruleMatches("Edit(/secrets/**)", inWorktree("/secrets/key.pem"), "deny")).toBe(false);
+    expect(ruleMatches("Edit(//secrets/**)", inWorktree("/secrets/key.pem"), "deny")).toBe(true);
+    expect(ruleMatches("Edit(./src/**)", inWorktree("src/a.ts"), "allow")).toBe(true);
+    expect(ruleMatches("Edit(./src/**)", inWorktree("/repo/src/a.ts"), "allow")).toBe(false);
+  });
+
   test("MCP server and tool rules, WebFetch domains", () => {
     expect(ruleMatches("mcp__github", { toolName: "mcp__github__create_issue", input: {} }, "allow")).toBe(true);
     expect(ruleMatches("mcp__github", { toolName: "mcp__githubx__create_issue", input: {} }, "allow")).toBe(false);

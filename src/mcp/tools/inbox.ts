@@ -27,9 +27,10 @@ export const tools = [
     async run({ store, cwd }, args) {
       const streamId = process.env.ORCH_STREAM_ID || streamForDirectory(store, cwd);
       const session = streamId ? liveAgentForStream(store, streamId) : null;
-      const settings = readNeedsYouSettings(findProjectRoot(cwd));
+      const root = findProjectRoot(cwd);
+      const settings = readNeedsYouSettings(root);
       const answer = await askPermission(store, {
-        call: { toolName: args.tool_name, input: args.input, cwd },
+        call: { toolName: args.tool_name, input: args.input, cwd, root },
         source: "prompt_tool",
         sessionId: session?.sessionId ?? null,
         streamId,
