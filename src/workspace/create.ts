@@ -16,6 +16,7 @@ import { streamLock, withFileLock } from "./lock.ts";
 import { baseKey, headsRef, locateRepo, parseStreamId, rel, requireStream, samePath, setupPendingKey, streamBranchName, streamWorktreePath } from "./naming.ts";
 import { pruneSafely, type PrunedSave } from "./save.ts";
 import { copyIntoWorktree, runSetup, type SetupRun } from "./setup.ts";
+import { ALWAYS_COPY } from "./config.ts";
 import { EXCLUDE_PATTERNS } from "../paths.ts";
 
 export type { SetupRun };
@@ -135,7 +136,10 @@ async function reuse(c: Ctx, base: string): Promise<Partial<WorktreeCreateResult
   if (input.base !== undefined) setConfig(root, baseKey(branch), base);
   // Failing again leaves the worktree and the mark as they are (nothing is removed from a tree that is not new).
   const interrupted = getConfig(root, setupPendingKey(branch)) !== null;
-  const copied = interrupted ? copyIntoWorktree(root, path, input.setup?.copy ?? []) : [];
+  // How an agent there reaches orch (.mcp.json, Claude Code's settings with orch's hooks) may have
+  // come to the main checkout after the worktree was made (orch init run later): copied if missing.
+  const reach = (input.setup?.copy ?? []).filter((p) => (ALWAYS_COPY as readonly string[]).includes(p));
+  const copied = copyIntoWorktree(root, path, interrupted ? (input.setup?.copy ?? []) : reach);
   const setup = interrupted && input.setup?.setup ? await runSetup(input.setup.setup, path, c.streamId, input.onOutput, false) : null;
   if (interrupted) unsetConfig(root, setupPendingKey(branch));
   record(c.store, c.stream, path, branch);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createTask, getStream, getTask, lastMergeState } from "../../src/core/index.ts";
 import type { Store } from "../../src/db/client.ts";
@@ -12,6 +12,7 @@ import {
   streamWorktreePath,
 } from "../../src/workspace/stream-worktrees.ts";
 import { streamConflicts } from "../../src/workspace/stream-conflicts.ts";
+import { resolveWorktreeSetup } from "../../src/workspace/config.ts";
 import { commit, gitStatus, sh, tempRepo, write } from "../git/repo-helpers.ts";
 import { rejects, tempStore } from "../helpers.ts";
 
@@ -116,6 +117,24 @@ describe("create", () => {
     expect(readFileSync(join(r.worktreePath, "setup-ran.txt"), "utf8")).toBe("Stream-B");
     expect(gitStatus(root)).toBe("");
     expect(gitStatus(r.worktreePath)).toBe("");
+  });
+
+  test("orch's hooks arriving after the worktree was made (orch init run later): copied in when it is reused, never over a file there", async () => {
+    const { root, store } = setup();
+    const first = await createStreamWorktree(store, { streamId: "Stream-B", cwd: root, setup: resolveWorktreeSetup(root) });
+    expect(existsSync(join(first.worktreePath, ".claude/settings.local.json"))).toBe(false);
+    mkdirSync(join(root, ".claude"), { recursive: true });
+    writeFileSync(join(root, ".claude/settings.local.json"), '{"hooks":{}}\n');
+    writeFileSync(join(root, ".env"), "SECRET=1\n");
+    const again = await createStreamWorktree(store, { streamId: "Stream-B", cwd: root, setup: { ...resolveWorktreeSetup(root), copy: [...resolveWorktreeSetup(root).copy, ".env"] } });
+    // Only how an agent reaches orch is completed on reuse; the project's own copies were its first setup's.
+    expect(again).toMatchObject({ reused: true, copied: [".claude/settings.local.json"] });
+    expect(readFileSync(join(first.worktreePath, ".claude/settings.local.json"), "utf8")).toBe('{"hooks":{}}\n');
+    expect(gitStatus(first.worktreePath)).toBe("");
+    writeFileSync(join(first.worktreePath, ".claude/settings.local.json"), '{"mine":true}\n');
+    writeFileSync(join(root, ".claude/settings.local.json"), '{"hooks":{"x":[]}}\n');
+    expect((await createStreamWorktree(store, { streamId: "Stream-B", cwd: root, setup: resolveWorktreeSetup(root) })).copied).toEqual([]);
+    expect(readFileSync(join(first.worktreePath, ".claude/settings.local.json"), "utf8")).toBe('{"mine":true}\n');
   });
 
   test("a failing setup command fails clearly and leaves no half-made worktree or branch", async () => {
