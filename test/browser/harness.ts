@@ -106,7 +106,12 @@ async function stopServing(): Promise<void> {
 
 async function collect(stream: ReadableStream<Uint8Array>, sink: { text: string }) {
   const dec = new TextDecoder();
-  for await (const chunk of stream) sink.text += dec.decode(chunk, { stream: true });
+  const reader = stream.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    sink.text += dec.decode(value, { stream: true });
+  }
 }
 
 /** A project with the guide's PRD imported (unless `plan: false`) and `orch serve` on it. */
