@@ -1,12 +1,15 @@
 /**
- * `orch serve [--host H] [--port N]`: the REST API and live events until SIGINT/SIGTERM.
- * Flags > HTTP_API_HOST/HTTP_API_PORT > 127.0.0.1:9090. Off loopback it needs ORCH_API_TOKEN.
+ * `orch serve [--host H] [--port N] [--open]`: the REST API, live events and the browser
+ * dashboard (GET /) until SIGINT/SIGTERM. Flags > HTTP_API_HOST/HTTP_API_PORT > 127.0.0.1:9090.
+ * Off loopback it needs ORCH_API_TOKEN. The dashboard's module is imported here, dynamically:
+ * no other command loads its assets.
  */
 import { readEnv } from "../config.ts";
 import { usageError } from "../errors.ts";
 import { mainCheckoutBranch } from "../api/main-branch.ts";
-import { startApiServer } from "../api/server.ts";
-import { resolveBindAddress } from "../api/security.ts";
+import { createApi } from "../api/app.ts";
+import { bindApi } from "../api/server.ts";
+import { checkBindPolicy, resolveBindAddress } from "../api/security.ts";
 import { commonFlags, singleAction } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
 import { errOut } from "../sys/io.ts";
@@ -18,10 +21,11 @@ export function portFlag(value: string | undefined): number | undefined {
 }
 
 export const command = singleAction("serve", {
-  summary: "REST API + live events",
+  summary: "REST API + live events + the browser dashboard",
   flags: {
     host: { type: "string", value: "HOST", description: "address to bind (else HTTP_API_HOST, else 127.0.0.1)" },
     port: { type: "string", value: "N", description: "port to bind, 0 for any free one (else HTTP_API_PORT, else 9090)" },
+    open: { type: "boolean", description: "open the dashboard in the browser (xdg-open / open)" },
     db: commonFlags.db,
     help: commonFlags.help,
   },
@@ -34,7 +38,10 @@ export const command = singleAction("serve", {
     // Before opening anything: a refused start leaves no trace.
     const address = await resolveBindAddress(host, token);
     const store = storeFromFlags(flags);
-    const api = startApiServer(store, { host, bindAddress: address, port, token, mainBranch: () => mainCheckoutBranch() });
+    const options = { host, bindAddress: address, port, token, mainBranch: () => mainCheckoutBranch() };
+    checkBindPolicy(address, token);
+    const { withDashboard } = await import("../dashboard/routes.ts");
+    const api = bindApi(withDashboard(createApi(store, options), { host }), options);
     const stopped = new Promise<number>((resolve) => {
       const shutdown = () => {
         api.deps.feed.stop();
@@ -48,6 +55,12 @@ export const command = singleAction("serve", {
     // After the handlers: whoever waits for this line may signal at once. The guide's
     // troubleshooting step looks for exactly this text.
     errOut(`HTTP server listening on ${api.address}${token ? " (token required)" : ""}\n`);
+    errOut(`Dashboard: ${api.url}/\n`);
+    if (flags.open === true) {
+      const { openInBrowser } = await import("../dashboard/open.ts");
+      const warning = await openInBrowser(`${api.url}/`);
+      if (warning) errOut(`orch: warning: ${warning}\n`);
+    }
     return stopped;
   },
 });

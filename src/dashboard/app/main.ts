@@ -1,0 +1,527 @@
+/**
+ * The orch dashboard: plain TypeScript over the REST API, one EventSource for live changes.
+ *
+ * Stable hooks for tests (test/browser/) — keep them when changing the markup:
+ *   #app                         root; #nav with a[href="#/"], a[href="#/needs-you"]
+ *   #connection                  role=status; has class "down" and text "API restarted, reconnecting…" while disconnected
+ *   #overview                    the overview page; #overall (initiative progress), section[data-phase="foundation|parallel|integration"]
+ *   [data-stream="Stream-B"]     a stream's card on the overview (a[data-stream-link] inside goes to its page)
+ *   #graph                       the dependency graph (SVG); [data-node="Stream-B"][data-frontier="completed|in_progress|ready|waiting|blocked"]
+ *   #empty                       an empty state ("No plan yet — run `orch prd import PRD.md`")
+ *   #needs-you                   the inbox page; li[data-inbox="3"], input[data-reason="3"], button[data-allow="3"], button[data-deny="3"]
+ *   #inbox-count                 pending count in the nav; document.title is "(N) orch" while N > 0
+ *   #alerts                      alerts list, li[data-alert]
+ *   #stream[data-stream-page="Stream-B"]  a stream's page; tr[data-task="TASK-ID"] with td.status, td.agent, td.notes, td.files
+ *   #activity, #spend, #work-products, #worktree, #stream-agents  sections of the stream page
+ *   #error                       a failed action or load, role=alert
+ * Live: every event on /api/events marks what it touches stale; only that is fetched again.
+ */
+import { ago, bar, h, money, type Child } from "./dom.ts";
+import { dependencyGraph } from "./graph.ts";
+import type { Activity, Agent, Health, InboxEntry, Stream, StreamDetail, WorkProduct } from "./types.ts";
+
+type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream";
+
+const state = {
+  loaded: new Set<Resource>(),
+  streams: [] as Stream[],
+  agents: [] as Agent[],
+  inbox: { entries: [] as InboxEntry[], pending: 0 },
+  activities: [] as Activity[],
+  blocked: [] as { id: string; title: string; blockedReason: string | null; metadata: Record<string, unknown> }[],
+  detail: null as StreamDetail | null,
+  health: null as Health | null,
+  workProducts: new Map<string, WorkProduct[]>(),
+  connected: false,
+  everConnected: false,
+  error: null as string | null,
+  reasons: new Map<number, string>(),
+  busy: new Set<number>(),
+};
+
+// ---------- data ----------
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(path, { credentials: "same-origin", headers: { accept: "application/json" } });
+  if (!res.ok) throw new Error(`${path} answered HTTP ${res.status}${await errorText(res)}`);
+  return (await res.json()) as T;
+}
+
+async function errorText(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as { error?: string };
+    return body.error ? `: ${body.error}` : "";
+  } catch {
+    return "";
+  }
+}
+
+const route = () => {
+  const m = /^#\/stream\/(.+)$/.exec(location.hash);
+  if (m) return { page: "stream" as const, id: decodeURIComponent(m[1]!) };
+  if (location.hash === "#/needs-you") return { page: "needs" as const, id: "" };
+  return { page: "overview" as const, id: "" };
+};
+
+const loaders: Record<Resource, () => Promise<void>> = {
+  streams: async () => {
+    state.streams = (await getJson<{ streams: Stream[] }>("/api/streams?includeArchived=true")).streams;
+  },
+  agents: async () => {
+    state.agents = (await getJson<{ agents: Agent[] }>("/api/agents")).agents;
+  },
+  inbox: async () => {
+    state.inbox = await getJson<{ entries: InboxEntry[]; pending: number }>("/api/inbox");
+  },
+  activity: async () => {
+    state.activities = (await getJson<{ activities: Activity[] }>("/api/activity?active=false")).activities;
+  },
+  blocked: async () => {
+    state.blocked = (await getJson<{ tasks: typeof state.blocked }>("/api/tasks?status=blocked")).tasks;
+  },
+  stream: async () => {
+    const r = route();
+    if (r.page !== "stream") return;
+    const id = encodeURIComponent(r.id);
+    try {
+      const [detail, health] = await Promise.all([
+        getJson<StreamDetail>(`/api/streams/${id}?includeArchived=true`),
+        getJson<Health>(`/api/streams/${id}/health`).catch(() => null),
+      ]);
+      state.detail = detail;
+      state.health = health;
+    } catch (err) {
+      state.detail = null;
+      state.health = null;
+      if (!String(err).includes("HTTP 404")) throw err;
+    }
+  },
+};
+
+const dirty = new Set<Resource>();
+let inFlight = false;
+
+/** Fetch again what was marked stale; events arriving meanwhile are batched into the next round. */
+function refresh(...what: Resource[]): void {
+  for (const r of what) dirty.add(r);
+  if (inFlight) return;
+  inFlight = true;
+  queueMicrotask(async () => {
+    while (dirty.size) {
+      const batch = [...dirty];
+      dirty.clear();
+      const results = await Promise.allSettled(batch.map((r) => loaders[r]().then(() => state.loaded.add(r))));
+      const failed = results.find((x) => x.status === "rejected") as PromiseRejectedResult | undefined;
+      state.error = failed ? String(failed.reason?.message ?? failed.reason) : null;
+      render();
+    }
+    inFlight = false;
+  });
+}
+
+const ALL: Resource[] = ["streams", "agents", "inbox", "activity", "blocked", "stream"];
+
+function streamOfEvent(data: unknown): string | null {
+  const d = (data as { data?: Record<string, unknown> } | null)?.data;
+  const meta = d?.metadata as { streamId?: unknown } | undefined;
+  const id = d?.streamId ?? meta?.streamId;
+  return typeof id === "string" ? id : null;
+}
+
+function live(): void {
+  const es = new EventSource("/api/events");
+  es.onopen = () => {
+    state.connected = true;
+    state.everConnected = true;
+    render();
+  };
+  // EventSource reconnects by itself, sending Last-Event-ID: the server replays what we missed.
+  es.onerror = () => {
+    state.connected = false;
+    render();
+  };
+  const on = (kind: string, handler: (data: unknown) => void) =>
+    es.addEventListener(kind, (e) => {
+      let data: unknown = null;
+      try {
+        data = JSON.parse((e as MessageEvent<string>).data);
+      } catch {
+        return;
+      }
+      handler(data);
+    });
+  // A snapshot comes on the first connect or when replay was impossible: everything may differ.
+  on("snapshot", (data) => {
+    const snap = data as { streams: Stream[]; activities: Activity[] };
+    state.activities = snap.activities;
+    state.loaded.add("activity");
+    refresh("streams", "agents", "inbox", "blocked", "stream");
+  });
+  const current = () => (route().page === "stream" ? route().id : null);
+  on("task", (d) => refresh("streams", "blocked", ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : [])));
+  on("stream", (d) => refresh("streams", ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : [])));
+  on("activity", () => refresh("activity", "stream"));
+  on("agent", () => refresh("agents"));
+  on("inbox", () => refresh("inbox"));
+  on("budget", () => refresh("streams"));
+  on("prd", () => refresh("streams"));
+  on("initiative", () => refresh("streams"));
+  on("work_product", (d) => {
+    const ev = d as { entityId: string; createdAt: string; data: Record<string, unknown> };
+    const sid = streamOfEvent(d) ?? "";
+    const list = state.workProducts.get(sid) ?? [];
+    state.workProducts.set(sid, [{ id: ev.entityId, data: ev.data ?? {}, at: ev.createdAt }, ...list.filter((w) => w.id !== ev.entityId)].slice(0, 50));
+    render();
+  });
+}
+
+// ---------- actions ----------
+
+async function answer(id: number, decision: "allow" | "deny"): Promise<void> {
+  const reason = state.reasons.get(id)?.trim();
+  state.busy.add(id);
+  render();
+  try {
+    const res = await fetch(`/api/inbox/${id}`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(decision === "deny" && reason ? { decision, reason, by: "dashboard" } : { decision, by: "dashboard" }),
+    });
+    if (!res.ok) {
+      state.error =
+        res.status === 409 ? `Question #${id} was already answered or has expired.` : `Could not ${decision} question #${id}: HTTP ${res.status}${await errorText(res)}`;
+    } else {
+      state.error = null;
+      state.reasons.delete(id);
+    }
+  } catch (err) {
+    state.error = `Could not ${decision} question #${id}: ${(err as Error).message}`;
+  } finally {
+    state.busy.delete(id);
+    refresh("inbox", "agents");
+  }
+}
+
+// ---------- views ----------
+
+const PHASES = ["foundation", "parallel", "integration"] as const;
+const label = (s: string) => s.replace(/_/g, " ");
+const streamLink = (id: string, text: Child = id) => h("a", { href: `#/stream/${encodeURIComponent(id)}`, "data-stream-link": id }, text);
+const visible = () => state.streams.filter((st) => !st.archived);
+const archivedDone = () => state.streams.filter((st) => st.archived && st.status === "completed").map((st) => st.streamId);
+const agentsOf = (id: string) => state.agents.filter((a) => a.streamId === id);
+
+function emptyPlan(): HTMLElement {
+  return h("p", { id: "empty", class: "empty" }, "No plan yet — run ", h("code", {}, "orch prd import PRD.md"), ".");
+}
+
+function agentLine(agents: Agent[]): HTMLElement | null {
+  if (!agents.length) return null;
+  const a = agents[0]!;
+  return h(
+    "p",
+    { class: `agent agent-${a.status}${a.stale ? " agent-stale" : ""}` },
+    h("span", { class: "badge" }, label(a.status), a.stale ? " (stale)" : ""),
+    a.tool ? [" ", h("code", {}, a.tool)] : null,
+    agents.length > 1 ? ` +${agents.length - 1} more` : null,
+  );
+}
+
+function overview(): HTMLElement {
+  const streams = visible();
+  if (state.loaded.has("streams") && !streams.length) return h("section", { id: "overview" }, h("h1", {}, "Overview"), emptyPlan());
+  const total = streams.reduce((n, st) => n + st.totalTasks, 0);
+  const doneTasks = streams.reduce((n, st) => n + st.completedTasks, 0);
+  const pct = total ? Math.floor((doneTasks / total) * 1000) / 10 : 0;
+  const cost = streams.reduce((n, st) => n + (st.usage?.costUsd ?? 0), 0);
+  return h(
+    "section",
+    { id: "overview" },
+    h("h1", {}, "Overview"),
+    h(
+      "div",
+      { id: "overall", class: "overall" },
+      bar(pct, "Initiative progress"),
+      h("span", {}, `${pct}% · ${doneTasks}/${total} tasks · ${streams.filter((st) => st.status === "completed").length}/${streams.length} streams done · ${money(cost)}`),
+    ),
+    h(
+      "div",
+      { class: "lanes" },
+      PHASES.map((phase) => {
+        const lane = streams.filter((st) => st.streamPhase === phase);
+        return h(
+          "section",
+          { class: "lane", "data-phase": phase, "aria-label": `${phase} phase` },
+          h("h2", {}, label(phase)),
+          lane.length ? lane.map(card) : h("p", { class: "muted" }, "No streams in this phase."),
+        );
+      }),
+    ),
+    h("section", { class: "graph-box" }, h("h2", {}, "Dependencies"), graphLegend(), h("div", { class: "graph-scroll" }, dependencyGraph(streams, archivedDone()))),
+  );
+}
+
+function graphLegend(): HTMLElement {
+  return h(
+    "p",
+    { class: "legend" },
+    ["completed", "in_progress", "ready", "waiting", "blocked"].map((f) => h("span", { class: `key node-${f}` }, label(f === "waiting" ? "waiting on a dependency" : f))),
+  );
+}
+
+function card(st: Stream): HTMLElement {
+  return h(
+    "article",
+    { class: `card status-${st.status}`, "data-stream": st.streamId },
+    h("h3", {}, streamLink(st.streamId, [st.streamId, ": ", st.streamName])),
+    bar(st.progressPercentage, `${st.streamId} progress`),
+    h("p", { class: "counts" }, `${st.completedTasks}/${st.totalTasks} done · ${st.inProgressTasks} in progress · ${st.blockedTasks} blocked · ${st.pendingTasks} pending`),
+    h("p", {}, h("span", { class: `badge status-${st.status}` }, label(st.status)), " ", h("span", { class: "cost" }, money(st.usage?.costUsd))),
+    agentLine(agentsOf(st.streamId)),
+  );
+}
+
+function alerts(): HTMLElement {
+  const items: HTMLElement[] = [];
+  const add = (kind: string, ...body: Child[]) => items.push(h("li", { "data-alert": kind, class: `alert alert-${kind}` }, h("strong", {}, label(kind)), " ", body));
+  for (const t of state.blocked) {
+    const sid = typeof t.metadata?.streamId === "string" ? t.metadata.streamId : null;
+    add("blocked", sid ? [streamLink(sid), " "] : null, t.title, t.blockedReason ? ` — ${t.blockedReason}` : "");
+  }
+  for (const a of state.agents) {
+    if (a.stale) add("stale", a.streamId ? [streamLink(a.streamId), " "] : null, `agent silent since ${ago(a.updatedAt)}`);
+    if (a.status === "error") add("failed", a.streamId ? [streamLink(a.streamId), " "] : null, a.lastMessage ?? "the agent stopped with an error");
+  }
+  for (const st of visible()) {
+    if (st.usage?.denials) add("denied", streamLink(st.streamId), ` ${st.usage.denials} tool call(s) denied`, st.usage.lastDenial ? ` — last: ${st.usage.lastDenial}` : "");
+  }
+  return h(
+    "section",
+    { "aria-label": "Alerts" },
+    h("h2", {}, "Alerts"),
+    items.length ? h("ul", { id: "alerts" }, items) : h("p", { id: "alerts", class: "empty" }, "No alerts: nothing blocked, stale, failed or denied."),
+  );
+}
+
+function needsYou(): HTMLElement {
+  const entries = state.inbox.entries;
+  return h(
+    "section",
+    { id: "needs-you" },
+    h("h1", {}, "Needs you"),
+    !state.loaded.has("inbox")
+      ? h("p", { class: "muted" }, "Loading…")
+      : entries.length
+        ? h("ol", { class: "inbox" }, entries.map(inboxItem))
+        : h("p", { class: "empty" }, "Nothing waits for you: no agent is asking a question."),
+    alerts(),
+  );
+}
+
+function inboxItem(e: InboxEntry): HTMLElement {
+  const busy = state.busy.has(e.id);
+  const reasonId = `reason-${e.id}`;
+  const input = h("input", { id: reasonId, type: "text", "data-reason": e.id, "data-key": `reason-${e.id}`, maxlength: 2000, placeholder: "told to the agent when you deny" });
+  input.value = state.reasons.get(e.id) ?? "";
+  input.addEventListener("input", () => state.reasons.set(e.id, input.value));
+  input.addEventListener("keydown", (ev) => {
+    if ((ev as KeyboardEvent).key === "Enter") void answer(e.id, "deny");
+  });
+  const input_ = e.toolInput === null || e.toolInput === undefined ? null : JSON.stringify(e.toolInput, null, 2);
+  return h(
+    "li",
+    { class: "inbox-entry", "data-inbox": e.id },
+    h("p", { class: "question" }, e.question),
+    h(
+      "p",
+      { class: "meta" },
+      `#${e.id} · ${label(e.kind)} · `,
+      e.streamId ? [streamLink(e.streamId), " · "] : null,
+      e.agent ? `${e.agent} · ` : null,
+      e.toolName ? [h("code", {}, e.toolName), " · "] : null,
+      `asked ${ago(e.createdAt)} · expires ${ago(e.expiresAt).replace(" ago", "")}`,
+    ),
+    input_ ? h("details", {}, h("summary", {}, "Tool input"), h("pre", {}, input_)) : null,
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", class: "allow", "data-allow": e.id, "data-key": `allow-${e.id}`, disabled: busy, onclick: () => void answer(e.id, "allow") }, "Allow"),
+      h("label", { for: reasonId }, "Reason"),
+      input,
+      h("button", { type: "button", class: "deny", "data-deny": e.id, "data-key": `deny-${e.id}`, disabled: busy, onclick: () => void answer(e.id, "deny") }, "Deny"),
+    ),
+  );
+}
+
+function streamPage(id: string): HTMLElement {
+  const d = state.detail;
+  if (!d || d.streamId !== id) {
+    return h(
+      "section",
+      { id: "stream", "data-stream-page": id },
+      h("h1", {}, id),
+      h("p", { class: "empty" }, state.loaded.has("stream") ? ["No stream ", h("code", {}, id), ". ", h("a", { href: "#/" }, "Back to the overview")] : "Loading…"),
+    );
+  }
+  const u = d.usage;
+  const acts = state.activities.filter((a) => a.streamId === id);
+  const wps = state.workProducts.get(id) ?? [];
+  return h(
+    "section",
+    { id: "stream", "data-stream-page": id },
+    h("h1", {}, `${d.streamId}: `, d.streamName),
+    h(
+      "p",
+      {},
+      h("span", { class: `badge status-${d.status}` }, label(d.status)),
+      ` ${label(d.streamPhase)} phase · ${d.completedTasks}/${d.totalTasks} tasks`,
+      d.archived ? " · archived" : "",
+    ),
+    bar(d.progressPercentage, `${d.streamId} progress`),
+    d.dependencies.length ? h("p", {}, "Depends on: ", d.dependencies.map((x, i) => [i ? ", " : "", streamLink(x)])) : h("p", { class: "muted" }, "No dependencies."),
+    state.health?.warnings.length ? h("ul", { class: "warnings" }, state.health.warnings.map((w) => h("li", { class: "alert", "data-warning": w.type }, h("strong", {}, w.type), " ", w.message))) : null,
+    h("h2", {}, "Tasks"),
+    d.tasks.length
+      ? h(
+          "table",
+          { class: "tasks" },
+          h("thead", {}, h("tr", {}, ["Task", "Status", "Agent", "Notes", "Files"].map((c) => h("th", { scope: "col" }, c)))),
+          h(
+            "tbody",
+            {},
+            d.tasks.map((t) => {
+              const files = Array.isArray(t.metadata.files) ? (t.metadata.files as unknown[]).filter((f): f is string => typeof f === "string") : [];
+              return h(
+                "tr",
+                { "data-task": t.id, class: `status-${t.status}` },
+                h("td", { class: "title" }, h("code", {}, t.id), " ", t.title),
+                h("td", { class: "status" }, h("span", { class: `badge status-${t.status}` }, label(t.status)), t.blockedReason ? h("div", { class: "muted" }, t.blockedReason) : null),
+                h("td", { class: "agent" }, t.assignedAgent ?? "—"),
+                h("td", { class: "notes" }, t.notes ?? ""),
+                h("td", { class: "files" }, files.map((f) => h("code", {}, f))),
+              );
+            }),
+          ),
+        )
+      : h("p", { class: "empty" }, "This stream has no tasks."),
+    h(
+      "section",
+      { id: "stream-agents" },
+      h("h2", {}, "Agents"),
+      agentsOf(id).length
+        ? h(
+            "ul",
+            {},
+            agentsOf(id).map((a) =>
+              h(
+                "li",
+                { "data-agent": a.sessionId },
+                h("span", { class: `badge agent-${a.status}` }, label(a.status), a.stale ? " (stale)" : ""),
+                a.tool ? [" ", h("code", {}, a.tool)] : null,
+                a.pendingQuestion ? [" — waits on: ", a.pendingQuestion] : null,
+                a.lastMessage ? h("div", { class: "muted" }, a.lastMessage) : null,
+                h("div", { class: "muted" }, `updated ${ago(a.updatedAt)} · ${money(a.costUsd)}`),
+              ),
+            ),
+          )
+        : h("p", { class: "empty" }, "No live agent session reports to this stream."),
+    ),
+    h(
+      "section",
+      { id: "activity" },
+      h("h2", {}, "Activity"),
+      acts.length
+        ? h("ul", {}, acts.map((a) => h("li", { "data-activity": a.activityId }, h("strong", {}, a.agentId), ` on ${a.taskId}: `, a.taskTitle, a.notes ? [" — ", a.notes] : null, h("span", { class: "muted" }, ` · ${a.isActive ? "active" : "idle"}, heartbeat ${ago(a.lastHeartbeat)}`))))
+        : h("p", { class: "empty" }, "No activity recorded for this stream yet."),
+    ),
+    h(
+      "section",
+      { id: "work-products" },
+      h("h2", {}, "Work products"),
+      wps.length
+        ? h("ul", {}, wps.map((w) => h("li", { "data-work-product": w.id }, h("strong", {}, String(w.data.type ?? "work product")), " ", String(w.data.title ?? w.id), h("span", { class: "muted" }, ` · ${ago(w.at)}`))))
+        : h("p", { class: "empty" }, "None since this page opened (the API does not list past work products yet)."),
+    ),
+    h(
+      "section",
+      { id: "spend" },
+      h("h2", {}, "Spend"),
+      u
+        ? h(
+            "dl",
+            {},
+            h("dt", {}, "Cost"),
+            h("dd", {}, money(u.costUsd)),
+            h("dt", {}, "Sessions"),
+            h("dd", {}, u.sessions),
+            h("dt", {}, "Tokens in / out"),
+            h("dd", {}, `${u.inputTokens.toLocaleString()} / ${u.outputTokens.toLocaleString()}`),
+            h("dt", {}, "Turns"),
+            h("dd", {}, u.turns),
+            h("dt", {}, "Denied tool calls"),
+            h("dd", {}, u.denials, u.lastDenial ? [" — last: ", u.lastDenial] : null),
+          )
+        : h("p", { class: "empty" }, "No spending recorded."),
+    ),
+    h(
+      "section",
+      { id: "worktree" },
+      h("h2", {}, "Worktree"),
+      h("p", {}, "Branch: ", d.branchName ? h("code", {}, d.branchName) : "—", " · Path: ", d.worktreePath ? h("code", {}, d.worktreePath) : "none (works in the main checkout)"),
+      d.files.length ? h("p", {}, "Files it owns: ", d.files.map((f) => h("code", {}, f))) : null,
+    ),
+  );
+}
+
+// ---------- shell ----------
+
+function render(): void {
+  const root = document.getElementById("app");
+  if (!root) return;
+  const r = route();
+  // Keep focus and typed text across a redraw: keyboard users must not lose their place on an event.
+  const active = document.activeElement as HTMLElement | null;
+  const key = active?.getAttribute("data-key") ?? (active?.id ? `#${active.id}` : null);
+  const selection = active instanceof HTMLInputElement ? [active.selectionStart, active.selectionEnd] : null;
+
+  const pending = state.inbox.pending;
+  document.title = pending > 0 ? `(${pending}) orch` : "orch";
+  const down = state.everConnected ? !state.connected : false;
+  const view = r.page === "stream" ? streamPage(r.id) : r.page === "needs" ? needsYou() : overview();
+  root.replaceChildren(
+    h(
+      "header",
+      {},
+      h("span", { class: "brand" }, "orch"),
+      h(
+        "nav",
+        { id: "nav", "aria-label": "Pages" },
+        h("a", { href: "#/", "data-key": "nav-overview", "aria-current": r.page === "overview" ? "page" : null }, "Overview"),
+        h("a", { href: "#/needs-you", "data-key": "nav-needs", "aria-current": r.page === "needs" ? "page" : null }, "Needs you ", h("span", { id: "inbox-count", class: pending ? "count hot" : "count" }, pending)),
+      ),
+      h("span", { id: "connection", role: "status", class: down ? "down" : state.connected ? "up" : "" }, down ? "API restarted, reconnecting…" : state.connected ? "Live" : "Connecting…"),
+    ),
+    ...(state.error ? [h("p", { id: "error", role: "alert" }, state.error)] : []),
+    h("main", { id: "view" }, view),
+  );
+  if (key) {
+    const again = (key.startsWith("#") ? document.getElementById(key.slice(1)) : document.querySelector(`[data-key="${CSS.escape(key)}"]`)) as HTMLElement | null;
+    if (again) {
+      again.focus();
+      if (selection && again instanceof HTMLInputElement) again.setSelectionRange(selection[0] ?? null, selection[1] ?? null);
+    }
+  }
+}
+
+window.addEventListener("hashchange", () => {
+  state.detail = null;
+  state.health = null;
+  state.loaded.delete("stream");
+  render();
+  refresh("stream");
+});
+
+render();
+refresh(...ALL);
+live();

@@ -1,0 +1,186 @@
+/** The dashboard as served: the page, its assets, its headers, and `orch serve --open`. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createApi } from "../../src/api/app.ts";
+import { ASSETS, INDEX_HTML, SCRIPT, STYLE } from "../../src/dashboard/assets.ts";
+import { openerCommand, openInBrowser } from "../../src/dashboard/open.ts";
+import { DASHBOARD_CSP, withDashboard } from "../../src/dashboard/routes.ts";
+import { guideData } from "../api/fixture.ts";
+import { cleanEnv, orchBin, tempDir, tempStore } from "../helpers.ts";
+
+function setup(opts: { token?: string } = {}) {
+  const store = tempStore();
+  guideData(store);
+  return withDashboard(createApi(store, { mainBranch: "main", ...opts }), { host: "127.0.0.1" }).app;
+}
+
+describe("GET / and /assets", () => {
+  test("the page: HTML, a CSP allowing only this origin's scripts and styles, never cached stale", async () => {
+    const res = await setup().request("/");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toStartWith("text/html");
+    const csp = res.headers.get("content-security-policy")!;
+    expect(csp).toBe(DASHBOARD_CSP);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(csp).not.toContain("unsafe-eval");
+    expect(res.headers.get("cache-control")).toBe("no-cache");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    const html = await res.text();
+    expect(html).toBe(INDEX_HTML);
+    // No inline script: every <script> has a src on this origin.
+    expect(html.match(/<script\b[^>]*>/g)).toEqual([`<script type="module" src="/assets/${SCRIPT.name}">`]);
+    expect(html).toContain(`<link rel="stylesheet" href="/assets/${STYLE.name}">`);
+    expect(html).not.toMatch(/https?:\/\//);
+    expect((await setup().request("/index.html")).status).toBe(200);
+  });
+
+  test("assets: content types, immutable caching under content-hashed names; unknown ones 404", async () => {
+    const app = setup();
+    const js = await app.request(`/assets/${SCRIPT.name}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(await js.text()).toBe(SCRIPT.body);
+    const css = await app.request(`/assets/${STYLE.name}`);
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    expect(css.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(SCRIPT.name).toMatch(/^app\.[0-9a-z]+\.js$/);
+    expect(ASSETS.size).toBe(2);
+    for (const path of ["/assets/nope.js", "/assets/app.js", "/assets/..%2Fpackage.json", "/assets/"]) {
+      const res = await app.request(path);
+      expect(res.status).toBe(404);
+      expect(res.headers.get("content-type")).toStartWith("application/json");
+    }
+  });
+
+  test("the bundle is one browser module with no markup assignment and no external URL", () => {
+    expect(SCRIPT.body.length).toBeGreaterThan(1000);
+    expect(SCRIPT.body).not.toContain("innerHTML");
+    expect(SCRIPT.body).not.toContain("outerHTML");
+    expect(SCRIPT.body).not.toContain("insertAdjacentHTML");
+    expect(SCRIPT.body).toContain("/api/events");
+    expect(STYLE.body).toContain("prefers-color-scheme: dark");
+  });
+
+  test("the Host check applies to the page; the API behind it answers as before", async () => {
+    const app = setup();
+    expect((await app.request("/", { headers: { host: "evil.example:9090" } })).status).toBe(403);
+    expect((await app.request(`/assets/${SCRIPT.name}`, { headers: { host: "evil.example" } })).status).toBe(403);
+    const streams = await app.request("/api/streams");
+    expect(streams.status).toBe(200);
+    expect(((await streams.json()) as { totalStreams: number }).totalStreams).toBeGreaterThan(0);
+    expect((await app.request("/nope")).status).toBe(404);
+    const cross = await app.request("/api/inbox/1", {
+      method: "POST",
+      headers: { origin: "http://127.0.0.1:9999", "content-type": "application/json" },
+      body: JSON.stringify({ decision: "allow" }),
+    });
+    expect(cross.status).toBe(403);
+  });
+
+  test("with a token the page loads without one (it holds no data); the API still asks for it", async () => {
+    const app = setup({ token: "s3cret" });
+    expect((await app.request("/")).status).toBe(200);
+    expect((await app.request("/api/streams")).status).toBe(401);
+  });
+
+  test("the browser code type-checks against the DOM", () => {
+    const p = Bun.spawnSync([process.execPath, "x", "tsc", "-p", join(import.meta.dir, "../../src/dashboard/app")], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, BUN_BE_BUN: "1" },
+    });
+    expect(p.stdout.toString() + p.stderr.toString()).toBe("");
+    expect(p.exitCode).toBe(0);
+  }, 60_000);
+});
+
+describe("opening the browser", () => {
+  test("the opener per platform, as an argv", () => {
+    expect(openerCommand("http://127.0.0.1:1/", "darwin")).toEqual(["open", "http://127.0.0.1:1/"]);
+    expect(openerCommand("http://127.0.0.1:1/", "linux")).toEqual(["xdg-open", "http://127.0.0.1:1/"]);
+  });
+
+  test("a failing or missing opener is a warning", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "xdg-open"), "#!/bin/sh\nexit 3\n");
+    chmodSync(join(dir, "xdg-open"), 0o755);
+    const path = process.env.PATH;
+    try {
+      process.env.PATH = dir;
+      expect(await openInBrowser("http://x/", { platform: "linux" })).toBe("cannot open a browser: xdg-open exited with status 3; open http://x/ yourself");
+      process.env.PATH = tempDir();
+      expect(await openInBrowser("http://x/", { platform: "linux" })).toBe("cannot open a browser: xdg-open is not installed; open http://x/ yourself");
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
+
+describe("orch serve (compiled binary)", () => {
+  const procs: Bun.Subprocess[] = [];
+  afterEach(() => {
+    for (const p of procs.splice(0)) p.kill();
+  });
+
+  async function serve(args: string[], env: Record<string, string>) {
+    const p = Bun.spawn([orchBin(), "serve", "--port", "0", ...args], {
+      env: cleanEnv({ ORCH_DB: join(tempDir(), "tasks.db"), ...env }),
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    procs.push(p);
+    const reader = p.stderr.getReader();
+    let err = "";
+    const decoder = new TextDecoder();
+    while (!/Dashboard: .*\n/.test(err)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      err += decoder.decode(value);
+    }
+    reader.releaseLock();
+    const m = /^HTTP server listening on 127\.0\.0\.1:(\d+)\nDashboard: (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(err);
+    if (!m) throw new Error(`orch serve did not start: ${err}`);
+    return { proc: p, port: Number(m[1]), url: m[2]!, reader: p.stderr };
+  }
+
+  test("serves the page and its assets from inside the binary", async () => {
+    const { port, url } = await serve([], {});
+    expect(url).toBe(`http://127.0.0.1:${port}/`);
+    const page = await fetch(url);
+    expect(page.headers.get("content-security-policy")).toBe(DASHBOARD_CSP);
+    const html = await page.text();
+    const js = /src="(\/assets\/app\.[0-9a-z]+\.js)"/.exec(html)![1]!;
+    const css = /href="(\/assets\/app\.[0-9a-z]+\.css)"/.exec(html)![1]!;
+    const jsRes = await fetch(`http://127.0.0.1:${port}${js}`);
+    expect(jsRes.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(await jsRes.text()).toContain("/api/events");
+    expect((await fetch(`http://127.0.0.1:${port}${css}`)).headers.get("content-type")).toBe("text/css; charset=utf-8");
+  }, 60_000);
+
+  test("--open hands the URL to the opener on PATH, as one argument; a failing one is a warning", async () => {
+    const dir = tempDir();
+    const log = join(dir, "opened");
+    writeFileSync(join(dir, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$#" "$@" > '${log}'\n`);
+    chmodSync(join(dir, "xdg-open"), 0o755);
+    const { url } = await serve(["--open"], { PATH: `${dir}:${process.env.PATH}` });
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(log) && Date.now() < deadline) await Bun.sleep(20);
+    expect(readFileSync(log, "utf8")).toBe(`1\n${url}\n`);
+
+    const bad = tempDir();
+    writeFileSync(join(bad, "xdg-open"), "#!/bin/sh\nexit 4\n");
+    chmodSync(join(bad, "xdg-open"), 0o755);
+    const s = await serve(["--open"], { PATH: `${bad}:${process.env.PATH}` });
+    const reader = s.reader.getReader();
+    const { value } = await reader.read();
+    expect(new TextDecoder().decode(value)).toBe(`orch: warning: cannot open a browser: xdg-open exited with status 4; open ${s.url} yourself\n`);
+    // Still serving.
+    expect((await fetch(s.url)).status).toBe(200);
+  }, 60_000);
+});
