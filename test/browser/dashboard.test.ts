@@ -1,0 +1,150 @@
+/**
+ * The dashboard in Chromium against `dist/orch serve` on the guide's imported plan: the overview
+ * renders it, a change made by another process appears without reload within 500 ms, the Allow
+ * button unblocks a waiting agent, and agent-written text is shown as text. Selectors are the
+ * stable hooks listed at the top of src/dashboard/app/main.ts.
+ *
+ * With UPDATE_SCREENSHOTS=1 the overview and stream tests write docs/dashboard-overview.png and
+ * docs/dashboard-stream.png.
+ */
+import { expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { browserDescribe, eventually, pendingInbox, screenshot, serveProject, useBrowser, waitingHook, type Served } from "./harness.ts";
+
+/**
+ * Skipped until the dashboard lands on main: GET / is not served by the committed orch serve yet
+ * (src/dashboard/ and the login link `orch serve` prints are still being written). Flip to `test`
+ * once they are committed.
+ */
+const uiTest = test.skip;
+
+const STREAMS = ["Stream-A", "Stream-B", "Stream-C", "Stream-Z"];
+
+/** Open the dashboard as a person does (the login link) and wait for the overview's cards. */
+async function openOverview(page: Page, s: Served): Promise<void> {
+  await page.goto(s.entryUrl);
+  await page.locator('[data-stream="Stream-A"]').waitFor({ timeout: 10_000 });
+}
+
+/** Some progress, as agents would leave it, so the pictures show more than a blank plan. */
+async function someProgress(s: Served): Promise<void> {
+  const run = async (args: string[]) => expect((await s.orch(args)).code).toBe(0);
+  for (const id of ["TASK-001", "TASK-002", "TASK-003", "TASK-004"]) await run(["task", "update", id, "--status", "completed", "--agent", "agent-a"]);
+  await run(["task", "update", "TASK-005", "--status", "completed", "--agent", "agent-b", "--notes", "Button reads the theme tokens"]);
+  await run(["task", "update", "TASK-006", "--status", "in_progress", "--agent", "agent-b", "--notes", "focus ring contrast in dark mode", "--metadata", '{"files":["src/components/Input.tsx"]}']);
+  await run(["task", "update", "TASK-008", "--status", "in_progress", "--agent", "agent-c"]);
+  await run(["task", "update", "TASK-009", "--status", "blocked", "--agent", "agent-c", "--blocked-reason", "waiting on the settings API shape"]);
+}
+
+/** Wait in the page until `predicate` (a function's source, run there) holds; ms from the call. */
+async function timeUntil(page: Page, predicate: string, arg: unknown, timeout = 5_000): Promise<number> {
+  const t0 = performance.now();
+  await page.waitForFunction(predicate, arg, { polling: "raf", timeout });
+  return performance.now() - t0;
+}
+
+browserDescribe("the dashboard (Chromium)", () => {
+  const b = useBrowser();
+
+  uiTest("the overview renders the imported plan: a card per stream in its phase lane, the dependency graph", async () => {
+    const s = await serveProject();
+    await someProgress(s);
+    const page = await b.page();
+    await openOverview(page, s);
+    for (const id of STREAMS) await expect(page.locator(`#overview [data-stream="${id}"]`).count()).resolves.toBe(1);
+    await expect(page.locator('section[data-phase="foundation"] [data-stream]').evaluateAll((els) => els.map((e) => e.getAttribute("data-stream")))).resolves.toEqual(["Stream-A"]);
+    await expect(page.locator('section[data-phase="parallel"] [data-stream]').evaluateAll((els) => els.map((e) => e.getAttribute("data-stream")).sort())).resolves.toEqual(["Stream-B", "Stream-C"]);
+    await expect(page.locator('section[data-phase="integration"] [data-stream]').evaluateAll((els) => els.map((e) => e.getAttribute("data-stream")))).resolves.toEqual(["Stream-Z"]);
+    expect(await page.locator('[data-stream="Stream-A"]').innerText()).toContain("4/4 done");
+    expect(await page.locator('[data-stream="Stream-B"]').innerText()).toContain("1/3 done");
+    // The graph: a node per stream, A done, Z waiting on B and C.
+    for (const id of STREAMS) await expect(page.locator(`#graph [data-node="${id}"]`).count()).resolves.toBe(1);
+    expect(await page.locator('#graph [data-node="Stream-A"]').getAttribute("data-frontier")).toBe("completed");
+    expect(await page.locator('#graph [data-node="Stream-Z"]').getAttribute("data-frontier")).toBe("waiting");
+    await screenshot(page, "dashboard-overview.png");
+  });
+
+  uiTest("a task update made by another process appears without reload within 500 ms of its exit", async () => {
+    const s = await serveProject();
+    const page = await b.page();
+    await openOverview(page, s);
+    await page.evaluate("window.__sameDocument = 1");
+    expect(await page.locator('[data-stream="Stream-A"] .counts').innerText()).toContain("0/4 done");
+
+    // Overview: a card's counts.
+    expect((await s.orch(["task", "update", "TASK-001", "--status", "completed"])).code).toBe(0);
+    const card = await timeUntil(page, `() => document.querySelector('[data-stream="Stream-A"] .counts')?.textContent?.includes("1/4 done")`, undefined);
+    expect(card).toBeLessThanOrEqual(500);
+
+    // Stream page: a task's notes, reached by the card's link (no reload either).
+    await page.locator('[data-stream="Stream-A"] a[data-stream-link]').first().click();
+    await page.locator('#stream[data-stream-page="Stream-A"] tr[data-task="TASK-002"]').waitFor();
+    expect((await s.orch(["task", "update", "TASK-002", "--notes", "provider wired into the app shell", "--status", "in_progress"])).code).toBe(0);
+    const row = await timeUntil(page, `() => document.querySelector('tr[data-task="TASK-002"] td.notes')?.textContent?.includes("provider wired into the app shell")`, undefined);
+    expect(row).toBeLessThanOrEqual(500);
+    expect(await page.evaluate("window.__sameDocument")).toBe(1);
+  });
+
+  uiTest("Allow in Needs you unblocks the waiting agent: its hook prints the allow decision and exits", async () => {
+    const s = await serveProject();
+    const ask = waitingHook(s, "Stream-B", "sess-b", "npm publish");
+    const [entry] = await eventually("the hook's question in the inbox", () => pendingInbox(s).then((e) => (e.length ? e : null)));
+    const page = await b.page();
+    await openOverview(page, s);
+    await expect(page.locator("#inbox-count").innerText()).resolves.toContain("1");
+    expect(await page.title()).toStartWith("(1) ");
+    await page.locator('#nav a[href="#/needs-you"]').click();
+    const item = page.locator(`#needs-you li[data-inbox="${entry!.id}"]`);
+    await item.waitFor();
+    expect(await item.innerText()).toContain("npm publish");
+    expect(ask.proc.exitCode).toBeNull();
+
+    await page.locator(`button[data-allow="${entry!.id}"]`).click();
+    const code = await Promise.race([ask.proc.exited, Bun.sleep(5_000).then(() => "still waiting")]);
+    expect(code).toBe(0);
+    expect(JSON.parse(await ask.stdout)).toEqual({ hookSpecificOutput: { hookEventName: "PermissionRequest", decision: { behavior: "allow" } } });
+    expect(await pendingInbox(s)).toEqual([]);
+    await item.waitFor({ state: "detached", timeout: 2_000 });
+    await page.waitForFunction(`() => !document.title.startsWith("(")`, undefined, { timeout: 2_000 });
+  }, 30_000);
+
+  uiTest("an agent-written <img onerror> title is shown as text, never run", async () => {
+    const s = await serveProject();
+    const evil = `<img src=x onerror="window.__pwned=1">`;
+    expect((await s.orch(["task", "update", "TASK-005", "--title", evil, "--notes", `<script>window.__pwned=2</script>`])).code).toBe(0);
+    const ask = waitingHook(s, "Stream-B", "sess-x", `echo <img src=x onerror="window.__pwned=3">`);
+    await eventually("the hook's question", () => pendingInbox(s).then((e) => e.length > 0));
+    const page = await b.page();
+    await openOverview(page, s);
+    await page.goto(`${s.origin}/#/stream/Stream-B`);
+    const row = page.locator('#stream[data-stream-page="Stream-B"] tr[data-task="TASK-005"]');
+    await row.waitFor();
+    expect(await row.locator("td.title").innerText()).toContain(evil);
+    expect(await row.locator("td.notes").innerText()).toContain("<script>window.__pwned=2</script>");
+    // Live as well: a title changed while the page is open.
+    expect((await s.orch(["task", "update", "TASK-006", "--title", `${evil} live`])).code).toBe(0);
+    await page.waitForFunction(`(t) => document.querySelector('tr[data-task="TASK-006"] td.title')?.textContent?.includes(t)`, `${evil} live`, { timeout: 3_000 });
+    // The inbox shows the command as text too.
+    await page.goto(`${s.origin}/#/needs-you`);
+    await page.locator("#needs-you li[data-inbox]").first().waitFor();
+    expect(await page.locator("#needs-you").innerText()).toContain(`onerror="window.__pwned=3"`);
+    expect(await page.locator("#app img").count()).toBe(0);
+    expect(await page.evaluate("window.__pwned")).toBeUndefined();
+    ask.proc.kill();
+  }, 30_000);
+
+  uiTest("a stream page: its tasks with status, agent, notes and files", async () => {
+    const s = await serveProject();
+    await someProgress(s);
+    const page = await b.page();
+    await openOverview(page, s);
+    await page.goto(`${s.origin}/#/stream/Stream-B`);
+    const t6 = page.locator('#stream[data-stream-page="Stream-B"] tr[data-task="TASK-006"]');
+    await t6.waitFor();
+    expect(await t6.locator("td.agent").innerText()).toContain("agent-b");
+    expect(await t6.locator("td.notes").innerText()).toContain("focus ring contrast");
+    expect(await t6.locator("td.files").innerText()).toContain("src/components/Input.tsx");
+    expect(await page.locator('#stream tr[data-task]').count()).toBe(3);
+    await screenshot(page, "dashboard-stream.png");
+  });
+});
