@@ -13,7 +13,8 @@ import { VERSION } from "../version.ts";
 import { ResponseCache } from "./cache.ts";
 import type { ApiDeps } from "./context.ts";
 import { errorAnswer } from "./http.ts";
-import { bearerAuth, hostCheck, writeGuard } from "./security.ts";
+import { createBrowserAuth, loginHandler, type BrowserAuth } from "./browser-auth.ts";
+import { bearerAuth, browserReadGuard, hostCheck, writeGuard } from "./security.ts";
 import { activityRoutes } from "./routes/activity.ts";
 import { agentRoutes } from "./routes/agents.ts";
 import { eventRoutes } from "./routes/events.ts";
@@ -21,6 +22,8 @@ import { healthRoutes } from "./routes/health.ts";
 import { inboxRoutes } from "./routes/inbox.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { streamRoutes } from "./routes/streams.ts";
+import { streamActionRoutes } from "./routes/stream-actions.ts";
+import { budgetRoutes } from "./routes/budget.ts";
 import { taskRoutes } from "./routes/tasks.ts";
 
 export interface AppOptions {
@@ -36,6 +39,10 @@ export interface AppOptions {
   now?: () => number;
   /** Where an unexpected error's one line goes (never to the client). */
   log?: (line: string) => void;
+  /** Browser sessions (default: a fresh per-server secret; see browser-auth.ts). */
+  auth?: BrowserAuth;
+  /** Where actions (merge, budget raise) find the repository and project (default process.cwd()). */
+  cwd?: string;
 }
 
 export interface ApiApp {
@@ -59,18 +66,26 @@ export function createApi(store: Store, opts: AppOptions = {}): ApiApp {
     dbId: databaseId(store),
     heartbeatMs: opts.heartbeatMs ?? 15_000,
     now: opts.now ?? Date.now,
+    auth: opts.auth ?? createBrowserAuth(),
+    cwd: opts.cwd,
   };
   const log = opts.log ?? ((line: string) => errOut(`${line}\n`));
 
   const app = new Hono({ strict: false });
   app.use(hostCheck(opts.host ?? "127.0.0.1"));
-  // Before the token: a cross-site write is refused whoever's credentials it carries.
-  app.use(writeGuard(opts.host ?? "127.0.0.1", opts.token));
+  // The one-time login link (GET /?login=CODE): a browser cannot send the bearer token on a navigation.
+  app.use(loginHandler(deps.auth));
+  // Before the token: a cross-site write is refused whoever's credentials it carries; a browser's needs its session too.
+  app.use(writeGuard(opts.host ?? "127.0.0.1", opts.token, deps.auth));
+  app.use("/api/*", browserReadGuard(deps.auth, opts.token));
+  app.use("/openapi.json", browserReadGuard(deps.auth, opts.token));
   // /health answers without a token: clients identify the server before trusting it (peer.ts).
   app.route("/health", healthRoutes(deps, opts.token));
   if (opts.token) app.use(bearerAuth(opts.token));
   app.route("/openapi.json", openApiRoutes(deps));
   app.route("/api/streams", streamRoutes(deps));
+  app.route("/api/streams", streamActionRoutes(deps));
+  app.route("/api/budget", budgetRoutes(deps));
   app.route("/api/tasks", taskRoutes(deps));
   app.route("/api/activity", activityRoutes(deps));
   app.route("/api/agents", agentRoutes(deps));

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { ChangeFeed } from "../core/change-feed.ts";
 import type { StreamView } from "../core/streams.ts";
 import type { Store } from "../db/client.ts";
+import type { BrowserAuth } from "./browser-auth.ts";
 import type { ResponseCache } from "./cache.ts";
 
 export interface ApiDeps {
@@ -16,6 +17,10 @@ export interface ApiDeps {
   /** SSE comment heartbeat period. */
   heartbeatMs: number;
   now: () => number;
+  /** The login codes and sessions of browsers (browser-auth.ts; dashboardLoginUrl mints links). */
+  auth: BrowserAuth;
+  /** Where the repository and project are looked up for actions (merge, budget); default process.cwd(). */
+  cwd?: string;
 }
 
 export interface RouteDoc {

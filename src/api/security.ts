@@ -7,7 +7,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { createBrowserAuth, hasSession, type BrowserAuth } from "./browser-auth.ts";
 import { isLoopbackHost, normalizeHost } from "../net/address.ts";
 
 export { isLoopbackHost, normalizeHost };
@@ -104,12 +105,18 @@ export function hostCheck(bindHost: string): MiddlewareHandler {
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
 /** Constant-time check of `Authorization: Bearer <token>` (hashing first equalises lengths). */
+/** True when `Authorization` carries exactly this token (constant time). */
+function bearerMatches(header: string | undefined, want: Buffer): boolean {
+  const m = /^Bearer[ ]+(.+)$/i.exec((header ?? "").trim());
+  return !!m && timingSafeEqual(digest(m[1]!), want);
+}
+
 export function bearerAuth(token: string): MiddlewareHandler {
   const want = digest(token);
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const m = /^Bearer[ ]+(.+)$/i.exec(header.trim());
-    if (!m || !timingSafeEqual(digest(m[1]!), want)) {
+    if (!m || !bearerMatches(header, want)) {
       c.header("WWW-Authenticate", 'Bearer realm="orch"');
       return c.json({ error: m ? "Unauthorized: invalid token" : "Unauthorized: send Authorization: Bearer <ORCH_API_TOKEN>" }, 401);
     }
@@ -140,16 +147,29 @@ function sameOrigin(origin: string, own: string | null): boolean {
   }
 }
 
+/** A request a browser made: browsers send `Origin` and/or `Sec-Fetch-Site`; curl and orch's own clients send neither. */
+const fromBrowser = (c: Context) => c.req.header("origin") !== undefined || c.req.header("sec-fetch-site") !== undefined;
+
+/** The session cookie, or the bearer token when the server has one: what a browser proves it may act with. */
+function browserCredentials(c: Context, auth: BrowserAuth, want: Buffer | undefined): boolean {
+  return hasSession(c, auth) || (want !== undefined && bearerMatches(c.req.header("authorization"), want));
+}
+
 /**
  * Guards every request that can change something (any method but GET, HEAD, OPTIONS):
  * - a browser on another site is refused, by `Sec-Fetch-Site` and by `Origin`, whatever the
  *   bind: the Host check stops DNS rebinding, this stops a page posting to 127.0.0.1 blind
  *   (CSRF). Programs (curl, scripts) send neither header and pass;
+ * - a browser's write must also name this server as its `Origin` and carry the session cookie
+ *   of the one-time login link (browser-auth.ts) or the bearer token. Both, always: the cookie
+ *   alone would let a page on another port of this host act (cookies ignore ports), the Origin
+ *   alone would let any page served here, or any local program that forges it, act;
  * - without a token, writes are taken only on loopback. The bind policy already refuses a
  *   non-loopback bind without one; this keeps the rule true for any other way an app is built.
  */
-export function writeGuard(bindHost: string, token: string | undefined): MiddlewareHandler {
+export function writeGuard(bindHost: string, token: string | undefined, auth: BrowserAuth = createBrowserAuth()): MiddlewareHandler {
   const exposed = !token && !isLoopbackHost(bindHost);
+  const want = token ? digest(token) : undefined;
   return async (c, next) => {
     if (SAFE_METHODS.has(c.req.method)) return next();
     const site = c.req.header("sec-fetch-site");
@@ -160,7 +180,38 @@ export function writeGuard(bindHost: string, token: string | undefined): Middlew
     if (origin !== undefined && !sameOrigin(origin, ownOrigin(c.req.url, c.req.header("host")))) {
       return c.json({ error: "Forbidden: a request from another origin cannot change anything here (Origin)" }, 403);
     }
+    if (fromBrowser(c)) {
+      if (origin === undefined) return c.json({ error: "Forbidden: a write from a browser must come from this server's own page (no Origin)" }, 403);
+      if (!browserCredentials(c, auth, want))
+        return c.json({ error: "Forbidden: this browser has no session: open the dashboard through the one-time login link orch serve printed" }, 403);
+    }
     if (exposed) return c.json({ error: "Forbidden: writes need ORCH_API_TOKEN when the API is bound beyond loopback" }, 403);
+    await next();
+  };
+}
+
+/**
+ * Guards reads of the data (/api/*, /openapi.json) by browsers. CORS already keeps other origins
+ * from reading answers (no route sends Access-Control-Allow-Origin); this refuses them before any
+ * work — a page on another site or port (`Sec-Fetch-Site` cross-site / same-site, a foreign
+ * `Origin`) gets a 403 whatever cookie its browser sends, so a `<script src>` or an EventSource
+ * from there learns nothing and holds nothing open — and asks this server's own pages for the
+ * session (401 without it), as for writes. Programs sending neither header pass as before.
+ */
+export function browserReadGuard(auth: BrowserAuth, token: string | undefined): MiddlewareHandler {
+  const want = token ? digest(token) : undefined;
+  return async (c, next) => {
+    if (!SAFE_METHODS.has(c.req.method) || !fromBrowser(c)) return next();
+    const site = c.req.header("sec-fetch-site");
+    const origin = c.req.header("origin");
+    if (
+      (site !== undefined && !OWN_SITE.has(site.trim().toLowerCase())) ||
+      (origin !== undefined && !sameOrigin(origin, ownOrigin(c.req.url, c.req.header("host"))))
+    ) {
+      return c.json({ error: "Forbidden: a page on another site or origin cannot read this server's data" }, 403);
+    }
+    if (c.req.method !== "OPTIONS" && !browserCredentials(c, auth, want))
+      return c.json({ error: "Unauthorized: this browser has no session: open the dashboard through the one-time login link orch serve printed" }, 401);
     await next();
   };
 }

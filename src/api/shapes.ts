@@ -230,3 +230,58 @@ export const inboxListShape = z.strictObject({
   entries: z.array(inboxEntryShape),
   pending: z.number().int().meta({ description: "pending entries in all (for the streamId given), however many `entries` shows" }),
 });
+
+// The actions (POST /api/streams/:id/merge|archive|unarchive, POST /api/budget/:streamId/raise).
+
+export const mergeResultShape = z
+  .strictObject({
+    streamId: z.string(),
+    branchName: z.string(),
+    into: z.string().meta({ description: "the branch merged into (checked out in the main worktree)" }),
+    status: z.enum(["merged", "up_to_date", "conflict", "worktree_dirty", "worktree_off_branch"]),
+    merged: z.boolean(),
+    commit: z.string().nullable().meta({ description: "the merge commit (status merged)" }),
+    sourceCommit: z.string(),
+    targetCommit: z.string(),
+    conflictingFiles: z.array(z.string()),
+    filesChanged: z.array(z.string()).meta({ description: "paths the merge changed in the target (status merged)" }),
+    worktreeUncommitted: z.array(z.string()).meta({ description: "uncommitted changes in the stream's worktree: not part of the merge" }),
+    worktreeBranch: z.string().nullable(),
+  })
+  .meta({ description: "What `orch worktree merge --json` reports" });
+
+export const mergeConflictShape = z
+  .strictObject({ error: z.string(), merge: mergeResultShape })
+  .meta({ description: "The merge would conflict: nothing was changed; the conflicting files are in merge.conflictingFiles" });
+
+export const archiveResultShape = z.strictObject({
+  streamId: z.string(),
+  archived: z.boolean(),
+  tasksAffected: z.number().int().meta({ description: "tasks archived (or brought back) by this call" }),
+});
+
+const budgetFields = {
+  spentUsd: z.number(),
+  spentTokens: z.number().int(),
+  limitUsd: z.number().nullable(),
+  limitTokens: z.number().int().nullable(),
+  remainingUsd: z.number().nullable(),
+  remainingTokens: z.number().int().nullable(),
+  reached: z.enum(["usd", "tokens"]).nullable().meta({ description: "which limit is reached, or null" }),
+};
+
+export const budgetShape = z.strictObject(budgetFields);
+
+export const streamBudgetShape = z.strictObject({
+  streamId: z.string(),
+  ...budgetFields,
+  raisedUsd: z.number(),
+  raisedTokens: z.number().int(),
+  pausedReason: z.string().nullable(),
+});
+
+export const budgetRaiseShape = z.strictObject({
+  stream: streamBudgetShape,
+  initiative: budgetShape,
+  wasPaused: z.boolean().meta({ description: "the stream was paused before this raise (it resumes unless still over a limit)" }),
+});

@@ -5,7 +5,7 @@
  * second or so. The limits are the running `orch start`'s (its flags over the config file), else
  * the config file's.
  */
-import { loadBudgetView, raiseBudget } from "../core/budget-store.ts";
+import { loadBudgetView } from "../core/budget-store.ts";
 import { PAUSE_INITIATIVE, PAUSE_STREAM, tokenCount, usd, type Budget, type BudgetLimits, type StreamBudget } from "../core/budget.ts";
 import { findProjectRoot } from "../config.ts";
 import type { Store } from "../db/client.ts";
@@ -13,21 +13,11 @@ import { usageError } from "../errors.ts";
 import { readBudgetConfig, usdAmount } from "../orchestrate/config.ts";
 import { isDone } from "../orchestrate/plan.ts";
 import { runStreams } from "../orchestrate/run-setup.ts";
-import { loadState, processAlive } from "../orchestrate/state.ts";
+import { currentLimits, raiseStreamBudget, type LimitSource } from "../orchestrate/budget-raise.ts";
 import { oneLine } from "../text/neutralise.ts";
 import { commandGroup, commonFlags } from "./command.ts";
 import { intFlag, storeFromFlags, str } from "./context.ts";
 import { printJson, printTable, say } from "./output.ts";
-
-type LimitSource = "run" | "config" | "none";
-
-/** The limits in force: a live run's (they may come from its flags), else the config file's. */
-function currentLimits(root: string): { limits: BudgetLimits; source: LimitSource } {
-  const state = loadState(root);
-  if (state && state.outcome === "running" && processAlive(state.orchestratorPid)) return { limits: state.budget, source: "run" };
-  const limits = readBudgetConfig(root);
-  return { limits, source: Object.values(limits).some((v) => v !== undefined) ? "config" : "none" };
-}
 
 const money = (v: number | null) => (v === null ? "-" : usd(v));
 const tokensOf = (v: number | null) => (v === null ? "-" : tokenCount(v));
@@ -122,12 +112,8 @@ export const command = commandGroup(
         const by = raiser(str(flags.by));
         const root = findProjectRoot();
         const store = storeFromFlags(flags);
-        const ids = runStreams(store).map((s) => s.streamId);
-        const { limits } = currentLimits(root);
-        const wasPaused = loadBudgetView(store, [streamId], limits).streams[0]!.pausedReason !== null;
-        const view = raiseBudget(store, { streamId, usd: usdAdded, tokens: tokensAdded, by }, ids, limits);
-        const s = view.streams.find((x) => x.streamId === streamId)!;
-        if (flags.json) printJson({ stream: s, initiative: view.initiative });
+        const { stream: s, initiative, wasPaused } = raiseStreamBudget(store, root, { streamId, usd: usdAdded, tokens: tokensAdded, by });
+        if (flags.json) printJson({ stream: s, initiative });
         else say(`${raisedLine(s, wasPaused, usdAdded, tokensAdded)}\n`);
         return 0;
       },

@@ -15,7 +15,7 @@ import { commitMerge, recoverInterruptedMerge } from "../git/safe-merge.ts";
 import { listWorktrees } from "../git/worktrees.ts";
 import type { StreamView } from "../core/streams.ts";
 import { uncommittedChanges } from "./census.ts";
-import { lockPath, streamLock, withFileLockSync } from "./lock.ts";
+import { lockPath, streamLock, withFileLock, withFileLockSync } from "./lock.ts";
 import { baseBranchOf, locateRepo, parseStreamId, preview, requireStream, samePath, streamBranchName, streamWorktreePath } from "./naming.ts";
 
 export interface MergeInput {
@@ -71,6 +71,22 @@ export function mergeStream(store: Store, input: MergeInput): MergeResult {
   const { commonDir } = locateRepo(input.cwd);
   return withFileLockSync(streamLock(commonDir, streamBranchName(streamId)), `merge of ${streamId}`, () =>
     withFileLockSync(lockPath(commonDir, "merge"), "merge", () => mergeLocked(store, streamId, input)),
+  );
+}
+
+/**
+ * mergeStream for a server: the same merge under the same locks, but a wait for a lock another
+ * merge holds sleeps without blocking the thread (other requests go on being answered), and ends
+ * after `lockTimeoutMs`. The merge itself runs git synchronously, as the CLI's does.
+ */
+export async function mergeStreamAsync(store: Store, input: MergeInput, lockTimeoutMs = 60_000): Promise<MergeResult> {
+  const streamId = parseStreamId(input.streamId);
+  const { commonDir } = locateRepo(input.cwd);
+  return withFileLock(
+    streamLock(commonDir, streamBranchName(streamId)),
+    `merge of ${streamId}`,
+    () => withFileLock(lockPath(commonDir, "merge"), "merge", async () => mergeLocked(store, streamId, input), lockTimeoutMs),
+    lockTimeoutMs,
   );
 }
 

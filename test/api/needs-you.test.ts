@@ -14,6 +14,7 @@ import { effectivePolicy, getQuestion, openQuestion, type QuestionInput } from "
 import { openStore, type Store } from "../../src/db/client.ts";
 import { tempDir, tempStore } from "../helpers.ts";
 import { guideData } from "./fixture.ts";
+import { loginCookie } from "./login.ts";
 import { SseTap } from "./sse-tap.ts";
 
 const open: { servers: ApiServer[]; taps: SseTap[]; stores: Store[] } = { servers: [], taps: [], stores: [] };
@@ -250,13 +251,18 @@ describe("POST /api/inbox/:id", () => {
       expect(shape(shapes.errorShape, r.body).error).toStartWith("Forbidden");
     }
     expect(getQuestion(store, a.id)!.status).toBe("pending");
-    // Reads stay open to the same headers (a GET changes nothing; no CORS header lets a page read it).
-    expect((await call(`${url}/api/inbox`, { headers: { Origin: "http://evil.example", "Sec-Fetch-Site": "cross-site" } })).status).toBe(200);
+    // Reads by a page on another site are refused too (CORS would hide the answer anyway).
+    expect((await call(`${url}/api/inbox`, { headers: { Origin: "http://evil.example", "Sec-Fetch-Site": "cross-site" } })).status).toBe(403);
 
-    const own = await post(at, { decision: "allow" }, { Origin: `http://127.0.0.1:${api.port}`, "Sec-Fetch-Site": "same-origin" });
+    // This server's own page: its Origin is not enough, it needs the session of the login link too.
+    const ownPage = { Origin: `http://127.0.0.1:${api.port}`, "Sec-Fetch-Site": "same-origin" };
+    expect((await post(at, { decision: "allow" }, ownPage)).status).toBe(403);
+    const cookie = await loginCookie(api);
+    const own = await post(at, { decision: "allow" }, { ...ownPage, Cookie: cookie });
     expect(own.status).toBe(200);
     const b = ask(store);
-    expect((await post(`${url}/api/inbox/${b.id}`, { decision: "deny" }, { "Sec-Fetch-Site": "none" })).status).toBe(200);
+    // A browser write without an Origin is not taken, cookie or not.
+    expect((await post(`${url}/api/inbox/${b.id}`, { decision: "deny" }, { "Sec-Fetch-Site": "none", Cookie: cookie })).status).toBe(403);
     const c = ask(store);
     expect((await post(`${url}/api/inbox/${c.id}`, { decision: "deny" })).status).toBe(200); // curl, scripts
   });

@@ -427,9 +427,25 @@ describe("GET /openapi.json", () => {
     const doc = r.body;
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ["/api/activity", "/api/agents", "/api/events", "/api/inbox", "/api/inbox/{id}", "/api/streams", "/api/streams/{streamId}", "/api/streams/{streamId}/health", "/api/tasks", "/health", "/openapi.json"].sort(),
+      [
+        "/api/activity",
+        "/api/agents",
+        "/api/budget/{streamId}/raise",
+        "/api/events",
+        "/api/inbox",
+        "/api/inbox/{id}",
+        "/api/streams",
+        "/api/streams/{streamId}",
+        "/api/streams/{streamId}/archive",
+        "/api/streams/{streamId}/health",
+        "/api/streams/{streamId}/merge",
+        "/api/streams/{streamId}/unarchive",
+        "/api/tasks",
+        "/health",
+        "/openapi.json",
+      ].sort(),
     );
-    // The one write: POST only, its JSON body described from the schema that validates it.
+    // A write: POST only, its JSON body described from the schema that validates it.
     expect(Object.keys(doc.paths["/api/inbox/{id}"])).toEqual(["post"]);
     const answer = doc.paths["/api/inbox/{id}"].post;
     expect(answer.parameters[0]).toMatchObject({ name: "id", in: "path", required: true });

@@ -12,13 +12,15 @@ import { eventDocs } from "./events.ts";
 import { healthDocs } from "./health.ts";
 import { inboxDocs } from "./inbox.ts";
 import { streamDocs } from "./streams.ts";
+import { streamActionDocs } from "./stream-actions.ts";
+import { budgetDocs } from "./budget.ts";
 import { taskDocs } from "./tasks.ts";
 
 const openApiDocs: RouteDoc[] = [
   { path: "/openapi.json", summary: "This document", responses: { 200: { description: "OpenAPI 3.1 document" } } },
 ];
 
-export const allRouteDocs = (): RouteDoc[] => [...healthDocs, ...streamDocs, ...taskDocs, ...activityDocs, ...agentDocs, ...inboxDocs, ...eventDocs, ...openApiDocs];
+export const allRouteDocs = (): RouteDoc[] => [...healthDocs, ...streamDocs, ...streamActionDocs, ...budgetDocs, ...taskDocs, ...activityDocs, ...agentDocs, ...inboxDocs, ...eventDocs, ...openApiDocs];
 
 /** Shapes shown once under components.schemas and referenced by name. */
 const named: Record<string, z.ZodType> = {
@@ -38,6 +40,12 @@ const named: Record<string, z.ZodType> = {
   InboxList: shapes.inboxListShape,
   Snapshot: shapes.snapshotShape,
   Change: shapes.changeShape,
+  MergeResult: shapes.mergeResultShape,
+  MergeConflict: shapes.mergeConflictShape,
+  ArchiveResult: shapes.archiveResultShape,
+  Budget: shapes.budgetShape,
+  StreamBudget: shapes.streamBudgetShape,
+  BudgetRaise: shapes.budgetRaiseShape,
 };
 
 type JsonSchema = Record<string, unknown>;
@@ -108,7 +116,7 @@ export function openApiDocument(version: string): JsonSchema {
       title: "orch API",
       version,
       description:
-        "Streams, tasks, agent activity, agent sessions and the inbox of one orch database. Every request needs `Authorization: Bearer <ORCH_API_TOKEN>` when the server has a token (required off loopback). Writes (POST) are refused to browsers on other sites (`Origin`, `Sec-Fetch-Site`) and take `application/json` bodies only.",
+        "Streams, tasks, agent activity, agent sessions and the inbox of one orch database. Every request needs `Authorization: Bearer <ORCH_API_TOKEN>` when the server has a token (required off loopback). Writes (POST) are refused to browsers on other sites (`Origin`, `Sec-Fetch-Site`) and take `application/json` bodies only. A browser (a request with `Origin` or `Sec-Fetch-Site`) also needs the session cookie set by the one-time login link `orch serve` prints (or the token), for reads of /api/* as for writes, and its writes must carry this server's own `Origin`.",
     },
     components: {
       schemas,
