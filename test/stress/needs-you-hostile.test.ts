@@ -424,7 +424,7 @@ describe("inbox answers: races, expiry, killed waiters, bad ids", () => {
 // ---------------------------------------------------------------- the API's write route
 
 describe("POST /api/inbox/:id: cross-site and malformed writes", () => {
-  test("refused without answering: foreign Origin or Sec-Fetch-Site, no or wrong content type, large bodies; the same-origin one answers", async () => {
+  test("refused without answering: foreign Origin or Sec-Fetch-Site, own origin without a session, no or wrong content type, large bodies; a program answers", async () => {
     const p = await project();
     const api = await serve(p.db, { cwd: p.dir, env: { HOME: p.dir } });
     try {
@@ -464,7 +464,12 @@ describe("POST /api/inbox/:id: cross-site and malformed writes", () => {
         if (!(what === "large" && text === "")) expect({ what, error: typeof (JSON.parse(text) as { error?: unknown }).error }).toEqual({ what, error: "string" });
         expect(store.sqlite.query("SELECT status FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "pending" });
       }
-      const own = await fetch(`${api.url}/api/inbox/${q.id}`, { method: "POST", headers: { ...json, origin: api.url, "sec-fetch-site": "same-origin" }, body });
+      // This server's own origin is not enough from a browser: it needs the login link's session
+      // too (test/api/actions.test.ts logs in); a program, sending neither header, answers.
+      const ownNoSession = await fetch(`${api.url}/api/inbox/${q.id}`, { method: "POST", headers: { ...json, origin: api.url, "sec-fetch-site": "same-origin" }, body });
+      expect(ownNoSession.status).toBe(403);
+      expect(store.sqlite.query("SELECT status FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "pending" });
+      const own = await fetch(`${api.url}/api/inbox/${q.id}`, { method: "POST", headers: json, body });
       expect(own.status).toBe(200);
       expect(store.sqlite.query("SELECT status, answered_by AS by FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "allowed", by: "api" });
       store.close();
