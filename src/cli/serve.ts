@@ -9,6 +9,7 @@ import { usageError } from "../errors.ts";
 import { mainCheckoutBranch } from "../api/main-branch.ts";
 import { createApi } from "../api/app.ts";
 import { bindApi } from "../api/server.ts";
+import { dashboardLoginUrl } from "../api/browser-auth.ts";
 import { checkBindPolicy, resolveBindAddress } from "../api/security.ts";
 import { commonFlags, singleAction } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
@@ -55,10 +56,12 @@ export const command = singleAction("serve", {
     // After the handlers: whoever waits for this line may signal at once. The guide's
     // troubleshooting step looks for exactly this text.
     errOut(`HTTP server listening on ${api.address}${token ? " (token required)" : ""}\n`);
-    errOut(`Dashboard: ${api.url}/\n`);
+    // A one-time login link (browser-auth.ts): opening it gives that browser the session cookie
+    // the API asks browsers for. --open uses a link of its own, so the printed one still works.
+    errOut(`Dashboard: ${dashboardLoginUrl(api)}\n`);
     if (flags.open === true) {
       const { openInBrowser } = await import("../dashboard/open.ts");
-      const warning = await openInBrowser(`${api.url}/`);
+      const warning = await openInBrowser(dashboardLoginUrl(api));
       if (warning) errOut(`orch: warning: ${warning}\n`);
     }
     return stopped;

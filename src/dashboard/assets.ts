@@ -27,6 +27,7 @@ export const INDEX_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>orch</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/${STYLE.name}">
 <script type="module" src="/assets/${SCRIPT.name}"></script>
 </head>

@@ -9,11 +9,11 @@ export function openerCommand(url: string, platform: NodeJS.Platform = process.p
   return ["xdg-open", url];
 }
 
-/** Resolves to a warning to print, or undefined when the opener took the URL. */
+/** Resolves to a warning to print (never with the URL: a login link works once, and for whoever holds it), or undefined when the opener took it. */
 export async function openInBrowser(url: string, opts: { platform?: NodeJS.Platform; timeoutMs?: number } = {}): Promise<string | undefined> {
   const argv = openerCommand(url, opts.platform);
   const program = Bun.which(argv[0]!, { PATH: process.env.PATH ?? "" });
-  if (!program) return `cannot open a browser: ${argv[0]} is not installed; open ${url} yourself`;
+  if (!program) return `cannot open a browser: ${argv[0]} is not installed; open the Dashboard link yourself`;
   try {
     const p = Bun.spawn([program, ...argv.slice(1)], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
     // xdg-open returns once the browser has the URL; a browser it starts in the foreground may
@@ -23,8 +23,8 @@ export async function openInBrowser(url: string, opts: { platform?: NodeJS.Platf
       p.unref();
       return undefined;
     }
-    return code === 0 ? undefined : `cannot open a browser: ${argv[0]} exited with status ${code}; open ${url} yourself`;
+    return code === 0 ? undefined : `cannot open a browser: ${argv[0]} exited with status ${code}; open the Dashboard link yourself`;
   } catch (err) {
-    return `cannot open a browser: ${(err as Error)?.message ?? String(err)}; open ${url} yourself`;
+    return `cannot open a browser: ${(err as Error)?.message ?? String(err)}; open the Dashboard link yourself`;
   }
 }

@@ -76,6 +76,11 @@ export function withDashboard(api: ApiApp, opts: { host: string; onPage?: PageHo
   const pages = dashboardRoutes({ onPage: opts.onPage });
   const check = hostCheck(opts.host);
   outer.use("/", check);
+  // `/?login=CODE` is the API's (browser-auth.ts: it trades the one-time code for the session cookie).
+  outer.use("/", async (c, next) => {
+    if (c.req.query("login") !== undefined) return api.app.fetch(c.req.raw, c.env);
+    await next();
+  });
   outer.use("/index.html", check);
   outer.use("/assets/*", check);
   outer.route("/", pages);

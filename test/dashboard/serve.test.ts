@@ -112,9 +112,9 @@ describe("opening the browser", () => {
     const path = process.env.PATH;
     try {
       process.env.PATH = dir;
-      expect(await openInBrowser("http://x/", { platform: "linux" })).toBe("cannot open a browser: xdg-open exited with status 3; open http://x/ yourself");
+      expect(await openInBrowser("http://x/", { platform: "linux" })).toBe("cannot open a browser: xdg-open exited with status 3; open the Dashboard link yourself");
       process.env.PATH = tempDir();
-      expect(await openInBrowser("http://x/", { platform: "linux" })).toBe("cannot open a browser: xdg-open is not installed; open http://x/ yourself");
+      expect(await openInBrowser("http://x/", { platform: "linux" })).toBe("cannot open a browser: xdg-open is not installed; open the Dashboard link yourself");
     } finally {
       process.env.PATH = path;
     }
@@ -144,15 +144,25 @@ describe("orch serve (compiled binary)", () => {
       err += decoder.decode(value);
     }
     reader.releaseLock();
-    const m = /^HTTP server listening on 127\.0\.0\.1:(\d+)\nDashboard: (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(err);
+    const m = /^HTTP server listening on 127\.0\.0\.1:(\d+)\nDashboard: (http:\/\/127\.0\.0\.1:\d+\/\?login=[A-Za-z0-9_-]+)\n/.exec(err);
     if (!m) throw new Error(`orch serve did not start: ${err}`);
     return { proc: p, port: Number(m[1]), url: m[2]!, reader: p.stderr };
   }
 
-  test("serves the page and its assets from inside the binary", async () => {
+  test("serves the page and its assets from inside the binary; the printed login link logs a browser in", async () => {
     const { port, url } = await serve([], {});
-    expect(url).toBe(`http://127.0.0.1:${port}/`);
-    const page = await fetch(url);
+    expect(url).toStartWith(`http://127.0.0.1:${port}/?login=`);
+    // The link: a session cookie and on to the page (browser-auth.ts), once.
+    const login = await fetch(url, { redirect: "manual" });
+    expect(login.status).toBe(303);
+    expect(login.headers.get("location")).toBe("/");
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    expect(cookie).toStartWith(`orch_session_${port}=`);
+    expect((await fetch(url, { redirect: "manual" })).status).toBe(403);
+    // A browser's read of the API with the cookie.
+    const read = await fetch(`http://127.0.0.1:${port}/api/streams`, { headers: { cookie, "sec-fetch-site": "same-origin" } });
+    expect(read.status).toBe(200);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(page.headers.get("content-security-policy")).toBe(DASHBOARD_CSP);
     const html = await page.text();
     const js = /src="(\/assets\/app\.[0-9a-z]+\.js)"/.exec(html)![1]!;
@@ -171,7 +181,11 @@ describe("orch serve (compiled binary)", () => {
     const { url } = await serve(["--open"], { PATH: `${dir}:${process.env.PATH}` });
     const deadline = Date.now() + 10_000;
     while (!existsSync(log) && Date.now() < deadline) await Bun.sleep(20);
-    expect(readFileSync(log, "utf8")).toBe(`1\n${url}\n`);
+    // One argument: a login link of its own (the printed one stays unused).
+    const opened = readFileSync(log, "utf8").split("\n");
+    expect(opened[0]).toBe("1");
+    expect(opened[1]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?login=[A-Za-z0-9_-]+$/);
+    expect(opened[1]).not.toBe(url);
 
     const bad = tempDir();
     writeFileSync(join(bad, "xdg-open"), "#!/bin/sh\nexit 4\n");
@@ -179,8 +193,8 @@ describe("orch serve (compiled binary)", () => {
     const s = await serve(["--open"], { PATH: `${bad}:${process.env.PATH}` });
     const reader = s.reader.getReader();
     const { value } = await reader.read();
-    expect(new TextDecoder().decode(value)).toBe(`orch: warning: cannot open a browser: xdg-open exited with status 4; open ${s.url} yourself\n`);
-    // Still serving.
-    expect((await fetch(s.url)).status).toBe(200);
+    expect(new TextDecoder().decode(value)).toBe("orch: warning: cannot open a browser: xdg-open exited with status 4; open the Dashboard link yourself\n");
+    // Still serving; the printed link still logs in.
+    expect((await fetch(s.url, { redirect: "manual" })).status).toBe(303);
   }, 60_000);
 });

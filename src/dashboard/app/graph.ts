@@ -38,7 +38,7 @@ export function dependencyGraph(streams: readonly Stream[], archivedDone: readon
   for (const st of streams) (columns[depthOf(st.streamId, new Set())] ??= []).push(st);
   const pos = new Map<string, { x: number; y: number }>();
   columns.forEach((col, i) => col.forEach((st, j) => pos.set(st.streamId, { x: 10 + i * (W + GAP_X), y: 10 + j * (H + GAP_Y) })));
-  const width = 20 + columns.length * (W + GAP_X) - GAP_X;
+  const width = 20 + Math.max(1, columns.length) * (W + GAP_X) - GAP_X;
   const height = 20 + Math.max(1, ...columns.map((c) => c.length)) * (H + GAP_Y) - GAP_Y;
 
   const edges = streams.flatMap((st) =>

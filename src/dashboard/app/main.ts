@@ -33,6 +33,7 @@ const state = {
   health: null as Health | null,
   workProducts: new Map<string, WorkProduct[]>(),
   connected: false,
+  authLost: false,
   everConnected: false,
   error: null as string | null,
   reasons: new Map<number, string>(),
@@ -128,17 +129,40 @@ function streamOfEvent(data: unknown): string | null {
   return typeof id === "string" ? id : null;
 }
 
+let lastEventId = "";
+let source: EventSource | null = null;
+
+/**
+ * One EventSource. It reconnects by itself after a dropped connection, sending Last-Event-ID, and
+ * the server replays what was missed. A refused reconnect (an HTTP error: the server restarted and
+ * no longer knows this browser's session, say) closes it for good: then a new one is opened, with
+ * ?lastEventId= (the route reads it like the header), after a pause.
+ */
 function live(): void {
-  const es = new EventSource("/api/events");
+  const url = lastEventId ? `/api/events?lastEventId=${encodeURIComponent(lastEventId)}` : "/api/events";
+  const es = new EventSource(url, { withCredentials: true });
+  source = es;
   es.onopen = () => {
+    // Back after a break: what is not an event (expired questions, exited agents) may differ too.
+    if (state.everConnected && !state.connected) refresh(...ALL);
     state.connected = true;
     state.everConnected = true;
+    state.authLost = false;
     render();
   };
-  // EventSource reconnects by itself, sending Last-Event-ID: the server replays what we missed.
   es.onerror = () => {
     state.connected = false;
     render();
+    if (es.readyState === EventSource.CLOSED && source === es) {
+      source = null;
+      void fetch("/api/streams", { credentials: "same-origin" })
+        .then((r) => {
+          state.authLost = r.status === 401 || r.status === 403;
+          render();
+        })
+        .catch(() => {})
+        .finally(() => setTimeout(live, 3000));
+    }
   };
   const on = (kind: string, handler: (data: unknown) => void) =>
     es.addEventListener(kind, (e) => {
@@ -148,6 +172,7 @@ function live(): void {
       } catch {
         return;
       }
+      if ((e as MessageEvent).lastEventId) lastEventId = (e as MessageEvent).lastEventId;
       handler(data);
     });
   // A snapshot comes on the first connect or when replay was impossible: everything may differ.
@@ -258,7 +283,9 @@ function overview(): HTMLElement {
         );
       }),
     ),
-    h("section", { class: "graph-box" }, h("h2", {}, "Dependencies"), graphLegend(), h("div", { class: "graph-scroll" }, dependencyGraph(streams, archivedDone()))),
+    streams.length
+      ? h("section", { class: "graph-box" }, h("h2", {}, "Dependencies"), graphLegend(), h("div", { class: "graph-scroll" }, dependencyGraph(streams, archivedDone())))
+      : h("p", { class: "muted" }, "Loading…"),
   );
 }
 
@@ -502,6 +529,9 @@ function render(): void {
       ),
       h("span", { id: "connection", role: "status", class: down ? "down" : state.connected ? "up" : "" }, down ? "API restarted, reconnecting…" : state.connected ? "Live" : "Connecting…"),
     ),
+    ...(state.authLost
+      ? [h("p", { id: "auth-lost", role: "alert" }, "This browser is not logged in to this orch serve (it restarted, or this is a new browser): open the login link it printed.")]
+      : []),
     ...(state.error ? [h("p", { id: "error", role: "alert" }, state.error)] : []),
     h("main", { id: "view" }, view),
   );
