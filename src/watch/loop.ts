@@ -68,7 +68,9 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
         source = null;
       }
     }
-    return renderFrame(snap, { width: o.width(), color: o.color, refreshSeconds: o.refreshSeconds, source: state, now: Date.now() });
+    const text = renderFrame(snap, { width: o.width(), color: o.color, refreshSeconds: o.refreshSeconds, source: state, now: Date.now() });
+    // The same facts in a browser (src/dashboard), served by the orch serve this monitor follows.
+    return state.kind === "api" ? `${text}Dashboard: ${state.url.replace(/\/+$/, "")}/\n` : text;
   }
 
   await connect();

@@ -7,7 +7,7 @@ import { ASSETS, INDEX_HTML, SCRIPT, STYLE } from "../../src/dashboard/assets.ts
 import { openerCommand, openInBrowser } from "../../src/dashboard/open.ts";
 import { DASHBOARD_CSP, withDashboard } from "../../src/dashboard/routes.ts";
 import { guideData } from "../api/fixture.ts";
-import { cleanEnv, orchBin, tempDir, tempStore } from "../helpers.ts";
+import { cleanEnv, orchBin, runOrch, tempDir, tempStore } from "../helpers.ts";
 
 function setup(opts: { token?: string } = {}) {
   const store = tempStore();
@@ -196,5 +196,14 @@ describe("orch serve (compiled binary)", () => {
     expect(new TextDecoder().decode(value)).toBe("orch: warning: cannot open a browser: xdg-open exited with status 4; open the Dashboard link yourself\n");
     // Still serving; the printed link still logs in.
     expect((await fetch(s.url, { redirect: "manual" })).status).toBe(303);
+  }, 60_000);
+
+  test("orch watch names the dashboard of the API it follows (not when it reads the local database)", async () => {
+    const { port } = await serve([], {});
+    const w = await runOrch(["watch", "--once", "--no-color", "--api", `http://127.0.0.1:${port}`]);
+    expect(w.code).toBe(0);
+    expect(w.stdout).toEndWith(`Press Ctrl+C to exit\nDashboard: http://127.0.0.1:${port}/\n`);
+    const local = await runOrch(["watch", "--once", "--no-color"], { env: { ORCH_DB: join(tempDir(), "tasks.db"), HTTP_API_PORT: "1" } });
+    expect(local.stdout).not.toContain("Dashboard:");
   }, 60_000);
 });
