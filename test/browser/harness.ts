@@ -12,25 +12,15 @@
  *   `orch serve --port 0` on loopback, stopped after the test (by `useBrowser`'s afterEach).
  */
 import { afterAll, afterEach, beforeAll, describe } from "bun:test";
-import { existsSync, realpathSync, writeFileSync } from "node:fs";
+import { realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { DARK_MODE_PRD } from "../../src/core/index.ts";
 import { cleanEnv, orchBin, runOrch, tempDir, type RunResult } from "../helpers.ts";
-
-// Nothing in these tests may fetch a browser.
-process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = "1";
+import { findChromium, launchChromium, loginLink } from "./chromium.ts";
 
 /** The Chromium these tests drive, or null when this machine has none. */
-export const CHROMIUM: string | null = (() => {
-  const fromEnv = process.env.CHROMIUM_PATH;
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH=${fromEnv} does not exist`);
-    return fromEnv;
-  }
-  if (existsSync("/usr/bin/chromium")) return "/usr/bin/chromium";
-  return Bun.which("chromium") ?? Bun.which("chromium-browser") ?? null;
-})();
+export const CHROMIUM: string | null = findChromium();
 
 if (!CHROMIUM) {
   if (process.env.ORCH_REQUIRE_BROWSER === "1") {
@@ -53,9 +43,7 @@ export function useBrowser(): BrowserHandle {
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
-    const { chromium } = await import("playwright-core");
-    // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-    browser = await chromium.launch({ executablePath: CHROMIUM!, args: ["--no-sandbox"], headless: true });
+    browser = await launchChromium(CHROMIUM!);
   });
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close().catch(() => {});
@@ -147,7 +135,7 @@ export async function serveProject(opts: { plan?: boolean; serveArgs?: string[] 
   env.HTTP_API_PORT = String(port);
   const origin = `http://127.0.0.1:${port}`;
   // A login link (a URL on this server carrying a secret), when serve prints one: give it a moment.
-  const login = () => new RegExp(`${origin.replace(/\./g, "\\.")}/\\S*[?#]\\S+`).exec(out.text)?.[0];
+  const login = () => loginLink(out.text, origin);
   const t1 = performance.now();
   while (!login() && performance.now() - t1 < 300) await Bun.sleep(10);
   return { dir, env, port, origin, entryUrl: login() ?? `${origin}/`, output: () => out.text, proc, orch };
