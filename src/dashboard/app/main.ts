@@ -13,6 +13,9 @@
  *   #alerts                      alerts list, li[data-alert]
  *   #stream[data-stream-page="Stream-B"]  a stream's page; tr[data-task="TASK-ID"] with td.status, td.agent, td.notes, td.files
  *   #activity, #spend, #work-products, #worktree, #stream-agents  sections of the stream page
+ *   #actions                     button[data-action="merge|archive|unarchive|raise"], input[data-raise-usd];
+ *                                merge and archive ask first: button[data-confirm="merge|archive"], button[data-cancel=…];
+ *                                the outcome in #action-result (role=status, class ok|bad)
  *   #error                       a failed action or load, role=alert
  * Live: every event on /api/events marks what it touches stale; only that is fetched again.
  */
@@ -38,6 +41,11 @@ const state = {
   error: null as string | null,
   reasons: new Map<number, string>(),
   busy: new Set<number>(),
+  /** The stream action awaiting its confirmation (merge, archive), its outcome, the raise typed. */
+  confirming: null as null | "merge" | "archive",
+  actionBusy: false,
+  actionResult: null as null | { ok: boolean; text: string },
+  raiseUsd: "",
 };
 
 // ---------- data ----------
@@ -87,7 +95,7 @@ const loaders: Record<Resource, () => Promise<void>> = {
     try {
       const [detail, health] = await Promise.all([
         getJson<StreamDetail>(`/api/streams/${id}?includeArchived=true`),
-        getJson<Health>(`/api/streams/${id}/health`).catch(() => null),
+        getJson<Health>(`/api/streams/${id}/health?includeArchived=true`).catch(() => null),
       ]);
       state.detail = detail;
       state.health = health;
@@ -226,6 +234,99 @@ async function answer(id: number, decision: "allow" | "deny"): Promise<void> {
     state.busy.delete(id);
     refresh("inbox", "agents");
   }
+}
+
+type StreamAction = "merge" | "archive" | "unarchive" | "raise";
+
+async function streamAction(id: string, action: StreamAction): Promise<void> {
+  const path =
+    action === "raise" ? `/api/budget/${encodeURIComponent(id)}/raise` : `/api/streams/${encodeURIComponent(id)}/${action}`;
+  let body: Record<string, unknown> = {};
+  if (action === "raise") {
+    const usd = Number(state.raiseUsd);
+    if (!state.raiseUsd.trim() || !Number.isFinite(usd) || usd <= 0) {
+      state.actionResult = { ok: false, text: "Type how many dollars to add, e.g. 5." };
+      return render();
+    }
+    body = { usd: Math.round(usd * 100) / 100, by: "dashboard" };
+  }
+  state.confirming = null;
+  state.actionBusy = true;
+  render();
+  try {
+    const res = await fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    state.actionResult = { ok: res.ok, text: describeAction(action, res.status, json) };
+    if (res.ok && action === "raise") state.raiseUsd = "";
+  } catch (err) {
+    state.actionResult = { ok: false, text: `${action} failed: ${(err as Error).message}` };
+  } finally {
+    state.actionBusy = false;
+    refresh("streams", "stream", "inbox");
+  }
+}
+
+function describeAction(action: StreamAction, status: number, json: Record<string, unknown>): string {
+  const merge = (json.merge ?? json) as { status?: string; into?: string; commit?: string | null; conflictingFiles?: string[]; filesChanged?: string[]; worktreeUncommitted?: string[] };
+  if (action === "merge" && (status === 200 || json.merge)) {
+    if (merge.status === "merged") {
+      const left = merge.worktreeUncommitted?.length ? ` Not merged (uncommitted in the stream's worktree): ${merge.worktreeUncommitted.join(", ")}.` : "";
+      return `Merged into ${merge.into} (${(merge.commit ?? "").slice(0, 12)}), ${merge.filesChanged?.length ?? 0} file(s) changed.${left}`;
+    }
+    if (merge.status === "up_to_date") return `Already merged into ${merge.into}: nothing to do.`;
+    if (merge.status === "conflict") return `Not merged: it would conflict in ${merge.conflictingFiles?.join(", ") || "some files"}. Nothing was changed.`;
+  }
+  if (status >= 400) return `${action} refused (HTTP ${status}): ${typeof json.error === "string" ? json.error : "no reason given"}`;
+  if (action === "archive") return `Archived (${json.tasksAffected ?? 0} task(s)).`;
+  if (action === "unarchive") return `Back from the archive (${json.tasksAffected ?? 0} task(s)).`;
+  if (action === "raise") {
+    const b = (json.stream ?? {}) as { limitUsd?: number | null; spentUsd?: number };
+    return `Budget raised: ${money(b.spentUsd)} spent of ${b.limitUsd === null || b.limitUsd === undefined ? "no limit" : money(b.limitUsd)}${json.wasPaused ? "; the stream resumes" : ""}.`;
+  }
+  return `${action}: done.`;
+}
+
+function actions(d: StreamDetail): HTMLElement {
+  const id = d.streamId;
+  const busy = state.actionBusy;
+  const confirm = (what: "merge" | "archive", question: string, verb: string) =>
+    h(
+      "div",
+      { class: "confirm", role: "group", "aria-label": `Confirm ${what}` },
+      h("span", {}, question, " "),
+      h("button", { type: "button", class: "danger", "data-confirm": what, "data-key": `confirm-${what}`, disabled: busy, onclick: () => void streamAction(id, what) }, verb),
+      h("button", { type: "button", "data-cancel": what, "data-key": `cancel-${what}`, onclick: () => ((state.confirming = null), render()) }, "Cancel"),
+    );
+  const raise = h("input", { id: "raise-usd", type: "number", min: "0.01", step: "0.01", inputmode: "decimal", "data-raise-usd": id, placeholder: "USD" });
+  raise.value = state.raiseUsd;
+  raise.addEventListener("input", () => (state.raiseUsd = raise.value));
+  raise.addEventListener("keydown", (e) => {
+    if ((e as KeyboardEvent).key === "Enter") void streamAction(id, "raise");
+  });
+  return h(
+    "section",
+    { id: "actions" },
+    h("h2", {}, "Actions"),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", "data-action": "merge", "data-key": "action-merge", disabled: busy || !d.worktreePath, title: d.worktreePath ? null : "no worktree branch to merge", onclick: () => ((state.confirming = "merge"), render()) }, "Merge…"),
+      d.archived
+        ? h("button", { type: "button", "data-action": "unarchive", "data-key": "action-unarchive", disabled: busy, onclick: () => void streamAction(id, "unarchive") }, "Unarchive")
+        : h("button", { type: "button", "data-action": "archive", "data-key": "action-archive", disabled: busy, onclick: () => ((state.confirming = "archive"), render()) }, "Archive…"),
+      h("label", { for: "raise-usd" }, "Raise budget by $"),
+      raise,
+      h("button", { type: "button", "data-action": "raise", "data-key": "action-raise", disabled: busy, onclick: () => void streamAction(id, "raise") }, "Raise"),
+    ),
+    state.confirming === "merge" ? confirm("merge", `Merge ${d.branchName ?? "its branch"} into the main checkout's branch?`, "Merge") : null,
+    state.confirming === "archive" ? confirm("archive", `Archive ${id} and its ${d.totalTasks} task(s)? (Unarchive brings them back.)`, "Archive") : null,
+    state.actionResult ? h("p", { id: "action-result", role: "status", class: state.actionResult.ok ? "ok" : "bad" }, state.actionResult.text) : null,
+  );
 }
 
 // ---------- views ----------
@@ -491,6 +592,7 @@ function streamPage(id: string): HTMLElement {
           )
         : h("p", { class: "empty" }, "No spending recorded."),
     ),
+    actions(d),
     h(
       "section",
       { id: "worktree" },
@@ -545,6 +647,8 @@ function render(): void {
 }
 
 window.addEventListener("hashchange", () => {
+  state.confirming = null;
+  state.actionResult = null;
   state.detail = null;
   state.health = null;
   state.loaded.delete("stream");
