@@ -10,7 +10,7 @@
  *   #empty                       an empty state ("No plan yet — run `orch prd import PRD.md`")
  *   #needs-you                   the inbox page; li[data-inbox="3"], input[data-reason="3"], button[data-allow="3"], button[data-deny="3"]
  *   #inbox-count                 pending count in the nav; document.title is "(N) orch" while N > 0
- *   #alerts                      alerts list, li[data-alert]
+ *   #alerts                      alerts list, li[data-alert="blocked|stale|failed|denied|over-budget"]
  *   #stream[data-stream-page="Stream-B"]  a stream's page; tr[data-task="TASK-ID"] with td.status, td.agent, td.notes, td.files
  *   #activity, #spend, #work-products, #worktree, #stream-agents  sections of the stream page
  *   #actions                     button[data-action="merge|archive|unarchive|raise"], input[data-raise-usd];
@@ -46,6 +46,8 @@ const state = {
   actionBusy: false,
   actionResult: null as null | { ok: boolean; text: string },
   raiseUsd: "",
+  /** Streams paused at their budget, from `budget` events seen since the page opened (no route lists them). */
+  paused: new Map<string, string>(),
 };
 
 // ---------- data ----------
@@ -196,7 +198,15 @@ function live(): void {
   on("activity", () => refresh("activity", "stream"));
   on("agent", () => refresh("agents"));
   on("inbox", () => refresh("inbox"));
-  on("budget", () => refresh("streams"));
+  on("budget", (d) => {
+    const b = (d as { entityId?: string; data?: { pausedReason?: string | null } }).data;
+    const sid = (d as { entityId?: string }).entityId;
+    if (sid) {
+      if (b?.pausedReason) state.paused.set(sid, b.pausedReason);
+      else state.paused.delete(sid);
+    }
+    refresh("streams");
+  });
   on("prd", () => refresh("streams"));
   on("initiative", () => refresh("streams"));
   on("work_product", (d) => {
@@ -412,7 +422,8 @@ function card(st: Stream): HTMLElement {
 
 function alerts(): HTMLElement {
   const items: HTMLElement[] = [];
-  const add = (kind: string, ...body: Child[]) => items.push(h("li", { "data-alert": kind, class: `alert alert-${kind}` }, h("strong", {}, label(kind)), " ", body));
+  const add = (kind: string, ...body: Child[]) =>
+    items.push(h("li", { "data-alert": kind.replace(/ /g, "-"), class: `alert alert-${kind.replace(/ /g, "-")}` }, h("strong", {}, label(kind)), " ", body));
   for (const t of state.blocked) {
     const sid = typeof t.metadata?.streamId === "string" ? t.metadata.streamId : null;
     add("blocked", sid ? [streamLink(sid), " "] : null, t.title, t.blockedReason ? ` — ${t.blockedReason}` : "");
@@ -421,6 +432,8 @@ function alerts(): HTMLElement {
     if (a.stale) add("stale", a.streamId ? [streamLink(a.streamId), " "] : null, `agent silent since ${ago(a.updatedAt)}`);
     if (a.status === "error") add("failed", a.streamId ? [streamLink(a.streamId), " "] : null, a.lastMessage ?? "the agent stopped with an error");
   }
+  for (const e of state.inbox.entries.filter((x) => x.kind === "budget")) add("over budget", e.streamId ? [streamLink(e.streamId), " "] : null, e.question);
+  for (const [sid, why] of state.paused) if (!state.inbox.entries.some((x) => x.kind === "budget" && x.streamId === sid)) add("over budget", streamLink(sid), ` paused (${why})`);
   for (const st of visible()) {
     if (st.usage?.denials) add("denied", streamLink(st.streamId), ` ${st.usage.denials} tool call(s) denied`, st.usage.lastDenial ? ` — last: ${st.usage.lastDenial}` : "");
   }
@@ -428,7 +441,7 @@ function alerts(): HTMLElement {
     "section",
     { "aria-label": "Alerts" },
     h("h2", {}, "Alerts"),
-    items.length ? h("ul", { id: "alerts" }, items) : h("p", { id: "alerts", class: "empty" }, "No alerts: nothing blocked, stale, failed or denied."),
+    items.length ? h("ul", { id: "alerts" }, items) : h("p", { id: "alerts", class: "empty" }, "No alerts: nothing blocked, stale, failed, denied or over budget."),
   );
 }
 
