@@ -1,0 +1,159 @@
+/**
+ * The dashboard in the system's Chromium (headless, playwright-core) on loopback, the guide's
+ * Dark Mode plan imported (4 streams, 15 tasks, some progress):
+ * - first meaningful paint: navigation start → the overview's stream cards in the page and the
+ *   frame after (cold cache, logged in), against a bare `Bun.serve` answering a static page with
+ *   the same four cards written into its HTML (the browser's own floor for a page on loopback);
+ * - bytes shipped for that load, gzipped (Bun.gzipSync of every response body: page, script,
+ *   style, the API reads; the event stream left out), against the API data alone, gzipped.
+ */
+import { realpathSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Cookie, Page } from "playwright-core";
+import { DARK_MODE_PRD } from "../../../src/core/index.ts";
+import { findChromium, launchChromium, loginLink } from "../../../test/browser/chromium.ts";
+import { median, round, row, type BenchContext, type BenchRow } from "../lib.ts";
+
+export const about =
+  "Headless Debian Chromium driven by playwright-core on loopback, a fresh browser context (cold cache) per load, logged in by the session cookie from `orch serve`'s one-time link. Paint: `performance.now()` in the page (its navigation start is 0) when the first `[data-stream]` card is in the document, plus one animation frame. Bytes: every response of that load except the event stream, each body gzipped with Bun.gzipSync.";
+
+/** Records, in the page, when the first element matching `selector` exists and a frame has passed. */
+const paintProbe = (selector: string) => `
+(() => {
+  const done = () => requestAnimationFrame(() => { window.__fmp = performance.now(); });
+  const check = () => { if (document.querySelector(${JSON.stringify(selector)})) { obs.disconnect(); done(); return true; } return false; };
+  const obs = new MutationObserver(check);
+  obs.observe(document, { childList: true, subtree: true });
+})();`;
+
+const baselinePage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>orch</title></head><body>
+<main><section data-phase="foundation"><article data-stream="Stream-A"><h3>Stream-A: Foundation</h3><p>4/4 done</p></article></section>
+<section data-phase="parallel"><article data-stream="Stream-B"><h3>Stream-B</h3><p>1/3 done</p></article><article data-stream="Stream-C"><h3>Stream-C</h3><p>0/3 done</p></article></section>
+<section data-phase="integration"><article data-stream="Stream-Z"><h3>Stream-Z</h3><p>0/5 done</p></article></section></main></body></html>`;
+
+async function startServe(ctx: BenchContext): Promise<{ proc: Bun.Subprocess; origin: string; login: string }> {
+  const dir = realpathSync(ctx.scratch());
+  Bun.spawnSync(["git", "init", "-q", dir]);
+  writeFileSync(join(dir, "PRD.md"), DARK_MODE_PRD);
+  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? dir, ORCH_DB: join(dir, "tasks.db") };
+  const run = (args: string[]) => {
+    const p = Bun.spawnSync([ctx.orchBin, ...args], { cwd: dir, env, stdout: "pipe", stderr: "pipe" });
+    if (p.exitCode !== 0) throw new Error(`orch ${args.join(" ")}: ${p.stderr.toString()}`);
+  };
+  run(["prd", "import", "PRD.md"]);
+  for (const id of ["TASK-001", "TASK-002", "TASK-003", "TASK-004", "TASK-005"]) run(["task", "update", id, "--status", "completed", "--agent", "bench"]);
+  run(["task", "update", "TASK-006", "--status", "in_progress", "--agent", "bench"]);
+  const proc = Bun.spawn([ctx.orchBin, "serve", "--port", "0"], { cwd: dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  let out = "";
+  const dec = new TextDecoder();
+  for (const s of [proc.stdout, proc.stderr]) {
+    void (async () => {
+      const r = s.getReader();
+      for (;;) {
+        const { value, done } = await r.read();
+        if (done) return;
+        out += dec.decode(value, { stream: true });
+      }
+    })();
+  }
+  const t0 = performance.now();
+  let m: RegExpExecArray | null = null;
+  while (!(m = /HTTP server listening on 127\.0\.0\.1:(\d+)/.exec(out))) {
+    if (performance.now() - t0 > 10_000) throw new Error(`orch serve did not start: ${out}`);
+    await Bun.sleep(10);
+  }
+  const origin = `http://127.0.0.1:${m[1]}`;
+  const t1 = performance.now();
+  while (!loginLink(out, origin) && performance.now() - t1 < 500) await Bun.sleep(10);
+  return { proc, origin, login: loginLink(out, origin) ?? `${origin}/` };
+}
+
+interface Load {
+  fmp: number;
+  bytes: number;
+  dataBytes: number;
+}
+
+/** One cold load of `url` in a fresh context carrying `cookies`: its paint time and gzipped bytes. */
+async function load(browser: Browser, url: string, cookies: Cookie[]): Promise<Load> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    if (cookies.length) await context.addCookies(cookies);
+    const page: Page = await context.newPage();
+    await page.addInitScript(paintProbe("[data-stream]"));
+    const bodies: Promise<{ bytes: number; data: boolean }>[] = [];
+    page.on("response", (res) => {
+      const type = res.headers()["content-type"] ?? "";
+      if (type.includes("text/event-stream")) return;
+      bodies.push(
+        res.body().then(
+          (b) => ({ bytes: Bun.gzipSync(new Uint8Array(b)).length, data: new URL(res.url()).pathname.startsWith("/api/") }),
+          () => ({ bytes: 0, data: false }),
+        ),
+      );
+    });
+    await page.goto(url);
+    await page.waitForFunction("() => typeof window.__fmp === 'number'", undefined, { timeout: 15_000 });
+    const fmp = (await page.evaluate("window.__fmp")) as number;
+    await page.waitForLoadState("networkidle").catch(() => {});
+    const all = await Promise.all(bodies);
+    return { fmp, bytes: all.reduce((a, x) => a + x.bytes, 0), dataBytes: all.filter((x) => x.data).reduce((a, x) => a + x.bytes, 0) };
+  } finally {
+    await context.close();
+  }
+}
+
+export async function run(ctx: BenchContext): Promise<BenchRow[]> {
+  const chromiumPath = findChromium();
+  if (!chromiumPath) throw new Error("bench dashboard: no Chromium (set CHROMIUM_PATH, or apt-get install chromium)");
+  const browser = await launchChromium(chromiumPath);
+  const bare = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(baselinePage, { headers: { "Content-Type": "text/html; charset=utf-8" } }) });
+  const serve = await startServe(ctx);
+  try {
+    // Log in once (the link works once); every load then carries the session cookie.
+    const first = await browser.newContext();
+    const p = await first.newPage();
+    await p.goto(serve.login);
+    const cookies = await first.cookies();
+    await first.close();
+
+    const runs = ctx.quick ? 5 : 20;
+    const orch: Load[] = [];
+    const base: Load[] = [];
+    await load(browser, `${serve.origin}/`, cookies); // warm the server and the browser process
+    await load(browser, `http://127.0.0.1:${bare.port}/`, []);
+    for (let i = 0; i < runs; i++) {
+      orch.push(await load(browser, `${serve.origin}/`, cookies));
+      base.push(await load(browser, `http://127.0.0.1:${bare.port}/`, []));
+    }
+    const bytes = orch[orch.length - 1]!;
+    const fmp = round(median(orch.map((x) => x.fmp)));
+    return [
+      row({
+        entry: "dashboard",
+        metric: "Dashboard first meaningful paint (navigation → stream cards painted), cold cache, median",
+        orch: fmp,
+        baseline: round(median(base.map((x) => x.fmp))),
+        baselineName: "bare Bun.serve, the same cards as static HTML",
+        unit: "ms",
+        target: "≤ 300 ms",
+        pass: fmp <= 300,
+      }),
+      row({
+        entry: "dashboard",
+        metric: "Dashboard bytes shipped for the overview, gzipped (page + script + style + API reads)",
+        orch: round(bytes.bytes / 1024, 1),
+        baseline: round(bytes.dataBytes / 1024, 1),
+        baselineName: "the API data alone, gzipped",
+        unit: "KiB",
+        target: "≤ 40 KiB",
+        pass: bytes.bytes <= 40 * 1024,
+      }),
+    ];
+  } finally {
+    serve.proc.kill("SIGTERM");
+    await serve.proc.exited;
+    bare.stop(true);
+    await browser.close();
+  }
+}
