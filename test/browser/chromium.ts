@@ -19,10 +19,13 @@ export function findChromium(): string | null {
   return Bun.which("chromium") ?? Bun.which("chromium-browser") ?? null;
 }
 
-/** Headless Chromium at `executablePath`. --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start. */
+/**
+ * Headless Chromium at `executablePath`. --no-sandbox: CI runs as root, where Chromium's sandbox
+ * refuses to start; --disable-dev-shm-usage: a container's small /dev/shm crashes its renderers.
+ */
 export async function launchChromium(executablePath: string): Promise<Browser> {
   const { chromium } = await import("playwright-core");
-  return chromium.launch({ executablePath, args: ["--no-sandbox"], headless: true });
+  return chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage"], headless: true });
 }
 
 /** The one-time login link `orch serve` printed (a URL on `origin` with a query or fragment), if any. */

@@ -89,4 +89,30 @@ browserDescribe("a cross-site page cannot write or read", () => {
       evil.stop(true);
     }
   }, 30_000);
+
+  test("a page on another port cannot frame the dashboard (its Allow button cannot be clickjacked)", async () => {
+    const s = await serveProject();
+    const framer = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => new Response(`<!doctype html><iframe id="victim" src="${s.origin}/" width="800" height="600"></iframe>`, { headers: { "Content-Type": "text/html; charset=utf-8" } }),
+    });
+    try {
+      const page = await b.page();
+      await page.goto(s.entryUrl); // logged in: a framed dashboard would have its session
+      await page.locator("#nav").waitFor();
+      const framed = page.waitForResponse((r) => r.url() === `${s.origin}/` && r.request().frame() !== page.mainFrame(), { timeout: 5_000 });
+      await page.goto(`http://127.0.0.1:${framer.port}/`);
+      const res = await framed;
+      expect(res.headers()["x-frame-options"]).toBe("DENY");
+      expect(res.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
+      await Bun.sleep(300);
+      // The frame holds Chromium's refusal, not the dashboard: none of its markup or script ran.
+      const child = page.frames().find((f) => f !== page.mainFrame());
+      expect(child?.url()).toStartWith("chrome-error://");
+      expect(await child!.evaluate(`document.querySelector("#nav") !== null`)).toBe(false);
+    } finally {
+      framer.stop(true);
+    }
+  }, 30_000);
 });

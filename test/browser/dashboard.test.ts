@@ -9,6 +9,7 @@
  */
 import { expect, test } from "bun:test";
 import type { Page } from "playwright-core";
+import { freePort } from "../net.ts";
 import { browserDescribe, eventually, pendingInbox, screenshot, serveProject, useBrowser, waitingHook, type Served } from "./harness.ts";
 
 const STREAMS = ["Stream-A", "Stream-B", "Stream-C", "Stream-Z"];
@@ -103,6 +104,42 @@ browserDescribe("the dashboard (Chromium)", () => {
     await page.waitForFunction(`() => !document.title.startsWith("(")`, undefined, { timeout: 2_000 });
   }, 30_000);
 
+  test("Deny with a reason, by keyboard alone: the agent is told the reason", async () => {
+    const s = await serveProject();
+    const ask = waitingHook(s, "Stream-C", "sess-c", "git push origin main");
+    const [entry] = await eventually("the hook's question in the inbox", () => pendingInbox(s).then((e) => (e.length ? e : null)));
+    const page = await b.page();
+    await page.goto(s.entryUrl);
+    await page.goto(`${s.origin}/#/needs-you`);
+    const reason = page.locator(`input[data-reason="${entry!.id}"]`);
+    await reason.waitFor();
+    await reason.focus();
+    await page.keyboard.type("not on Fridays");
+    const onDeny = `document.activeElement?.getAttribute("data-deny") === "${entry!.id}"`;
+    // From the reason field, Tab reaches Deny (past Allow, if Allow comes first), and Enter presses it.
+    for (let i = 0; i < 4; i++) {
+      if (await page.evaluate(onDeny)) break;
+      await page.keyboard.press("Tab");
+    }
+    expect(await page.evaluate(onDeny)).toBe(true);
+    await page.keyboard.press("Enter");
+    const code = await Promise.race([ask.proc.exited, Bun.sleep(5_000).then(() => "still waiting")]);
+    expect(code).toBe(0);
+    const decision = JSON.parse(await ask.stdout).hookSpecificOutput.decision;
+    expect(decision).toMatchObject({ behavior: "deny" });
+    expect(decision.message).toContain("not on Fridays");
+  }, 30_000);
+
+  test("no plan yet: the honest empty state", async () => {
+    const s = await serveProject({ plan: false });
+    const page = await b.page();
+    await page.goto(s.entryUrl);
+    const empty = page.locator("#overview #empty");
+    await empty.waitFor();
+    expect(await empty.innerText()).toContain("No plan yet — run orch prd import PRD.md");
+    expect(await page.locator("[data-stream]").count()).toBe(0);
+  });
+
   test("an agent-written <img onerror> title is shown as text, never run", async () => {
     const s = await serveProject();
     const evil = `<img src=x onerror="window.__pwned=1">`;
@@ -142,4 +179,26 @@ browserDescribe("the dashboard (Chromium)", () => {
     expect(await page.locator('#stream tr[data-task]').count()).toBe(3);
     await screenshot(page, "dashboard-stream.png");
   });
+
+  test("the server restarts: the page says \"API restarted, reconnecting…\", finds the new server without a reload, asks for its login link; that link brings it back live", async () => {
+    const port = freePort();
+    const s = await serveProject({ serveArgs: ["--port", String(port)] });
+    const page = await b.page();
+    await openOverview(page, s);
+    await page.locator("#connection.up").waitFor();
+    s.proc.kill("SIGTERM");
+    await s.proc.exited;
+    await page.locator("#connection.down").waitFor({ timeout: 5_000 });
+    expect(await page.locator("#connection").innerText()).toBe("API restarted, reconnecting…");
+    // Same port, same database: the page finds it again, in the same document.
+    await page.evaluate("window.__sameDocument = 1");
+    const again = await serveProject({ again: s, serveArgs: ["--port", String(port)] });
+    expect(again.port).toBe(port);
+    await page.locator("#auth-lost").waitFor({ timeout: 10_000 });
+    expect(await page.evaluate("window.__sameDocument")).toBe(1);
+    // The new server's login link brings it back to live.
+    await page.goto(again.entryUrl);
+    await page.locator("#connection.up").waitFor({ timeout: 5_000 });
+    await page.locator('[data-stream="Stream-A"]').waitFor();
+  }, 30_000);
 });

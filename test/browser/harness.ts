@@ -102,19 +102,30 @@ async function collect(stream: ReadableStream<Uint8Array>, sink: { text: string 
   }
 }
 
-/** A project with the guide's PRD imported (unless `plan: false`) and `orch serve` on it. */
-export async function serveProject(opts: { plan?: boolean; serveArgs?: string[] } = {}): Promise<Served> {
-  const dir = realpathSync(tempDir("orch-browser-"));
-  const git = Bun.spawnSync(["git", "init", "-q", dir], { stdout: "ignore", stderr: "pipe" });
-  if (git.exitCode !== 0) throw new Error(git.stderr.toString());
-  const env: Record<string, string> = { ORCH_DB: join(tempDir(), "tasks.db") };
+/**
+ * A project with the guide's PRD imported (unless `plan: false`) and `orch serve` on it; with
+ * `again`, another `orch serve` on that same project (a restart), importing nothing.
+ */
+export async function serveProject(opts: { plan?: boolean; serveArgs?: string[]; again?: Served } = {}): Promise<Served> {
+  let dir: string;
+  let env: Record<string, string>;
+  if (opts.again) {
+    dir = opts.again.dir;
+    env = { ORCH_DB: opts.again.env.ORCH_DB! };
+  } else {
+    dir = realpathSync(tempDir("orch-browser-"));
+    const git = Bun.spawnSync(["git", "init", "-q", dir], { stdout: "ignore", stderr: "pipe" });
+    if (git.exitCode !== 0) throw new Error(git.stderr.toString());
+    env = { ORCH_DB: join(tempDir(), "tasks.db") };
+  }
   const orch = (args: string[], stdin?: string) => runOrch(args, { env, cwd: dir, stdin });
-  if (opts.plan !== false) {
+  if (opts.plan !== false && !opts.again) {
     writeFileSync(join(dir, "PRD.md"), DARK_MODE_PRD);
     const imp = await orch(["prd", "import", "PRD.md"]);
     if (imp.code !== 0) throw new Error(`orch prd import failed: ${imp.stderr}`);
   }
-  const proc = Bun.spawn([orchBin(), "serve", "--port", "0", ...(opts.serveArgs ?? [])], {
+  const args = opts.serveArgs ?? [];
+  const proc = Bun.spawn([orchBin(), "serve", ...(args.includes("--port") ? [] : ["--port", "0"]), ...args], {
     cwd: dir,
     env: cleanEnv({ ...env, BROWSER: "true" }), // --open, if a test uses it, must not start a real browser
     stdin: "ignore",
