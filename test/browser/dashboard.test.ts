@@ -180,6 +180,29 @@ browserDescribe("the dashboard (Chromium)", () => {
     await screenshot(page, "dashboard-stream.png");
   });
 
+  test("archive asks first: Cancel changes nothing, Archive archives (seen by the API), Unarchive brings it back", async () => {
+    const s = await serveProject();
+    const archived = async () => ((await (await fetch(`${s.origin}/api/streams/Stream-C?includeArchived=true`)).json()) as { archived: boolean }).archived;
+    const page = await b.page();
+    await openOverview(page, s);
+    await page.goto(`${s.origin}/#/stream/Stream-C`);
+    await page.locator('#stream[data-stream-page="Stream-C"] #actions button[data-action="archive"]').click();
+    await page.locator('button[data-cancel="archive"]').click();
+    await page.locator('button[data-confirm="archive"]').waitFor({ state: "detached" });
+    expect(await archived()).toBe(false);
+
+    await page.locator('#actions button[data-action="archive"]').click();
+    await page.locator('button[data-confirm="archive"]').click();
+    const result = page.locator("#action-result.ok");
+    await result.waitFor();
+    expect(await result.innerText()).toBe("Archived (3 task(s)).");
+    expect(await archived()).toBe(true);
+
+    await page.locator('#actions button[data-action="unarchive"]').click();
+    await page.waitForFunction(`document.querySelector("#action-result")?.textContent?.startsWith("Back from the archive")`, undefined, { timeout: 5_000 });
+    expect(await archived()).toBe(false);
+  }, 30_000);
+
   test("the server restarts: the page says \"API restarted, reconnecting…\", finds the new server without a reload, asks for its login link; that link brings it back live", async () => {
     const port = freePort();
     const s = await serveProject({ serveArgs: ["--port", String(port)] });

@@ -45,9 +45,13 @@ export function useBrowser(): BrowserHandle {
   beforeAll(async () => {
     browser = await launchChromium(CHROMIUM!);
   });
+  const pageErrors: string[] = [];
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close().catch(() => {});
     await stopServing();
+    // An uncaught exception in a page fails the test that opened it, even if its checks passed.
+    const errors = pageErrors.splice(0);
+    if (errors.length) throw new Error(`uncaught in the page: ${errors.join("; ")}`);
   });
   afterAll(async () => {
     await browser?.close();
@@ -61,7 +65,9 @@ export function useBrowser(): BrowserHandle {
       if (!browser) throw new Error("the browser is not launched yet (use it inside a test)");
       const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 }, colorScheme: opts.colorScheme ?? "light" });
       contexts.push(context);
-      return context.newPage();
+      const page = await context.newPage();
+      page.on("pageerror", (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+      return page;
     },
   };
 }
