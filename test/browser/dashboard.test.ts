@@ -10,13 +10,13 @@
 import { expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { freePort } from "../net.ts";
-import { browserDescribe, eventually, pendingInbox, screenshot, serveProject, useBrowser, waitingHook, type Served } from "./harness.ts";
+import { browserDescribe, eventually, openDashboard, pendingInbox, screenshot, serveProject, useBrowser, waitingHook, type Served } from "./harness.ts";
 
 const STREAMS = ["Stream-A", "Stream-B", "Stream-C", "Stream-Z"];
 
 /** Open the dashboard as a person does (the login link) and wait for the overview's cards. */
 async function openOverview(page: Page, s: Served): Promise<void> {
-  await page.goto(s.entryUrl);
+  await openDashboard(page, s);
   await page.locator('[data-stream="Stream-A"]').waitFor({ timeout: 10_000 });
 }
 
@@ -30,10 +30,13 @@ async function someProgress(s: Served): Promise<void> {
   await run(["task", "update", "TASK-009", "--status", "blocked", "--agent", "agent-c", "--blocked-reason", "waiting on the settings API shape"]);
 }
 
-/** Wait in the page until `predicate` (a function's source, run there) holds; ms from the call. */
-async function timeUntil(page: Page, predicate: string, arg: unknown, timeout = 5_000): Promise<number> {
+/**
+ * Wait until `selector` holds `text` in the page; ms from the call. Locators, not waitForFunction:
+ * the page's CSP forbids eval, which a string predicate needs.
+ */
+async function timeUntil(page: Page, selector: string, text: string, timeout = 5_000): Promise<number> {
   const t0 = performance.now();
-  await page.waitForFunction(predicate, arg, { polling: "raf", timeout });
+  await page.locator(selector, { hasText: text }).waitFor({ timeout });
   return performance.now() - t0;
 }
 
@@ -69,14 +72,14 @@ browserDescribe("the dashboard (Chromium)", () => {
 
     // Overview: a card's counts.
     expect((await s.orch(["task", "update", "TASK-001", "--status", "completed"])).code).toBe(0);
-    const card = await timeUntil(page, `() => document.querySelector('[data-stream="Stream-A"] .counts')?.textContent?.includes("1/4 done")`, undefined);
+    const card = await timeUntil(page, '[data-stream="Stream-A"] .counts', "1/4 done");
     expect(card).toBeLessThanOrEqual(500);
 
     // Stream page: a task's notes, reached by the card's link (no reload either).
     await page.locator('[data-stream="Stream-A"] a[data-stream-link]').first().click();
     await page.locator('#stream[data-stream-page="Stream-A"] tr[data-task="TASK-002"]').waitFor();
     expect((await s.orch(["task", "update", "TASK-002", "--notes", "provider wired into the app shell", "--status", "in_progress"])).code).toBe(0);
-    const row = await timeUntil(page, `() => document.querySelector('tr[data-task="TASK-002"] td.notes')?.textContent?.includes("provider wired into the app shell")`, undefined);
+    const row = await timeUntil(page, 'tr[data-task="TASK-002"] td.notes', "provider wired into the app shell");
     expect(row).toBeLessThanOrEqual(500);
     expect(await page.evaluate("window.__sameDocument")).toBe(1);
   });
@@ -87,7 +90,7 @@ browserDescribe("the dashboard (Chromium)", () => {
     const [entry] = await eventually("the hook's question in the inbox", () => pendingInbox(s).then((e) => (e.length ? e : null)));
     const page = await b.page();
     await openOverview(page, s);
-    await page.waitForFunction(`() => document.querySelector("#inbox-count")?.textContent?.includes("1")`, undefined, { timeout: 3_000 });
+    await page.locator("#inbox-count", { hasText: "1" }).waitFor({ timeout: 3_000 });
     expect(await page.title()).toStartWith("(1) ");
     await page.locator('#nav a[href="#/needs-you"]').click();
     const item = page.locator(`#needs-you li[data-inbox="${entry!.id}"]`);
@@ -101,7 +104,7 @@ browserDescribe("the dashboard (Chromium)", () => {
     expect(JSON.parse(await ask.stdout)).toEqual({ hookSpecificOutput: { hookEventName: "PermissionRequest", decision: { behavior: "allow" } } });
     expect(await pendingInbox(s)).toEqual([]);
     await item.waitFor({ state: "detached", timeout: 2_000 });
-    await page.waitForFunction(`() => !document.title.startsWith("(")`, undefined, { timeout: 2_000 });
+    await eventually("the count gone from the title", async () => !(await page.title()).startsWith("("), 2_000);
   }, 30_000);
 
   test("Deny with a reason, by keyboard alone: the agent is told the reason", async () => {
@@ -155,7 +158,7 @@ browserDescribe("the dashboard (Chromium)", () => {
     expect(await row.locator("td.notes").innerText()).toContain("<script>window.__pwned=2</script>");
     // Live as well: a title changed while the page is open.
     expect((await s.orch(["task", "update", "TASK-006", "--title", `${evil} live`])).code).toBe(0);
-    await page.waitForFunction(`(t) => document.querySelector('tr[data-task="TASK-006"] td.title')?.textContent?.includes(t)`, `${evil} live`, { timeout: 3_000 });
+    await page.locator('tr[data-task="TASK-006"] td.title', { hasText: `${evil} live` }).waitFor({ timeout: 3_000 });
     // The inbox shows the command as text too.
     await page.goto(`${s.origin}/#/needs-you`);
     await page.locator("#needs-you li[data-inbox]").first().waitFor();
@@ -199,8 +202,48 @@ browserDescribe("the dashboard (Chromium)", () => {
     expect(await archived()).toBe(true);
 
     await page.locator('#actions button[data-action="unarchive"]').click();
-    await page.waitForFunction(`document.querySelector("#action-result")?.textContent?.startsWith("Back from the archive")`, undefined, { timeout: 5_000 });
+    await page.locator("#action-result.ok", { hasText: "Back from the archive" }).waitFor({ timeout: 5_000 });
     expect(await archived()).toBe(false);
+  }, 30_000);
+
+  test("one event stream, no polling, nothing from another origin; idle, the page asks nothing", async () => {
+    const s = await serveProject();
+    const page = await b.page();
+    const requests: string[] = [];
+    page.on("request", (r) => requests.push(r.url()));
+    await openOverview(page, s);
+    await page.locator("#connection.up").waitFor();
+    await page.waitForLoadState("networkidle");
+    // Everything the page loaded came from this server: no CDN, works offline.
+    expect(requests.filter((u) => !u.startsWith(`${s.origin}/`))).toEqual([]);
+    expect(requests.filter((u) => new URL(u).pathname === "/api/events").length).toBe(1);
+    // Idle for a second: no request at all (live changes come over the one event stream).
+    const before = requests.length;
+    await Bun.sleep(1_000);
+    expect(requests.slice(before)).toEqual([]);
+    // A change: fetched again, still over the same event stream.
+    expect((await s.orch(["task", "update", "TASK-007", "--status", "in_progress"])).code).toBe(0);
+    await page.locator('[data-stream="Stream-B"] .counts', { hasText: "1 in progress" }).waitFor({ timeout: 3_000 });
+    expect(requests.filter((u) => new URL(u).pathname === "/api/events").length).toBe(1);
+  }, 30_000);
+
+  test("light and dark follow the system; alerts list a blocked task with its reason", async () => {
+    const s = await serveProject();
+    await someProgress(s);
+    const background = async (scheme: "light" | "dark") => {
+      const page = await b.page({ colorScheme: scheme });
+      await openOverview(page, s);
+      const rgb = (await page.evaluate(`getComputedStyle(document.body).backgroundColor`)) as string;
+      const [r, g, bl] = (rgb.match(/\d+/g) ?? []).map(Number);
+      return { page, luminance: (0.2126 * r! + 0.7152 * g! + 0.0722 * bl!) / 255 };
+    };
+    expect((await background("light")).luminance).toBeGreaterThan(0.8);
+    const dark = await background("dark");
+    expect(dark.luminance).toBeLessThan(0.2);
+    await dark.page.goto(`${s.origin}/#/needs-you`);
+    const alert = dark.page.locator('#alerts li[data-alert="blocked"]');
+    await alert.waitFor();
+    expect(await alert.innerText()).toContain("waiting on the settings API shape");
   }, 30_000);
 
   test("the server restarts: the page says \"API restarted, reconnecting…\", finds the new server without a reload, asks for its login link; that link brings it back live", async () => {

@@ -14,7 +14,7 @@
 import { afterAll, afterEach, beforeAll, describe } from "bun:test";
 import { realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Cookie, Page } from "playwright-core";
 import { DARK_MODE_PRD } from "../../src/core/index.ts";
 import { cleanEnv, orchBin, runOrch, tempDir, type RunResult } from "../helpers.ts";
 import { findChromium, launchChromium, loginLink } from "./chromium.ts";
@@ -156,6 +156,23 @@ export async function serveProject(opts: { plan?: boolean; serveArgs?: string[];
   const t1 = performance.now();
   while (!login() && performance.now() - t1 < 300) await Bun.sleep(10);
   return { dir, env, port, origin, entryUrl: login() ?? `${origin}/`, output: () => out.text, proc, orch };
+}
+
+const sessions = new WeakMap<Served, Cookie[]>();
+/**
+ * Open the dashboard in `page` logged in, as a person does: the first page through the one-time
+ * login link `orch serve` printed; later pages (other contexts) get the session cookie it set.
+ */
+export async function openDashboard(page: Page, s: Served, hash = ""): Promise<void> {
+  const cookies = sessions.get(s);
+  if (cookies) {
+    await page.context().addCookies(cookies);
+    await page.goto(`${s.origin}/${hash}`);
+    return;
+  }
+  await page.goto(s.entryUrl);
+  sessions.set(s, await page.context().cookies());
+  if (hash) await page.goto(`${s.origin}/${hash}`);
 }
 
 /** A PermissionRequest hook from an agent in `stream`, waiting for an answer (as Claude Code runs it). */
