@@ -105,6 +105,9 @@ function judge(method: string, target: string, res: RawResponse): string | null 
   const type = res.headers["content-type"] ?? "";
   if (type.startsWith("text/event-stream")) return res.status === 200 ? null : `${what}: an event stream with status ${res.status}`;
   if ([400, 414, 431].includes(res.status) && !type && res.body === "") return null; // Bun's own HTTP parser refused it
+  // The dashboard's page (every path that resolves to / or /index.html): HTML, with its CSP.
+  if (res.status === 200 && type.startsWith("text/html"))
+    return res.body.startsWith("<!doctype html>") && /default-src 'none'|script-src 'self'/.test(res.headers["content-security-policy"] ?? "") ? null : `${what}: HTML without the dashboard's CSP`;
   if (!type.startsWith("application/json")) return `${what}: content-type ${JSON.stringify(type)}: ${res.body.slice(0, 200)}`;
   try {
     const body = JSON.parse(res.body);
