@@ -285,3 +285,38 @@ export const budgetRaiseShape = z.strictObject({
   initiative: budgetShape,
   wasPaused: z.boolean().meta({ description: "the stream was paused before this raise (it resumes unless still over a limit)" }),
 });
+
+export const streamWorktreeShape = z
+  .strictObject({
+    streamId: z.string(),
+    branch: z.string().nullable().meta({ description: "the branch its worktree has out (else its recorded or default branch, if it exists)" }),
+    baseBranch: z.string().nullable().meta({ description: "the branch it merges into" }),
+    path: z.string().nullable().meta({ description: "the worktree's folder; null when the stream has none (it works in the main checkout)" }),
+    exists: z.boolean().meta({ description: "the worktree is checked out and on disk" }),
+    ahead: z.number().int().nullable().meta({ description: "commits on the branch not in its base (null: a branch is missing)" }),
+    behind: z.number().int().nullable().meta({ description: "commits on the base not in the branch" }),
+    dirty: z
+      .array(z.strictObject({ code: z.string().meta({ description: "git status code (`??` untracked)" }), path: z.string() }))
+      .meta({ description: "uncommitted changes, at most 200" }),
+    totalDirty: z.number().int(),
+  })
+  .meta({ description: "A stream's worktree as git sees it now" });
+
+export const streamConflictsShape = z
+  .strictObject({
+    streamId: z.string(),
+    conflicts: z.array(
+      z.strictObject({
+        otherStream: z.string(),
+        branch: z.string().nullable(),
+        otherBranch: z.string().nullable(),
+        gitChecked: z.boolean().meta({ description: "both branches exist and git merge-tree compared them" }),
+        files: z.array(z.string()).meta({ description: "files merging both would conflict in, at most 200" }),
+        totalFiles: z.number().int(),
+        declaredOverlap: z.array(z.string()).meta({ description: "files both streams' tasks declare, at most 200" }),
+        error: z.string().nullable().meta({ description: "why git could not compare them" }),
+      }),
+    ),
+    totalConflicts: z.number().int(),
+  })
+  .meta({ description: "Conflicts predicted between this stream's branch and each other live stream's (nothing is touched)" });

@@ -119,7 +119,8 @@ function pairOf(root: string | null, a: StreamView, b: StreamView, sa: Side | nu
   return pair;
 }
 
-export function streamConflicts(store: Store, opts: { cwd?: string; initiativeId?: string } = {}): StreamConflictsResult {
+/** With `streamId`, only the pairs that include that stream are compared (its page asks for them). */
+export function streamConflicts(store: Store, opts: { cwd?: string; initiativeId?: string; streamId?: string } = {}): StreamConflictsResult {
   const active = listStreams(store, { initiativeId: opts.initiativeId });
   let root: string | null = null;
   try {
@@ -131,7 +132,9 @@ export function streamConflicts(store: Store, opts: { cwd?: string; initiativeId
   const sides = active.map((s) => (root ? sideOf(root, tips, s) : null));
   const pairs: StreamPairConflict[] = [];
   for (let i = 0; i < active.length; i++)
-    for (let j = i + 1; j < active.length; j++) pairs.push(pairOf(root, active[i]!, active[j]!, sides[i] ?? null, sides[j] ?? null));
+    for (let j = i + 1; j < active.length; j++)
+      if (!opts.streamId || active[i]!.streamId === opts.streamId || active[j]!.streamId === opts.streamId)
+        pairs.push(pairOf(root, active[i]!, active[j]!, sides[i] ?? null, sides[j] ?? null));
   const facts = root ? gitConflictFacts(root, tips) : null;
   const mergeConflicts = facts
     ? active.flatMap((s) => {

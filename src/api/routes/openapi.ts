@@ -46,6 +46,8 @@ const named: Record<string, z.ZodType> = {
   Budget: shapes.budgetShape,
   StreamBudget: shapes.streamBudgetShape,
   BudgetRaise: shapes.budgetRaiseShape,
+  StreamWorktree: shapes.streamWorktreeShape,
+  StreamConflicts: shapes.streamConflictsShape,
 };
 
 type JsonSchema = Record<string, unknown>;

@@ -1,5 +1,5 @@
 /**
- * /api/streams, /api/streams/:streamId and /api/streams/:streamId/health. Figures come from the
+ * /api/streams, /api/streams/:streamId, its /health, and from git its /worktree and /conflicts. Figures come from the
  * stream rows (kept in step with their tasks by the core), and answers are cached until the
  * database changes.
  */
@@ -12,7 +12,8 @@ import { apiStream, type ApiDeps, type RouteDoc } from "../context.ts";
 import { withUsage } from "../../core/agent-sessions.ts";
 import { ApiError, jsonBody, parseParams, parseQuery } from "../http.ts";
 import { boolParam, idParam } from "../params.ts";
-import { errorShape, streamDetailShape, streamHealthShape, streamListShape } from "../shapes.ts";
+import { errorShape, streamConflictsShape, streamDetailShape, streamHealthShape, streamListShape, streamWorktreeShape } from "../shapes.ts";
+import { streamConflictFacts, streamWorktreeFacts } from "../../workspace/stream-git.ts";
 
 export const streamListQuery = z.object({
   initiativeId: idParam("only this initiative's streams").optional(),
@@ -48,6 +49,20 @@ export const streamDocs: RouteDoc[] = [
     pathParams: streamPath,
     query: streamGetQuery,
     responses: { 200: { description: "the stream's health", schema: streamHealthShape }, 400: badDoc, 404: notFoundDoc },
+  },
+  {
+    path: "/api/streams/{streamId}/worktree",
+    summary: "The stream's worktree: branch, ahead/behind its base, uncommitted files (at most 200, with the total)",
+    description: "Archived streams answer too. A stream without a worktree answers `exists: false`. Read from git on each request (not cached).",
+    pathParams: streamPath,
+    responses: { 200: { description: "the worktree", schema: streamWorktreeShape }, 400: badDoc, 404: { description: "no such stream", schema: errorShape } },
+  },
+  {
+    path: "/api/streams/{streamId}/conflicts",
+    summary: "Conflicts predicted between the stream's branch and each other live stream's (orch stream conflicts, this stream's pairs)",
+    description: "git merge-tree on both branches, nothing touched; also the files both streams' tasks declare. Only the streams with a conflict, an overlap or an error are listed; at most 200 files each. Not cached.",
+    pathParams: streamPath,
+    responses: { 200: { description: "the predicted conflicts", schema: streamConflictsShape }, 400: badDoc, 404: { description: "no such stream", schema: errorShape } },
   },
 ];
 
@@ -93,5 +108,13 @@ export function streamRoutes(deps: ApiDeps): Hono {
       const q = parseQuery(c, streamGetQuery);
       // Not cached: "stalled" depends on the clock, not only on the data.
       return c.json(orNotFound(streamId, () => streamHealth(store, streamId, { ...q, nowMs: deps.now() })));
+    })
+    .get("/:streamId/worktree", (c) => {
+      const { streamId } = parseParams("path", streamPath, c.req.param());
+      return c.json(orNotFound(streamId, () => streamWorktreeFacts(store, streamId, { cwd: deps.cwd })));
+    })
+    .get("/:streamId/conflicts", (c) => {
+      const { streamId } = parseParams("path", streamPath, c.req.param());
+      return c.json(orNotFound(streamId, () => streamConflictFacts(store, streamId, { cwd: deps.cwd })));
     });
 }
