@@ -8,7 +8,9 @@
  * docs/dashboard-stream.png.
  */
 import { expect, test } from "bun:test";
+import { join } from "node:path";
 import type { Page } from "playwright-core";
+import { commit, sh, write } from "../git/repo-helpers.ts";
 import { freePort } from "../net.ts";
 import { browserDescribe, eventually, openDashboard, pendingInbox, screenshot, serveProject, useBrowser, waitingHook, type Served } from "./harness.ts";
 
@@ -168,9 +170,17 @@ browserDescribe("the dashboard (Chromium)", () => {
     ask.proc.kill();
   }, 30_000);
 
-  test("a stream page: its tasks with status, agent, notes and files", async () => {
+  test("a stream page: its tasks with status, agent, notes and files; its worktree's dirty files; a predicted conflict, on the next task event", async () => {
     const s = await serveProject();
     await someProgress(s);
+    // Stream-B's worktree, with a file it has not committed.
+    sh(s.dir, "config", "user.email", "dev@example.com");
+    sh(s.dir, "config", "user.name", "Dev");
+    sh(s.dir, "config", "commit.gpgsign", "false");
+    commit(s.dir, { "src/theme.ts": "export const theme = 'light';\n" }, "initial");
+    const wt = join(s.dir, ".claude/worktrees/Stream-B");
+    sh(s.dir, "worktree", "add", "-q", "-b", "stream-b", wt);
+    write(wt, "src/components/Input.tsx", "export const Input = 1;\n");
     const page = await b.page();
     await openOverview(page, s);
     await page.goto(`${s.origin}/#/stream/Stream-B`);
@@ -180,6 +190,21 @@ browserDescribe("the dashboard (Chromium)", () => {
     expect(await t6.locator("td.notes").innerText()).toContain("focus ring contrast");
     expect(await t6.locator("td.files").innerText()).toContain("src/components/Input.tsx");
     expect(await page.locator('#stream tr[data-task]').count()).toBe(3);
+    await page.locator('#worktree li[data-dirty="src/components/Input.tsx"]').waitFor();
+    expect(await page.locator("#worktree [data-branch]").innerText()).toBe("stream-b");
+    expect(await page.locator("#worktree [data-ahead-behind]").innerText()).toBe("0 ahead, 0 behind");
+    expect(await page.locator("#conflicts").innerText()).toContain("None");
+    // Stream-B and Stream-C change the same line on their branches: shown on the next task event.
+    commit(wt, { "src/theme.ts": "export const theme = 'dark';\n" }, "b: dark");
+    sh(s.dir, "branch", "stream-c", "HEAD");
+    const other = join(s.dir, ".claude/worktrees/Stream-C");
+    sh(s.dir, "worktree", "add", "-q", other, "stream-c");
+    commit(other, { "src/theme.ts": "export const theme = 'system';\n" }, "c: system");
+    expect((await s.orch(["task", "update", "TASK-006", "--notes", "focus ring contrast in dark mode, checked"])).code).toBe(0);
+    const conflict = page.locator('#conflicts li[data-conflict="Stream-C"]');
+    await conflict.waitFor();
+    expect(await conflict.locator("code.file").allInnerTexts()).toEqual(["src/theme.ts"]);
+    expect(await page.locator("#worktree [data-ahead-behind]").innerText()).toBe("1 ahead, 0 behind");
     await screenshot(page, "dashboard-stream.png");
   });
 

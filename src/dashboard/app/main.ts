@@ -12,7 +12,9 @@
  *   #inbox-count                 pending count in the nav; document.title is "(N) orch" while N > 0
  *   #alerts                      alerts list, li[data-alert="blocked|stale|failed|denied|over-budget"]
  *   #stream[data-stream-page="Stream-B"]  a stream's page; tr[data-task="TASK-ID"] with td.status, td.agent, td.notes, td.files
- *   #activity, #spend, #work-products, #worktree, #stream-agents  sections of the stream page
+ *   #activity, #spend, #work-products, #worktree, #conflicts, #stream-agents  sections of the stream page
+ *   #worktree                    [data-branch], [data-ahead-behind], li[data-dirty="path"] (its git status code in code.code)
+ *   #conflicts                   li[data-conflict="Stream-C"] with code.file per predicted conflicting file
  *   #actions                     button[data-action="merge|archive|unarchive|raise"], input[data-raise-usd];
  *                                merge and archive ask first: button[data-confirm="merge|archive"], button[data-cancel=…];
  *                                the outcome in #action-result (role=status, class ok|bad)
@@ -21,7 +23,7 @@
  */
 import { ago, bar, h, money, type Child } from "./dom.ts";
 import { dependencyGraph } from "./graph.ts";
-import type { Activity, Agent, Health, InboxEntry, Stream, StreamDetail, WorkProduct } from "./types.ts";
+import type { Activity, Agent, Health, InboxEntry, Stream, StreamConflicts, StreamDetail, StreamWorktree, WorkProduct } from "./types.ts";
 
 type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream";
 
@@ -34,6 +36,9 @@ const state = {
   blocked: [] as { id: string; title: string; blockedReason: string | null; metadata: Record<string, unknown> }[],
   detail: null as StreamDetail | null,
   health: null as Health | null,
+  /** The stream page's git facts (null: not loaded, or the API could not tell). */
+  worktree: null as StreamWorktree | null,
+  conflicts: null as StreamConflicts | null,
   workProducts: new Map<string, WorkProduct[]>(),
   connected: false,
   authLost: false,
@@ -95,15 +100,21 @@ const loaders: Record<Resource, () => Promise<void>> = {
     if (r.page !== "stream") return;
     const id = encodeURIComponent(r.id);
     try {
-      const [detail, health] = await Promise.all([
+      const [detail, health, worktree, conflicts] = await Promise.all([
         getJson<StreamDetail>(`/api/streams/${id}?includeArchived=true`),
         getJson<Health>(`/api/streams/${id}/health?includeArchived=true`).catch(() => null),
+        getJson<StreamWorktree>(`/api/streams/${id}/worktree`).catch(() => null),
+        getJson<StreamConflicts>(`/api/streams/${id}/conflicts`).catch(() => null),
       ]);
       state.detail = detail;
       state.health = health;
+      state.worktree = worktree;
+      state.conflicts = conflicts;
     } catch (err) {
       state.detail = null;
       state.health = null;
+      state.worktree = null;
+      state.conflicts = null;
       if (!String(err).includes("HTTP 404")) throw err;
     }
   },
@@ -606,13 +617,70 @@ function streamPage(id: string): HTMLElement {
         : h("p", { class: "empty" }, "No spending recorded."),
     ),
     actions(d),
+    worktreeSection(d),
+    conflictsSection(),
+  );
+}
+
+function worktreeSection(d: StreamDetail): HTMLElement {
+  const w = state.worktree && state.worktree.streamId === d.streamId ? state.worktree : null;
+  const branch = w?.branch ?? d.branchName;
+  const path = w ? w.path : d.worktreePath;
+  return h(
+    "section",
+    { id: "worktree" },
+    h("h2", {}, "Worktree"),
     h(
-      "section",
-      { id: "worktree" },
-      h("h2", {}, "Worktree"),
-      h("p", {}, "Branch: ", d.branchName ? h("code", {}, d.branchName) : "—", " · Path: ", d.worktreePath ? h("code", {}, d.worktreePath) : "none (works in the main checkout)"),
-      d.files.length ? h("p", {}, "Files it owns: ", d.files.map((f) => h("code", {}, f))) : null,
+      "p",
+      {},
+      "Branch: ",
+      h("span", { "data-branch": "" }, branch ? h("code", {}, branch) : "—"),
+      w?.baseBranch && w.baseBranch !== branch ? [" into ", h("code", {}, w.baseBranch)] : null,
+      w && w.ahead !== null && w.behind !== null ? [" · ", h("span", { "data-ahead-behind": "" }, `${w.ahead} ahead, ${w.behind} behind`)] : null,
+      " · Path: ",
+      path ? h("code", {}, path) : "none (works in the main checkout)",
+      w && path && !w.exists ? " (not on disk)" : null,
     ),
+    !w
+      ? h("p", { class: "muted" }, state.loaded.has("stream") ? "Git could not be asked about this worktree." : "Loading…")
+      : !w.exists
+        ? null
+        : w.totalDirty
+          ? [
+              h("p", {}, `Uncommitted: ${w.totalDirty} file${w.totalDirty === 1 ? "" : "s"}`, w.totalDirty > w.dirty.length ? ` (first ${w.dirty.length} shown)` : ""),
+              h("ul", { class: "dirty" }, w.dirty.map((f) => h("li", { "data-dirty": f.path }, h("code", { class: "code" }, f.code), " ", h("code", {}, f.path)))),
+            ]
+          : h("p", { class: "muted" }, "Nothing uncommitted."),
+    d.files.length ? h("p", {}, "Files it owns: ", d.files.map((f) => h("code", {}, f))) : null,
+  );
+}
+
+function conflictsSection(): HTMLElement {
+  const c = state.conflicts;
+  return h(
+    "section",
+    { id: "conflicts" },
+    h("h2", {}, "Predicted conflicts"),
+    !c
+      ? h("p", { class: "muted" }, state.loaded.has("stream") ? "Git could not be asked about conflicts." : "Loading…")
+      : c.conflicts.length
+        ? h(
+            "ul",
+            {},
+            c.conflicts.map((x) =>
+              h(
+                "li",
+                { "data-conflict": x.otherStream },
+                "With ",
+                streamLink(x.otherStream),
+                x.otherBranch ? [" (", h("code", {}, x.otherBranch), ")"] : null,
+                x.totalFiles ? [": ", x.files.map((f, i) => [i ? ", " : "", h("code", { class: "file" }, f)]), x.totalFiles > x.files.length ? ` … (${x.totalFiles} files)` : ""] : null,
+                x.declaredOverlap.length ? h("div", { class: "muted" }, "Both declare: ", x.declaredOverlap.map((f, i) => [i ? ", " : "", h("code", {}, f)])) : null,
+                x.error ? h("div", { class: "muted" }, "Not compared: ", x.error) : null,
+              ),
+            ),
+          )
+        : h("p", { class: "empty" }, "None: merging it with any other live stream would not conflict."),
   );
 }
 
@@ -664,6 +732,8 @@ window.addEventListener("hashchange", () => {
   state.actionResult = null;
   state.detail = null;
   state.health = null;
+  state.worktree = null;
+  state.conflicts = null;
   state.loaded.delete("stream");
   render();
   refresh("stream");

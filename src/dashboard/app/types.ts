@@ -88,3 +88,28 @@ export interface WorkProduct {
   data: Record<string, unknown>;
   at: string;
 }
+export interface StreamWorktree {
+  streamId: string;
+  branch: string | null;
+  baseBranch: string | null;
+  path: string | null;
+  exists: boolean;
+  ahead: number | null;
+  behind: number | null;
+  dirty: { code: string; path: string }[];
+  totalDirty: number;
+}
+export interface StreamConflicts {
+  streamId: string;
+  conflicts: {
+    otherStream: string;
+    branch: string | null;
+    otherBranch: string | null;
+    gitChecked: boolean;
+    files: string[];
+    totalFiles: number;
+    declaredOverlap: string[];
+    error: string | null;
+  }[];
+  totalConflicts: number;
+}
