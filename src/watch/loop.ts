@@ -7,7 +7,7 @@ import type { Store } from "../db/client.ts";
 import { renderFrame, type MonitorSnapshot, type SourceState } from "./render.ts";
 import { identifyPeer } from "../net/peer.ts";
 import { databaseId } from "../db/identity.ts";
-import { apiSource, chooseSource, dbSource, type SnapshotSource } from "./source.ts";
+import { apiSource, chooseSource, dbSource, servesDashboard, type SnapshotSource } from "./source.ts";
 
 export interface MonitorOptions {
   apiUrl: string;
@@ -37,6 +37,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   let localStore: Store | null = null;
   let lastFrame = "";
 
+  let dashboard = false;
   async function connect(): Promise<void> {
     stopWatch?.();
     stopWatch = null;
@@ -46,9 +47,11 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
       localDbId: () => ((localStore ??= o.openLocalStore()) ? databaseId(localStore) : null),
       url: o.apiUrl,
     });
+    dashboard = false;
     if (choice.kind === "api") {
       state = { kind: "api", url: o.apiUrl };
       source = apiSource(o.apiUrl, { token: o.token, stateFile: o.stateFile });
+      dashboard = await servesDashboard(o.apiUrl);
     } else if (choice.kind === "db" && (localStore ??= o.openLocalStore())) {
       state = { kind: "db", path: localStore.path, ...(choice.reason ? { reason: choice.reason } : {}) };
       source = dbSource(localStore, { stateFile: o.stateFile });
@@ -69,8 +72,8 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
       }
     }
     const text = renderFrame(snap, { width: o.width(), color: o.color, refreshSeconds: o.refreshSeconds, source: state, now: Date.now() });
-    // The same facts in a browser (src/dashboard), served by the orch serve this monitor follows.
-    return state.kind === "api" ? `${text}Dashboard: ${state.url.replace(/\/+$/, "")}/\n` : text;
+    // The same facts in a browser (src/dashboard), when the API this monitor follows serves it.
+    return state.kind === "api" && dashboard ? `${text}Dashboard: ${state.url.replace(/\/+$/, "")}/\n` : text;
   }
 
   await connect();

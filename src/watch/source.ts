@@ -106,6 +106,20 @@ export function apiSource(baseUrl: string, opts: { token?: string; stateFile?: s
   };
 }
 
+/**
+ * Whether the API at `baseUrl` serves the dashboard page: `orch serve` does, the API an `orch mcp`
+ * session shares does not. One GET of `/`, bounded; any failure means no.
+ */
+export async function servesDashboard(baseUrl: string, timeoutMs = 1000): Promise<boolean> {
+  try {
+    const res = await fetch(`${baseUrl.replace(/\/+$/, "")}/`, { redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return res.ok && (res.headers.get("content-type") ?? "").startsWith("text/html");
+  } catch {
+    return false;
+  }
+}
+
 export function dbSource(store: Store, opts: { stateFile?: string; pollMs?: number } = {}): SnapshotSource {
   return {
     async snapshot() {

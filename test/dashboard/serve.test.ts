@@ -8,6 +8,7 @@ import { openerCommand, openInBrowser } from "../../src/dashboard/open.ts";
 import { DASHBOARD_CSP, withDashboard } from "../../src/dashboard/routes.ts";
 import { guideData } from "../api/fixture.ts";
 import { cleanEnv, orchBin, runOrch, tempDir, tempStore } from "../helpers.ts";
+import { freePort } from "../net.ts";
 
 function setup(opts: { token?: string } = {}) {
   const store = tempStore();
@@ -205,5 +206,24 @@ describe("orch serve (compiled binary)", () => {
     expect(w.stdout).toEndWith(`Press Ctrl+C to exit\nDashboard: http://127.0.0.1:${port}/\n`);
     const local = await runOrch(["watch", "--once", "--no-color"], { env: { ORCH_DB: join(tempDir(), "tasks.db"), HTTP_API_PORT: "1" } });
     expect(local.stdout).not.toContain("Dashboard:");
+  }, 60_000);
+
+  test("orch watch following the API an orch mcp session shares names no dashboard (that API serves none)", async () => {
+    const db = join(tempDir(), "tasks.db");
+    const port = freePort();
+    const env = { ...process.env, ORCH_DB: db, HTTP_API_PORT: String(port), HTTP_API_HOST: "127.0.0.1" } as Record<string, string>;
+    const mcp = Bun.spawn([orchBin(), "mcp"], { env, stdin: "pipe", stdout: "ignore", stderr: "ignore" });
+    try {
+      let up = false;
+      for (let i = 0; i < 200 && !up; i++) up = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false) || (await Bun.sleep(25), false);
+      expect(up).toBe(true);
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(404);
+      const w = await runOrch(["watch", "--once", "--no-color", "--api", `http://127.0.0.1:${port}`], { env: { ORCH_DB: db } });
+      expect(w.code).toBe(0);
+      expect(w.stdout).toContain("ORCHESTRATION STATUS");
+      expect(w.stdout).not.toContain("Dashboard:");
+    } finally {
+      mcp.kill();
+    }
   }, 60_000);
 });
