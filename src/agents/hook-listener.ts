@@ -22,6 +22,7 @@ export function storeRelayedEvent(store: Store, line: string): boolean {
   } catch {
     return false;
   }
+  if (event?.db !== store.path) return false;
   const p = readHookPayload(event?.payload);
   if (typeof p === "string" || FULL_EVENTS.has(p.hook_event_name)) return false;
   const str = (v: unknown) => (typeof v === "string" && v.length <= 200 ? v : undefined);

@@ -49,6 +49,6 @@ export async function relayHook(raw: string, env: Env): Promise<boolean> {
   const pid = db ? await callerPid() : null;
   const path = db && pid ? hookSocketPath(db, pid) : null;
   if (!path) return false;
-  const event: RelayedEvent = { payload, env: { ORCH_STREAM_ID: env.ORCH_STREAM_ID, ORCH_LAUNCHER: env.ORCH_LAUNCHER }, pid };
+  const event: RelayedEvent = { db: db!, payload, env: { ORCH_STREAM_ID: env.ORCH_STREAM_ID, ORCH_LAUNCHER: env.ORCH_LAUNCHER }, pid };
   return send(path, `${JSON.stringify(event)}\n`);
 }

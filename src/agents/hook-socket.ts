@@ -18,6 +18,8 @@ export function hookSocketPath(dbPath: string, claudePid: number): string | null
 
 /** One event on the socket: the payload as Claude Code sent it, and what the hook knew besides. */
 export interface RelayedEvent {
+  /** The database the hook would write: a server holding another one refuses the event. */
+  db: string;
   payload: unknown;
   env: { ORCH_STREAM_ID?: string; ORCH_LAUNCHER?: string };
   pid: number | null;

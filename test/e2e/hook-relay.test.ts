@@ -54,7 +54,9 @@ describe("the hook socket", () => {
     const store = openStore(":memory:");
     for (const bad of ["nope", "{}", JSON.stringify({ payload: { session_id: "../x", hook_event_name: "PreToolUse" }, env: {}, pid: 1 }), JSON.stringify({ payload: { session_id: "s", hook_event_name: "PermissionRequest" }, env: {}, pid: 1 })])
       expect(storeRelayedEvent(store, bad)).toBe(false);
-    expect(storeRelayedEvent(store, JSON.stringify({ payload: JSON.parse(event("ok-1")), env: { ORCH_STREAM_ID: 5 }, pid: -3 }))).toBe(true);
+    // Another database than the server's (two in one directory share the socket's folder).
+    expect(storeRelayedEvent(store, JSON.stringify({ db: "/elsewhere/tasks.db", payload: JSON.parse(event("other-1")), env: {}, pid: 1 }))).toBe(false);
+    expect(storeRelayedEvent(store, JSON.stringify({ db: store.path, payload: JSON.parse(event("ok-1")), env: { ORCH_STREAM_ID: 5 }, pid: -3 }))).toBe(true);
     expect(getAgent(store, "ok-1")).toMatchObject({ status: "working", streamId: null, pid: null });
     store.close();
   });
