@@ -25,6 +25,7 @@ import { streamRoutes } from "./routes/streams.ts";
 import { streamActionRoutes } from "./routes/stream-actions.ts";
 import { budgetRoutes } from "./routes/budget.ts";
 import { taskRoutes } from "./routes/tasks.ts";
+import { sessionRoutes } from "./routes/session.ts";
 
 export interface AppOptions {
   /** The address the server binds: requests must name it (or localhost) in their Host header. */
@@ -81,7 +82,8 @@ export function createApi(store: Store, opts: AppOptions = {}): ApiApp {
   app.use("/openapi.json", browserReadGuard(deps.auth, opts.token));
   // /health answers without a token: clients identify the server before trusting it (peer.ts).
   app.route("/health", healthRoutes(deps, opts.token));
-  if (opts.token) app.use(bearerAuth(opts.token));
+  if (opts.token) app.use(bearerAuth(opts.token, deps.auth));
+  app.route("/api/session", sessionRoutes(deps, opts.token));
   app.route("/openapi.json", openApiRoutes(deps));
   app.route("/api/streams", streamRoutes(deps));
   app.route("/api/streams", streamActionRoutes(deps));

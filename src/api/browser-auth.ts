@@ -27,6 +27,8 @@ export interface BrowserAuth {
   newLoginCode(): string;
   /** Trade a login code for a new session value; null when the code is unknown or already used. */
   redeem(code: string): string | null;
+  /** A new session value for a browser that proved it holds the API token (POST /api/session). */
+  issueSession(): string;
   /** True for a session value this server handed out. */
   isSession(value: string | undefined): boolean;
 }
@@ -39,6 +41,11 @@ export function createBrowserAuth(): BrowserAuth {
     set.add(value);
     if (set.size > max) set.delete(set.values().next().value!);
   };
+  const issueSession = () => {
+    const session = randomToken();
+    remember(sessions, digest(session), MAX_SESSIONS);
+    return session;
+  };
   return {
     newLoginCode() {
       const code = randomToken();
@@ -46,12 +53,10 @@ export function createBrowserAuth(): BrowserAuth {
       return code;
     },
     redeem(code) {
-      const d = digest(code);
-      if (!codes.delete(d)) return null;
-      const session = randomToken();
-      remember(sessions, digest(session), MAX_SESSIONS);
-      return session;
+      if (!codes.delete(digest(code))) return null;
+      return issueSession();
     },
+    issueSession,
     isSession(value) {
       return value !== undefined && value.length > 0 && value.length <= 200 && sessions.has(digest(value));
     },
@@ -75,6 +80,11 @@ export function hasSession(c: Context, auth: BrowserAuth): boolean {
   return auth.isSession(getCookie(c, sessionCookieName(c)));
 }
 
+/** The Set-Cookie value carrying a session: HttpOnly (no script reads it), SameSite=Strict, this port's name. */
+export function sessionCookie(c: Context, session: string): string {
+  return `${sessionCookieName(c)}=${session}; Path=/; HttpOnly; SameSite=Strict`;
+}
+
 /**
  * THE export for `orch serve` (and anything else that shows people the dashboard): a fresh
  * one-time link that logs a browser in and lands on `/`. Each call mints a new code.
@@ -96,7 +106,7 @@ export function loginHandler(auth: BrowserAuth): MiddlewareHandler {
     const headers: Record<string, string> = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" };
     const session = code.length <= 200 ? auth.redeem(code) : null;
     if (session) {
-      headers["Set-Cookie"] = `${sessionCookieName(c)}=${session}; Path=/; HttpOnly; SameSite=Strict`;
+      headers["Set-Cookie"] = sessionCookie(c, session);
       return c.body(null, 303, { ...headers, Location: "/" });
     }
     if (hasSession(c, auth)) return c.body(null, 303, { ...headers, Location: "/" });

@@ -104,23 +104,25 @@ export function hostCheck(bindHost: string): MiddlewareHandler {
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
-/** Constant-time check of `Authorization: Bearer <token>` (hashing first equalises lengths). */
-/** True when `Authorization` carries exactly this token (constant time). */
+/** True when `Authorization` carries exactly this token (constant time: hashing first equalises lengths). */
 function bearerMatches(header: string | undefined, want: Buffer): boolean {
   const m = /^Bearer[ ]+(.+)$/i.exec((header ?? "").trim());
   return !!m && timingSafeEqual(digest(m[1]!), want);
 }
 
-export function bearerAuth(token: string): MiddlewareHandler {
+/**
+ * Every request needs `Authorization: Bearer <token>` — or, from a browser, the session cookie
+ * it got by proving the token once (POST /api/session): a page cannot put a header on an
+ * EventSource. The guards before this one already refused browsers on other origins.
+ */
+export function bearerAuth(token: string, auth?: BrowserAuth): MiddlewareHandler {
   const want = digest(token);
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
-    const m = /^Bearer[ ]+(.+)$/i.exec(header.trim());
-    if (!m || !bearerMatches(header, want)) {
-      c.header("WWW-Authenticate", 'Bearer realm="orch"');
-      return c.json({ error: m ? "Unauthorized: invalid token" : "Unauthorized: send Authorization: Bearer <ORCH_API_TOKEN>" }, 401);
-    }
-    await next();
+    if (bearerMatches(header, want) || (auth && fromBrowser(c) && hasSession(c, auth))) return next();
+    c.header("WWW-Authenticate", 'Bearer realm="orch"');
+    const sent = /^Bearer[ ]+(.+)$/i.test(header.trim());
+    return c.json({ error: sent ? "Unauthorized: invalid token" : "Unauthorized: send Authorization: Bearer <ORCH_API_TOKEN>" }, 401);
   };
 }
 
@@ -210,8 +212,17 @@ export function browserReadGuard(auth: BrowserAuth, token: string | undefined): 
     ) {
       return c.json({ error: "Forbidden: a page on another site or origin cannot read this server's data" }, 403);
     }
-    if (c.req.method !== "OPTIONS" && !browserCredentials(c, auth, want))
-      return c.json({ error: "Unauthorized: this browser has no session: open the dashboard through the one-time login link orch serve printed" }, 401);
+    if (c.req.method !== "OPTIONS" && !browserCredentials(c, auth, want)) return noBrowserSession(c, token !== undefined);
     await next();
   };
+}
+
+/** 401 for a browser without a session; `signIn` tells the page how to get one (the token, or the printed link). */
+function noBrowserSession(c: Context, tokenServer: boolean) {
+  return c.json(
+    tokenServer
+      ? { error: "Unauthorized: this browser has no session: sign in with ORCH_API_TOKEN", signIn: "token" }
+      : { error: "Unauthorized: this browser has no session: open the dashboard through the one-time login link orch serve printed", signIn: "link" },
+    401,
+  );
 }

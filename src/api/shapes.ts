@@ -320,3 +320,26 @@ export const streamConflictsShape = z
     totalConflicts: z.number().int(),
   })
   .meta({ description: "Conflicts predicted between this stream's branch and each other live stream's (nothing is touched)" });
+
+/** POST /api/session: the browser now holds the session cookie. */
+export const sessionShape = z.strictObject({ signedIn: z.literal(true) }).meta({ description: "The browser now holds this server's session cookie" });
+
+export const streamLogShape = z
+  .strictObject({
+    streamId: z.string(),
+    source: z
+      .enum(["transcript", "headless-log"])
+      .nullable()
+      .meta({ description: "the transcript of the stream's most recent agent session (from its hooks), else the headless launcher's log; null: no log yet" }),
+    lines: z
+      .array(
+        z.strictObject({
+          at: z.string().nullable().meta({ description: "when it was written (transcripts only)" }),
+          kind: z.enum(["text", "tool", "result", "error", "user"]).meta({ description: "text: the agent wrote; tool: a tool call (its name and a short input summary); error: a failed tool call, a denial, an API error or a failed run; result: the run's end with its cost; user: a prompt" }),
+          text: z.string().meta({ description: "one line derived from the entry (control characters and escape sequences removed), at most 500 characters" }),
+        }),
+      )
+      .meta({ description: "the last lines, oldest first" }),
+    truncated: z.boolean().meta({ description: "older lines exist than those answered" }),
+  })
+  .meta({ description: "The tail of a stream's agent log, as short one-line texts (never the file's raw content)" });

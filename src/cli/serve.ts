@@ -56,12 +56,13 @@ export const command = singleAction("serve", {
     // After the handlers: whoever waits for this line may signal at once. The guide's
     // troubleshooting step looks for exactly this text.
     errOut(`HTTP server listening on ${api.address}${token ? " (token required)" : ""}\n`);
-    // A one-time login link (browser-auth.ts): opening it gives that browser the session cookie
-    // the API asks browsers for. --open uses a link of its own, so the printed one still works.
-    errOut(`Dashboard: ${dashboardLoginUrl(api)}\n`);
+    // Without a token, a one-time login link (browser-auth.ts) gives a browser the session cookie;
+    // with one, the page asks for the token itself. --open uses a link of its own.
+    const dashboard = () => (token ? `${api.url}/` : dashboardLoginUrl(api));
+    errOut(`Dashboard: ${dashboard()}${token ? " (sign in with ORCH_API_TOKEN)" : ""}\n`);
     if (flags.open === true) {
       const { openInBrowser } = await import("../dashboard/open.ts");
-      const warning = await openInBrowser(dashboardLoginUrl(api));
+      const warning = await openInBrowser(dashboard());
       if (warning) errOut(`orch: warning: ${warning}\n`);
     }
     return stopped;

@@ -434,6 +434,7 @@ describe("GET /openapi.json", () => {
         "/api/events",
         "/api/inbox",
         "/api/inbox/{id}",
+        "/api/session",
         "/api/streams",
         "/api/streams/{streamId}",
         "/api/streams/{streamId}/archive",

@@ -112,7 +112,7 @@ async function collect(stream: ReadableStream<Uint8Array>, sink: { text: string 
  * A project with the guide's PRD imported (unless `plan: false`) and `orch serve` on it; with
  * `again`, another `orch serve` on that same project (a restart), importing nothing.
  */
-export async function serveProject(opts: { plan?: boolean; serveArgs?: string[]; again?: Served } = {}): Promise<Served> {
+export async function serveProject(opts: { plan?: boolean; serveArgs?: string[]; again?: Served; serveEnv?: Record<string, string> } = {}): Promise<Served> {
   let dir: string;
   let env: Record<string, string>;
   if (opts.again) {
@@ -133,7 +133,7 @@ export async function serveProject(opts: { plan?: boolean; serveArgs?: string[];
   const args = opts.serveArgs ?? [];
   const proc = Bun.spawn([orchBin(), "serve", ...(args.includes("--port") ? [] : ["--port", "0"]), ...args], {
     cwd: dir,
-    env: cleanEnv({ ...env, BROWSER: "true" }), // --open, if a test uses it, must not start a real browser
+    env: cleanEnv({ ...env, ...opts.serveEnv, BROWSER: "true" }), // --open, if a test uses it, must not start a real browser
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -145,7 +145,9 @@ describe("orch serve (compiled binary)", () => {
       err += decoder.decode(value);
     }
     reader.releaseLock();
-    const m = /^HTTP server listening on 127\.0\.0\.1:(\d+)\nDashboard: (http:\/\/127\.0\.0\.1:\d+\/\?login=[A-Za-z0-9_-]+)\n/.exec(err);
+    const m =
+      /^HTTP server listening on 127\.0\.0\.1:(\d+)\nDashboard: (http:\/\/127\.0\.0\.1:\d+\/\?login=[A-Za-z0-9_-]+)\n/.exec(err) ??
+      /^HTTP server listening on [0-9.:]+:(\d+) \(token required\)\nDashboard: (http:\/\/[^ ]+\/) \(sign in with ORCH_API_TOKEN\)\n/.exec(err);
     if (!m) throw new Error(`orch serve did not start: ${err}`);
     return { proc: p, port: Number(m[1]), url: m[2]!, reader: p.stderr };
   }
@@ -172,6 +174,47 @@ describe("orch serve (compiled binary)", () => {
     expect(jsRes.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
     expect(await jsRes.text()).toContain("/api/events");
     expect((await fetch(`http://127.0.0.1:${port}${css}`)).headers.get("content-type")).toBe("text/css; charset=utf-8");
+  }, 60_000);
+
+  test("beyond loopback with ORCH_API_TOKEN: no login code is printed; the token, sent once from the page, buys the session cookie", async () => {
+    const token = "team-secret-token-0123456789";
+    const { port, url } = await serve(["--host", "0.0.0.0"], { ORCH_API_TOKEN: token });
+    expect(url).toBe(`http://0.0.0.0:${port}/`);
+    const base = `http://127.0.0.1:${port}`;
+    const own = { origin: base, "sec-fetch-site": "same-origin" };
+    // The page is served; its first read says how to sign in.
+    expect((await fetch(`${base}/`)).status).toBe(200);
+    const before = await fetch(`${base}/api/streams`, { headers: { "sec-fetch-site": "same-origin" } });
+    expect(before.status).toBe(401);
+    expect(await before.json()).toMatchObject({ signIn: "token" });
+    // A one-time code is no way in on a token server (none was minted).
+    expect((await fetch(`${base}/?login=anything`, { redirect: "manual" })).status).toBe(403);
+    // Wrong token, another origin, or no token at all: no cookie.
+    for (const [headers, status] of [
+      [{ ...own, authorization: "Bearer wrong" }, 403],
+      [{ origin: "http://127.0.0.1:1", "sec-fetch-site": "same-site", authorization: `Bearer ${token}` }, 403],
+      [{ authorization: "Bearer wrong" }, 401],
+    ] as const) {
+      const r = await fetch(`${base}/api/session`, { method: "POST", headers });
+      expect(r.status).toBe(status);
+      expect(r.headers.get("set-cookie")).toBeNull();
+    }
+    const signIn = await fetch(`${base}/api/session`, { method: "POST", headers: { ...own, authorization: `Bearer ${token}` } });
+    expect(signIn.status).toBe(200);
+    expect(await signIn.json()).toEqual({ signedIn: true });
+    const setCookie = signIn.headers.get("set-cookie")!;
+    expect(setCookie).toContain("HttpOnly");
+    expect(setCookie).toContain("SameSite=Strict");
+    expect(setCookie).not.toContain(token);
+    const cookie = setCookie.split(";")[0]!;
+    // The cookie stands for the token on the browser's same-origin reads and writes…
+    expect((await fetch(`${base}/api/streams`, { headers: { cookie, "sec-fetch-site": "same-origin" } })).status).toBe(200);
+    const write = await fetch(`${base}/api/streams/Stream-X/archive`, { method: "POST", headers: { cookie, ...own, "content-type": "application/json" }, body: "{}" });
+    expect(write.status).toBe(404); // through every guard, to the route: there is no such stream
+    // …but not for a page on another port of this host, nor for a program without the token.
+    expect((await fetch(`${base}/api/streams`, { headers: { cookie, origin: "http://127.0.0.1:1", "sec-fetch-site": "same-site" } })).status).toBe(403);
+    expect((await fetch(`${base}/api/streams`, { headers: { cookie } })).status).toBe(401);
+    expect((await fetch(`${base}/api/streams`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   }, 60_000);
 
   test("--open hands the URL to the opener on PATH, as one argument; a failing one is a warning", async () => {

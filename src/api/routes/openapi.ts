@@ -15,12 +15,13 @@ import { streamDocs } from "./streams.ts";
 import { streamActionDocs } from "./stream-actions.ts";
 import { budgetDocs } from "./budget.ts";
 import { taskDocs } from "./tasks.ts";
+import { sessionDocs } from "./session.ts";
 
 const openApiDocs: RouteDoc[] = [
   { path: "/openapi.json", summary: "This document", responses: { 200: { description: "OpenAPI 3.1 document" } } },
 ];
 
-export const allRouteDocs = (): RouteDoc[] => [...healthDocs, ...streamDocs, ...streamActionDocs, ...budgetDocs, ...taskDocs, ...activityDocs, ...agentDocs, ...inboxDocs, ...eventDocs, ...openApiDocs];
+export const allRouteDocs = (): RouteDoc[] => [...healthDocs, ...streamDocs, ...streamActionDocs, ...budgetDocs, ...taskDocs, ...activityDocs, ...agentDocs, ...inboxDocs, ...eventDocs, ...sessionDocs, ...openApiDocs];
 
 /** Shapes shown once under components.schemas and referenced by name. */
 const named: Record<string, z.ZodType> = {
@@ -48,6 +49,8 @@ const named: Record<string, z.ZodType> = {
   BudgetRaise: shapes.budgetRaiseShape,
   StreamWorktree: shapes.streamWorktreeShape,
   StreamConflicts: shapes.streamConflictsShape,
+  StreamLog: shapes.streamLogShape,
+  Session: shapes.sessionShape,
 };
 
 type JsonSchema = Record<string, unknown>;

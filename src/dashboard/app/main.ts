@@ -19,10 +19,12 @@
  *                                merge and archive ask first: button[data-confirm="merge|archive"], button[data-cancel=…];
  *                                the outcome in #action-result (role=status, class ok|bad)
  *   #error                       a failed action or load, role=alert
+ *   #signin                      on a server with ORCH_API_TOKEN, before sign-in: input#signin-token, button#signin-submit, #signin-error
  * Live: every event on /api/events marks what it touches stale; only that is fetched again.
  */
 import { ago, bar, h, money, type Child } from "./dom.ts";
 import { dependencyGraph } from "./graph.ts";
+import { signInForm, signInHint, type SignIn } from "./signin.ts";
 import type { Activity, Agent, Health, InboxEntry, Stream, StreamConflicts, StreamDetail, StreamWorktree, WorkProduct } from "./types.ts";
 
 type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream";
@@ -42,6 +44,8 @@ const state = {
   workProducts: new Map<string, WorkProduct[]>(),
   connected: false,
   authLost: false,
+  /** Set by a 401: how this browser can get a session ("token": the sign-in form; "link": orch serve's printed link). */
+  signIn: null as SignIn | null,
   everConnected: false,
   error: null as string | null,
   reasons: new Map<number, string>(),
@@ -59,6 +63,8 @@ const state = {
 
 async function getJson<T>(path: string): Promise<T> {
   const res = await fetch(path, { credentials: "same-origin", headers: { accept: "application/json" } });
+  const hint = await signInHint(res);
+  if (hint) state.signIn = hint;
   if (!res.ok) throw new Error(`${path} answered HTTP ${res.status}${await errorText(res)}`);
   return (await res.json()) as T;
 }
@@ -161,6 +167,7 @@ let source: EventSource | null = null;
  */
 function live(): void {
   const url = lastEventId ? `/api/events?lastEventId=${encodeURIComponent(lastEventId)}` : "/api/events";
+  source?.close();
   const es = new EventSource(url, { withCredentials: true });
   source = es;
   es.onopen = () => {
@@ -177,8 +184,9 @@ function live(): void {
     if (es.readyState === EventSource.CLOSED && source === es) {
       source = null;
       void fetch("/api/streams", { credentials: "same-origin" })
-        .then((r) => {
+        .then(async (r) => {
           state.authLost = r.status === 401 || r.status === 403;
+          state.signIn = await signInHint(r);
           render();
         })
         .catch(() => {})
@@ -698,7 +706,7 @@ function render(): void {
   const pending = state.inbox.pending;
   document.title = pending > 0 ? `(${pending}) orch` : "orch";
   const down = state.everConnected ? !state.connected : false;
-  const view = r.page === "stream" ? streamPage(r.id) : r.page === "needs" ? needsYou() : overview();
+  const view = state.signIn === "token" ? signInForm(render, signedIn) : r.page === "stream" ? streamPage(r.id) : r.page === "needs" ? needsYou() : overview();
   root.replaceChildren(
     h(
       "header",
@@ -712,10 +720,10 @@ function render(): void {
       ),
       h("span", { id: "connection", role: "status", class: down ? "down" : state.connected ? "up" : "" }, down ? "API restarted, reconnecting…" : state.connected ? "Live" : "Connecting…"),
     ),
-    ...(state.authLost
+    ...(state.authLost && state.signIn !== "token"
       ? [h("p", { id: "auth-lost", role: "alert" }, "This browser is not logged in to this orch serve (it restarted, or this is a new browser): open the login link it printed.")]
       : []),
-    ...(state.error ? [h("p", { id: "error", role: "alert" }, state.error)] : []),
+    ...(state.error && state.signIn !== "token" ? [h("p", { id: "error", role: "alert" }, state.error)] : []),
     h("main", { id: "view" }, view),
   );
   if (key) {
@@ -725,6 +733,15 @@ function render(): void {
       if (selection && again instanceof HTMLInputElement) again.setSelectionRange(selection[0] ?? null, selection[1] ?? null);
     }
   }
+}
+
+/** The sign-in form got this browser its session: load everything, and reconnect at once. */
+function signedIn(): void {
+  state.signIn = null;
+  state.authLost = false;
+  state.error = null;
+  refresh(...ALL);
+  live();
 }
 
 window.addEventListener("hashchange", () => {
