@@ -2,6 +2,7 @@
  * Merges judged by exit code and predicted without touching any work tree: `git merge-tree
  * --write-tree` computes the result in the object store only (exit 0 clean, 1 conflicts).
  */
+import { commitMemo } from "./commit-memo.ts";
 import { failed } from "../errors.ts";
 import { git, gitMessage, gitOk, splitZ, trimLine } from "./git.ts";
 import { operationInProgress } from "./repo.ts";
@@ -21,6 +22,21 @@ export function predictMerge(cwd: string, ours: string, theirs: string): MergePr
   if (r.code === 0 && /^[0-9a-f]{40,64}$/.test(tree)) return { clean: true, tree };
   if (r.code === 1 && /^[0-9a-f]{40,64}$/.test(tree)) return { clean: false, tree, conflicts: [...new Set(parts.slice(1).filter(Boolean))] };
   throw failed(`cannot predict the merge of ${theirs.slice(0, 12)} into ${ours.slice(0, 12)}: ${gitMessage(r)}`);
+}
+
+const predictedConflicts = commitMemo<string[]>();
+
+/**
+ * The files merging `theirs` into `ours` would conflict in, sorted ([] when clean): remembered per
+ * pair of commit ids, so predicting again for unchanged tips runs no git. (Not for merging: the
+ * tree a prediction wrote is not kept.)
+ */
+export function predictConflicts(cwd: string, ours: string, theirs: string): string[] {
+  const files = predictedConflicts([ours, theirs], () => {
+    const p = predictMerge(cwd, ours, theirs);
+    return p.clean ? [] : [...p.conflicts].sort();
+  });
+  return [...files]; // the remembered list stays as it was, whatever the caller does with this one
 }
 
 /** Paths that differ between two trees or commits. */

@@ -4,6 +4,7 @@
  * (a revision argument is always a full ref name or a commit id); nothing here knows what a
  * stream is.
  */
+import { commitMemo } from "./commit-memo.ts";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { failed } from "../errors.ts";
@@ -110,7 +111,13 @@ export function statusEntries(path: string, opts: { untracked: boolean }): Statu
 }
 
 /** True when `a` is an ancestor of (or equal to) `b`. */
+const ancestry = commitMemo<boolean>();
+
 export function isAncestor(cwd: string, a: string, b: string): boolean {
+  return ancestry([a, b], () => isAncestorNow(cwd, a, b));
+}
+
+function isAncestorNow(cwd: string, a: string, b: string): boolean {
   const r = git(cwd, ["merge-base", "--is-ancestor", a, b]);
   if (r.code === 0) return true;
   if (r.code === 1) return false;

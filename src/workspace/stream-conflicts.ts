@@ -11,7 +11,7 @@
 import type { Store } from "../db/client.ts";
 import { currentMergeConflict, type ConflictFacts, type MergeConflictRecord } from "../core/merge-record.ts";
 import { listStreams, type StreamView } from "../core/streams.ts";
-import { predictMerge } from "../git/merge.ts";
+import { predictConflicts } from "../git/merge.ts";
 import { branchTips, isAncestor, repoInfo } from "../git/repo.ts";
 import { baseBranchOf, streamBranchName } from "./naming.ts";
 
@@ -80,10 +80,7 @@ export function gitConflictFacts(root: string, tips: Map<string, string> = branc
       sourceTip,
       targetTip,
       merged: !!sourceTip && !!targetTip && isAncestor(root, sourceTip, targetTip),
-      predict: () => {
-        const p = predictMerge(root, targetTip!, sourceTip!);
-        return p.clean ? [] : [...p.conflicts].sort();
-      },
+      predict: () => predictConflicts(root, targetTip!, sourceTip!),
     };
   };
 }
@@ -93,8 +90,7 @@ function predictPair(root: string, a: Side, b: Side): string[] | null {
   if (a.name === b.name) return null; // one branch (foundation and integration on main): no conflict with itself
   if (a.mergedInto && b.mergedInto) return [];
   const [ours, theirs] = a.mergedInto ? [a.mergedInto, b.commit] : b.mergedInto ? [b.mergedInto, a.commit] : [a.commit, b.commit];
-  const p = predictMerge(root, ours, theirs);
-  return p.clean ? [] : [...p.conflicts].sort();
+  return predictConflicts(root, ours, theirs);
 }
 
 function pairOf(root: string | null, a: StreamView, b: StreamView, sa: Side | null, sb: Side | null): StreamPairConflict {

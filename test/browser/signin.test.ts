@@ -31,7 +31,11 @@ browserDescribe("signing in with the API token (Chromium)", () => {
     const cookies = await page.context().cookies();
     expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([[`orch_session_${s.port}`, true, "Strict"]]);
     expect(JSON.stringify(cookies)).not.toContain(TOKEN);
-    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + location.href)).not.toContain(TOKEN);
+    const stored = await page.evaluate(() => {
+      const w = globalThis as unknown as { localStorage: object; sessionStorage: object; location: { href: string } };
+      return JSON.stringify({ ...w.localStorage }) + JSON.stringify({ ...w.sessionStorage }) + w.location.href;
+    });
+    expect(stored).not.toContain(TOKEN);
 
     // Live on the cookie: a change made by another process shows without reload.
     expect((await s.orch(["task", "update", "TASK-005", "--status", "completed", "--agent", "agent-b"], undefined)).code).toBe(0);
