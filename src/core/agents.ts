@@ -3,7 +3,7 @@
  * hook call, with an `agent` change event for SSE. Hooks are one signal among several: reading
  * marks a session whose pid is gone `exited`, and one that stopped reporting `stale`.
  */
-import { and, desc, eq, ne } from "drizzle-orm";
+import { and, desc, eq, isNotNull, ne } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
 import { agents, type AgentRow, type AgentStatus } from "../db/schema.ts";
 import { pidAlive } from "../sys/process.ts";
@@ -91,4 +91,19 @@ export function agentsByStream(store: Store, streamIds: readonly string[]): Map<
 
 export function getAgent(store: Store, sessionId: string): AgentRow | null {
   return store.db.select().from(agents).where(eq(agents.sessionId, sessionId)).get() ?? null;
+}
+
+/**
+ * The transcript path the stream's most recent session reported in its hooks (or null). Agent-written:
+ * check it before reading it (orchestrate/stream-log.ts).
+ */
+export function latestTranscriptPath(store: Store, streamId: string): string | null {
+  const row = store.db
+    .select({ path: agents.transcriptPath })
+    .from(agents)
+    .where(and(eq(agents.streamId, streamId), isNotNull(agents.transcriptPath)))
+    .orderBy(desc(agents.updatedAt))
+    .limit(1)
+    .get();
+  return row?.path ?? null;
 }

@@ -440,6 +440,7 @@ describe("GET /openapi.json", () => {
         "/api/streams/{streamId}/archive",
         "/api/streams/{streamId}/conflicts",
         "/api/streams/{streamId}/health",
+        "/api/streams/{streamId}/log",
         "/api/streams/{streamId}/merge",
         "/api/streams/{streamId}/unarchive",
         "/api/streams/{streamId}/worktree",

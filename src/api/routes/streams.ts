@@ -1,5 +1,5 @@
 /**
- * /api/streams, /api/streams/:streamId, its /health, and from git its /worktree and /conflicts. Figures come from the
+ * /api/streams, /api/streams/:streamId, its /health, from git its /worktree and /conflicts, and its agent's /log. Figures come from the
  * stream rows (kept in step with their tasks by the core), and answers are cached until the
  * database changes.
  */
@@ -10,10 +10,11 @@ import { getStream, listStreams } from "../../core/streams.ts";
 import { isOrchError } from "../../errors.ts";
 import { apiStream, type ApiDeps, type RouteDoc } from "../context.ts";
 import { withUsage } from "../../core/agent-sessions.ts";
-import { ApiError, jsonBody, parseParams, parseQuery } from "../http.ts";
-import { boolParam, idParam } from "../params.ts";
-import { errorShape, streamConflictsShape, streamDetailShape, streamHealthShape, streamListShape, streamWorktreeShape } from "../shapes.ts";
+import { ApiError, jsonBody, parseParams, parseQuery, safeJson } from "../http.ts";
+import { boolParam, capParam, idParam } from "../params.ts";
+import { errorShape, streamConflictsShape, streamDetailShape, streamHealthShape, streamListShape, streamLogShape, streamWorktreeShape } from "../shapes.ts";
 import { streamConflictFacts, streamWorktreeFacts } from "../../workspace/stream-git.ts";
+import { DEFAULT_LOG_LINES, LOG_WINDOW_BYTES, MAX_LOG_LINES, streamLogTail } from "../../orchestrate/stream-log.ts";
 
 export const streamListQuery = z.object({
   initiativeId: idParam("only this initiative's streams").optional(),
@@ -25,6 +26,8 @@ export const streamGetQuery = z.object({
 });
 
 export const streamPath = z.object({ streamId: idParam("stream id, e.g. Stream-A") });
+
+export const streamLogQuery = z.object({ lines: capParam(MAX_LOG_LINES, "log lines", DEFAULT_LOG_LINES).optional() });
 
 const notFoundDoc = { description: "no such stream (or archived, without includeArchived)", schema: errorShape };
 const badDoc = { description: "invalid parameter", schema: errorShape };
@@ -63,6 +66,14 @@ export const streamDocs: RouteDoc[] = [
     description: "git merge-tree on both branches, nothing touched; also the files both streams' tasks declare. Only the streams with a conflict, an overlap or an error are listed; at most 200 files each. Not cached.",
     pathParams: streamPath,
     responses: { 200: { description: "the predicted conflicts", schema: streamConflictsShape }, 400: badDoc, 404: { description: "no such stream", schema: errorShape } },
+  },
+  {
+    path: "/api/streams/{streamId}/log",
+    summary: "The tail of the stream's agent log: what the agent said, its tool calls, failures and the run's result, one line each",
+    description: `From the transcript of the stream's most recent agent session (the path its hooks reported, read only when it is a .jsonl file under the Claude config folder's projects/), else the headless launcher's log (.claude/orchestration/logs/<streamId>.log). At most the last ${LOG_WINDOW_BYTES / 1024} KiB of the file are read; each line is derived from an entry, never the file's raw content. Archived streams answer too. Read on each request (not cached).`,
+    pathParams: streamPath,
+    query: streamLogQuery,
+    responses: { 200: { description: "the log's last lines", schema: streamLogShape }, 400: badDoc, 404: { description: "no such stream", schema: errorShape } },
   },
 ];
 
@@ -116,5 +127,11 @@ export function streamRoutes(deps: ApiDeps): Hono {
     .get("/:streamId/conflicts", (c) => {
       const { streamId } = parseParams("path", streamPath, c.req.param());
       return c.json(orNotFound(streamId, () => streamConflictFacts(store, streamId, { cwd: deps.cwd })));
+    })
+    .get("/:streamId/log", (c) => {
+      const { streamId } = parseParams("path", streamPath, c.req.param());
+      const q = parseQuery(c, streamLogQuery);
+      // Not cached: the files grow without the database changing.
+      return safeJson(c, orNotFound(streamId, () => streamLogTail(store, streamId, { cwd: deps.cwd, lines: q.lines })));
     });
 }

@@ -15,6 +15,8 @@
  *   #activity, #spend, #work-products, #worktree, #conflicts, #stream-agents  sections of the stream page
  *   #worktree                    [data-branch], [data-ahead-behind], li[data-dirty="path"] (its git status code in code.code)
  *   #conflicts                   li[data-conflict="Stream-C"] with code.file per predicted conflicting file
+ *   #log                         the agent's log tail, live: li[data-log-kind="text|tool|result|error|user"] in ol#log-lines
+ *                                (kept scrolled to the end); with no log, p.empty "No agent log yet — orch start launches one."
  *   #actions                     button[data-action="merge|archive|unarchive|raise"], input[data-raise-usd];
  *                                merge and archive ask first: button[data-confirm="merge|archive"], button[data-cancel=…];
  *                                the outcome in #action-result (role=status, class ok|bad)
@@ -25,9 +27,9 @@
 import { ago, bar, h, money, type Child } from "./dom.ts";
 import { dependencyGraph } from "./graph.ts";
 import { signInForm, signInHint, type SignIn } from "./signin.ts";
-import type { Activity, Agent, Health, InboxEntry, Stream, StreamConflicts, StreamDetail, StreamWorktree, WorkProduct } from "./types.ts";
+import type { Activity, Agent, Health, InboxEntry, Stream, StreamConflicts, StreamDetail, StreamLog, StreamWorktree, WorkProduct } from "./types.ts";
 
-type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream";
+type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream" | "log";
 
 const state = {
   loaded: new Set<Resource>(),
@@ -41,6 +43,8 @@ const state = {
   /** The stream page's git facts (null: not loaded, or the API could not tell). */
   worktree: null as StreamWorktree | null,
   conflicts: null as StreamConflicts | null,
+  /** The tail of the stream's agent log (null: not loaded, or it could not be read). */
+  log: null as StreamLog | null,
   workProducts: new Map<string, WorkProduct[]>(),
   connected: false,
   authLost: false,
@@ -124,6 +128,16 @@ const loaders: Record<Resource, () => Promise<void>> = {
       if (!String(err).includes("HTTP 404")) throw err;
     }
   },
+  log: async () => {
+    const r = route();
+    if (r.page !== "stream") return;
+    try {
+      state.log = await getJson<StreamLog>(`/api/streams/${encodeURIComponent(r.id)}/log?lines=200`);
+    } catch (err) {
+      state.log = null;
+      if (!String(err).includes("HTTP 404")) throw err;
+    }
+  },
 };
 
 const dirty = new Set<Resource>();
@@ -147,7 +161,7 @@ function refresh(...what: Resource[]): void {
   });
 }
 
-const ALL: Resource[] = ["streams", "agents", "inbox", "activity", "blocked", "stream"];
+const ALL: Resource[] = ["streams", "agents", "inbox", "activity", "blocked", "stream", "log"];
 
 function streamOfEvent(data: unknown): string | null {
   const d = (data as { data?: Record<string, unknown> } | null)?.data;
@@ -209,13 +223,17 @@ function live(): void {
     const snap = data as { streams: Stream[]; activities: Activity[] };
     state.activities = snap.activities;
     state.loaded.add("activity");
-    refresh("streams", "agents", "inbox", "blocked", "stream");
+    refresh("streams", "agents", "inbox", "blocked", "stream", "log");
   });
   const current = () => (route().page === "stream" ? route().id : null);
-  on("task", (d) => refresh("streams", "blocked", ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : [])));
-  on("stream", (d) => refresh("streams", ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : [])));
-  on("activity", () => refresh("activity", "stream"));
-  on("agent", () => refresh("agents"));
+  /** The event is about the stream whose page is open: its agent's log may have grown. */
+  const logOf = (d: unknown): Resource[] => (current() !== null && streamOfEvent(d) === current() ? ["log"] : []);
+  on("task", (d) => refresh("streams", "blocked", ...logOf(d), ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : [])));
+  on("stream", (d) => refresh("streams", ...logOf(d), ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : [])));
+  on("activity", (d) => refresh("activity", "stream", ...logOf(d)));
+  on("agent", (d) => refresh("agents", ...logOf(d)));
+  // An agent launched or ended by orch start (data.streamId: its stream).
+  on("agent_session", (d) => refresh(...logOf(d)));
   on("inbox", () => refresh("inbox"));
   on("budget", (d) => {
     const b = (d as { entityId?: string; data?: { pausedReason?: string | null } }).data;
@@ -624,9 +642,39 @@ function streamPage(id: string): HTMLElement {
           )
         : h("p", { class: "empty" }, "No spending recorded."),
     ),
+    logSection(id),
     actions(d),
     worktreeSection(d),
     conflictsSection(),
+  );
+}
+
+const LOG_SOURCE = { transcript: "from the transcript of its latest agent session", "headless-log": "from the headless launcher's log" } as const;
+
+function logSection(id: string): HTMLElement {
+  const l = state.log && state.log.streamId === id ? state.log : null;
+  const time = (at: string) => {
+    const d = new Date(at);
+    return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString();
+  };
+  return h(
+    "section",
+    { id: "log" },
+    h("h2", {}, "Log"),
+    !l
+      ? h("p", { class: "muted" }, state.loaded.has("log") ? "The agent's log could not be read." : "Loading…")
+      : !l.source
+        ? h("p", { class: "empty" }, "No agent log yet — ", h("code", {}, "orch start"), " launches one.")
+        : [
+            h("p", { class: "muted" }, `Live, ${LOG_SOURCE[l.source]}`, l.truncated ? `: the last ${l.lines.length} lines.` : "."),
+            l.lines.length
+              ? h(
+                  "ol",
+                  { id: "log-lines", class: "log", tabindex: 0, "aria-label": `${id}'s agent log` },
+                  l.lines.map((x) => h("li", { "data-log-kind": x.kind, class: `log-${x.kind}` }, x.at ? [h("time", { datetime: x.at }, time(x.at)), " "] : null, x.text)),
+                )
+              : h("p", { class: "empty" }, "Nothing in it to show yet."),
+          ],
   );
 }
 
@@ -707,6 +755,10 @@ function render(): void {
   document.title = pending > 0 ? `(${pending}) orch` : "orch";
   const down = state.everConnected ? !state.connected : false;
   const view = state.signIn === "token" ? signInForm(render, signedIn) : r.page === "stream" ? streamPage(r.id) : r.page === "needs" ? needsYou() : overview();
+  // The log stays at its end as lines arrive, unless the reader scrolled up in it.
+  const oldLog = document.getElementById("log-lines");
+  const logKey = r.page === "stream" ? r.id : "";
+  const logAt = oldLog && oldLog.dataset.for === logKey && oldLog.scrollHeight - oldLog.scrollTop - oldLog.clientHeight > 8 ? oldLog.scrollTop : null;
   root.replaceChildren(
     h(
       "header",
@@ -726,6 +778,11 @@ function render(): void {
     ...(state.error && state.signIn !== "token" ? [h("p", { id: "error", role: "alert" }, state.error)] : []),
     h("main", { id: "view" }, view),
   );
+  const newLog = document.getElementById("log-lines");
+  if (newLog) {
+    newLog.dataset.for = logKey;
+    newLog.scrollTop = logAt ?? newLog.scrollHeight;
+  }
   if (key) {
     const again = (key.startsWith("#") ? document.getElementById(key.slice(1)) : document.querySelector(`[data-key="${CSS.escape(key)}"]`)) as HTMLElement | null;
     if (again) {
@@ -751,9 +808,11 @@ window.addEventListener("hashchange", () => {
   state.health = null;
   state.worktree = null;
   state.conflicts = null;
+  state.log = null;
   state.loaded.delete("stream");
+  state.loaded.delete("log");
   render();
-  refresh("stream");
+  refresh("stream", "log");
 });
 
 render();

@@ -113,3 +113,9 @@ export interface StreamConflicts {
   }[];
   totalConflicts: number;
 }
+export interface StreamLog {
+  streamId: string;
+  source: "transcript" | "headless-log" | null;
+  lines: { at: string | null; kind: "text" | "tool" | "result" | "error" | "user"; text: string }[];
+  truncated: boolean;
+}

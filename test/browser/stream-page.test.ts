@@ -1,0 +1,87 @@
+/**
+ * The stream page's live parts in Chromium against `dist/orch serve`: the agent's log tail (a
+ * headless launcher's log, and a transcript an agent's hook reported) grows without reload when
+ * an event about the stream arrives. Agent-written text is shown as text.
+ */
+import { expect, test } from "bun:test";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cleanEnv, orchBin, tempDir } from "../helpers.ts";
+import { browserDescribe, openDashboard, serveProject, useBrowser, type Served } from "./harness.ts";
+
+const jsonl = (...objs: unknown[]) => objs.map((o) => `${JSON.stringify(o)}\n`).join("");
+const said = (text: string) => ({ type: "assistant", message: { role: "assistant", content: [{ type: "text", text }] } });
+const ran = (command: string) => ({ type: "assistant", message: { role: "assistant", content: [{ type: "tool_use", id: `t-${command}`, name: "Bash", input: { command } }] } });
+const EVIL = `<img src=x onerror="window.__pwned=1">`;
+
+/** A Claude Code hook call from an agent working on `stream`, as `orch hook` gets it. */
+async function hook(s: Served, stream: string, payload: Record<string, unknown>): Promise<void> {
+  const proc = Bun.spawn([orchBin(), "hook"], {
+    cwd: s.dir,
+    env: cleanEnv({ ...s.env, ORCH_STREAM_ID: stream }),
+    stdin: new Blob([JSON.stringify({ cwd: s.dir, ...payload })]),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  expect(await proc.exited).toBe(0);
+}
+
+browserDescribe("the stream page, live (Chromium)", () => {
+  const b = useBrowser();
+
+  test("the agent's log: an honest empty state; the headless log's lines, kept at the end; a new line shows on the stream's next event, as text", async () => {
+    const s = await serveProject();
+    const logs = join(s.dir, ".claude/orchestration/logs");
+    mkdirSync(logs, { recursive: true });
+    const log = join(logs, "Stream-B.log");
+    const many = Array.from({ length: 60 }, (_, i) => said(`step ${i}`));
+    writeFileSync(log, jsonl({ type: "system", subtype: "init", session_id: "s1" }, ...many, ran("npm test")));
+
+    const page = await b.page();
+    await openDashboard(page, s);
+    await page.goto(`${s.origin}/#/stream/Stream-C`);
+    const empty = page.locator("#log p.empty");
+    await empty.waitFor();
+    expect(await empty.innerText()).toBe("No agent log yet — orch start launches one.");
+
+    await page.goto(`${s.origin}/#/stream/Stream-B`);
+    await page.locator('#log li[data-log-kind="tool"]', { hasText: "Bash: npm test" }).waitFor();
+    expect(await page.locator("#log li[data-log-kind]").count()).toBe(61);
+    const atEnd = () => page.locator("#log-lines").evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 2);
+    expect(await atEnd()).toBe(true);
+
+    // The agent writes on; the page learns of it from the stream's next event (no timer polls).
+    appendFileSync(log, jsonl(said(`${EVIL} checked the focus ring`), { type: "result", subtype: "success", num_turns: 9, total_cost_usd: 0.5 }));
+    await Bun.sleep(300);
+    expect(await page.locator("#log li", { hasText: "checked the focus ring" }).count()).toBe(0);
+    expect((await s.orch(["task", "update", "TASK-006", "--notes", "focus ring"])).code).toBe(0);
+    const line = page.locator('#log li[data-log-kind="text"]', { hasText: "checked the focus ring" });
+    await line.waitFor({ timeout: 5_000 });
+    expect(await line.innerText()).toBe(`${EVIL} checked the focus ring`);
+    expect(await page.locator('#log li[data-log-kind="result"]').innerText()).toBe("Finished · 9 turns · $0.50");
+    expect(await atEnd()).toBe(true);
+    expect(await page.locator("#app img").count()).toBe(0);
+    expect(await page.evaluate("window.__pwned")).toBeUndefined();
+  }, 30_000);
+
+  test("the transcript an agent's hook reported (under CLAUDE_CONFIG_DIR/projects): shown when its hook's event arrives", async () => {
+    const config = tempDir("orch-claude-config-");
+    const s = await serveProject({ serveEnv: { CLAUDE_CONFIG_DIR: config } });
+    const transcript = join(config, "projects", "-repo", "sess-c.jsonl");
+    mkdirSync(join(config, "projects", "-repo"), { recursive: true });
+    writeFileSync(
+      transcript,
+      jsonl(
+        { type: "user", message: { role: "user", content: "<command-name>/continue</command-name>\n<command-args>Stream-C</command-args>" }, timestamp: "2026-01-08T12:00:00.000Z" },
+        said("Resuming Stream-C."),
+      ),
+    );
+    const page = await b.page();
+    await openDashboard(page, s, "#/stream/Stream-C");
+    await page.locator("#log p.empty").waitFor();
+    await hook(s, "Stream-C", { session_id: "sess-c", hook_event_name: "SessionStart", source: "startup", transcript_path: transcript });
+    await page.locator('#log li[data-log-kind="text"]', { hasText: "Resuming Stream-C." }).waitFor({ timeout: 5_000 });
+    expect(await page.locator('#log li[data-log-kind="user"]').innerText()).toContain("/continue Stream-C");
+    expect(await page.locator("#log").innerText()).toContain("from the transcript of its latest agent session");
+  }, 30_000);
+});
