@@ -24,9 +24,9 @@ export function tempDir(prefix = "orch-test-"): string {
   return dir;
 }
 
-export function tempStore(): Store {
+export async function tempStore(): Promise<Store> {
   const dir = tempDir();
-  const store = openStore(join(dir, "tasks.db"));
+  const store = await openStore(join(dir, "tasks.db"));
   cleanups.unshift(() => store.close());
   return store;
 }

@@ -8,30 +8,29 @@ import { parseInput, workProductStoreSchema, type WorkProductStoreInput } from "
 
 export type WorkProductView = WorkProductRow;
 
-export function storeWorkProduct(store: Store, input: WorkProductStoreInput): WorkProductView {
+export function storeWorkProduct(store: Store, input: WorkProductStoreInput): Promise<WorkProductView> {
   const v = parseInput(workProductStoreSchema, input);
-  return store.tx((db) => {
-    if (!db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, v.taskId)).get())
+  return store.tx(async (db) => {
+    if (!(await db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, v.taskId)))[0])
       throw notFound(`Task not found: ${v.taskId}`);
-    const row = db
+    const row = (await db
       .insert(workProducts)
       .values({ id: newId("WP"), ...v, metadata: v.metadata ?? {}, createdAt: store.now() })
-      .returning()
-      .get();
-    recordEvent(db, "work_product", row.id, "create", { id: row.id, taskId: row.taskId, type: row.type, title: row.title });
+      .returning())[0]!;
+    await recordEvent(db, "work_product", row.id, "create", { id: row.id, taskId: row.taskId, type: row.type, title: row.title });
     return row;
   });
 }
 
-export function getWorkProduct(store: Store, id: string): WorkProductView {
-  const row = store.db.select().from(workProducts).where(eq(workProducts.id, id)).get();
+export async function getWorkProduct(store: Store, id: string): Promise<WorkProductView> {
+  const row = (await store.db.select().from(workProducts).where(eq(workProducts.id, id)))[0];
   if (!row) throw notFound(`Work product not found: ${id}`);
   return row;
 }
 
 /** Summaries (no content) of a task's work products, oldest first. */
-export function listWorkProducts(store: Store, taskId: string) {
-  return store.db
+export async function listWorkProducts(store: Store, taskId: string) {
+  return await store.db
     .select({
       id: workProducts.id,
       taskId: workProducts.taskId,
@@ -41,6 +40,5 @@ export function listWorkProducts(store: Store, taskId: string) {
     })
     .from(workProducts)
     .where(eq(workProducts.taskId, taskId))
-    .orderBy(asc(workProducts.createdAt))
-    .all();
+    .orderBy(asc(workProducts.createdAt));
 }

@@ -79,8 +79,8 @@ describe("stress: a full disk under orch mcp", () => {
     () =>
       seeded("disk-full-in-process", async (rnd) => {
         const dir = tempDir("orch-stress-full-");
-        const store = openStore(join(dir, "tasks.db"));
-        importPrdMarkdown(store, PRD);
+        const store = await openStore(join(dir, "tasks.db"));
+        await importPrdMarkdown(store, PRD);
         const log: string[] = [];
         const s = await connect(store, { log: (l) => log.push(...l.split("\n")) });
         const pages = () => (store.sqlite.query("PRAGMA page_count").get() as { page_count: number }).page_count;

@@ -146,7 +146,7 @@ describe("fuzz: PRD import", () => {
       seeded("fuzz-prd", async (rnd) => {
         const dir = tempDir("orch-stress-prd-");
         const db = join(dir, "tasks.db");
-        const store = openStore(db);
+        const store = await openStore(db);
         const problems: string[] = [];
         let imported = 0;
         let parseErrors = 0;
@@ -163,7 +163,7 @@ describe("fuzz: PRD import", () => {
           }
           if (binaryCases.length < THROUGH_BINARY && rnd.chance(THROUGH_BINARY / DOCUMENTS * 2)) binaryCases.push(text);
           try {
-            importPrdMarkdown(store, text, { maxParallel: rnd.pick([undefined, 1, 2, 5]) });
+            await importPrdMarkdown(store, text, { maxParallel: rnd.pick([undefined, 1, 2, 5]) });
             imported++;
           } catch (err) {
             if (!isOrchError(err)) problems.push(`document ${i}: import threw ${(err as Error)?.stack ?? err}`);
@@ -177,7 +177,7 @@ describe("fuzz: PRD import", () => {
           }
         }
         const integrity = (store.sqlite.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
-        store.close();
+        await store.close();
         expect(problems).toEqual([]);
         expect(integrity).toBe("ok");
 

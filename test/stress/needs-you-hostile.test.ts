@@ -179,10 +179,10 @@ describe("orch hook: broken databases", () => {
       ["header.db", () => writeFileSync(join(p.dir, "header.db"), Buffer.concat([Buffer.from("SQLite format 3\u0000"), Buffer.alloc(8192, 0xa5)]))],
       [
         "newer.db",
-        () => {
-          const s = openStore(join(p.dir, "newer.db"));
+        async () => {
+          const s = await openStore(join(p.dir, "newer.db"));
           s.sqlite.run("INSERT INTO __orch_migrations (version, tag, applied_at) VALUES (999, 'future', 'x')");
-          s.close();
+          await s.close();
         },
       ],
     ];
@@ -215,9 +215,9 @@ describe("orch hook: broken databases", () => {
       }
       const r = await hook(p, P(`old${v}`), { ORCH_DB: path });
       expect(r).toMatchObject({ code: 0, stdout: "", stderr: "" });
-      const s = openStore(path);
+      const s = await openStore(path);
       expect((s.sqlite.query("SELECT status, tool FROM agents WHERE session_id = ?").get(`old${v}`) as object) ?? null).toEqual({ status: "working", tool: "Bash(ls)" });
-      s.close();
+      await s.close();
     }
     expect(hooksLog(p)).toBe("");
   });
@@ -297,7 +297,7 @@ describe("orch hook: 64 at once", () => {
         });
         expect(hooksLog(p)).toBe("");
         expect(checkStored(p).agents).toBe(8);
-        const store = openStore(p.db);
+        const store = await openStore(p.db);
         try {
           const task = store.sqlite.query("SELECT notes FROM tasks WHERE id = 'B1'").get() as { notes: string };
           expect(task.notes).toBe(lastNote);
@@ -307,7 +307,7 @@ describe("orch hook: 64 at once", () => {
           const live = store.sqlite.query("SELECT count(*) AS n FROM agents WHERE status = 'waiting_permission'").get() as { n: number };
           expect(live.n).toBe(0);
         } finally {
-          store.close();
+          await store.close();
         }
         console.log(`needs-you-hostile concurrent: 64 hooks, 16 questions answered by orch allow, ${size(12, 40)} writes kept`);
       }),
@@ -326,11 +326,11 @@ describe("inbox answers: races, expiry, killed waiters, bad ids", () => {
         const api = await serve(p.db, { cwd: p.dir, env: { HOME: p.dir } });
         try {
           const rounds = size(8, 30);
-          const store = openStore(p.db);
-          const ids = Array.from({ length: rounds }, (_, i) =>
-            openQuestion(store, { kind: "permission", source: "hook", sessionId: null, streamId: "Stream-B", toolName: "Bash", toolInput: { command: `race ${i}` }, question: `Bash(race ${i})`, timeoutMs: 600_000 }).id,
+          const store = await openStore(p.db);
+          const ids = Array.from({ length: rounds }, async (_, i) =>
+            (await openQuestion(store, { kind: "permission", source: "hook", sessionId: null, streamId: "Stream-B", toolName: "Bash", toolInput: { command: `race ${i}` }, question: `Bash(race ${i})`, timeoutMs: 600_000 })).id,
           );
-          store.close();
+          await store.close();
           for (const id of ids) {
             const contenders = rnd.pick([2, 3, 4]);
             const tries = Array.from({ length: contenders }, (_, k) => {
@@ -400,8 +400,8 @@ describe("inbox answers: races, expiry, killed waiters, bad ids", () => {
     expect(after.agents.find((a) => a.sessionId === "killed-1")).toMatchObject({ status: "working", pendingQuestion: null });
   }, 30_000);
 
-  test("--always on a call no exact rule can name is refused and nothing is answered", () => {
-    const store = openStore(join(tempDir(), "tasks.db"));
+  test("--always on a call no exact rule can name is refused and nothing is answered", async () => {
+    const store = await openStore(join(tempDir(), "tasks.db"));
     try {
       const ask = (command: unknown, i: number) =>
         openQuestion(store, { kind: "permission", source: "hook", sessionId: null, streamId: null, toolName: "Bash", toolInput: command, question: `q${i}`, timeoutMs: 60_000 });
@@ -412,11 +412,11 @@ describe("inbox answers: races, expiry, killed waiters, bad ids", () => {
         expect(store.sqlite.query("SELECT status FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "pending" });
       });
       expect(store.sqlite.query("SELECT count(*) AS n FROM policy_rules").get()).toEqual({ n: 0 });
-      const ok = ask({ command: "npm publish" }, 9);
-      answerQuestion(store, ok.id, { decision: "allow", by: "t", how: "person", always: true });
+      const ok = await ask({ command: "npm publish" }, 9);
+      await answerQuestion(store, ok.id, { decision: "allow", by: "t", how: "person", always: true });
       expect(store.sqlite.query("SELECT rule FROM policy_rules").all()).toEqual([{ rule: "Bash(npm publish)" }]);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
@@ -428,8 +428,8 @@ describe("POST /api/inbox/:id: cross-site and malformed writes", () => {
     const p = await project();
     const api = await serve(p.db, { cwd: p.dir, env: { HOME: p.dir } });
     try {
-      const store = openStore(p.db);
-      const q = openQuestion(store, { kind: "permission", source: "hook", sessionId: null, streamId: "Stream-B", toolName: "Bash", toolInput: { command: "npm publish" }, question: "Bash(npm publish)", timeoutMs: 600_000 });
+      const store = await openStore(p.db);
+      const q = await openQuestion(store, { kind: "permission", source: "hook", sessionId: null, streamId: "Stream-B", toolName: "Bash", toolInput: { command: "npm publish" }, question: "Bash(npm publish)", timeoutMs: 600_000 });
       const port = new URL(api.url).port;
       const body = '{"decision":"allow"}';
       const json = { "content-type": "application/json" };
@@ -472,7 +472,7 @@ describe("POST /api/inbox/:id: cross-site and malformed writes", () => {
       const own = await fetch(`${api.url}/api/inbox/${q.id}`, { method: "POST", headers: json, body });
       expect(own.status).toBe(200);
       expect(store.sqlite.query("SELECT status, answered_by AS by FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "allowed", by: "api" });
-      store.close();
+      await store.close();
     } finally {
       await api.stop();
     }

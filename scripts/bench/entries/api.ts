@@ -117,13 +117,13 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const dir = ctx.scratch();
   const db = join(dir, "tasks.db");
-  const store = openStore(db);
-  store.tx((tx) => {
+  const store = await openStore(db);
+  await store.tx(async (tx) => {
     const now = store.now();
     for (let s = 0; s < STREAMS; s++) {
       const streamId = `Stream-${String(s).padStart(3, "0")}`;
       for (let t = 0; t < TASKS_PER_STREAM; t++) {
-        insertTask(tx, now, {
+        await insertTask(tx, now, {
           id: `B-S${String(s).padStart(3, "0")}-T${String(t).padStart(3, "0")}`,
           title: `Task ${t} of ${streamId}`,
           description: "A task of moderate description length, as PRD imports produce them.",
@@ -134,7 +134,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       }
     }
   });
-  store.close();
+  await store.close();
 
   const procs: Bun.Subprocess[] = [];
   try {
@@ -236,14 +236,14 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const orchSse = await fetch(`${orchUrl}/api/events`, { signal: ac.signal });
     const bareSse = await fetch(`${bareUrl}/sse`, { signal: ac.signal });
     void (async () => {
-      for await (const m of sseMessages(orchSse.body!)) {
+      for await (const m of await sseMessages(orchSse.body!)) {
         if (m.event !== "task") continue;
         const d = JSON.parse(m.data) as { data: { id: string; notes: string } };
         orchArrivals.set(d.data.notes, wall());
       }
     })().catch(() => {});
     void (async () => {
-      for await (const m of sseMessages(bareSse.body!)) bareArrivals.set((JSON.parse(m.data) as { i: number }).i, wall());
+      for await (const m of await sseMessages(bareSse.body!)) bareArrivals.set((JSON.parse(m.data) as { i: number }).i, wall());
     })().catch(() => {});
     const writerFile = join(dir, "writer.ts");
     writeFileSync(writerFile, WRITER_SOURCE(ctx.root, db, samples, barePort));
