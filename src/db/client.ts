@@ -149,12 +149,18 @@ class SqliteStore implements Store {
   }
 
   get db(): Db {
-    return openFrame((f) => f.store === this) ? this.#wdb : this.#rdb;
+    if (openFrame((f) => f.store === this)) return this.#wdb;
+    this.#checkOpen();
+    return this.#rdb;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw failed(`database ${this.path} is closed`);
   }
 
   async tx<T>(fn: (db: Db) => Promise<T> | T): Promise<T> {
     if (openFrame((f) => f.store === this)) return fn(this.#wdb);
-    if (this.#closed) throw failed(`database ${this.path} is closed`);
+    this.#checkOpen();
     const queue = this.#lock.key;
     // Another store of this process on the same file, inside its own transaction: waiting for
     // the queue would wait for ever (SQLite would have answered "busy" after its timeout).
@@ -182,6 +188,7 @@ class SqliteStore implements Store {
   }
 
   async changeToken(): Promise<string> {
+    this.#checkOpen();
     return String((this.#dataVersion.get() as { data_version: number }).data_version);
   }
 
@@ -200,6 +207,10 @@ class SqliteStore implements Store {
     return (this.#identity = createHash("sha256").update(`${st.dev}:${st.ino}:${born?.at ?? ""}`).digest("hex").slice(0, 16));
   }
 
+  connections(): { writer: Database; reader: Database } {
+    return { writer: this.#writer, reader: this.#reader };
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -209,6 +220,14 @@ class SqliteStore implements Store {
     this.#writer.close();
     if (this.#temporary !== null) removeTemporary(this.#temporary);
   }
+}
+
+/**
+ * The connections under a SQLite store, for SQLite-specific tests and tools (a pragma on the
+ * writing connection, an integrity check): null for any other store. Nothing in the core uses it.
+ */
+export function sqliteConnections(store: Store): { writer: Database; reader: Database } | null {
+  return store instanceof SqliteStore ? store.connections() : null;
 }
 
 /** Directories of private databases (:memory:) still open, removed at exit if nobody closed them. */
@@ -255,6 +274,9 @@ export async function openStore(path: string): Promise<Store> {
     writer.run("PRAGMA synchronous = NORMAL");
     withBusyRetrySync(() => migrate(writer));
     reader = openConnection(file, true);
+    // A first read maps the WAL index now: a database whose file is later unlinked while open
+    // (replaced, cleaned up) stays readable, as the writing connection stays writable.
+    reader.query("SELECT count(*) FROM sqlite_master").get();
   } catch (err) {
     reader?.close();
     writer.close();

@@ -214,7 +214,7 @@ describe("POST /api/budget/:streamId/raise", () => {
     const body = shape(shapes.budgetRaiseShape, r.body);
     expect(body.stream).toMatchObject({ streamId: "Stream-A", raisedUsd: 2.5, raisedTokens: 1000, pausedReason: null });
     expect(body.wasPaused).toBe(false);
-    expect(getQuestion(store, q.id)).toMatchObject({ status: "allowed", answeredBy: "Ada" });
+    expect(await getQuestion(store, q.id)).toMatchObject({ status: "allowed", answeredBy: "Ada" });
     const more = await post(`${url}/api/budget/Stream-A/raise`, { usd: 0, tokens: 5 });
     expect(shape(shapes.budgetRaiseShape, more.body).stream).toMatchObject({ raisedUsd: 2.5, raisedTokens: 1005 });
   });
@@ -322,7 +322,7 @@ describe("POST /api/streams/:id/merge (a real git repository)", () => {
     const other = Bun.spawn(["sleep", "30"]);
     writeFileSync(lock, String(other.pid));
     try {
-      const merging = await post(`${url}/api/streams/Stream-B/merge`, {});
+      const merging = post(`${url}/api/streams/Stream-B/merge`, {});
       await Bun.sleep(150);
       const t0 = performance.now();
       expect((await call(`${url}/api/streams`)).status).toBe(200);

@@ -7,7 +7,7 @@ describe("ResponseCache", () => {
   test("builds once per database version; a new token drops every entry", async () => {
     let token = "1:0";
     let builds = 0;
-    const cache = new ResponseCache(() => token);
+    const cache = new ResponseCache(async () => token);
     const build = () => ({ n: ++builds, s: "é" });
     expect(text(await cache.json("a", build))).toBe('{"n":1,"s":"é"}');
     expect(text(await cache.json("a", build))).toBe('{"n":1,"s":"é"}');
@@ -18,7 +18,7 @@ describe("ResponseCache", () => {
   });
 
   test("keeps at most maxBytes, evicting the oldest; a body larger than that is served, not kept", async () => {
-    const cache = new ResponseCache(() => "t", 25);
+    const cache = new ResponseCache(async () => "t", 25);
     const body = (n: number) => () => "x".repeat(n); // JSON adds the two quotes
     await cache.json("a", body(8)); // 10 bytes
     await cache.json("b", body(8)); // 20

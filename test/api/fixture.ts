@@ -40,10 +40,12 @@ export async function guideData(s: Store): Promise<void> {
 
 /** Make an agent's heartbeat `minutes` old (tests cannot wait five minutes). */
 export async function ageActivity(s: Store, taskId: string, minutes: number): Promise<void> {
-  await s.db
-    .update(agentActivity)
-    .set({ lastHeartbeat: new Date(Date.now() - minutes * 60_000).toISOString() })
-    .where(eq(agentActivity.taskId, taskId));
+  await s.tx((db) =>
+    db
+      .update(agentActivity)
+      .set({ lastHeartbeat: new Date(Date.now() - minutes * 60_000).toISOString() })
+      .where(eq(agentActivity.taskId, taskId)),
+  );
 }
 
 // The guide's example bodies (orchestration-system-guide.md, "API Reference"), verbatim.

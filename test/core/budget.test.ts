@@ -109,8 +109,8 @@ describe("budgets in the database", () => {
     expect((await loadBudgetView(s, ids, limits)).streams[1]).toMatchObject({ pausedReason: PAUSE_STREAM, limitUsd: 1 });
     const after = await raiseBudget(s, { streamId: "Stream-B", usd: 2.5, tokens: 0, by: "ada" }, ids, limits);
     expect(after.streams[1]).toMatchObject({ pausedReason: null, raisedUsd: 2.5, limitUsd: 3.5 });
-    expect(getQuestion(s, q.id)).toMatchObject({ kind: "budget", status: "allowed", answeredBy: "ada", answeredHow: "person", reason: "raised by $2.50" });
-    expect(pendingBudgetQuestions(s, "Stream-B")).toEqual([]);
+    expect(await getQuestion(s, q.id)).toMatchObject({ kind: "budget", status: "allowed", answeredBy: "ada", answeredHow: "person", reason: "raised by $2.50" });
+    expect(await pendingBudgetQuestions(s, "Stream-B")).toEqual([]);
     await raiseBudget(s, { streamId: "Stream-B", usd: 0, tokens: 500, by: "ada" }, ids, { ...limits, streamTokens: 10 });
     expect((await loadBudgetView(s, ids, { streamTokens: 10 })).streams[1]).toMatchObject({ raisedUsd: 2.5, raisedTokens: 500, limitTokens: 510 });
     expect((await rejects(() => raiseBudget(s, { streamId: "Stream-X", usd: 1, tokens: 0, by: "ada" }, ids, limits))).message).toBe("Stream not found: Stream-X");

@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createChangeFeed, sharedChangeFeed } from "../../src/core/change-feed.ts";
 import { createTask, heartbeat, lastEventId, listTasks, updateTask, type ChangeEvent } from "../../src/core/index.ts";
-import { changeTokenReader } from "../../src/db/change-token.ts";
 import { openStore } from "../../src/db/client.ts";
 import { runOrch, tempDir, tempStore } from "../helpers.ts";
 
@@ -17,16 +16,16 @@ describe("change token", () => {
     const a = await openStore(join(dir, "t.db"));
     const b = await openStore(join(dir, "t.db"));
     try {
-      const token = changeTokenReader(a);
-      const t0 = token();
-      expect(token()).toBe(t0);
+      const token = () => a.changeToken();
+      const t0 = await token();
+      expect(await token()).toBe(t0);
       await createTask(a, { title: "mine" });
-      const t1 = token();
+      const t1 = await token();
       expect(t1).not.toBe(t0);
       await listTasks(a);
-      expect(token()).toBe(t1);
+      expect(await token()).toBe(t1);
       await createTask(b, { title: "theirs" });
-      expect(token()).not.toBe(t1);
+      expect(await token()).not.toBe(t1);
     } finally {
       await b.close();
       await a.close();
@@ -42,7 +41,7 @@ describe("change feed", () => {
     expect(feed.lastId).toBe(await lastEventId(s));
     const c = collect();
     feed.subscribe(c.fn);
-    expect(feed.poll()).toBe(0);
+    expect(await feed.poll()).toBe(0);
     await createTask(s, { id: "T-1", title: "one", metadata: { streamId: "Stream-A" } });
     const n = await feed.poll();
     expect(n).toBe(2); // the task, then its stream's figures
@@ -52,7 +51,7 @@ describe("change feed", () => {
       ["stream", "Stream-A"],
     ]);
     expect(feed.lastId).toBe(await lastEventId(s));
-    expect(feed.poll()).toBe(0);
+    expect(await feed.poll()).toBe(0);
   });
 
   test("sees commits made by another connection (as another process makes them)", async () => {
@@ -64,7 +63,7 @@ describe("change feed", () => {
       const c = collect();
       feed.subscribe(c.fn);
       await createTask(other, { id: "T-X", title: "from elsewhere" });
-      expect(feed.poll()).toBe(1);
+      expect(await feed.poll()).toBe(1);
       expect(c.flat()[0]).toMatchObject({ kind: "task", entityId: "T-X", op: "create" });
     } finally {
       await other.close();
@@ -82,7 +81,7 @@ describe("change feed", () => {
     feed.subscribe(c.fn);
     // The token has not moved since the feed was made: poll() alone would see nothing new.
     await createTask(s, { id: "T-last", title: "last" });
-    expect(feed.poll()).toBe(1201);
+    expect(await feed.poll()).toBe(1201);
     expect(c.got.map((b) => b.length)).toEqual([500, 500, 201]);
     const ids = c.flat().map((e) => e.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
@@ -167,8 +166,8 @@ describe("change feed", () => {
 
   test("sharedChangeFeed: one poller per store", async () => {
     const s = await tempStore();
-    expect(sharedChangeFeed(s)).toBe(sharedChangeFeed(s));
-    expect(sharedChangeFeed(s)).not.toBe(await sharedChangeFeed(await tempStore()));
+    expect(await sharedChangeFeed(s)).toBe(await sharedChangeFeed(s));
+    expect(await sharedChangeFeed(s)).not.toBe(await sharedChangeFeed(await tempStore()));
   });
 
   test("an update in a transaction arrives whole: task, activity, stream in commit order", async () => {

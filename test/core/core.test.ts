@@ -24,7 +24,7 @@ import {
   unarchiveStream,
   updateTask,
 } from "../../src/core/index.ts";
-import { tempStore } from "../helpers.ts";
+import { rawSqlite, tempStore } from "../helpers.ts";
 
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -51,7 +51,7 @@ describe("tasks", () => {
     await expect(createTask(s, { title: "x", metadata: { streamPhase: "middle" as never } })).rejects.toThrow('invalid phase "middle"');
     await expect(createTask(s, { title: "x", prdId: "PRD-nope" })).rejects.toThrow("PRD not found: PRD-nope");
     expect((await listTasks(s)).totalTasks).toBe(0);
-    expect(lastEventId(s)).toBe(0);
+    expect(await lastEventId(s)).toBe(0);
   });
 
   test("update shallow-merges metadata and clears blockedReason once unblocked", async () => {
@@ -118,7 +118,7 @@ describe("streams", () => {
     expect(a.tasks.map((t) => t.id)).toEqual(["A1", "A2", "A3", "A4"]);
     await updateTask(s, { id: "A4", status: "cancelled" });
     await updateTask(s, { id: "A3", status: "completed" });
-    expect(getStream(s, "Stream-A")).toMatchObject({ totalTasks: 3, progressPercentage: 100, status: "completed" });
+    expect(await getStream(s, "Stream-A")).toMatchObject({ totalTasks: 3, progressPercentage: 100, status: "completed" });
   });
 
   test("dependencies from `dependencies` or the legacy `streamDependencies`", async () => {
@@ -134,8 +134,8 @@ describe("streams", () => {
     await createTask(s, { id: "T", title: "t", status: "completed", metadata: { streamId: "X" } });
     await createTask(s, { id: "U", title: "u", metadata: { streamId: "X" } });
     await updateTask(s, { id: "T", metadata: { streamId: "Y" } });
-    expect(getStream(s, "X")).toMatchObject({ totalTasks: 1, completedTasks: 0 });
-    expect(getStream(s, "Y")).toMatchObject({ totalTasks: 1, completedTasks: 1, status: "completed" });
+    expect(await getStream(s, "X")).toMatchObject({ totalTasks: 1, completedTasks: 0 });
+    expect(await getStream(s, "Y")).toMatchObject({ totalTasks: 1, completedTasks: 1, status: "completed" });
   });
 
   test("archive hides a stream and its tasks; unarchive brings them back; not found is typed", async () => {
@@ -150,23 +150,23 @@ describe("streams", () => {
     await unarchiveStream(s, "A");
     expect((await getStream(s, "A")).tasks[0]!.archived).toBe(false);
     await expect(archiveStream(s, "Stream-X")).rejects.toThrow("Stream not found: Stream-X");
-    expect(archiveAllStreams(s)).toEqual({ archivedStreams: ["A", "B"], tasksArchived: 2 });
-    expect(listStreams(s)).toEqual([]);
+    expect(await archiveAllStreams(s)).toEqual({ archivedStreams: ["A", "B"], tasksArchived: 2 });
+    expect(await listStreams(s)).toEqual([]);
   });
 
   test("worktree location is recorded on the stream and its tasks", async () => {
     const s = await tempStore();
     await createTask(s, { id: "T", title: "t", metadata: { streamId: "Stream-B" } });
     await setStreamWorktree(s, "Stream-B", { worktreePath: "/p/.claude/worktrees/Stream-B", branchName: "stream-b" });
-    expect(getStream(s, "Stream-B")).toMatchObject({ worktreePath: "/p/.claude/worktrees/Stream-B", branchName: "stream-b" });
+    expect(await getStream(s, "Stream-B")).toMatchObject({ worktreePath: "/p/.claude/worktrees/Stream-B", branchName: "stream-b" });
     expect((await getTask(s, "T")).metadata).toMatchObject({ worktreePath: "/p/.claude/worktrees/Stream-B", branchName: "stream-b" });
   });
 
   test("an empty database lists nothing", async () => {
     const s = await tempStore();
-    expect(listStreams(s)).toEqual([]);
-    expect(listTasks(s)).toEqual({ tasks: [], totalTasks: 0 });
-    expect(listActivity(s)).toEqual({ activities: [], totalActive: 0, totalIdle: 0 });
+    expect(await listStreams(s)).toEqual([]);
+    expect(await listTasks(s)).toEqual({ tasks: [], totalTasks: 0 });
+    expect(await listActivity(s)).toEqual({ activities: [], totalActive: 0, totalIdle: 0 });
     expect((await progressSummary(s)).overall.progressPercentage).toBe(0);
   });
 });
@@ -201,8 +201,8 @@ describe("activity", () => {
   test("stale heartbeats count as idle", async () => {
     const s = await tempStore();
     await createTask(s, { id: "T", title: "t", status: "in_progress", metadata: { streamId: "A" } });
-    s.sqlite.run("UPDATE agent_activity SET last_heartbeat = '2020-01-01T00:00:00.000Z'");
-    expect(listActivity(s)).toMatchObject({ activities: [], totalActive: 0, totalIdle: 1 });
+    rawSqlite(s).run("UPDATE agent_activity SET last_heartbeat = '2020-01-01T00:00:00.000Z'");
+    expect(await listActivity(s)).toMatchObject({ activities: [], totalActive: 0, totalIdle: 1 });
     expect((await listActivity(s, { active: false })).activities[0]!.isActive).toBe(false);
     expect((await listActivity(s, { streamId: "B", active: false })).activities).toEqual([]);
   });
@@ -230,7 +230,7 @@ describe("prds, initiatives, work products", () => {
     expect(() => createPrd(s, { title: "T", content: "", initiativeId: "INIT-nope" })).toThrow("Initiative not found: INIT-nope");
     await createTask(s, { title: "t", prdId: p.id, metadata: { streamId: "A" } });
     expect((await getStream(s, "A")).initiativeId).toBe("INIT-1");
-    expect(progressSummary(s)).toMatchObject({ initiative: { id: "INIT-1" }, prdCount: 1, tasks: { total: 1, pending: 1 } });
+    expect(await progressSummary(s)).toMatchObject({ initiative: { id: "INIT-1" }, prdCount: 1, tasks: { total: 1, pending: 1 } });
   });
 
   test("work products are stored against a task", async () => {
@@ -278,6 +278,6 @@ describe("events", () => {
       }),
     ).rejects.toThrow("boom");
     expect((await getTask(s, "T")).status).toBe("pending");
-    expect(lastEventId(s)).toBe(n);
+    expect(await lastEventId(s)).toBe(n);
   });
 });

@@ -1,7 +1,7 @@
 /** The change log is compacted: the newest events and every merge record stay; replay knows the gap. */
 import { expect, test } from "bun:test";
 import { EVENTS_KEPT, lastEventId, recordEvent, replayable } from "../../src/core/events.ts";
-import { tempStore } from "../helpers.ts";
+import { rawSqlite, tempStore } from "../helpers.ts";
 
 test("past EVENTS_KEPT the oldest events go, merge records stay, and replay across the gap is refused", async () => {
   const store = await tempStore();
@@ -10,14 +10,14 @@ test("past EVENTS_KEPT the oldest events go, merge records stay, and replay acro
     for (let i = 0; i < EVENTS_KEPT + 10_000; i++) await recordEvent(db, "task", `T-${i % 100}`, "update", { i });
   });
   const latest = await lastEventId(store);
-  const count = (store.sqlite.query("SELECT count(*) AS n FROM events").get() as { n: number }).n;
+  const count = (rawSqlite(store).query("SELECT count(*) AS n FROM events").get() as { n: number }).n;
   expect(latest).toBe(EVENTS_KEPT + 10_001);
   expect(count).toBeLessThanOrEqual(EVENTS_KEPT + 5_001);
   expect(count).toBeGreaterThanOrEqual(EVENTS_KEPT);
   // The merge record (event 1) survived; the newest events are all there.
-  expect(store.sqlite.query("SELECT id FROM events WHERE id = 1").get()).toEqual({ id: 1 });
-  expect(replayable(store, latest - 1000, latest)).toBe(true);
-  expect(replayable(store, 5, latest)).toBe(false);
+  expect(rawSqlite(store).query("SELECT id FROM events WHERE id = 1").get()).toEqual({ id: 1 });
+  expect(await replayable(store, latest - 1000, latest)).toBe(true);
+  expect(await replayable(store, 5, latest)).toBe(false);
 });
 
 test("metadata is capped (16 KB as JSON), also once merged; nothing is written when it does not fit", async () => {
@@ -25,16 +25,16 @@ test("metadata is capped (16 KB as JSON), also once merged; nothing is written w
   const { isOrchError } = await import("../../src/errors.ts");
   const store = await tempStore();
   await createTask(store, { id: "T-1", title: "t", metadata: { a: "x".repeat(9000) } });
-  const refused = (f: () => unknown) => {
+  const refused = async (f: () => unknown) => {
     try {
-      f();
+      await f();
     } catch (err) {
       return isOrchError(err) && err.exitCode === 2 ? err.message : `unexpected: ${err}`;
     }
     return "not refused";
   };
-  expect(refused(() => createTask(store, { id: "T-2", title: "t", metadata: { big: "x".repeat(17_000) } }))).toContain("larger than 16 KB");
-  expect(refused(() => updateTask(store, { id: "T-1", metadata: { b: "y".repeat(9000) } }))).toContain("would be larger than 16 KB");
+  expect(await refused(() => createTask(store, { id: "T-2", title: "t", metadata: { big: "x".repeat(17_000) } }))).toContain("larger than 16 KB");
+  expect(await refused(() => updateTask(store, { id: "T-1", metadata: { b: "y".repeat(9000) } }))).toContain("would be larger than 16 KB");
   expect(Object.keys((await getTask(store, "T-1")).metadata)).toEqual(["a"]);
   await updateTask(store, { id: "T-1", metadata: { b: "small" } });
   expect((await getTask(store, "T-1")).metadata).toMatchObject({ b: "small" });

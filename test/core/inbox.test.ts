@@ -17,7 +17,7 @@ describe("inbox", () => {
     expect((await openQuestion(store, ask("hook"))).id).toBe(first.id);
     await answerQuestion(store, first.id, { decision: "allow", by: "ana", how: "person" });
     // The hook that comes right after the answer gets it; the same channel asking again is new.
-    expect(openQuestion(store, ask("hook"))).toMatchObject({ id: first.id, status: "allowed" });
+    expect(await openQuestion(store, ask("hook"))).toMatchObject({ id: first.id, status: "allowed" });
     expect((await openQuestion(store, ask("prompt_tool"))).id).not.toBe(first.id);
     await store.close();
   });
@@ -42,9 +42,9 @@ describe("inbox", () => {
     const ctx = { sessionId: "s1", streamId: "Stream-B", cwd: null, transcriptPath: null, pid: null, launcher: null };
     await recordAgentChange(store, ctx, { status: "working" });
     await openQuestion(store, { ...ask("hook"), sessionId: "s1" });
-    expect(listInbox(store)).toHaveLength(1);
+    expect(await listInbox(store)).toHaveLength(1);
     await recordAgentChange(store, ctx, { status: "exited", ended: true });
-    expect(listInbox(store)).toHaveLength(0);
+    expect(await listInbox(store)).toHaveLength(0);
     expect((await listInbox(store, { all: true }))[0]).toMatchObject({ status: "expired", answeredHow: "gone" });
     await store.close();
   });
@@ -53,7 +53,7 @@ describe("inbox", () => {
     const path = join(tempDir(), "tasks.db");
     const asker = await openStore(path);
     const person = await openStore(path);
-    const pending = await askPermission(asker, { call, source: "hook", sessionId: null, streamId: "Stream-B", policy: { allow: [], deny: [] }, timeoutMs: 60_000 });
+    const pending = askPermission(asker, { call, source: "hook", sessionId: null, streamId: "Stream-B", policy: { allow: [], deny: [] }, timeoutMs: 60_000 });
     let q;
     while (!(q = (await listInbox(person))[0])) await Bun.sleep(2);
     const t0 = performance.now();

@@ -40,8 +40,8 @@ describe("currentMergeConflict", () => {
 
   test("merged by hand: dropped for every reader, and recorded as merged outside orch", async () => {
     const store = await withConflict();
-    expect(currentMergeConflict(store, "Stream-B", () => facts({ targetTip: "t2", merged: true }))).toBeNull();
-    expect(lastMergeState(store, "Stream-B")).toMatchObject({ mergeConflict: null, merged: { into: "main", branch: "stream-b", commit: "t2", outside: true } });
+    expect(await currentMergeConflict(store, "Stream-B", () => facts({ targetTip: "t2", merged: true }))).toBeNull();
+    expect(await lastMergeState(store, "Stream-B")).toMatchObject({ mergeConflict: null, merged: { into: "main", branch: "stream-b", commit: "t2", outside: true } });
   });
 
   test("resolved on the branch: dropped; still holding after a side moved: recorded again with today's files", async () => {
@@ -49,14 +49,14 @@ describe("currentMergeConflict", () => {
     const again = await currentMergeConflict(store, "Stream-B", () => facts({ sourceTip: "s2", predict: () => ["b.ts"] }));
     expect(again).toMatchObject({ files: ["b.ts"], sourceCommit: "s2", targetCommit: "t1" });
     expect((await lastMergeState(store, "Stream-B"))!.mergeConflict).toEqual(again);
-    expect(currentMergeConflict(store, "Stream-B", () => facts({ sourceTip: "s3", predict: () => [] }))).toBeNull();
-    expect(lastMergeState(store, "Stream-B")).toEqual({ mergeConflict: null, merged: null });
+    expect(await currentMergeConflict(store, "Stream-B", () => facts({ sourceTip: "s3", predict: () => [] }))).toBeNull();
+    expect(await lastMergeState(store, "Stream-B")).toEqual({ mergeConflict: null, merged: null });
   });
 
   test("no record, or one that holds: nothing written", async () => {
     const store = await withConflict();
     const before = await lastMergeState(store, "Stream-B");
-    expect(currentMergeConflict(store, "Stream-B", () => facts({}))).toEqual(before!.mergeConflict);
-    expect(currentMergeConflict(store, "Stream-X", () => { throw new Error("not asked"); })).toBeNull();
+    expect(await currentMergeConflict(store, "Stream-B", () => facts({}))).toEqual(before!.mergeConflict);
+    expect(await currentMergeConflict(store, "Stream-X", () => { throw new Error("not asked"); })).toBeNull();
   });
 });

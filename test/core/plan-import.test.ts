@@ -17,9 +17,9 @@ import {
 import type { OrchError } from "../../src/errors.ts";
 import { tempStore } from "../helpers.ts";
 
-function thrown(fn: () => unknown): OrchError {
+async function thrown(fn: () => unknown): Promise<OrchError> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     return err as OrchError;
   }
@@ -35,14 +35,14 @@ describe("importPrdMarkdown", () => {
     expect(r.tasks.created).toHaveLength(15);
     expect(r.executionPlan).toEqual({ foundation: ["Stream-A"], parallel: ["Stream-B", "Stream-C"], integration: ["Stream-Z"] });
     expect((await currentInitiative(s))?.id).toBe("INIT-add-dark-mode-support");
-    expect(getPrd(s, "PRD-add-dark-mode-support")).toMatchObject({ initiativeId: "INIT-add-dark-mode-support", taskCount: 15, content: DARK_MODE_PRD });
+    expect(await getPrd(s, "PRD-add-dark-mode-support")).toMatchObject({ initiativeId: "INIT-add-dark-mode-support", taskCount: 15, content: DARK_MODE_PRD });
     expect((await listStreams(s)).map((x) => [x.streamId, x.streamName, x.streamPhase, x.dependencies, x.totalTasks, x.initiativeId])).toEqual([
       ["Stream-A", "Core Theme System", "foundation", [], 4, "INIT-add-dark-mode-support"],
       ["Stream-B", "UI Component Updates", "parallel", ["Stream-A"], 3, "INIT-add-dark-mode-support"],
       ["Stream-C", "Page Theme Integration", "parallel", ["Stream-A"], 3, "INIT-add-dark-mode-support"],
       ["Stream-Z", "Testing and Documentation", "integration", ["Stream-B", "Stream-C"], 5, "INIT-add-dark-mode-support"],
     ]);
-    expect(getTask(s, "TASK-005")).toMatchObject({
+    expect(await getTask(s, "TASK-005")).toMatchObject({
       prdId: "PRD-add-dark-mode-support",
       title: "Update Button component",
       status: "pending",
@@ -60,7 +60,7 @@ describe("importPrdMarkdown", () => {
       s,
       "# Initiative: X\n## Foundation Phase\n### A: a\n- T1: Schema [files: db.ts, api.ts] @agent-ta\n  Keep it small.\n",
     );
-    expect(getTask(s, "T1")).toMatchObject({ title: "Schema", assignedAgent: "ta", description: "Keep it small.", metadata: { files: ["db.ts", "api.ts"] } });
+    expect(await getTask(s, "T1")).toMatchObject({ title: "Schema", assignedAgent: "ta", description: "Keep it small.", metadata: { files: ["db.ts", "api.ts"] } });
     expect((await getStream(s, "A")).files).toEqual(["api.ts", "db.ts"]);
   });
 
@@ -75,7 +75,7 @@ describe("importPrdMarkdown", () => {
     expect(r.tasks.unchanged).toHaveLength(15);
     expect(r.streams.unchanged).toHaveLength(4);
     expect((await listTasks(s)).totalTasks).toBe(15);
-    expect(listPrds(s)).toHaveLength(1);
+    expect(await listPrds(s)).toHaveLength(1);
     // Only the initiative and PRD are touched; no task or stream event.
     expect((await eventsSince(s, before)).map((e) => e.kind)).toEqual(["initiative", "prd"]);
   });
@@ -97,7 +97,7 @@ describe("importPrdMarkdown", () => {
     const t1 = await getTask(s, "TASK-001");
     expect(t1).toMatchObject({ title: "Create theme types", status: "completed", metadata: { files: ["src/types/theme.ts"] } });
     expect((await getTask(s, "TASK-015")).status).toBe("in_progress"); // not deleted
-    expect(getStream(s, "Stream-C")).toMatchObject({ streamName: "Page Theming", totalTasks: 4 });
+    expect(await getStream(s, "Stream-C")).toMatchObject({ streamName: "Page Theming", totalTasks: 4 });
     expect((await listTasks(s)).totalTasks).toBe(16);
   });
 
@@ -116,17 +116,17 @@ describe("importPrdMarkdown", () => {
   test("a PRD that fails validation writes nothing", async () => {
     const s = await tempStore();
     const cycle = "# Initiative: X\n## Foundation Phase\n### A: a (depends on B)\n- T1: t\n## Parallel Phase\n### B: b (depends on A)\n- T2: t\n";
-    const e = thrown(() => importPrdMarkdown(s, cycle));
+    const e = await thrown(() => importPrdMarkdown(s, cycle));
     expect(e.message).toBe("Circular dependency: A -> B -> A");
     expect(e.exitCode).toBe(2);
     const six = `# Initiative: X\n## Foundation Phase\n### A: a\n- T0: t\n## Parallel Phase\n${[1, 2, 3, 4, 5, 6].map((k) => `### P${k}: p\n- T${k}: t\n`).join("")}`;
-    expect(thrown(() => importPrdMarkdown(s, six)).message).toBe("Cannot create more than 5 parallel streams");
+    expect((await thrown(() => importPrdMarkdown(s, six))).message).toBe("Cannot create more than 5 parallel streams");
     expect((await importPrdMarkdown(s, six, { maxParallel: 6, dryRun: true })).tasks.created).toHaveLength(7);
-    expect(thrown(() => importPrdMarkdown(s, "# Initiative: X\n- T1: t\n")).message).toBe("PRD line 2: task outside a stream");
-    expect(lastEventId(s)).toBe(0);
+    expect((await thrown(() => importPrdMarkdown(s, "# Initiative: X\n- T1: t\n"))).message).toBe("PRD line 2: task outside a stream");
+    expect(await lastEventId(s)).toBe(0);
     expect((await listTasks(s)).totalTasks).toBe(0);
-    expect(listStreams(s)).toEqual([]);
-    expect(currentInitiative(s)).toBeNull();
+    expect(await listStreams(s)).toEqual([]);
+    expect(await currentInitiative(s)).toBeNull();
   });
 
   test("a clash with another PRD's task or initiative's stream rolls everything back", async () => {
@@ -134,16 +134,16 @@ describe("importPrdMarkdown", () => {
     await importPrdMarkdown(s, DARK_MODE_PRD);
     const mark = await lastEventId(s);
     const other = "# Initiative: Other\n## Foundation Phase\n### Stream-Q: q\n- Q-1: fine\n- TASK-003: clash\n";
-    const e = thrown(() => importPrdMarkdown(s, other));
+    const e = await thrown(() => importPrdMarkdown(s, other));
     expect(e.message).toBe(
       "PRD line 5: task TASK-003 already exists in PRD-add-dark-mode-support; task ids are unique per workspace: give it another id, or, once INIT-add-dark-mode-support is finished, archive its streams and remove their worktrees: its ids are then renamed <id>.INIT-add-dark-mode-support to make room",
     );
     expect(e.exitCode).toBe(1);
-    const e2 = thrown(() => importPrdMarkdown(s, "# Initiative: Other\n## Foundation Phase\n### Stream-A: q\n- Q-1: t\n"));
+    const e2 = await thrown(() => importPrdMarkdown(s, "# Initiative: Other\n## Foundation Phase\n### Stream-A: q\n- Q-1: t\n"));
     expect(e2.message).toBe(
       "PRD line 3: stream Stream-A already belongs to initiative INIT-add-dark-mode-support; give this stream another id, or, once INIT-add-dark-mode-support is finished, archive its streams and remove their worktrees: its ids are then renamed <id>.INIT-add-dark-mode-support to make room",
     );
-    expect(lastEventId(s)).toBe(mark);
+    expect(await lastEventId(s)).toBe(mark);
     await expect(getTask(s, "Q-1")).rejects.toThrow("Task not found: Q-1");
     expect((await currentInitiative(s))?.id).toBe("INIT-add-dark-mode-support");
   });
@@ -153,7 +153,7 @@ describe("importPrdMarkdown", () => {
     const r = await importPrdMarkdown(s, DARK_MODE_PRD, { dryRun: true });
     expect(r.dryRun).toBe(true);
     expect(r.tasks.created).toHaveLength(15);
-    expect(lastEventId(s)).toBe(0);
+    expect(await lastEventId(s)).toBe(0);
   });
 
   test("initiative ids: slug of the name, stable, hashed when long or non-Latin", () => {
@@ -175,14 +175,14 @@ describe("importPrdMarkdown: the forms a PRD is written in", () => {
     const r = await importPrdMarkdown(s, TUTORIAL, { source: "plans/Tutorial.md" });
     expect(r.initiative).toMatchObject({ id: "INIT-tutorial", name: "Tutorial", created: true });
     expect(r.tasks.placeholders).toEqual(["Stream-A-1", "Stream-A-2", "Stream-A-3", "Stream-A-4", "Stream-B-1", "Stream-B-2"]);
-    expect(getTask(s, "Stream-B-2")).toMatchObject({ title: "Commands (2 of 2)", status: "pending", metadata: { streamId: "Stream-B", dependencies: ["Stream-A"] } });
+    expect(await getTask(s, "Stream-B-2")).toMatchObject({ title: "Commands (2 of 2)", status: "pending", metadata: { streamId: "Stream-B", dependencies: ["Stream-A"] } });
     expect((await getTask(s, "Stream-B-2")).description).toStartWith("Placeholder:");
     await updateTask(s, { id: "Stream-A-1", title: "Type definitions", status: "completed" });
     const again = await importPrdMarkdown(s, TUTORIAL, { source: "plans/Tutorial.md" });
     expect(again.tasks.created).toEqual([]);
     expect(again.tasks.unchanged).toHaveLength(6);
     expect((await listTasks(s)).totalTasks).toBe(6);
-    expect(getTask(s, "Stream-A-1")).toMatchObject({ title: "Type definitions", status: "completed" });
+    expect(await getTask(s, "Stream-A-1")).toMatchObject({ title: "Type definitions", status: "completed" });
   });
 
   test("a checked box is a completed task; checking it later completes it; unchecking never reopens", async () => {

@@ -10,7 +10,7 @@ import { createTask, eventsSince, getStream, getTask, heartbeat, listActivity, u
 import { inArray } from "drizzle-orm";
 import { openStore } from "../../src/db/client.ts";
 import { tasks } from "../../src/db/schema.ts";
-import { tempDir, tempStore } from "../helpers.ts";
+import { rawSqlite, tempDir, tempStore } from "../helpers.ts";
 
 describe("prepared write path", () => {
   test("an update stores metadata, files and the change log as JSON, exactly as given", async () => {
@@ -20,17 +20,17 @@ describe("prepared write path", () => {
     const u = await updateTask(s, { id: "T1", status: "blocked", blockedReason: "waiting", notes: "n", metadata: { files: ["c.ts"], more: null } });
     expect(u.metadata).toEqual({ streamId: "S1", files: ["c.ts"], extra: { deep: [1, "x"] }, more: null });
     expect(u.blockedReason).toBe("waiting");
-    const raw = s.sqlite.query("SELECT metadata, notes, description FROM tasks WHERE id = 'T1'").get() as Record<string, unknown>;
+    const raw = rawSqlite(s).query("SELECT metadata, notes, description FROM tasks WHERE id = 'T1'").get() as Record<string, unknown>;
     expect(JSON.parse(raw.metadata as string)).toEqual(u.metadata);
     expect(raw.description).toBeNull();
     const stream = await getStream(s, "S1");
     expect(stream.files).toEqual(["a.ts", "c.ts"]);
     expect(stream.blockedTasks).toBe(1);
-    const rawStream = s.sqlite.query("SELECT files, total_tasks FROM streams WHERE id = 'S1'").get() as Record<string, unknown>;
+    const rawStream = rawSqlite(s).query("SELECT files, total_tasks FROM streams WHERE id = 'S1'").get() as Record<string, unknown>;
     expect(rawStream).toEqual({ files: '["a.ts","c.ts"]', total_tasks: 2 });
     const last = (await eventsSince(s, 0)).filter((e) => e.kind === "task" && e.op === "update").at(-1)!;
     expect(last.payload).toEqual(u);
-    const rawEvent = s.sqlite.query("SELECT payload FROM events WHERE id = ?").get(last.id) as { payload: string };
+    const rawEvent = rawSqlite(s).query("SELECT payload FROM events WHERE id = ?").get(last.id) as { payload: string };
     expect(JSON.parse(rawEvent.payload)).toEqual(JSON.parse(JSON.stringify(u)));
   });
 
@@ -69,8 +69,8 @@ describe("prepared write path", () => {
     for (let i = 0; i < 5; i++) await createTask(s, { id: `T${i}`, title: `t${i}` });
     const idsIn = async (n: number) => await s.db.select({ id: tasks.id }).from(tasks).where(inArray(tasks.id, Array.from({ length: n }, (_, i) => `T${i}`)));
     // Each IN-list length is a new SQL text: 300 shapes, more than the cache holds.
-    for (let n = 1; n <= 300; n++) expect(idsIn(n)).toHaveLength(Math.min(n, 5));
-    expect(idsIn(1)).toEqual([{ id: "T0" }]); // evicted long ago, compiled again
+    for (let n = 1; n <= 300; n++) expect(await idsIn(n)).toHaveLength(Math.min(n, 5));
+    expect(await idsIn(1)).toEqual([{ id: "T0" }]); // evicted long ago, compiled again
     await updateTask(s, { id: "T1", notes: "still fine" });
     expect((await getTask(s, "T1")).notes).toBe("still fine");
   });

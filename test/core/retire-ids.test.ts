@@ -4,7 +4,7 @@ import { importPrdMarkdown } from "../../src/core/plan-import.ts";
 import { archiveStream, getStream, getTask, listStreams, setStreamWorktree, updateTask } from "../../src/core/index.ts";
 import { storeWorkProduct } from "../../src/core/work-products.ts";
 import { isOrchError } from "../../src/errors.ts";
-import { tempStore } from "../helpers.ts";
+import { rawSqlite, tempStore } from "../helpers.ts";
 
 const one = "# Initiative: One\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n- TASK-002: two\n\n## Parallel Phase\n### Stream-B: UI\n- TASK-003: three\n";
 const two = "# Initiative: Two\n\n## Foundation Phase\n### Stream-A: Core again\n- TASK-001: first of two\n";
@@ -39,14 +39,14 @@ test("refused while the first initiative is at work, naming the way out; once it
     },
   ]);
   // The new Stream-A and TASK-001 are the second initiative's; the old ones live on, renamed.
-  expect(getStream(store, "Stream-A")).toMatchObject({ streamName: "Core again", initiativeId: "INIT-two", totalTasks: 1, completedTasks: 0 });
-  expect(getTask(store, "TASK-001")).toMatchObject({ title: "first of two", status: "pending" });
+  expect(await getStream(store, "Stream-A")).toMatchObject({ streamName: "Core again", initiativeId: "INIT-two", totalTasks: 1, completedTasks: 0 });
+  expect(await getTask(store, "TASK-001")).toMatchObject({ title: "first of two", status: "pending" });
   const old = await getStream(store, "Stream-B.INIT-one", { includeArchived: true });
   expect(old).toMatchObject({ archived: true, completedTasks: 1, dependencies: ["Stream-A.INIT-one"] });
-  expect(getTask(store, "TASK-001.INIT-one")).toMatchObject({ status: "completed", metadata: { streamId: "Stream-A.INIT-one" } });
+  expect(await getTask(store, "TASK-001.INIT-one")).toMatchObject({ status: "completed", metadata: { streamId: "Stream-A.INIT-one" } });
   expect((await listStreams(store, { includeArchived: true })).map((s) => s.streamId).sort()).toEqual(["Stream-A", "Stream-A.INIT-one", "Stream-B.INIT-one"]);
-  expect(store.sqlite.query("SELECT task_id FROM work_products").all()).toEqual([{ task_id: "TASK-001.INIT-one" }]);
-  expect(store.sqlite.query("PRAGMA foreign_key_check").all()).toEqual([]);
+  expect(rawSqlite(store).query("SELECT task_id FROM work_products").all()).toEqual([{ task_id: "TASK-001.INIT-one" }]);
+  expect(rawSqlite(store).query("PRAGMA foreign_key_check").all()).toEqual([]);
   // Importing the second plan again changes nothing more.
   expect((await importPrdMarkdown(store, two)).retired).toEqual([]);
 });

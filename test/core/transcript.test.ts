@@ -90,7 +90,7 @@ describe("orch hook: Stop and SessionEnd record an interactive session's spend",
     writeFileSync(transcript, [assistant("msg_1", U), assistant("msg_1", U)].join("\n"));
     expect(await handleHook(payload("Stop", transcript), { ...env, ORCH_STREAM_ID: "Stream-B" })).toMatchObject({ stdout: "" });
     const store = await openStore(db);
-    expect(getAgent(store, "sess-1")).toMatchObject({ streamId: "Stream-B", inputTokens: 1000, outputTokens: 200, cacheReadTokens: 10_000, cacheCreationTokens: 2000 });
+    expect(await getAgent(store, "sess-1")).toMatchObject({ streamId: "Stream-B", inputTokens: 1000, outputTokens: 200, cacheReadTokens: 10_000, cacheCreationTokens: 2000 });
     expect((await getAgent(store, "sess-1"))!.costUsd).toBeCloseTo(0.0165, 6);
     writeFileSync(transcript, [assistant("msg_1", U), assistant("msg_2", U)].join("\n"));
     await handleHook(payload("SessionEnd", transcript), { ...env, ORCH_LAUNCHER: "headless" });

@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import { createTask, getTask, listTasks, updateTask } from "../../src/core/index.ts";
 import { openStore } from "../../src/db/client.ts";
 import { openWriteLock, writeLockPath } from "../../src/db/write-lock.ts";
-import { tempDir } from "../helpers.ts";
+import { rawSqlite, tempDir } from "../helpers.ts";
 
 /** Whether another process could take the lock right now (`flock -n` exits 1 when it cannot). */
 function freeForOthers(dbPath: string): boolean {
@@ -95,8 +95,8 @@ describe("the writers' lock", () => {
     writeFileSync(
       script,
       `import { openStore } from ${JSON.stringify(client)};
-const s = openStore(${JSON.stringify(path)});
-s.tx(() => {
+const s = await openStore(${JSON.stringify(path)});
+await s.tx(() => {
   console.log("holding");
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // inside the transaction, forever
 });`,
@@ -114,11 +114,23 @@ s.tx(() => {
     await holder.exited;
     await updateTask(s, { id: "T1", notes: "after the kill" });
     expect((await getTask(s, "T1")).notes).toBe("after the kill");
-    expect(s.sqlite.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+    expect(rawSqlite(s).query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
     await s.close();
   });
 
-  test("where no lock file can be made, there is no lock and writers rely on SQLite alone", () => {
-    expect(openWriteLock(join(tempDir(), "no-such-dir", "tasks.db"))).toBeNull();
+  test("where no lock file can be made, there is no lock and writers rely on SQLite alone (still queued in the process)", async () => {
+    const path = join(tempDir(), "no-such-dir", "tasks.db");
+    const lock = openWriteLock(path);
+    await lock.acquire();
+    let second = false;
+    const next = lock.acquire().then(() => (second = true));
+    await Bun.sleep(5);
+    expect(second).toBe(false); // the process's own queue holds
+    expect(existsSync(writeLockPath(path))).toBe(false);
+    lock.release();
+    await next;
+    expect(second).toBe(true);
+    lock.release();
+    lock.close();
   });
 });

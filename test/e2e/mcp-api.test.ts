@@ -8,7 +8,7 @@ import { cleanEnv, orchBin, runOrch, tempDir } from "../helpers.ts";
 import { freePort } from "../net.ts";
 
 
-async function session(env: Record<string, string>) {
+function session(env: Record<string, string>) {
   const p = Bun.spawn([orchBin(), "mcp"], { env: cleanEnv(env), stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   let stderr = "";
   const waiters: { re: RegExp; resolve: () => void }[] = [];
@@ -36,11 +36,11 @@ describe("orch mcp serves the API (HTTP_API_PORT)", () => {
     const db = join(tempDir(), "tasks.db");
     const port = freePort();
     const env = { ORCH_DB: db, HTTP_API_PORT: String(port), HTTP_API_HOST: "127.0.0.1" };
-    const first = await session(env);
+    const first = session(env);
     await first.logged(/HTTP server listening on 127\.0\.0\.1:\d+/);
     expect(await health(port)).toMatchObject({ status: "ok", service: "orch" });
 
-    const second = await session(env);
+    const second = session(env);
     await second.logged(/serving /);
     // The second session is an MCP server like any other, without the port.
     expect(second.stderr()).not.toContain("HTTP server listening");
@@ -58,7 +58,7 @@ describe("orch mcp serves the API (HTTP_API_PORT)", () => {
 
   test("without HTTP_API_PORT nothing is bound", async () => {
     const db = join(tempDir(), "tasks.db");
-    const s = await session({ ORCH_DB: db });
+    const s = session({ ORCH_DB: db });
     await s.logged(/serving /);
     s.proc.stdin.end();
     expect(await s.proc.exited).toBe(0);

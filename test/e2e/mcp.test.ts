@@ -84,7 +84,7 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** Raw pipes: every stdout line is collected; `answer(id)` waits for the reply to one request. */
-async function spawnRaw(dbPath: string, args: string[] = []) {
+function spawnRaw(dbPath: string, args: string[] = []) {
   const proc = Bun.spawn([orchBin(), "mcp", ...args], {
     env: cleanEnv({ ORCH_DB: dbPath }),
     cwd: tempDir(),
@@ -250,7 +250,7 @@ describe("orch mcp (compiled binary, SDK stdio client)", () => {
 
 describe("orch mcp (compiled binary, raw stdio)", () => {
   test("a garbage line gets a parse error and the server keeps serving; stdout is only JSON-RPC", async () => {
-    const r = await spawnRaw(join(tempDir(), "tasks.db"));
+    const r = spawnRaw(join(tempDir(), "tasks.db"));
     r.send(
       INIT,
       INITIALIZED,
@@ -280,13 +280,13 @@ describe("orch mcp (compiled binary, raw stdio)", () => {
   });
 
   test("closing stdin ends the process promptly with exit 0, after answering what it received", async () => {
-    const idle = await spawnRaw(join(tempDir(), "tasks.db"));
+    const idle = spawnRaw(join(tempDir(), "tasks.db"));
     idle.proc.stdin.end();
     const a = await idle.finish();
     expect(a).toMatchObject({ code: 0, stdout: "" });
     expect(a.ms).toBeLessThan(2000);
 
-    const busy = await spawnRaw(join(tempDir(), "tasks.db"));
+    const busy = spawnRaw(join(tempDir(), "tasks.db"));
     busy.send(INIT, INITIALIZED, ...Array.from({ length: 50 }, (_, i) => call(10 + i, "task_create", { title: `t${i}` })));
     busy.proc.stdin.end();
     const b = await busy.finish();
@@ -307,7 +307,7 @@ describe("orch mcp (compiled binary, raw stdio)", () => {
       expect(r.code).toBe(0);
       for (let i = 0; i < 30; i++) expect(byId(r.lines, 100 + i).result.isError).toBeUndefined();
     }
-    const check = await spawnRaw(db);
+    const check = spawnRaw(db);
     check.send(INIT, INITIALIZED, call(2, "stream_get", { streamId: "Stream-A" }));
     const stream = JSON.parse((await check.answer(2)).result.content[0].text);
     check.proc.stdin.end();
@@ -317,7 +317,7 @@ describe("orch mcp (compiled binary, raw stdio)", () => {
   });
 
   test("an unterminated last line is still answered", async () => {
-    const r = await spawnRaw(join(tempDir(), "tasks.db"));
+    const r = spawnRaw(join(tempDir(), "tasks.db"));
     r.proc.stdin.write(`${JSON.stringify(INIT)}\n${JSON.stringify({ jsonrpc: "2.0", id: 2, method: "ping" })}`);
     r.proc.stdin.end();
     const out = await r.finish();
@@ -326,7 +326,7 @@ describe("orch mcp (compiled binary, raw stdio)", () => {
 
   test("SIGTERM and SIGINT end it promptly with exit 0", async () => {
     for (const sig of ["SIGTERM", "SIGINT"] as const) {
-      const r = await spawnRaw(join(tempDir(), "tasks.db"));
+      const r = spawnRaw(join(tempDir(), "tasks.db"));
       r.send(INIT, INITIALIZED);
       await r.answer(1); // the signal lands on a serving process
       const t0 = performance.now();
@@ -341,7 +341,7 @@ describe("orch mcp (compiled binary, raw stdio)", () => {
 
   test("a database that cannot be opened: exit 1, one stderr line, nothing on stdout, no hang on open stdin", async () => {
     const dir = tempDir();
-    const r = await spawnRaw(join(dir, "missing", "tasks.db"));
+    const r = spawnRaw(join(dir, "missing", "tasks.db"));
     const out = await r.finish(); // stdin left open on purpose
     expect(out.code).toBe(1);
     expect(out.stdout).toBe("");
@@ -349,7 +349,7 @@ describe("orch mcp (compiled binary, raw stdio)", () => {
   });
 
   test("--help prints the flags without starting a server", async () => {
-    const r = await spawnRaw(join(tempDir(), "tasks.db"), ["--help"]);
+    const r = spawnRaw(join(tempDir(), "tasks.db"), ["--help"]);
     const out = await r.finish(); // stdin left open: help must not wait for it
     expect(out.code).toBe(0);
     expect(out.stdout).toContain("Usage: orch mcp [flags]");

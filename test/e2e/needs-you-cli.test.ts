@@ -155,7 +155,7 @@ describe("orch agents / inbox / allow / deny / watch (compiled binary)", () => {
     expect(again.stderr).toMatch(new RegExp(`^orch: inbox entry ${id} was already answered: denied by \\S+ at \\S+\\n$`));
     const store = await openStore(p.env.ORCH_DB!);
     try {
-      expect(getQuestion(store, id)).toMatchObject({ status: "denied", reason: "not on Fridays" });
+      expect(await getQuestion(store, id)).toMatchObject({ status: "denied", reason: "not on Fridays" });
     } finally {
       await store.close();
     }
@@ -240,8 +240,8 @@ describe("orch agents / inbox / allow / deny / watch (compiled binary)", () => {
     expect(allowBudget).toEqual({ code: 1, stdout: "", stderr: `orch: inbox entry ${budget} asks for more budget: answer it with orch budget raise Stream-B USD (or deny it)\n` });
     const check = await openStore(p.env.ORCH_DB!);
     try {
-      expect(getQuestion(check, expired)).toMatchObject({ status: "expired", answeredHow: "timeout" });
-      expect(getQuestion(check, budget)).toMatchObject({ status: "pending", answeredBy: null });
+      expect(await getQuestion(check, expired)).toMatchObject({ status: "expired", answeredHow: "timeout" });
+      expect(await getQuestion(check, budget)).toMatchObject({ status: "pending", answeredBy: null });
     } finally {
       await check.close();
     }

@@ -88,7 +88,7 @@ describe("the token is never sent to a peer that has not proven it holds it", ()
         expect(fake.seen.length).toBeGreaterThan(1);
         expect(fake.seen.filter((a) => a !== "")).toEqual([]);
       } finally {
-        await fake.stop();
+        fake.stop();
       }
     }, 20_000);
 });

@@ -35,7 +35,7 @@ export interface Project {
   git(...args: string[]): string;
 }
 
-export async function project(prd: string): Promise<Project & { imported: Promise<RunResult> }> {
+export function project(prd: string): Project & { imported: Promise<RunResult> } {
   const root = tempRepo();
   const dir = tempDir("orch-start-");
   const db = join(dir, "tasks.db");
@@ -56,12 +56,12 @@ export async function project(prd: string): Promise<Project & { imported: Promis
     state: () => JSON.parse(readFileSync(join(root, ".claude/orchestration/orchestration-state.json"), "utf8")),
     git: (...args: string[]) => sh(root, ...args),
   };
-  return { ...p, imported: await orch(["prd", "import", prdFile]) };
+  return { ...p, imported: orch(["prd", "import", prdFile]) };
 }
 
 /** A project with its PRD imported (fails the test if the import does). */
 export async function imported(prd: string): Promise<Project> {
-  const p = await project(prd);
+  const p = project(prd);
   const r = await p.imported;
   if (r.code !== 0) throw new Error(`prd import failed: ${r.stderr}`);
   return p;

@@ -113,7 +113,7 @@ describe("orch start --launcher headless (simulated agents)", () => {
       HTTP_API_PORT: "9555",
       ORCHESTRATION_WEBHOOK_URL: hook.url,
     });
-    await hook.stop();
+    hook.stop();
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
@@ -252,7 +252,7 @@ describe("orch start --launcher headless (simulated agents)", () => {
     const p = await setup(FLAKY);
     const hook = webhookServer();
     const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", p.sim("--pause 20 --stop-after 1")], { ORCHESTRATION_WEBHOOK_URL: hook.url });
-    await hook.stop();
+    hook.stop();
     expect(r.code).toBe(1);
     expect(r.stderr).toBe("");
     const lines = r.stdout.trimEnd().split("\n");
@@ -387,7 +387,7 @@ describe("orch start --launcher headless (simulated agents)", () => {
     );
     const hook = webhookServer();
     const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", p.sim("--pause 20")], { ORCHESTRATION_WEBHOOK_URL: hook.url });
-    await hook.stop();
+    hook.stop();
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split("\n");
     const merged = lines.find((l) => l.startsWith("⇄ "))!;
@@ -579,7 +579,7 @@ describe("orch start --launcher headless (simulated agents)", () => {
     const p = await setup("# Initiative: Hooked\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n");
     const hook = webhookServer(500);
     const r = await p.orch(["start", ...HEADLESS, "--agent-cmd", p.sim("--pause 20")], { ORCHESTRATION_WEBHOOK_URL: hook.url });
-    await hook.stop();
+    hook.stop();
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("⚠ Webhook notification failed: HTTP 500\n");
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("⚠ Webhook notification failed: HTTP 500");
@@ -615,7 +615,7 @@ describe("orch start --launcher headless (simulated agents)", () => {
     const p = await setup("# Initiative: Stall\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n");
     const hook = webhookServer();
     const r = await p.orch(["start", ...HEADLESS, "--stall-timeout", "1", "--restart-limit", "0", "--agent-cmd", "sleep 2.5"], { ORCHESTRATION_WEBHOOK_URL: hook.url });
-    await hook.stop();
+    hook.stop();
     expect(r.code).toBe(1);
     const stalls = r.stdout.split("\n").filter((l) => l.startsWith("⚠ Stream-A"));
     expect(stalls).toHaveLength(1);
@@ -702,7 +702,7 @@ describe("orch start --launcher manual", () => {
   test("prints the guide's manual steps per stream, then follows the database", async () => {
     const p = await setup("# Initiative: By Hand\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n\n## Parallel Phase\n### Stream-B: API\n- TASK-002: two\n");
     const bg = startInBackground(p, ["--launcher", "manual"]);
-    const reader = await lineReader(bg.stdout);
+    const reader = lineReader(bg.stdout);
     expect(await reader.until("  4. Run: /continue Stream-A")).toEqual([
       "orch start — By Hand: 2 streams, launcher manual, at most 5 at once",
       "Phase 1: Foundation",
@@ -743,7 +743,7 @@ describe("a stream that cannot start", () => {
 });
 
 /** Lines of a child's stdout, handed out up to (and including) the first that equals `line`. */
-async function lineReader(stream: ReadableStream<Uint8Array>) {
+function lineReader(stream: ReadableStream<Uint8Array>) {
   const lines: string[] = [];
   let buf = "";
   const waiter: { wake: (() => void) | null } = { wake: null };

@@ -125,7 +125,7 @@ describe("the budget step", () => {
     await spend("Stream-A", 2);
     expect([...await step.check(await streams(), state, null)].sort()).toEqual(["Stream-A", "Stream-B"]);
     expect(notes.map((n) => n.kind)).toEqual(["budget-reached"]);
-    expect(pendingBudgetQuestions(store, null)).toHaveLength(1);
+    expect(await pendingBudgetQuestions(store, null)).toHaveLength(1);
     await raiseBudget(store, { streamId: "Stream-B", usd: 1, tokens: 0, by: "ada" }, ["Stream-A", "Stream-B"], limits);
     expect([...await step.check(await streams(), state, null)]).toEqual([]);
     expect(notes.filter((n) => n.kind === "budget-resumed").length).toBe(2);
@@ -150,15 +150,15 @@ describe("permission alerts", () => {
       openQuestion(store, { kind: "permission", source: "hook", sessionId: "s1", streamId, toolName: "Bash", toolInput: { command: "npm publish" }, question, timeoutMs: 60_000 });
     const q = await ask("Bash(npm publish)", "Stream-B");
     await openQuestion(store, { kind: "budget", source: "budget", sessionId: null, streamId: "Stream-B", question: "raise?", timeoutMs: 60_000 });
-    alerts.poll();
-    alerts.poll();
+    await alerts.poll();
+    await alerts.poll();
     expect(notes).toEqual([{ kind: "permission-asked", streamId: "Stream-B", agent: "s1", tool: "Bash(npm publish)", inboxId: q.id }]);
     expect(say(notes[0]!)).toEqual({
       lines: [`⏸ Stream-B waits for permission: Bash(npm publish) — orch allow ${q.id} / orch deny ${q.id}`],
       webhook: `⏸ Stream-B waits for permission: Bash(npm publish) — orch allow ${q.id} / orch deny ${q.id}`,
     });
     const q2 = await ask("Write(/etc/passwd)", null);
-    alerts.poll();
+    await alerts.poll();
     expect(notes.length).toBe(2);
     expect(say(notes[1]!).lines).toEqual([`⏸ s1 waits for permission: Write(/etc/passwd) — orch allow ${q2.id} / orch deny ${q2.id}`]);
   });

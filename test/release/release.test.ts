@@ -245,7 +245,7 @@ describe("install.sh", () => {
       expect(versionOf(join(dir, "orch"))).toBe(`orch ${version}\n`);
       expect(readdirSync(dir)).toEqual(["orch"]);
     } finally {
-      await srv.stop();
+      srv.stop();
     }
   });
 
@@ -264,7 +264,7 @@ describe("install.sh", () => {
       const noSum = await install(["--from", release, "--dir", tempDir()], { PATH: toolPath([]) });
       expect(noSum).toEqual({ code: 1, stdout: "", stderr: "orch install: need sha256sum, shasum or openssl to verify the download\n" });
     } finally {
-      await srv.stop();
+      srv.stop();
     }
   });
 
@@ -290,7 +290,7 @@ describe("install.sh", () => {
       expect(readFileSync(join(dir, "orch"), "utf8")).toBe("old");
       expect(readdirSync(dir)).toEqual(["orch"]);
     } finally {
-      await srv.stop();
+      srv.stop();
     }
   });
 
@@ -331,7 +331,7 @@ describe("install.sh", () => {
       expect(modern.code).toBe(0);
       expect(srv.requests).toEqual(["SHA256SUMS", archiveName(version, "linux-x64-baseline"), "SHA256SUMS", archiveName(version, "linux-x64")]);
     } finally {
-      await srv.stop();
+      srv.stop();
     }
   });
 
@@ -402,7 +402,7 @@ describe("install.sh", () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toStartWith(`orch install: could not download ${srv.url}SHA256SUMS (curl: (22) `);
     } finally {
-      await srv.stop();
+      srv.stop();
     }
     const help = await install(["--help"]);
     expect(help.code).toBe(0);
@@ -431,7 +431,7 @@ describe("install.sh", () => {
       expect(r.code).toBe(0);
       expect(srv.requests).toEqual(["SHA256SUMS", archiveName(version, hostPlatform)]);
     } finally {
-      await srv.stop();
+      srv.stop();
     }
     // No downloader on PATH: the message names the URL that would have been fetched.
     const noNet = toolPath(["sha256sum"]);

@@ -102,7 +102,8 @@ async function newRepo(rnd: Random, n: number): Promise<Repo> {
 async function step(rnd: Random, repo: Repo, k: number): Promise<string> {
   const { root, store } = repo;
   // Mostly a stream with a recorded conflict, when there is one: that is what people resolve.
-  const conflicted = repo.streams.filter((s) => lastMergeState(store, s)?.mergeConflict);
+  const conflicted: string[] = [];
+  for (const s of repo.streams) if ((await lastMergeState(store, s))?.mergeConflict) conflicted.push(s);
   const id = conflicted.length && rnd.chance(0.6) ? rnd.pick(conflicted) : rnd.pick(repo.streams);
   const branch = id.toLowerCase();
   const wt = join(root, ".claude", "worktrees", id);
@@ -150,7 +151,8 @@ describe("stress: merge conflicts resolved outside orch", () => {
           const history: string[] = [];
           for (let k = 0; k < STEPS; k++) {
             history.push(await step(rnd, repo, k));
-            const recorded = repo.streams.filter((id) => lastMergeState(repo.store, id)?.mergeConflict);
+            const recorded: string[] = [];
+            for (const id of repo.streams) if ((await lastMergeState(repo.store, id))?.mergeConflict) recorded.push(id);
             tally.checks += recorded.length;
             const viaBinary = rnd.chance(1 / 3);
             const r = viaBinary ? await binaryConflicts(repo) : await streamConflicts(repo.store, { cwd: repo.root });

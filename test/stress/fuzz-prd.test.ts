@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { formatPrdError, importPrdMarkdown, parsePrd } from "../../src/core/index.ts";
 import { openStore } from "../../src/db/client.ts";
 import { isOrchError } from "../../src/errors.ts";
-import { tempDir } from "../helpers.ts";
+import { rawSqlite, tempDir } from "../helpers.ts";
 import { FULL, size } from "./harness/mode.ts";
 import { HOSTILE_IDS, randomUnicode } from "./harness/hostile.ts";
 import { cleanEnv, orchBin } from "./harness/orch.ts";
@@ -176,7 +176,7 @@ describe("fuzz: PRD import", () => {
             }
           }
         }
-        const integrity = (store.sqlite.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
+        const integrity = (rawSqlite(store).query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
         await store.close();
         expect(problems).toEqual([]);
         expect(integrity).toBe("ok");

@@ -15,7 +15,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { importPrdMarkdown } from "../../src/core/index.ts";
 import { openStore } from "../../src/db/client.ts";
-import { tempDir } from "../helpers.ts";
+import { rawSqlite, tempDir } from "../helpers.ts";
 import { FULL, size } from "./harness/mode.ts";
 import { HOSTILE_IDS, hostileString, hostileValue } from "./harness/hostile.ts";
 import { serve } from "./harness/orch.ts";
@@ -69,7 +69,7 @@ function headersOf(who: Who, port: number, rnd: Random): Record<string, string> 
 async function facts(dir: string, db: string) {
   const store = await openStore(db);
   try {
-    const table = (name: string) => store.sqlite.query(`SELECT * FROM ${name} ORDER BY 1`).all();
+    const table = (name: string) => rawSqlite(store).query(`SELECT * FROM ${name} ORDER BY 1`).all();
     const rows = ["tasks", "streams", "inbox", "policy_rules", "events"].map(table);
     const git = Bun.spawnSync(["git", "-C", dir, "for-each-ref", "--format=%(refname) %(objectname)"]).stdout.toString();
     return JSON.stringify({ rows, git });

@@ -24,7 +24,7 @@ import { importPrdMarkdown, listStreams, updateTask } from "../../src/core/index
 import { openStore, type Store } from "../../src/db/client.ts";
 import { generateOrchestration, visible } from "../../src/generate/orchestration.ts";
 import { writeFiles } from "../../src/generate/writer.ts";
-import { tempDir } from "../helpers.ts";
+import { rawSqlite, tempDir } from "../helpers.ts";
 import { FULL, size } from "./harness/mode.ts";
 import { cleanEnv, orchBin } from "./harness/orch.ts";
 import { Random, seeded } from "./harness/prng.ts";
@@ -66,13 +66,12 @@ async function hostileProject(rnd: Random, store: Store, p: number): Promise<str
   if (rest.length) lines.push("## Parallel Phase");
   rest.forEach((id, k) => lines.push(`### ${id}: s`, `- T${p}-${k + 1}: t`));
   await importPrdMarkdown(store, lines.join("\n"));
-  ids.forEach((id, k) =>
-    updateTask(store, {
+  for (const [k, id] of ids.entries())
+    await updateTask(store, {
       id: `T${p}-${k}`,
       metadata: { streamId: id, streamName: hostileText(rnd, 200), streamPhase: k === 0 ? "foundation" : "parallel", dependencies: k === 0 ? [] : [foundation!] },
-    }),
-  );
-  store.sqlite.run("UPDATE initiatives SET name = ? WHERE id = ?", [hostileText(rnd, 300), `INIT-project-${p}`]);
+    });
+  rawSqlite(store).run("UPDATE initiatives SET name = ? WHERE id = ?", [hostileText(rnd, 300), `INIT-project-${p}`]);
   return ids;
 }
 
@@ -106,7 +105,7 @@ const unescapeHtml = (s: string) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">"
 async function checkSaysTheSame(store: Store, root: string, initiativeId: string, workflow: any): Promise<string[]> {
   const problems: string[] = [];
   const streams = await listStreams(store, { initiativeId });
-  const init = (store.sqlite.query("SELECT name FROM initiatives WHERE id = ?").get(initiativeId) as { name: string }).name;
+  const init = (rawSqlite(store).query("SELECT name FROM initiatives WHERE id = ?").get(initiativeId) as { name: string }).name;
   const config = JSON.parse(readFileSync(join(root, CONFIG), "utf8"));
   if (config.initiative.name !== init) problems.push(`config initiative ${JSON.stringify(config.initiative.name)} ≠ ${JSON.stringify(init)}`);
   streams.forEach((s, k) => {
@@ -193,9 +192,9 @@ describe("stress: generated files under hostile text and user edits", () => {
         }
         const parsed = parseWithOthers(dir, roots);
         problems.push(...parsed.problems);
-        roots.forEach((root, p) => {
-          if (parsed.workflows[p] !== undefined) problems.push(...checkSaysTheSame(store, root, inits[p]!, parsed.workflows[p]).map((x) => `project ${p}: ${x}`));
-        });
+        for (const [p, root] of roots.entries()) {
+          if (parsed.workflows[p] !== undefined) problems.push(...(await checkSaysTheSame(store, root, inits[p]!, parsed.workflows[p])).map((x) => `project ${p}: ${x}`));
+        }
 
         // The user's turn, then regenerate.
         for (const [p, root] of roots.entries()) {

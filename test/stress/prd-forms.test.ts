@@ -26,7 +26,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatPrdError, getTask, importPrdMarkdown, parsePrd } from "../../src/core/index.ts";
 import { openStore } from "../../src/db/client.ts";
-import { tempDir } from "../helpers.ts";
+import { rawSqlite, tempDir } from "../helpers.ts";
 import { FULL, size } from "./harness/mode.ts";
 import { cleanEnv, orchBin } from "./harness/orch.ts";
 import { Random, seeded } from "./harness/prng.ts";
@@ -305,8 +305,8 @@ describe("stress: PRD task lines in every form", () => {
             binary.push({ file, clean: !useDirty, firstRefused, tasks: total });
           }
         }
-        const integrity = (store.sqlite.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
-        const stored = (store.sqlite.query("SELECT count(*) AS n FROM tasks").get() as { n: number }).n;
+        const integrity = (rawSqlite(store).query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
+        const stored = (rawSqlite(store).query("SELECT count(*) AS n FROM tasks").get() as { n: number }).n;
         await store.close();
 
         for (const b of binary) {

@@ -33,7 +33,7 @@ test("a synchronous wait for a lock this process already holds is refused at onc
   const { isOrchError } = await import("../../src/errors.ts");
   const path = join(tempDir(), "locks", "worktree-stream-b.lock");
   let release!: () => void;
-  const held = await withFileLock(path, "worktree change", () => new Promise<void>((r) => (release = r)));
+  const held = withFileLock(path, "worktree change", () => new Promise<void>((r) => (release = r)));
   await Bun.sleep(0);
   const t0 = performance.now();
   let message = "";

@@ -37,7 +37,7 @@ describe("remove without --force refuses, naming work git status does not show",
     expect(head(wt)).toBe(sha);
     // Once a branch holds it, nothing is lost: the removal goes through.
     sh(root, "branch", "keep-it", sha);
-    expect(remove(store, root)).toMatchObject({ removed: true, saved: null });
+    expect(await remove(store, root)).toMatchObject({ removed: true, saved: null });
   });
 
   test("a stream branch shadowed by a tag of the same name", async () => {
@@ -69,7 +69,7 @@ describe("remove without --force refuses, naming work git status does not show",
     await createTask(store, { id: "T-B", title: "b", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
     const wt = (await createStreamWorktree(store, { streamId: "Stream-B", cwd: root0, setup: { copy: [".env"], setup: null } })).worktreePath;
     // The copy as made is not work: removal goes through.
-    expect(remove(store, root0, { keepBranch: true })).toMatchObject({ removed: true, saved: null, skipped: [] });
+    expect(await remove(store, root0, { keepBranch: true })).toMatchObject({ removed: true, saved: null, skipped: [] });
     await createStreamWorktree(store, { streamId: "Stream-B", cwd: root0, setup: { copy: [".env"], setup: null } });
     write(wt, ".env", "SECRET=edited in the worktree\n");
     write(wt, "dev.local", "local settings\n");

@@ -202,14 +202,14 @@ describe("merge", () => {
     expect(sh(root, "log", "-1", "--format=%s").trim()).toBe("Merge branch 'stream-b' (Stream-B)");
     expect(readFileSync(join(root, "src/button.ts"), "utf8")).toBe("export const Button = 1;\n");
     expect(gitStatus(root)).toBe("");
-    expect(lastMergeState(store, "Stream-B")).toMatchObject({ mergeConflict: null, merged: { into: "main", commit: r.commit } });
+    expect(await lastMergeState(store, "Stream-B")).toMatchObject({ mergeConflict: null, merged: { into: "main", commit: r.commit } });
     expect((await mergeStream(store, { streamId: "Stream-B", cwd: root })).status).toBe("up_to_date");
 
     const rm = await removeStreamWorktree(store, { streamId: "Stream-B", cwd: root });
     expect(rm).toMatchObject({ removed: true, branchDeleted: true, saved: null });
     expect(existsSync(wt)).toBe(false);
     expect(sh(root, "branch", "--list", "stream-b")).toBe("");
-    expect(getStream(store, "Stream-B")).toMatchObject({ worktreePath: null, branchName: null });
+    expect(await getStream(store, "Stream-B")).toMatchObject({ worktreePath: null, branchName: null });
     expect(gitStatus(root)).toBe("");
   });
 
@@ -314,9 +314,9 @@ describe("remove and prune", () => {
     const e = await rejects(() => removeStreamWorktree(store, { streamId: "Stream-B", cwd: root, keepBranch: true }));
     expect(e.message).toStartWith("refusing to remove the worktree of Stream-B: it has 1 uncommitted change (scratch.ts); merge first");
     rmSync(join(wt, "scratch.ts"));
-    expect(removeStreamWorktree(store, { streamId: "Stream-B", cwd: root, keepBranch: true })).toMatchObject({ removed: true, branchDeleted: false, saved: null });
+    expect(await removeStreamWorktree(store, { streamId: "Stream-B", cwd: root, keepBranch: true })).toMatchObject({ removed: true, branchDeleted: false, saved: null });
     expect(sh(root, "rev-parse", "stream-b").trim()).toBe(sha);
-    expect(getStream(store, "Stream-B")).toMatchObject({ worktreePath: null, branchName: "stream-b" });
+    expect(await getStream(store, "Stream-B")).toMatchObject({ worktreePath: null, branchName: "stream-b" });
     // With no worktree left, remove now only deletes the branch, and still guards its commits.
     const again = await rejects(() => removeStreamWorktree(store, { streamId: "Stream-B", cwd: root }));
     expect(again.message).toStartWith("refusing to remove branch stream-b of Stream-B: it has 1 commit not merged into main");
@@ -358,7 +358,7 @@ describe("remove and prune", () => {
     writeFileSync(join(r.worktreePath, ".mcp.json"), '{"changed":true}\n');
     expect((await listStreamWorktrees(store, { cwd: root })).worktrees[0]).toMatchObject({ dirty: true, uncommittedFiles: [".mcp.json"] });
     writeFileSync(join(r.worktreePath, ".mcp.json"), "{}\n");
-    expect(removeStreamWorktree(store, { streamId: "Stream-B", cwd: root })).toMatchObject({ removed: true, saved: null });
+    expect(await removeStreamWorktree(store, { streamId: "Stream-B", cwd: root })).toMatchObject({ removed: true, saved: null });
   });
 
   test("prune after the folder was deleted by hand; list shows missing and orphaned", async () => {
@@ -377,7 +377,7 @@ describe("remove and prune", () => {
 
     const p = await pruneStreamWorktrees(store, { cwd: root });
     expect(p).toEqual({ pruned: [wt], streamsCleared: ["Stream-B"], saved: [] });
-    expect(getStream(store, "Stream-B")).toMatchObject({ worktreePath: null, branchName: "stream-b" });
+    expect(await getStream(store, "Stream-B")).toMatchObject({ worktreePath: null, branchName: "stream-b" });
     expect(sh(root, "rev-parse", "stream-b").trim()).toBe(sha);
 
     const again = await createStreamWorktree(store, { streamId: "Stream-B", cwd: root });

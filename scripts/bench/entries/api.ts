@@ -52,17 +52,17 @@ console.error("listening " + server.port);
 const WRITER_SOURCE = (root: string, db: string, samples: number, barePort: number) => `
 import { openStore } from ${JSON.stringify(join(root, "src/db/client.ts"))};
 import { updateTask } from ${JSON.stringify(join(root, "src/core/tasks.ts"))};
-const store = openStore(${JSON.stringify(db)});
+const store = await openStore(${JSON.stringify(db)});
 const wall = () => performance.timeOrigin + performance.now();
 for (let i = 0; i < ${samples}; i++) {
   await Bun.sleep(120 + Math.random() * 180); // off the poller's phase
   const id = "B-S" + String(i % ${STREAMS}).padStart(3, "0") + "-T000";
-  updateTask(store, { id, notes: "bench " + i });
+  await updateTask(store, { id, notes: "bench " + i });
   const t = wall();
   console.log(JSON.stringify({ id, i, t }));
   await fetch("http://127.0.0.1:${barePort}/push?d=" + encodeURIComponent(JSON.stringify({ i, t })));
 }
-store.close();
+await store.close();
 `;
 
 async function readLine(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<RegExpExecArray> {
@@ -236,14 +236,14 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const orchSse = await fetch(`${orchUrl}/api/events`, { signal: ac.signal });
     const bareSse = await fetch(`${bareUrl}/sse`, { signal: ac.signal });
     void (async () => {
-      for await (const m of await sseMessages(orchSse.body!)) {
+      for await (const m of sseMessages(orchSse.body!)) {
         if (m.event !== "task") continue;
         const d = JSON.parse(m.data) as { data: { id: string; notes: string } };
         orchArrivals.set(d.data.notes, wall());
       }
     })().catch(() => {});
     void (async () => {
-      for await (const m of await sseMessages(bareSse.body!)) bareArrivals.set((JSON.parse(m.data) as { i: number }).i, wall());
+      for await (const m of sseMessages(bareSse.body!)) bareArrivals.set((JSON.parse(m.data) as { i: number }).i, wall());
     })().catch(() => {});
     const writerFile = join(dir, "writer.ts");
     writeFileSync(writerFile, WRITER_SOURCE(ctx.root, db, samples, barePort));
