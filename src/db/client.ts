@@ -165,13 +165,18 @@ class SqliteStore implements Store {
     // Another store of this process on the same file, inside its own transaction: waiting for
     // the queue would wait for ever (SQLite would have answered "busy" after its timeout).
     if (openFrame((f) => f.queue === queue)) throw failed(`database ${this.path} is already being written by another connection of this task`);
-    await this.#lock.acquire();
+    // The common case (no other writer in the process, no busy database) awaits nothing but
+    // the body: every tick here is time other processes' writers wait for the lock.
+    const queued = this.#lock.acquire();
+    if (queued) await queued;
     const frame: Frame = { store: this, queue, open: true, parent: frames.getStore() };
     try {
-      await runRetryingBusy(this.#begin);
+      const begun = runRetryingBusy(this.#begin);
+      if (begun) await begun;
       try {
         const result = await frames.run(frame, fn, this.#wdb);
-        await runRetryingBusy(this.#commit);
+        const committed = runRetryingBusy(this.#commit);
+        if (committed) await committed;
         return result;
       } catch (err) {
         if (this.#writer.inTransaction) this.#writer.run("ROLLBACK");

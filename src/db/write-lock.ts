@@ -26,11 +26,12 @@ export interface WriteLock {
   /** The same for every store of this process on the same database file. */
   readonly key: string;
   /**
-   * Resolves once this task is the one writer of the database among orch's: first among this
-   * process's tasks (in order of asking), then among processes. Not re-entrant: the store joins
-   * nested transactions before it asks.
+   * This task is the one writer of the database among orch's once it returns, or once the promise
+   * it returns resolves (another task of the process writes): first among this process's tasks
+   * (in order of asking), then among processes. Not re-entrant: the store joins nested
+   * transactions before it asks.
    */
-  acquire(): Promise<void>;
+  acquire(): Promise<void> | undefined;
   release(): void;
   /** This store is done with it; the file is closed when no store of the process uses it. */
   close(): void;
@@ -104,7 +105,7 @@ export function openWriteLock(dbPath: string, opts: { flock?: boolean } = {}): W
       if (!s.held) {
         s.held = true;
         lockAcrossProcesses();
-        return Promise.resolve();
+        return undefined; // nobody to wait for: no promise, no tick
       }
       return new Promise<void>((resolve) => s.waiting.push(resolve)).then(lockAcrossProcesses);
     },

@@ -123,7 +123,7 @@ await s.tx(() => {
     const lock = openWriteLock(path);
     await lock.acquire();
     let second = false;
-    const next = lock.acquire().then(() => (second = true));
+    const next = lock.acquire()!.then(() => (second = true));
     await Bun.sleep(5);
     expect(second).toBe(false); // the process's own queue holds
     expect(existsSync(writeLockPath(path))).toBe(false);
