@@ -343,3 +343,31 @@ export const streamLogShape = z
     truncated: z.boolean().meta({ description: "older lines exist than those answered" }),
   })
   .meta({ description: "The tail of a stream's agent log, as short one-line texts (never the file's raw content)" });
+
+export const workProductSummaryShape = z.strictObject({
+  id: z.string(),
+  taskId: z.string(),
+  type: z.string().meta({ description: "technical_design, implementation, test_plan, …" }),
+  title: z.string(),
+  createdAt: iso,
+});
+
+export const streamWorkProductsShape = z
+  .strictObject({
+    streamId: z.string(),
+    workProducts: z.array(workProductSummaryShape).meta({ description: "newest first, without their content (GET /api/work-products/{id} has it)" }),
+    total: z.number().int().meta({ description: "how many the stream's tasks have stored" }),
+  })
+  .meta({ description: "The work products of a stream's tasks" });
+
+export const workProductShape = z
+  .strictObject({
+    id: z.string(),
+    taskId: z.string(),
+    type: z.string(),
+    title: z.string(),
+    content: z.string().meta({ description: "as the agent stored it (work_product_store), up to 2,000,000 characters" }),
+    metadata: z.record(z.string(), z.unknown()),
+    createdAt: iso,
+  })
+  .meta({ description: "A work product, its content included" });

@@ -1,11 +1,14 @@
 /**
  * The stream page's live parts in Chromium against `dist/orch serve`: the agent's log tail (a
  * headless launcher's log, and a transcript an agent's hook reported) grows without reload when
- * an event about the stream arrives. Agent-written text is shown as text.
+ * an event about the stream arrives; the stream's work products are listed, a new one appears,
+ * and one opened shows its content. Agent-written text is shown as text.
  */
 import { expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { storeWorkProduct } from "../../src/core/work-products.ts";
+import { openStore } from "../../src/db/client.ts";
 import { cleanEnv, orchBin, tempDir } from "../helpers.ts";
 import { browserDescribe, openDashboard, serveProject, useBrowser, type Served } from "./harness.ts";
 
@@ -83,5 +86,36 @@ browserDescribe("the stream page, live (Chromium)", () => {
     await page.locator('#log li[data-log-kind="text"]', { hasText: "Resuming Stream-C." }).waitFor({ timeout: 5_000 });
     expect(await page.locator('#log li[data-log-kind="user"]').innerText()).toContain("/continue Stream-C");
     expect(await page.locator("#log").innerText()).toContain("from the transcript of its latest agent session");
+  }, 30_000);
+
+  test("work products: the stream's stored ones listed on open, a new one without reload, one opened shows its content as text", async () => {
+    const s = await serveProject();
+    // Stored by an agent: another process writing the same database (as work_product_store does).
+    const agentDb = openStore(s.env.ORCH_DB!);
+    try {
+      const first = storeWorkProduct(agentDb, { taskId: "TASK-005", type: "technical_design", title: `${EVIL} Button design`, content: `<script>window.__pwned=2</script>\n# Button\n\nTokens: <b>primary</b>` });
+      storeWorkProduct(agentDb, { taskId: "TASK-001", type: "implementation", title: "Stream-A's, not this page's", content: "x" });
+      const page = await b.page();
+      await openDashboard(page, s, "#/stream/Stream-B");
+      const item = page.locator(`#work-products li[data-work-product="${first.id}"]`);
+      await item.waitFor();
+      expect(await item.innerText()).toContain(`${EVIL} Button design`);
+      expect(await page.locator("#work-products li[data-work-product]").count()).toBe(1);
+
+      await item.locator("button[data-open-work-product]").click();
+      const content = page.locator("#work-product #work-product-content");
+      await content.filter({ hasText: "Tokens:" }).waitFor();
+      expect(await content.innerText()).toBe("<script>window.__pwned=2</script>\n# Button\n\nTokens: <b>primary</b>");
+      expect(await page.locator("#work-product b, #work-product script, #app img").count()).toBe(0);
+
+      // A new one while the page is open: listed first, the opened one stays open.
+      const second = storeWorkProduct(agentDb, { taskId: "TASK-006", type: "test_plan", title: "Input focus tests", content: "1. tab to it" });
+      await page.locator(`#work-products li[data-work-product="${second.id}"]`).waitFor({ timeout: 5_000 });
+      expect(await page.locator("#work-products li[data-work-product]").evaluateAll((els) => els.map((e) => e.getAttribute("data-work-product")))).toEqual([second.id, first.id]);
+      expect(await content.innerText()).toContain("Tokens:");
+      expect(await page.evaluate("window.__pwned")).toBeUndefined();
+    } finally {
+      agentDb.close();
+    }
   }, 30_000);
 });

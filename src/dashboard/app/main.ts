@@ -15,6 +15,8 @@
  *   #activity, #spend, #work-products, #worktree, #conflicts, #stream-agents  sections of the stream page
  *   #worktree                    [data-branch], [data-ahead-behind], li[data-dirty="path"] (its git status code in code.code)
  *   #conflicts                   li[data-conflict="Stream-C"] with code.file per predicted conflicting file
+ *   #work-products               li[data-work-product="WP-…"] each with button[data-open-work-product="WP-…"] (newest first);
+ *                                the one opened below in article#work-product, its content as text in pre#work-product-content
  *   #log                         the agent's log tail, live: li[data-log-kind="text|tool|result|error|user"] in ol#log-lines
  *                                (kept scrolled to the end); with no log, p.empty "No agent log yet — orch start launches one."
  *   #actions                     button[data-action="merge|archive|unarchive|raise"], input[data-raise-usd];
@@ -27,9 +29,9 @@
 import { ago, bar, h, money, type Child } from "./dom.ts";
 import { dependencyGraph } from "./graph.ts";
 import { signInForm, signInHint, type SignIn } from "./signin.ts";
-import type { Activity, Agent, Health, InboxEntry, Stream, StreamConflicts, StreamDetail, StreamLog, StreamWorktree, WorkProduct } from "./types.ts";
+import type { Activity, Agent, Health, InboxEntry, Stream, StreamConflicts, StreamDetail, StreamLog, StreamWorkProducts, StreamWorktree, WorkProduct } from "./types.ts";
 
-type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream" | "log";
+type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream" | "log" | "workProducts";
 
 const state = {
   loaded: new Set<Resource>(),
@@ -45,7 +47,9 @@ const state = {
   conflicts: null as StreamConflicts | null,
   /** The tail of the stream's agent log (null: not loaded, or it could not be read). */
   log: null as StreamLog | null,
-  workProducts: new Map<string, WorkProduct[]>(),
+  /** The stream's work products (summaries, newest first), and the one opened with its content. */
+  workProducts: null as StreamWorkProducts | null,
+  openWorkProduct: null as null | { id: string; item: WorkProduct | null; error: string | null },
   connected: false,
   authLost: false,
   /** Set by a 401: how this browser can get a session ("token": the sign-in form; "link": orch serve's printed link). */
@@ -128,6 +132,16 @@ const loaders: Record<Resource, () => Promise<void>> = {
       if (!String(err).includes("HTTP 404")) throw err;
     }
   },
+  workProducts: async () => {
+    const r = route();
+    if (r.page !== "stream") return;
+    try {
+      state.workProducts = await getJson<StreamWorkProducts>(`/api/streams/${encodeURIComponent(r.id)}/work-products?limit=50`);
+    } catch (err) {
+      state.workProducts = null;
+      if (!String(err).includes("HTTP 404")) throw err;
+    }
+  },
   log: async () => {
     const r = route();
     if (r.page !== "stream") return;
@@ -161,7 +175,7 @@ function refresh(...what: Resource[]): void {
   });
 }
 
-const ALL: Resource[] = ["streams", "agents", "inbox", "activity", "blocked", "stream", "log"];
+const ALL: Resource[] = ["streams", "agents", "inbox", "activity", "blocked", "stream", "log", "workProducts"];
 
 function streamOfEvent(data: unknown): string | null {
   const d = (data as { data?: Record<string, unknown> } | null)?.data;
@@ -223,7 +237,7 @@ function live(): void {
     const snap = data as { streams: Stream[]; activities: Activity[] };
     state.activities = snap.activities;
     state.loaded.add("activity");
-    refresh("streams", "agents", "inbox", "blocked", "stream", "log");
+    refresh("streams", "agents", "inbox", "blocked", "stream", "log", "workProducts");
   });
   const current = () => (route().page === "stream" ? route().id : null);
   /** The event is about the stream whose page is open: its agent's log may have grown. */
@@ -246,12 +260,11 @@ function live(): void {
   });
   on("prd", () => refresh("streams"));
   on("initiative", () => refresh("streams"));
+  // A work product names its task, not its stream: fetched again when the task is this stream's (or the tasks are not known yet).
   on("work_product", (d) => {
-    const ev = d as { entityId: string; createdAt: string; data: Record<string, unknown> };
-    const sid = streamOfEvent(d) ?? "";
-    const list = state.workProducts.get(sid) ?? [];
-    state.workProducts.set(sid, [{ id: ev.entityId, data: ev.data ?? {}, at: ev.createdAt }, ...list.filter((w) => w.id !== ev.entityId)].slice(0, 50));
-    render();
+    const taskId = (d as { data?: { taskId?: unknown } }).data?.taskId;
+    if (current() === null) return;
+    if (!state.detail || state.detail.streamId !== current() || state.detail.tasks.some((t) => t.id === taskId)) refresh("workProducts");
   });
 }
 
@@ -544,7 +557,6 @@ function streamPage(id: string): HTMLElement {
   }
   const u = d.usage;
   const acts = state.activities.filter((a) => a.streamId === id);
-  const wps = state.workProducts.get(id) ?? [];
   return h(
     "section",
     { id: "stream", "data-stream-page": id },
@@ -613,14 +625,7 @@ function streamPage(id: string): HTMLElement {
         ? h("ul", {}, acts.map((a) => h("li", { "data-activity": a.activityId }, h("strong", {}, a.agentId), ` on ${a.taskId}: `, a.taskTitle, a.notes ? [" — ", a.notes] : null, h("span", { class: "muted" }, ` · ${a.isActive ? "active" : "idle"}, heartbeat ${ago(a.lastHeartbeat)}`))))
         : h("p", { class: "empty" }, "No activity recorded for this stream yet."),
     ),
-    h(
-      "section",
-      { id: "work-products" },
-      h("h2", {}, "Work products"),
-      wps.length
-        ? h("ul", {}, wps.map((w) => h("li", { "data-work-product": w.id }, h("strong", {}, String(w.data.type ?? "work product")), " ", String(w.data.title ?? w.id), h("span", { class: "muted" }, ` · ${ago(w.at)}`))))
-        : h("p", { class: "empty" }, "None since this page opened (the API does not list past work products yet)."),
-    ),
+    workProductsSection(id),
     h(
       "section",
       { id: "spend" },
@@ -646,6 +651,71 @@ function streamPage(id: string): HTMLElement {
     actions(d),
     worktreeSection(d),
     conflictsSection(),
+  );
+}
+
+/** Show a work product's content below the list (again: hide it). */
+async function openWorkProduct(id: string): Promise<void> {
+  if (state.openWorkProduct?.id === id) {
+    state.openWorkProduct = null;
+    return render();
+  }
+  const opened = { id, item: null as WorkProduct | null, error: null as string | null };
+  state.openWorkProduct = opened;
+  render();
+  try {
+    opened.item = await getJson<WorkProduct>(`/api/work-products/${encodeURIComponent(id)}`);
+  } catch (err) {
+    opened.error = `Could not load ${id}: ${(err as Error).message}`;
+  }
+  if (state.openWorkProduct === opened) render();
+}
+
+function workProductsSection(id: string): HTMLElement {
+  const list = state.workProducts && state.workProducts.streamId === id ? state.workProducts : null;
+  const open = state.openWorkProduct;
+  let shown: HTMLElement | null = null;
+  if (open) {
+    const content = h("pre", { id: "work-product-content", tabindex: 0 });
+    content.textContent = open.item ? open.item.content : open.error ?? "Loading…";
+    shown = h(
+      "article",
+      { id: "work-product", "data-open-work-product": open.id, "aria-live": "polite" },
+      open.item ? h("h3", {}, h("span", { class: "badge" }, label(open.item.type)), " ", open.item.title) : null,
+      open.item ? h("p", { class: "muted" }, `${open.item.id} · ${open.item.taskId} · ${ago(open.item.createdAt)}`) : null,
+      content,
+    );
+  }
+  return h(
+    "section",
+    { id: "work-products" },
+    h("h2", {}, "Work products"),
+    !list
+      ? h("p", { class: "muted" }, state.loaded.has("workProducts") ? "The work products could not be listed." : "Loading…")
+      : list.workProducts.length
+        ? [
+            list.total > list.workProducts.length ? h("p", { class: "muted" }, `The newest ${list.workProducts.length} of ${list.total}.`) : null,
+            h(
+              "ul",
+              { class: "work-products" },
+              list.workProducts.map((w) =>
+                h(
+                  "li",
+                  { "data-work-product": w.id },
+                  h(
+                    "button",
+                    { type: "button", class: "link", "data-open-work-product": w.id, "data-key": `wp-${w.id}`, "aria-expanded": open?.id === w.id ? "true" : "false", onclick: () => void openWorkProduct(w.id) },
+                    h("span", { class: "badge" }, label(w.type)),
+                    " ",
+                    w.title,
+                  ),
+                  h("span", { class: "muted" }, ` · ${w.taskId} · ${ago(w.createdAt)}`),
+                ),
+              ),
+            ),
+          ]
+        : h("p", { class: "empty" }, "No work products stored for this stream's tasks yet."),
+    shown,
   );
 }
 
@@ -809,10 +879,13 @@ window.addEventListener("hashchange", () => {
   state.worktree = null;
   state.conflicts = null;
   state.log = null;
+  state.workProducts = null;
+  state.openWorkProduct = null;
   state.loaded.delete("stream");
   state.loaded.delete("log");
+  state.loaded.delete("workProducts");
   render();
-  refresh("stream", "log");
+  refresh("stream", "log", "workProducts");
 });
 
 render();

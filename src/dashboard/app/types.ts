@@ -83,10 +83,21 @@ export interface Health {
   currentTask: { id: string; title: string; status: string } | null;
   lastActivityAt: string | null;
 }
-export interface WorkProduct {
+export interface WorkProductSummary {
   id: string;
-  data: Record<string, unknown>;
-  at: string;
+  taskId: string;
+  type: string;
+  title: string;
+  createdAt: string;
+}
+export interface StreamWorkProducts {
+  streamId: string;
+  workProducts: WorkProductSummary[];
+  total: number;
+}
+export interface WorkProduct extends WorkProductSummary {
+  content: string;
+  metadata: Record<string, unknown>;
 }
 export interface StreamWorktree {
   streamId: string;
