@@ -26,6 +26,7 @@ import { streamActionRoutes } from "./routes/stream-actions.ts";
 import { budgetRoutes } from "./routes/budget.ts";
 import { taskRoutes } from "./routes/tasks.ts";
 import { workProductRoutes } from "./routes/work-products.ts";
+import { runRoutes } from "./routes/run.ts";
 import { sessionRoutes } from "./routes/session.ts";
 
 export interface AppOptions {
@@ -91,6 +92,7 @@ export function createApi(store: Store, opts: AppOptions = {}): ApiApp {
   app.route("/api/budget", budgetRoutes(deps));
   app.route("/api/tasks", taskRoutes(deps));
   app.route("/api/work-products", workProductRoutes(deps));
+  app.route("/api/run", runRoutes(deps));
   app.route("/api/activity", activityRoutes(deps));
   app.route("/api/agents", agentRoutes(deps));
   app.route("/api/inbox", inboxRoutes(deps));

@@ -434,6 +434,7 @@ describe("GET /openapi.json", () => {
         "/api/events",
         "/api/inbox",
         "/api/inbox/{id}",
+        "/api/run",
         "/api/session",
         "/api/streams",
         "/api/streams/{streamId}",

@@ -2,13 +2,15 @@
  * The stream page's live parts in Chromium against `dist/orch serve`: the agent's log tail (a
  * headless launcher's log, and a transcript an agent's hook reported) grows without reload when
  * an event about the stream arrives; the stream's work products are listed, a new one appears,
- * and one opened shows its content. Agent-written text is shown as text.
+ * and one opened shows its content; orch start's run state shows as badges (failed, paused for
+ * budget, running) on the cards and the stream page. Agent-written text is shown as text.
  */
 import { expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { storeWorkProduct } from "../../src/core/work-products.ts";
 import { openStore } from "../../src/db/client.ts";
+import { newRunState, newStreamRun, saveState } from "../../src/orchestrate/state.ts";
 import { cleanEnv, orchBin, tempDir } from "../helpers.ts";
 import { browserDescribe, openDashboard, serveProject, useBrowser, type Served } from "./harness.ts";
 
@@ -117,5 +119,33 @@ browserDescribe("the stream page, live (Chromium)", () => {
     } finally {
       agentDb.close();
     }
+  }, 30_000);
+
+  test("run badges from orch start's state: failed and paused (budget) on the cards and the stream page; running once the run says so, after an agent event", async () => {
+    const s = await serveProject();
+    const run = newRunState({ initiativeId: null, launcher: "headless", maxParallelStreams: 2, restartLimit: 2, now: new Date().toISOString() });
+    run.orchestratorPid = process.pid; // a live orch start, as far as the server can tell
+    run.streams["Stream-A"] = { ...newStreamRun(), status: "merged" };
+    run.streams["Stream-B"] = { ...newStreamRun(), status: "failed", restarts: 2, lastExitCode: 1 };
+    run.streams["Stream-C"] = { ...newStreamRun(), status: "pending" };
+    run.pausedStreams = ["Stream-C"];
+    saveState(s.dir, run);
+
+    const page = await b.page();
+    await openDashboard(page, s);
+    await page.locator('[data-stream="Stream-B"] [data-run="failed"]').waitFor();
+    expect(await page.locator('[data-stream="Stream-C"] [data-run]').textContent()).toBe("paused (budget)");
+    expect(await page.locator('[data-stream="Stream-A"] [data-run]').count()).toBe(0);
+    expect(await page.locator('[data-stream="Stream-B"] [data-run="failed"]').getAttribute("title")).toBe("orch start gave up on it (last exit code 1, 2 restarts)");
+
+    await page.goto(`${s.origin}/#/stream/Stream-C`);
+    await page.locator('#stream[data-stream-page="Stream-C"] [data-run="paused"]').waitFor();
+    // Raised and relaunched: the state file says so, and the agent's first hook is the event that brings it.
+    run.pausedStreams = [];
+    run.streams["Stream-C"] = { ...newStreamRun(), status: "running", launches: 1 };
+    saveState(s.dir, run);
+    await hook(s, "Stream-C", { session_id: "sess-run-c", hook_event_name: "SessionStart", source: "startup" });
+    await page.locator('#stream[data-stream-page="Stream-C"] [data-run="running"]').waitFor({ timeout: 5_000 });
+    expect(await page.locator('#stream [data-run="paused"]').count()).toBe(0);
   }, 30_000);
 });

@@ -32,7 +32,7 @@ const PRD = `# Initiative: API fuzz
 - TASK-003: three @agent-x
 `;
 
-const ROUTES = ["/health", "/openapi.json", "/api/streams", "/api/streams/Stream-A", "/api/streams/Stream-B/health", "/api/streams/Stream-B/log", "/api/streams/Stream-B/work-products", "/api/work-products/WP-000000000000", "/api/tasks", "/api/activity", "/api/events"];
+const ROUTES = ["/health", "/openapi.json", "/api/streams", "/api/streams/Stream-A", "/api/streams/Stream-B/health", "/api/streams/Stream-B/log", "/api/streams/Stream-B/work-products", "/api/work-products/WP-000000000000", "/api/run", "/api/tasks", "/api/activity", "/api/events"];
 const PARAMS = ["status", "streamId", "assignedAgent", "prdId", "parentId", "includeArchived", "limit", "lines", "initiativeId", "active", "lastEventId", "all", "format", "__proto__", "constructor"];
 const VALUES = ["pending", "in_progress", "completed", "true", "false", "1", "0", "Stream-A", "TASK-001", "PRD-api-fuzz", "100000", "100001", "-1", "1e3", "0x10", " 1", "NaN", "Infinity", "99999999999999999999", ""];
 

@@ -15,6 +15,7 @@
  *   #activity, #spend, #work-products, #worktree, #conflicts, #stream-agents  sections of the stream page
  *   #worktree                    [data-branch], [data-ahead-behind], li[data-dirty="path"] (its git status code in code.code)
  *   #conflicts                   li[data-conflict="Stream-C"] with code.file per predicted conflicting file
+ *   [data-run="failed|paused|running"]  a stream's run badge from orch start's state (GET /api/run), on its card and its page
  *   #work-products               li[data-work-product="WP-…"] each with button[data-open-work-product="WP-…"] (newest first);
  *                                the one opened below in article#work-product, its content as text in pre#work-product-content
  *   #log                         the agent's log tail, live: li[data-log-kind="text|tool|result|error|user"] in ol#log-lines
@@ -29,9 +30,9 @@
 import { ago, bar, h, money, type Child } from "./dom.ts";
 import { dependencyGraph } from "./graph.ts";
 import { signInForm, signInHint, type SignIn } from "./signin.ts";
-import type { Activity, Agent, Health, InboxEntry, Stream, StreamConflicts, StreamDetail, StreamLog, StreamWorkProducts, StreamWorktree, WorkProduct } from "./types.ts";
+import type { Activity, Agent, Health, InboxEntry, Stream, StreamConflicts, StreamDetail, StreamLog, StreamWorkProducts, StreamWorktree, RunState, WorkProduct } from "./types.ts";
 
-type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream" | "log" | "workProducts";
+type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream" | "log" | "workProducts" | "run";
 
 const state = {
   loaded: new Set<Resource>(),
@@ -47,6 +48,8 @@ const state = {
   conflicts: null as StreamConflicts | null,
   /** The tail of the stream's agent log (null: not loaded, or it could not be read). */
   log: null as StreamLog | null,
+  /** orch start's run state (GET /api/run): which streams run, failed or are paused for their budget. */
+  run: null as RunState | null,
   /** The stream's work products (summaries, newest first), and the one opened with its content. */
   workProducts: null as StreamWorkProducts | null,
   openWorkProduct: null as null | { id: string; item: WorkProduct | null; error: string | null },
@@ -132,6 +135,9 @@ const loaders: Record<Resource, () => Promise<void>> = {
       if (!String(err).includes("HTTP 404")) throw err;
     }
   },
+  run: async () => {
+    state.run = await getJson<RunState>("/api/run");
+  },
   workProducts: async () => {
     const r = route();
     if (r.page !== "stream") return;
@@ -175,7 +181,23 @@ function refresh(...what: Resource[]): void {
   });
 }
 
-const ALL: Resource[] = ["streams", "agents", "inbox", "activity", "blocked", "stream", "log", "workProducts"];
+const ALL: Resource[] = ["streams", "agents", "inbox", "activity", "blocked", "stream", "log", "workProducts", "run"];
+
+let runSettle: ReturnType<typeof setTimeout> | null = null;
+/**
+ * The run state changed, maybe: fetch it now, and once more a second after the last such event.
+ * orch start saves its state file just after the database changes that announce it (an agent's
+ * session closed, then the stream marked failed), so the first look can come too early. One
+ * follow-up per burst of events, none while nothing happens: not a poll.
+ */
+function refreshRun(): void {
+  refresh("run");
+  if (runSettle !== null) clearTimeout(runSettle);
+  runSettle = setTimeout(() => {
+    runSettle = null;
+    refresh("run");
+  }, 1000);
+}
 
 function streamOfEvent(data: unknown): string | null {
   const d = (data as { data?: Record<string, unknown> } | null)?.data;
@@ -237,17 +259,26 @@ function live(): void {
     const snap = data as { streams: Stream[]; activities: Activity[] };
     state.activities = snap.activities;
     state.loaded.add("activity");
-    refresh("streams", "agents", "inbox", "blocked", "stream", "log", "workProducts");
+    refresh("streams", "agents", "inbox", "blocked", "stream", "log", "workProducts", "run");
   });
   const current = () => (route().page === "stream" ? route().id : null);
   /** The event is about the stream whose page is open: its agent's log may have grown. */
   const logOf = (d: unknown): Resource[] => (current() !== null && streamOfEvent(d) === current() ? ["log"] : []);
   on("task", (d) => refresh("streams", "blocked", ...logOf(d), ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : [])));
-  on("stream", (d) => refresh("streams", ...logOf(d), ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : [])));
+  on("stream", (d) => {
+    refresh("streams", ...logOf(d), ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : []));
+    refreshRun();
+  });
   on("activity", (d) => refresh("activity", "stream", ...logOf(d)));
-  on("agent", (d) => refresh("agents", ...logOf(d)));
+  on("agent", (d) => {
+    refresh("agents", ...logOf(d));
+    refreshRun();
+  });
   // An agent launched or ended by orch start (data.streamId: its stream).
-  on("agent_session", (d) => refresh(...logOf(d)));
+  on("agent_session", (d) => {
+    refresh(...logOf(d));
+    refreshRun();
+  });
   on("inbox", () => refresh("inbox"));
   on("budget", (d) => {
     const b = (d as { entityId?: string; data?: { pausedReason?: string | null } }).data;
@@ -257,6 +288,7 @@ function live(): void {
       else state.paused.delete(sid);
     }
     refresh("streams");
+    refreshRun();
   });
   on("prd", () => refresh("streams"));
   on("initiative", () => refresh("streams"));
@@ -458,6 +490,21 @@ function graphLegend(): HTMLElement {
   );
 }
 
+/** What orch start says of the stream: failed, paused for its budget, or its agent running (only while the run is live). */
+function runBadge(id: string): Child {
+  const run = state.run?.run;
+  const s = run?.streams[id];
+  if (!run || !s) return null;
+  const badge = (kind: string, text: string, title: string) => [" ", h("span", { class: `badge run-${kind}`, "data-run": kind, title }, text)];
+  if (s.status === "failed") {
+    const why = [s.lastExitCode !== null ? `last exit code ${s.lastExitCode}` : "", s.restarts ? `${s.restarts} restart${s.restarts === 1 ? "" : "s"}` : ""].filter(Boolean).join(", ");
+    return badge("failed", "failed", `orch start gave up on it${why ? ` (${why})` : ""}`);
+  }
+  if (s.paused) return badge("paused", "paused (budget)", "paused at its budget: raise it to go on");
+  if (s.status === "running" && run.live) return badge("running", "running", `its agent runs (${run.launcher})`);
+  return null;
+}
+
 function card(st: Stream): HTMLElement {
   return h(
     "article",
@@ -465,7 +512,7 @@ function card(st: Stream): HTMLElement {
     h("h3", {}, streamLink(st.streamId, [st.streamId, ": ", st.streamName])),
     bar(st.progressPercentage, `${st.streamId} progress`),
     h("p", { class: "counts" }, `${st.completedTasks}/${st.totalTasks} done · ${st.inProgressTasks} in progress · ${st.blockedTasks} blocked · ${st.pendingTasks} pending`),
-    h("p", {}, h("span", { class: `badge status-${st.status}` }, label(st.status)), " ", h("span", { class: "cost" }, money(st.usage?.costUsd))),
+    h("p", {}, h("span", { class: `badge status-${st.status}` }, label(st.status)), runBadge(st.streamId), " ", h("span", { class: "cost" }, money(st.usage?.costUsd))),
     agentLine(agentsOf(st.streamId)),
   );
 }
@@ -565,6 +612,7 @@ function streamPage(id: string): HTMLElement {
       "p",
       {},
       h("span", { class: `badge status-${d.status}` }, label(d.status)),
+      runBadge(d.streamId),
       ` ${label(d.streamPhase)} phase · ${d.completedTasks}/${d.totalTasks} tasks`,
       d.archived ? " · archived" : "",
     ),

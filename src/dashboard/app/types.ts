@@ -130,3 +130,16 @@ export interface StreamLog {
   lines: { at: string | null; kind: "text" | "tool" | "result" | "error" | "user"; text: string }[];
   truncated: boolean;
 }
+export interface RunState {
+  run: {
+    outcome: string;
+    launcher: string;
+    startedAt: string;
+    lastUpdate: string;
+    finishedAt: string | null;
+    live: boolean;
+    streams: Record<string, { status: "pending" | "running" | "completed" | "merged" | "failed"; paused: boolean; restarts: number; lastExitCode: number | null }>;
+    conflict: { streamId: string; into: string; kind: string; files: string[]; totalFiles: number } | null;
+  } | null;
+  error?: string;
+}
