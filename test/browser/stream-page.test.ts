@@ -12,6 +12,7 @@ import { storeWorkProduct } from "../../src/core/work-products.ts";
 import { openStore } from "../../src/db/client.ts";
 import { newRunState, newStreamRun, saveState } from "../../src/orchestrate/state.ts";
 import { cleanEnv, orchBin, tempDir } from "../helpers.ts";
+import { commit, sh, write } from "../git/repo-helpers.ts";
 import { browserDescribe, openDashboard, serveProject, useBrowser, type Served } from "./harness.ts";
 
 const jsonl = (...objs: unknown[]) => objs.map((o) => `${JSON.stringify(o)}\n`).join("");
@@ -88,6 +89,23 @@ browserDescribe("the stream page, live (Chromium)", () => {
     await page.locator('#log li[data-log-kind="text"]', { hasText: "Resuming Stream-C." }).waitFor({ timeout: 5_000 });
     expect(await page.locator('#log li[data-log-kind="user"]').innerText()).toContain("/continue Stream-C");
     expect(await page.locator("#log").innerText()).toContain("from the transcript of its latest agent session");
+  }, 30_000);
+
+  test("an agent's edit shows among the worktree's dirty files on its next hook event, with no database change between", async () => {
+    const s = await serveProject();
+    sh(s.dir, "config", "user.email", "dev@example.com");
+    sh(s.dir, "config", "user.name", "Dev");
+    commit(s.dir, { "README.md": "# app\n" }, "initial");
+    const wt = join(s.dir, ".claude/worktrees/Stream-B");
+    sh(s.dir, "worktree", "add", "-q", "-b", "stream-b", wt);
+    const page = await b.page();
+    await openDashboard(page, s, "#/stream/Stream-B");
+    await page.locator("#worktree [data-branch]", { hasText: "stream-b" }).waitFor();
+    expect(await page.locator("#worktree li[data-dirty]").count()).toBe(0);
+    // The agent's Write, then its PostToolUse hook: only an agent event, no task or stream change.
+    write(wt, "src/components/Input.tsx", "export const Input = 1;\n");
+    await hook(s, "Stream-B", { session_id: "sess-b", hook_event_name: "PreToolUse", tool_name: "Write", tool_input: { file_path: join(wt, "src/components/Input.tsx") } });
+    await page.locator('#worktree li[data-dirty="src/components/Input.tsx"]').waitFor({ timeout: 5_000 });
   }, 30_000);
 
   test("work products: the stream's stored ones listed on open, a new one without reload, one opened shows its content as text", async () => {

@@ -32,7 +32,7 @@ import { dependencyGraph } from "./graph.ts";
 import { signInForm, signInHint, type SignIn } from "./signin.ts";
 import type { Activity, Agent, Health, InboxEntry, Stream, StreamConflicts, StreamDetail, StreamLog, StreamWorkProducts, StreamWorktree, RunState, WorkProduct } from "./types.ts";
 
-type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream" | "log" | "workProducts" | "run";
+type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream" | "git" | "log" | "workProducts" | "run";
 
 const state = {
   loaded: new Set<Resource>(),
@@ -117,23 +117,30 @@ const loaders: Record<Resource, () => Promise<void>> = {
     if (r.page !== "stream") return;
     const id = encodeURIComponent(r.id);
     try {
-      const [detail, health, worktree, conflicts] = await Promise.all([
+      const [detail, health] = await Promise.all([
         getJson<StreamDetail>(`/api/streams/${id}?includeArchived=true`),
         getJson<Health>(`/api/streams/${id}/health?includeArchived=true`).catch(() => null),
-        getJson<StreamWorktree>(`/api/streams/${id}/worktree`).catch(() => null),
-        getJson<StreamConflicts>(`/api/streams/${id}/conflicts`).catch(() => null),
       ]);
       state.detail = detail;
       state.health = health;
-      state.worktree = worktree;
-      state.conflicts = conflicts;
     } catch (err) {
       state.detail = null;
       state.health = null;
-      state.worktree = null;
-      state.conflicts = null;
       if (!String(err).includes("HTTP 404")) throw err;
     }
+  },
+  // From git, not the database: fetched apart, also when the stream's agent reports a tool call
+  // (an Edit or a commit changes the worktree without any database change).
+  git: async () => {
+    const r = route();
+    if (r.page !== "stream") return;
+    const id = encodeURIComponent(r.id);
+    const [worktree, conflicts] = await Promise.all([
+      getJson<StreamWorktree>(`/api/streams/${id}/worktree`).catch(() => null),
+      getJson<StreamConflicts>(`/api/streams/${id}/conflicts`).catch(() => null),
+    ]);
+    state.worktree = worktree;
+    state.conflicts = conflicts;
   },
   run: async () => {
     state.run = await getJson<RunState>("/api/run");
@@ -181,7 +188,7 @@ function refresh(...what: Resource[]): void {
   });
 }
 
-const ALL: Resource[] = ["streams", "agents", "inbox", "activity", "blocked", "stream", "log", "workProducts", "run"];
+const ALL: Resource[] = ["streams", "agents", "inbox", "activity", "blocked", "stream", "git", "log", "workProducts", "run"];
 
 let runSettle: ReturnType<typeof setTimeout> | null = null;
 /**
@@ -257,16 +264,24 @@ function live(): void {
   // A snapshot comes on the first connect or when replay was impossible: everything may differ.
   on("snapshot", (data) => {
     const snap = data as { streams: Stream[]; activities: Activity[] };
+    clearTimeout(firstLoad);
     state.activities = snap.activities;
     state.loaded.add("activity");
-    refresh("streams", "agents", "inbox", "blocked", "stream", "log", "workProducts", "run");
+    // Paint the live streams at once; the list with archived ones follows.
+    if (!state.loaded.has("streams")) {
+      state.streams = snap.streams;
+      state.loaded.add("streams");
+      render();
+    }
+    refresh("streams", "agents", "inbox", "blocked", "stream", "git", "log", "workProducts", "run");
   });
   const current = () => (route().page === "stream" ? route().id : null);
-  /** The event is about the stream whose page is open: its agent's log may have grown. */
-  const logOf = (d: unknown): Resource[] => (current() !== null && streamOfEvent(d) === current() ? ["log"] : []);
-  on("task", (d) => refresh("streams", "blocked", ...logOf(d), ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : [])));
+  /** The event is about the stream whose page is open: its agent's log may have grown, its worktree changed. */
+  const logOf = (d: unknown): Resource[] => (current() !== null && streamOfEvent(d) === current() ? ["log", "git"] : []);
+  const pageOf = (d: unknown): Resource[] => (streamOfEvent(d) === current() || !streamOfEvent(d) ? ["stream", "git"] : []);
+  on("task", (d) => refresh("streams", "blocked", ...logOf(d), ...pageOf(d)));
   on("stream", (d) => {
-    refresh("streams", ...logOf(d), ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : []));
+    refresh("streams", ...logOf(d), ...pageOf(d));
     refreshRun();
   });
   on("activity", (d) => refresh("activity", "stream", ...logOf(d)));
@@ -816,7 +831,7 @@ function worktreeSection(d: StreamDetail): HTMLElement {
       w && path && !w.exists ? " (not on disk)" : null,
     ),
     !w
-      ? h("p", { class: "muted" }, state.loaded.has("stream") ? "Git could not be asked about this worktree." : "Loading…")
+      ? h("p", { class: "muted" }, state.loaded.has("git") ? "Git could not be asked about this worktree." : "Loading…")
       : !w.exists
         ? null
         : w.totalDirty
@@ -836,7 +851,7 @@ function conflictsSection(): HTMLElement {
     { id: "conflicts" },
     h("h2", {}, "Predicted conflicts"),
     !c
-      ? h("p", { class: "muted" }, state.loaded.has("stream") ? "Git could not be asked about conflicts." : "Loading…")
+      ? h("p", { class: "muted" }, state.loaded.has("git") ? "Git could not be asked about conflicts." : "Loading…")
       : c.conflicts.length
         ? h(
             "ul",
@@ -930,12 +945,16 @@ window.addEventListener("hashchange", () => {
   state.workProducts = null;
   state.openWorkProduct = null;
   state.loaded.delete("stream");
+  state.loaded.delete("git");
   state.loaded.delete("log");
   state.loaded.delete("workProducts");
   render();
-  refresh("stream", "log", "workProducts");
+  refresh("stream", "git", "log", "workProducts");
 });
 
 render();
-refresh(...ALL);
 live();
+// The first snapshot loads everything: the server subscribed this page to changes before taking
+// it, so nothing between a load and the live feed is missed, and nothing is fetched twice. Should
+// the feed not answer, load anyway.
+const firstLoad = setTimeout(() => refresh(...ALL), 1500);
