@@ -152,7 +152,7 @@ test("the SQLite tables are the schema before the kit, column for column", () =>
 test("every PostgreSQL table mirrors its SQLite twin: names, nullability, defaults, keys, indexes", () => {
   const twin: Record<string, string> = {
     SQLiteText: "PgText",
-    SQLiteTextJson: "PgJsonb",
+    SQLiteTextJson: "PgCustomColumn", // jsonb, see db/schema-pg.ts
     SQLiteInteger: "PgBigInt53",
     SQLiteBoolean: "PgBoolean",
     SQLiteReal: "PgDoublePrecision",
@@ -166,6 +166,7 @@ test("every PostgreSQL table mirrors its SQLite twin: names, nullability, defaul
       const pc = p.columns[i]!;
       const where = `${s.name}.${sc.name}`;
       expect({ where, type: pc.columnType }).toEqual({ where, type: twin[sc.columnType]! });
+      if (sc.columnType === "SQLiteTextJson") expect({ where, sqlType: pc.getSQLType() }).toEqual({ where, sqlType: "jsonb" });
       const rowid = sc.primary && sc.columnType === "SQLiteInteger";
       expect({ where, notNull: pc.notNull, primary: pc.primary, unique: pc.isUnique, uniqueName: pc.uniqueName, enumValues: pc.enumValues }).toEqual({
         where,
