@@ -289,9 +289,13 @@ export async function askPermission(store: Store, ask: PermissionAsk): Promise<P
     const entry = openQuestion(store, question, { decision: verdict.effect, by: "policy", how: "policy", reason: `rule ${verdict.rule}` });
     return { behavior: verdict.effect, message: `orch policy ${verdict.effect === "deny" ? "denies" : "allows"} ${label} (rule ${verdict.rule})`, entry };
   }
-  const opened = openQuestion(store, question);
+  // One commit: no reader ever sees the question pending while its session still shows working.
+  const opened = store.tx(() => {
+    const row = openQuestion(store, question);
+    if (row.status === "pending" && ask.sessionId) setAgentStatus(store, ask.sessionId, "waiting_permission", { tool: label, pendingQuestion: `permission: ${label}` });
+    return row;
+  });
   if (opened.status !== "pending") return { behavior: opened.status === "allowed" ? "allow" : "deny", message: denyMessage(opened, label), entry: opened };
-  if (ask.sessionId) setAgentStatus(store, ask.sessionId, "waiting_permission", { tool: label, pendingQuestion: `permission: ${label}` });
   const entry = await waitForAnswer(store, opened.id);
   if (ask.sessionId && entry.status === "expired") setAgentStatus(store, ask.sessionId, "working", { pendingQuestion: null });
   const behavior: Decision = entry.status === "allowed" ? "allow" : "deny";
