@@ -32,6 +32,8 @@ export interface TestPostgres {
   readonly dir: string | null;
   /** Stops and deletes what this script started; nothing for a server given by ORCH_TEST_PG_URL. */
   stop(): Promise<void>;
+  /** Restarts the server (pg_ctl restart -m fast): every connection is dropped. Only for a cluster this script started. */
+  restart?(): void;
 }
 
 /** The folder holding initdb and pg_ctl, or null when this machine has no PostgreSQL server binaries. */
@@ -136,6 +138,8 @@ function reapOrphans(bin: string, asUser: string[]): void {
 export interface StartOptions {
   /** The pid whose death makes the cluster an orphan (default: this process). */
   owner?: number;
+  /** Start a cluster of its own even when ORCH_TEST_PG_URL names a server (a test that restarts it). */
+  own?: boolean;
 }
 
 /**
@@ -143,7 +147,7 @@ export interface StartOptions {
  * null when there are no server binaries. Throws when binaries exist but the cluster cannot start.
  */
 export async function startTestPostgres(opts: StartOptions = {}): Promise<TestPostgres | null> {
-  const given = process.env.ORCH_TEST_PG_URL;
+  const given = opts.own ? undefined : process.env.ORCH_TEST_PG_URL;
   if (given) return { url: given, dir: null, stop: async () => {} };
   const bin = findPgBin();
   if (!bin) return null;
@@ -222,6 +226,10 @@ export async function startTestPostgres(opts: StartOptions = {}): Promise<TestPo
         if (stopped) return;
         stopped = true;
         stopCluster(bin, dir, asUser);
+      },
+      restart: () => {
+        // pg_ctl keeps the options the server was started with (postmaster.opts).
+        run([...asUser, join(bin, "pg_ctl"), "-D", data, "-l", join(dir, "log"), "-m", "fast", "-w", "-t", "60", "restart"], "pg_ctl restart");
       },
     };
   } catch (err) {

@@ -137,6 +137,7 @@ const pgKitImpl = {
   index,
   uniqueIndex,
   isoNow: () => sql`(to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`,
+  pgOnly: <T>(build: () => T[]) => build(),
 } satisfies Record<keyof ColumnKit, unknown>;
 
 /** The kit's PostgreSQL side, typed as the kit (its results are PostgreSQL builders; PgTables types them). */
@@ -156,6 +157,7 @@ export const inbox = t.inbox;
 export const policyRules = t.policyRules;
 export const streamBudgets = t.streamBudgets;
 export const events = t.events;
+export const feedState = t.feedState;
 
 /** Every table, for drizzle's `schema` option. */
 export const pgSchema = t;

@@ -16,6 +16,7 @@ export const sqliteKit: ColumnKit = {
   index,
   uniqueIndex,
   isoNow: () => sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`,
+  pgOnly: () => [],
 };
 
 const t = defineTables(sqliteKit);
@@ -32,6 +33,7 @@ export const inbox = t.inbox;
 export const policyRules = t.policyRules;
 export const streamBudgets = t.streamBudgets;
 export const events = t.events;
+export const feedState = t.feedState;
 
 export type InitiativeRow = typeof initiatives.$inferSelect;
 export type PrdRow = typeof prds.$inferSelect;

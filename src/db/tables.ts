@@ -29,6 +29,11 @@ export interface ColumnKit {
   uniqueIndex: typeof uniqueIndex;
   /** Column default: the current time as ISO-8601 UTC with milliseconds (2026-01-02T03:04:05.678Z), computed by the database. */
   isoNow(): SQL;
+  /**
+   * Indexes only PostgreSQL gets: the SQLite kit answers [] without calling `build`, so SQLite
+   * writes no index entry for them (its hot path stays as it is).
+   */
+  pgOnly<T>(build: () => T[]): T[];
 }
 
 /** Every orch table, built with the given kit. */
@@ -271,11 +276,36 @@ export function defineTables(k: ColumnKit) {
       createdAt: k.text("created_at")
         .notNull()
         .default(k.isoNow()),
+      /**
+       * The feed's cursor on PostgreSQL: a gapless number in commit order, set after the writing
+       * transaction commits by a serialised sequencing pass (db/pg-feed.ts), NULL until then.
+       * SQLite leaves it NULL: one writer at a time commits in id order, so the id is its cursor.
+       */
+      seq: k.integer("seq"),
     },
-    (t) => [k.index("events_stream_idx").on(t.entityId).where(sql`${t.kind} = 'stream'`)],
+    (t) => [
+      k.index("events_stream_idx").on(t.entityId).where(sql`${t.kind} = 'stream'`),
+      // PostgreSQL only: readers page by seq; the sequencer finds the unsequenced by id. Partial
+      // both, so an insert (seq NULL) adds one small entry and the unique index none.
+      ...k.pgOnly(() => [
+        k.uniqueIndex("events_seq_idx").on(t.seq).where(sql`${t.seq} IS NOT NULL`),
+        k.index("events_unsequenced_idx").on(t.id).where(sql`${t.seq} IS NULL`),
+      ]),
+    ],
   );
 
-  return { initiatives, prds, streams, tasks, workProducts, agentActivity, agentSessions, agents, inbox, policyRules, streamBudgets, events };
+  /**
+   * The change feed's state, one row (id 1). PostgreSQL: `last_seq` is the last number the
+   * sequencer gave (gapless: the next pass continues from it), `compacted_through` the highest
+   * seq compaction deleted through (a cursor below it cannot be replayed). Unused on SQLite.
+   */
+  const feedState = k.table("feed_state", {
+    id: k.integer("id").primaryKey(),
+    lastSeq: k.integer("last_seq").notNull().default(0),
+    compactedThrough: k.integer("compacted_through").notNull().default(0),
+  });
+
+  return { initiatives, prds, streams, tasks, workProducts, agentActivity, agentSessions, agents, inbox, policyRules, streamBudgets, events, feedState };
 }
 
 /** The tables as the SQLite kit types them (the PostgreSQL ones are mapped from these). */

@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { eq, sql as dsql } from "drizzle-orm";
 import { migrations as pgMigrations } from "../../src/db/migrations-pg/index.ts";
+import { sequencePending } from "../../src/db/pg-feed.ts";
 import { openPostgres, PG_TRACK, type PgStore } from "../../src/db/postgres.ts";
 import { isPostgresUrl, parsePostgresUrl, redactUrl } from "../../src/db/pg-url.ts";
 import * as pg from "../../src/db/schema-pg.ts";
@@ -149,7 +150,7 @@ pgDescribe("PostgreSQL: opening a database", () => {
     expect(store.url).not.toContain(new URL(PG_URL!).password);
     const tables = (await store.sql`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`).map((r: { tablename: string }) => r.tablename);
     expect(tables).toEqual(
-      [PG_TRACK, "agent_activity", "agent_sessions", "agents", "events", "inbox", "initiatives", "policy_rules", "prds", "stream_budgets", "streams", "tasks", "work_products"].sort(),
+      [PG_TRACK, "agent_activity", "agent_sessions", "agents", "events", "feed_state", "inbox", "initiatives", "policy_rules", "prds", "stream_budgets", "streams", "tasks", "work_products"].sort(),
     );
     const indexes = (await store.sql`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`).map((r: { indexname: string }) => r.indexname);
     for (const name of ["tasks_stream_status_idx", "events_stream_idx", "inbox_pending_idx", "agent_activity_task_agent_idx", "policy_rules_rule_unique"]) expect(indexes).toContain(name);
@@ -246,9 +247,14 @@ pgDescribe("PostgreSQL: opening a database", () => {
     const s = await openPostgres(`${db.url}?search_path=orch`);
     expect(s.migrated).toBe(pgMigrations.length);
     const [where] = await s.sql`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'orch'`;
-    expect(where.n).toBe(13);
+    expect(where.n).toBe(14);
     const [pub] = await s.sql`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`;
     expect(pub.n).toBe(0);
+    // The feed's sequencing function lives there too, and numbers the events of that schema.
+    const [fn] = await s.sql`SELECT n.nspname AS schema FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = 'orch_feed_sequence'`;
+    expect(fn.schema).toBe("orch");
+    await s.sql`INSERT INTO events (kind, entity_id, op, payload) VALUES ('task', 'T1', 'create', ${s.sql.json({})})`;
+    expect(await sequencePending(s.sql)).toEqual({ numbered: 1, lastSeq: 1, handedOff: false });
     await s.close();
     await db.drop();
   });

@@ -34,6 +34,7 @@ const TABLES = [
   "policyRules",
   "streamBudgets",
   "events",
+  "feedState",
 ] as const;
 
 // ---- compile-time checks (tsc) -------------------------------------------------------------
@@ -149,6 +150,20 @@ test("the SQLite tables are the schema before the kit, column for column", () =>
   }
 });
 
+/** Indexes only the PostgreSQL tables have (db/tables.ts, k.pgOnly): the change feed's sequencer and readers. */
+const PG_ONLY_INDEXES: Record<string, { table: string; unique: boolean; columns: string[]; where: string }> = {
+  events_seq_idx: { table: "events", unique: true, columns: ["seq"], where: '"events"."seq" IS NOT NULL' },
+  events_unsequenced_idx: { table: "events", unique: false, columns: ["id"], where: '"events"."seq" IS NULL' },
+};
+
+test("SQLite gets none of the PostgreSQL-only indexes (no index entry written per event)", () => {
+  const names = TABLES.flatMap((t) => sqliteConfig(sqlite[t] as SQLiteTable).indexes.map((i) => i.config.name));
+  for (const name of Object.keys(PG_ONLY_INDEXES)) expect(names).not.toContain(name);
+  // …and seq is a plain nullable column there (no UNIQUE, which would index every row's NULL).
+  const seq = sqliteConfig(sqlite.events as SQLiteTable).columns.find((c) => c.name === "seq")!;
+  expect({ notNull: seq.notNull, unique: seq.isUnique, primary: seq.primary }).toEqual({ notNull: false, unique: false, primary: false });
+});
+
 test("every PostgreSQL table mirrors its SQLite twin: names, nullability, defaults, keys, indexes", () => {
   const twin: Record<string, string> = {
     SQLiteText: "PgText",
@@ -190,14 +205,19 @@ test("every PostgreSQL table mirrors its SQLite twin: names, nullability, defaul
         expect({ where, default: pd }).toEqual({ where, default: sd });
       }
     }
-    expect(
-      p.indexes.map((i) => ({
-        name: i.config.name,
-        unique: i.config.unique,
-        columns: i.config.columns.map((c) => (c as { name: string }).name),
-        where: pgSql(i.config.where),
-      })),
-    ).toEqual(describeSqlite(sqlite[name] as SQLiteTable).indexes.map((i) => ({ ...i, where: i.where?.replaceAll("`", '"').replace(/^"(\w+)"\s=/, `"${s.name}"."$1" =`) })));
+    const pgIndexes = p.indexes.map((i) => ({
+      name: i.config.name,
+      unique: i.config.unique,
+      columns: i.config.columns.map((c) => (c as { name: string }).name),
+      where: pgSql(i.config.where),
+    }));
+    // The kit's pgOnly indexes (the change feed's), and nothing else, are PostgreSQL's alone.
+    expect(pgIndexes.filter((i) => i.name !== undefined && i.name in PG_ONLY_INDEXES)).toEqual(
+      Object.entries(PG_ONLY_INDEXES)
+        .filter(([, i]) => i.table === s.name)
+        .map(([name, i]) => ({ name, unique: i.unique, columns: i.columns, where: i.where })),
+    );
+    expect(pgIndexes.filter((i) => i.name === undefined || !(i.name in PG_ONLY_INDEXES))).toEqual(describeSqlite(sqlite[name] as SQLiteTable).indexes.map((i) => ({ ...i, where: i.where?.replaceAll("`", '"').replace(/^"(\w+)"\s=/, `"${s.name}"."$1" =`) })));
     expect(
       p.foreignKeys.map((fk) => {
         const r = fk.reference();

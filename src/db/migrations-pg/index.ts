@@ -2,7 +2,11 @@
 export interface EmbeddedMigration { version: number; tag: string; when: number; sql: string }
 
 import m0 from "./0000_init.sql" with { type: "text" };
+import m1 from "./0001_feed_seq.sql" with { type: "text" };
+import m2 from "./0002_feed_sequencer.sql" with { type: "text" };
 
 export const migrations: EmbeddedMigration[] = [
   { version: 0, tag: "0000_init", when: 1796319272298, sql: m0 },
+  { version: 1, tag: "0001_feed_seq", when: 1796321553126, sql: m1 },
+  { version: 2, tag: "0002_feed_sequencer", when: 1796321923619, sql: m2 },
 ];
