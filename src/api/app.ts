@@ -23,6 +23,8 @@ import { streamRoutes } from "./routes/streams.ts";
 import { streamActionRoutes } from "./routes/stream-actions.ts";
 import { budgetRoutes } from "./routes/budget.ts";
 import { taskRoutes } from "./routes/tasks.ts";
+import { workProductRoutes } from "./routes/work-products.ts";
+import { runRoutes } from "./routes/run.ts";
 import { sessionRoutes } from "./routes/session.ts";
 
 export interface AppOptions {
@@ -87,6 +89,8 @@ export async function createApi(store: Store, opts: AppOptions = {}): Promise<Ap
   app.route("/api/streams", streamActionRoutes(deps));
   app.route("/api/budget", budgetRoutes(deps));
   app.route("/api/tasks", taskRoutes(deps));
+  app.route("/api/work-products", workProductRoutes(deps));
+  app.route("/api/run", runRoutes(deps));
   app.route("/api/activity", activityRoutes(deps));
   app.route("/api/agents", agentRoutes(deps));
   app.route("/api/inbox", inboxRoutes(deps));

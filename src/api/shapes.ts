@@ -343,3 +343,67 @@ export const streamLogShape = z
     truncated: z.boolean().meta({ description: "older lines exist than those answered" }),
   })
   .meta({ description: "The tail of a stream's agent log, as short one-line texts (never the file's raw content)" });
+
+export const workProductSummaryShape = z.strictObject({
+  id: z.string(),
+  taskId: z.string(),
+  type: z.string().meta({ description: "technical_design, implementation, test_plan, …" }),
+  title: z.string(),
+  createdAt: iso,
+});
+
+export const streamWorkProductsShape = z
+  .strictObject({
+    streamId: z.string(),
+    workProducts: z.array(workProductSummaryShape).meta({ description: "newest first, without their content (GET /api/work-products/{id} has it)" }),
+    total: z.number().int().meta({ description: "how many the stream's tasks have stored" }),
+  })
+  .meta({ description: "The work products of a stream's tasks" });
+
+export const workProductShape = z
+  .strictObject({
+    id: z.string(),
+    taskId: z.string(),
+    type: z.string(),
+    title: z.string(),
+    content: z.string().meta({ description: "as the agent stored it (work_product_store), up to 2,000,000 characters" }),
+    metadata: z.record(z.string(), z.unknown()),
+    createdAt: iso,
+  })
+  .meta({ description: "A work product, its content included" });
+
+export const runShape = z
+  .strictObject({
+    run: z
+      .strictObject({
+        outcome: z.enum(["running", "complete", "failed", "conflict", "stopped"]),
+        launcher: z.enum(["manual", "tmux", "headless"]),
+        startedAt: iso,
+        lastUpdate: iso,
+        finishedAt: iso.nullable(),
+        live: z.boolean().meta({ description: "the orch start that writes the state is still running (on this machine)" }),
+        streams: z.record(
+          z.string(),
+          z.strictObject({
+            status: z.enum(["pending", "running", "completed", "merged", "failed"]),
+            paused: z.boolean().meta({ description: "paused for its budget (or the initiative's) until `orch budget raise`" }),
+            restarts: z.number().int(),
+            lastExitCode: z.number().int().nullable(),
+          }),
+        ),
+        conflict: z
+          .strictObject({
+            streamId: z.string(),
+            into: z.string(),
+            kind: z.string().meta({ description: "conflict, uncommitted, off-branch or error" }),
+            files: z.array(z.string()).meta({ description: "at most 200" }),
+            totalFiles: z.number().int(),
+          })
+          .nullable()
+          .meta({ description: "the merge that stopped the run" }),
+      })
+      .nullable()
+      .meta({ description: "null when orch start never ran in this project (or its state cannot be read: see error)" }),
+    error: z.string().optional().meta({ description: "why the state file could not be read" }),
+  })
+  .meta({ description: "The state of the project's orch start run (orchestration-state.json), without pids, commands or paths" });

@@ -3,7 +3,7 @@
  * interactive sessions' hook-reported usage not already counted there), its raises and pause
  * (stream_budgets), and the "raise the budget?" inbox entries. Decisions are budget.ts's.
  */
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, notInArray, sql } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
 import { agentSessions, agents, inbox, streamBudgets, type InboxRow, type StreamBudgetRow } from "../db/schema.ts";
 import { notFound, usageError } from "../errors.ts";
@@ -35,8 +35,8 @@ export async function spendByStream(store: Store): Promise<Map<string, Spend>> {
     .from(agents)
     .where(
       and(
-        sql`${agents.streamId} IS NOT NULL`,
-        sql`${agents.sessionId} NOT IN (SELECT ${agentSessions.sessionId} FROM ${agentSessions} WHERE ${agentSessions.sessionId} IS NOT NULL)`,
+        isNotNull(agents.streamId),
+        notInArray(agents.sessionId, store.db.select({ id: agentSessions.sessionId }).from(agentSessions).where(isNotNull(agentSessions.sessionId))),
       ),
     )
     .groupBy(agents.streamId);

@@ -5,6 +5,7 @@
  */
 import { and, asc, desc, eq, gte, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
+import { jsonEquals } from "../db/dialect.ts";
 import { agents, inbox, policyRules, type InboxRow } from "../db/schema.ts";
 import { conflict, notFound, usageError } from "../errors.ts";
 import { getAgent, setAgentStatus } from "./agents.ts";
@@ -70,7 +71,7 @@ async function findTwin(db: Db, q: QuestionInput, inputJson: string, now: string
         q.streamId === null ? isNull(inbox.streamId) : eq(inbox.streamId, q.streamId),
         eq(inbox.kind, "permission"),
         eq(inbox.question, q.question),
-        sql`${inbox.toolInput} = ${inputJson}`,
+        jsonEquals(inbox.toolInput, inputJson),
         or(eq(inbox.status, "pending"), and(ne(inbox.source, q.source), gte(inbox.answeredAt, since))),
       ),
     )
@@ -286,9 +287,13 @@ export async function askPermission(store: Store, ask: PermissionAsk): Promise<P
     const entry = await openQuestion(store, question, { decision: verdict.effect, by: "policy", how: "policy", reason: `rule ${verdict.rule}` });
     return { behavior: verdict.effect, message: `orch policy ${verdict.effect === "deny" ? "denies" : "allows"} ${label} (rule ${verdict.rule})`, entry };
   }
-  const opened = await openQuestion(store, question);
+  // One commit: no reader ever sees the question pending while its session still shows working.
+  const opened = await store.tx(async () => {
+    const row = await openQuestion(store, question);
+    if (row.status === "pending" && ask.sessionId) await setAgentStatus(store, ask.sessionId, "waiting_permission", { tool: label, pendingQuestion: `permission: ${label}` });
+    return row;
+  });
   if (opened.status !== "pending") return { behavior: opened.status === "allowed" ? "allow" : "deny", message: denyMessage(opened, label), entry: opened };
-  if (ask.sessionId) await setAgentStatus(store, ask.sessionId, "waiting_permission", { tool: label, pendingQuestion: `permission: ${label}` });
   const entry = await waitForAnswer(store, opened.id);
   if (ask.sessionId && entry.status === "expired") await setAgentStatus(store, ask.sessionId, "working", { pendingQuestion: null });
   const behavior: Decision = entry.status === "allowed" ? "allow" : "deny";

@@ -25,3 +25,8 @@ export function jsonArrayLength(column: SQLWrapper): SQL<number> {
 export async function deferForeignKeys(db: Db): Promise<void> {
   db.$client.run("PRAGMA defer_foreign_keys = ON");
 }
+
+/** A JSON column equal to the JSON text `json` (as stored: the same value written the same way). */
+export function jsonEquals(column: SQLWrapper, json: string): SQL {
+  return sql`${column} = ${json}`;
+}

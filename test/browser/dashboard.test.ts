@@ -242,6 +242,11 @@ browserDescribe("the dashboard (Chromium)", () => {
     // Everything the page loaded came from this server: no CDN, works offline.
     expect(requests.filter((u) => !u.startsWith(`${s.origin}/`))).toEqual([]);
     expect(requests.filter((u) => new URL(u).pathname === "/api/events").length).toBe(1);
+    // Opening asks each thing once: the event stream's first snapshot starts the loads.
+    const api = requests.map((u) => new URL(u)).filter((u) => u.pathname.startsWith("/api/") && u.pathname !== "/api/events");
+    const paths = api.map((u) => u.pathname);
+    expect(paths.length).toBeGreaterThan(0);
+    expect(paths.filter((p, i) => paths.indexOf(p) !== i)).toEqual([]);
     // Idle for a second: no request at all (live changes come over the one event stream).
     const before = requests.length;
     await Bun.sleep(1_000);

@@ -32,7 +32,7 @@ const PRD = `# Initiative: API fuzz
 - TASK-003: three @agent-x
 `;
 
-const ROUTES = ["/health", "/openapi.json", "/api/streams", "/api/streams/Stream-A", "/api/streams/Stream-B/health", "/api/streams/Stream-B/log", "/api/tasks", "/api/activity", "/api/events"];
+const ROUTES = ["/health", "/openapi.json", "/api/streams", "/api/streams/Stream-A", "/api/streams/Stream-B/health", "/api/streams/Stream-B/log", "/api/streams/Stream-B/work-products", "/api/work-products/WP-000000000000", "/api/run", "/api/tasks", "/api/activity", "/api/events"];
 const PARAMS = ["status", "streamId", "assignedAgent", "prdId", "parentId", "includeArchived", "limit", "lines", "initiativeId", "active", "lastEventId", "all", "format", "__proto__", "constructor"];
 const VALUES = ["pending", "in_progress", "completed", "true", "false", "1", "0", "Stream-A", "TASK-001", "PRD-api-fuzz", "100000", "100001", "-1", "1e3", "0x10", " 1", "NaN", "Infinity", "99999999999999999999", ""];
 
@@ -52,7 +52,8 @@ function mangle(rnd: Random, s: string): string {
 function randomPath(rnd: Random): string {
   const r = rnd.next();
   if (r < 0.35) return rnd.pick(ROUTES);
-  if (r < 0.6) return `/api/streams/${mangle(rnd, rnd.pick(HOSTILE_IDS))}${rnd.chance(0.3) ? rnd.pick(["/health", "/log"]) : ""}`;
+  if (r < 0.6) return `/api/streams/${mangle(rnd, rnd.pick(HOSTILE_IDS))}${rnd.chance(0.3) ? rnd.pick(["/health", "/log", "/work-products"]) : ""}`;
+  if (r < 0.65) return `/api/work-products/${mangle(rnd, rnd.pick(HOSTILE_IDS))}`;
   if (r < 0.7) return `${rnd.pick(ROUTES)}${rnd.pick(["/", "//", "/..", "/../..", "/%2e%2e", "/.", "/x", "/%00", ";jsessionid=1", "/../../../../etc/passwd"])}`;
   if (r < 0.8) {
     const segs = Array.from({ length: rnd.range(1, 6) }, () => mangle(rnd, rnd.chance(0.5) ? rnd.pick(["api", "streams", "tasks", "..", ".", "", "health", "events"]) : randomUnicode(rnd, rnd.range(1, 12))));

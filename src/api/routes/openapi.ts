@@ -15,13 +15,15 @@ import { streamDocs } from "./streams.ts";
 import { streamActionDocs } from "./stream-actions.ts";
 import { budgetDocs } from "./budget.ts";
 import { taskDocs } from "./tasks.ts";
+import { workProductDocs } from "./work-products.ts";
+import { runDocs } from "./run.ts";
 import { sessionDocs } from "./session.ts";
 
 const openApiDocs: RouteDoc[] = [
   { path: "/openapi.json", summary: "This document", responses: { 200: { description: "OpenAPI 3.1 document" } } },
 ];
 
-export const allRouteDocs = (): RouteDoc[] => [...healthDocs, ...streamDocs, ...streamActionDocs, ...budgetDocs, ...taskDocs, ...activityDocs, ...agentDocs, ...inboxDocs, ...eventDocs, ...sessionDocs, ...openApiDocs];
+export const allRouteDocs = (): RouteDoc[] => [...healthDocs, ...streamDocs, ...streamActionDocs, ...budgetDocs, ...taskDocs, ...workProductDocs, ...runDocs, ...activityDocs, ...agentDocs, ...inboxDocs, ...eventDocs, ...sessionDocs, ...openApiDocs];
 
 /** Shapes shown once under components.schemas and referenced by name. */
 const named: Record<string, z.ZodType> = {
@@ -50,6 +52,9 @@ const named: Record<string, z.ZodType> = {
   StreamWorktree: shapes.streamWorktreeShape,
   StreamConflicts: shapes.streamConflictsShape,
   StreamLog: shapes.streamLogShape,
+  StreamWorkProducts: shapes.streamWorkProductsShape,
+  WorkProduct: shapes.workProductShape,
+  Run: shapes.runShape,
   Session: shapes.sessionShape,
 };
 

@@ -1,5 +1,6 @@
 /**
- * /api/streams, /api/streams/:streamId, its /health, from git its /worktree and /conflicts, and its agent's /log. Figures come from the
+ * /api/streams, /api/streams/:streamId, its /health, from git its /worktree and /conflicts, its agent's /log and its
+ * tasks' /work-products. Figures come from the
  * stream rows (kept in step with their tasks by the core), and answers are cached until the
  * database changes.
  */
@@ -12,7 +13,8 @@ import { apiStream, type ApiDeps, type RouteDoc } from "../context.ts";
 import { withUsage } from "../../core/agent-sessions.ts";
 import { ApiError, jsonBody, parseParams, parseQuery, safeJson } from "../http.ts";
 import { boolParam, capParam, idParam } from "../params.ts";
-import { errorShape, streamConflictsShape, streamDetailShape, streamHealthShape, streamListShape, streamLogShape, streamWorktreeShape } from "../shapes.ts";
+import { errorShape, streamConflictsShape, streamDetailShape, streamHealthShape, streamListShape, streamLogShape, streamWorkProductsShape, streamWorktreeShape } from "../shapes.ts";
+import { listStreamWorkProducts, STREAM_WORK_PRODUCTS_DEFAULT, STREAM_WORK_PRODUCTS_MAX } from "../../core/work-products.ts";
 import { streamConflictFacts, streamWorktreeFacts } from "../../workspace/stream-git.ts";
 import { DEFAULT_LOG_LINES, LOG_WINDOW_BYTES, MAX_LOG_LINES, streamLogTail } from "../../orchestrate/stream-log.ts";
 
@@ -28,6 +30,8 @@ export const streamGetQuery = z.object({
 export const streamPath = z.object({ streamId: idParam("stream id, e.g. Stream-A") });
 
 export const streamLogQuery = z.object({ lines: capParam(MAX_LOG_LINES, "log lines", DEFAULT_LOG_LINES).optional() });
+
+export const streamWorkProductsQuery = z.object({ limit: capParam(STREAM_WORK_PRODUCTS_MAX, "work products", STREAM_WORK_PRODUCTS_DEFAULT).optional() });
 
 const notFoundDoc = { description: "no such stream (or archived, without includeArchived)", schema: errorShape };
 const badDoc = { description: "invalid parameter", schema: errorShape };
@@ -74,6 +78,14 @@ export const streamDocs: RouteDoc[] = [
     pathParams: streamPath,
     query: streamLogQuery,
     responses: { 200: { description: "the log's last lines", schema: streamLogShape }, 400: badDoc, 404: { description: "no such stream", schema: errorShape } },
+  },
+  {
+    path: "/api/streams/{streamId}/work-products",
+    summary: "The work products stored for the stream's tasks, newest first, without their content (GET /api/work-products/{id} has it)",
+    description: "Archived streams and tasks answer too.",
+    pathParams: streamPath,
+    query: streamWorkProductsQuery,
+    responses: { 200: { description: "the work products and how many there are", schema: streamWorkProductsShape }, 400: badDoc, 404: { description: "no such stream", schema: errorShape } },
   },
 ];
 
@@ -133,5 +145,10 @@ export function streamRoutes(deps: ApiDeps): Hono {
       const q = parseQuery(c, streamLogQuery);
       // Not cached: the files grow without the database changing.
       return safeJson(c, await orNotFound(streamId, () => streamLogTail(store, streamId, { cwd: deps.cwd, lines: q.lines })));
+    })
+    .get("/:streamId/work-products", async (c) => {
+      const { streamId } = parseParams("path", streamPath, c.req.param());
+      const q = parseQuery(c, streamWorkProductsQuery);
+      return safeJson(c, await orNotFound(streamId, () => listStreamWorkProducts(store, streamId, { limit: q.limit })));
     });
 }

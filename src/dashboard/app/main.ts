@@ -15,6 +15,9 @@
  *   #activity, #spend, #work-products, #worktree, #conflicts, #stream-agents  sections of the stream page
  *   #worktree                    [data-branch], [data-ahead-behind], li[data-dirty="path"] (its git status code in code.code)
  *   #conflicts                   li[data-conflict="Stream-C"] with code.file per predicted conflicting file
+ *   [data-run="failed|paused|running"]  a stream's run badge from orch start's state (GET /api/run), on its card and its page
+ *   #work-products               li[data-work-product="WP-…"] each with button[data-open-work-product="WP-…"] (newest first);
+ *                                the one opened below in article#work-product, its content as text in pre#work-product-content
  *   #log                         the agent's log tail, live: li[data-log-kind="text|tool|result|error|user"] in ol#log-lines
  *                                (kept scrolled to the end); with no log, p.empty "No agent log yet — orch start launches one."
  *   #actions                     button[data-action="merge|archive|unarchive|raise"], input[data-raise-usd];
@@ -27,9 +30,9 @@
 import { ago, bar, h, money, type Child } from "./dom.ts";
 import { dependencyGraph } from "./graph.ts";
 import { signInForm, signInHint, type SignIn } from "./signin.ts";
-import type { Activity, Agent, Health, InboxEntry, Stream, StreamConflicts, StreamDetail, StreamLog, StreamWorktree, WorkProduct } from "./types.ts";
+import type { Activity, Agent, Health, InboxEntry, Stream, StreamConflicts, StreamDetail, StreamLog, StreamWorkProducts, StreamWorktree, RunState, WorkProduct } from "./types.ts";
 
-type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream" | "log";
+type Resource = "streams" | "agents" | "inbox" | "activity" | "blocked" | "stream" | "git" | "log" | "workProducts" | "run";
 
 const state = {
   loaded: new Set<Resource>(),
@@ -45,7 +48,11 @@ const state = {
   conflicts: null as StreamConflicts | null,
   /** The tail of the stream's agent log (null: not loaded, or it could not be read). */
   log: null as StreamLog | null,
-  workProducts: new Map<string, WorkProduct[]>(),
+  /** orch start's run state (GET /api/run): which streams run, failed or are paused for their budget. */
+  run: null as RunState | null,
+  /** The stream's work products (summaries, newest first), and the one opened with its content. */
+  workProducts: null as StreamWorkProducts | null,
+  openWorkProduct: null as null | { id: string; item: WorkProduct | null; error: string | null },
   connected: false,
   authLost: false,
   /** Set by a 401: how this browser can get a session ("token": the sign-in form; "link": orch serve's printed link). */
@@ -110,21 +117,41 @@ const loaders: Record<Resource, () => Promise<void>> = {
     if (r.page !== "stream") return;
     const id = encodeURIComponent(r.id);
     try {
-      const [detail, health, worktree, conflicts] = await Promise.all([
+      const [detail, health] = await Promise.all([
         getJson<StreamDetail>(`/api/streams/${id}?includeArchived=true`),
         getJson<Health>(`/api/streams/${id}/health?includeArchived=true`).catch(() => null),
-        getJson<StreamWorktree>(`/api/streams/${id}/worktree`).catch(() => null),
-        getJson<StreamConflicts>(`/api/streams/${id}/conflicts`).catch(() => null),
       ]);
       state.detail = detail;
       state.health = health;
-      state.worktree = worktree;
-      state.conflicts = conflicts;
     } catch (err) {
       state.detail = null;
       state.health = null;
-      state.worktree = null;
-      state.conflicts = null;
+      if (!String(err).includes("HTTP 404")) throw err;
+    }
+  },
+  // From git, not the database: fetched apart, also when the stream's agent reports a tool call
+  // (an Edit or a commit changes the worktree without any database change).
+  git: async () => {
+    const r = route();
+    if (r.page !== "stream") return;
+    const id = encodeURIComponent(r.id);
+    const [worktree, conflicts] = await Promise.all([
+      getJson<StreamWorktree>(`/api/streams/${id}/worktree`).catch(() => null),
+      getJson<StreamConflicts>(`/api/streams/${id}/conflicts`).catch(() => null),
+    ]);
+    state.worktree = worktree;
+    state.conflicts = conflicts;
+  },
+  run: async () => {
+    state.run = await getJson<RunState>("/api/run");
+  },
+  workProducts: async () => {
+    const r = route();
+    if (r.page !== "stream") return;
+    try {
+      state.workProducts = await getJson<StreamWorkProducts>(`/api/streams/${encodeURIComponent(r.id)}/work-products?limit=50`);
+    } catch (err) {
+      state.workProducts = null;
       if (!String(err).includes("HTTP 404")) throw err;
     }
   },
@@ -161,7 +188,23 @@ function refresh(...what: Resource[]): void {
   });
 }
 
-const ALL: Resource[] = ["streams", "agents", "inbox", "activity", "blocked", "stream", "log"];
+const ALL: Resource[] = ["streams", "agents", "inbox", "activity", "blocked", "stream", "git", "log", "workProducts", "run"];
+
+let runSettle: ReturnType<typeof setTimeout> | null = null;
+/**
+ * The run state changed, maybe: fetch it now, and once more a second after the last such event.
+ * orch start saves its state file just after the database changes that announce it (an agent's
+ * session closed, then the stream marked failed), so the first look can come too early. One
+ * follow-up per burst of events, none while nothing happens: not a poll.
+ */
+function refreshRun(): void {
+  refresh("run");
+  if (runSettle !== null) clearTimeout(runSettle);
+  runSettle = setTimeout(() => {
+    runSettle = null;
+    refresh("run");
+  }, 1000);
+}
 
 function streamOfEvent(data: unknown): string | null {
   const d = (data as { data?: Record<string, unknown> } | null)?.data;
@@ -221,19 +264,36 @@ function live(): void {
   // A snapshot comes on the first connect or when replay was impossible: everything may differ.
   on("snapshot", (data) => {
     const snap = data as { streams: Stream[]; activities: Activity[] };
+    clearTimeout(firstLoad);
     state.activities = snap.activities;
     state.loaded.add("activity");
-    refresh("streams", "agents", "inbox", "blocked", "stream", "log");
+    // Paint the live streams at once; the list with archived ones follows.
+    if (!state.loaded.has("streams")) {
+      state.streams = snap.streams;
+      state.loaded.add("streams");
+      render();
+    }
+    refresh("streams", "agents", "inbox", "blocked", "stream", "git", "log", "workProducts", "run");
   });
   const current = () => (route().page === "stream" ? route().id : null);
-  /** The event is about the stream whose page is open: its agent's log may have grown. */
-  const logOf = (d: unknown): Resource[] => (current() !== null && streamOfEvent(d) === current() ? ["log"] : []);
-  on("task", (d) => refresh("streams", "blocked", ...logOf(d), ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : [])));
-  on("stream", (d) => refresh("streams", ...logOf(d), ...(streamOfEvent(d) === current() || !streamOfEvent(d) ? (["stream"] as const) : [])));
+  /** The event is about the stream whose page is open: its agent's log may have grown, its worktree changed. */
+  const logOf = (d: unknown): Resource[] => (current() !== null && streamOfEvent(d) === current() ? ["log", "git"] : []);
+  const pageOf = (d: unknown): Resource[] => (streamOfEvent(d) === current() || !streamOfEvent(d) ? ["stream", "git"] : []);
+  on("task", (d) => refresh("streams", "blocked", ...logOf(d), ...pageOf(d)));
+  on("stream", (d) => {
+    refresh("streams", ...logOf(d), ...pageOf(d));
+    refreshRun();
+  });
   on("activity", (d) => refresh("activity", "stream", ...logOf(d)));
-  on("agent", (d) => refresh("agents", ...logOf(d)));
+  on("agent", (d) => {
+    refresh("agents", ...logOf(d));
+    refreshRun();
+  });
   // An agent launched or ended by orch start (data.streamId: its stream).
-  on("agent_session", (d) => refresh(...logOf(d)));
+  on("agent_session", (d) => {
+    refresh(...logOf(d));
+    refreshRun();
+  });
   on("inbox", () => refresh("inbox"));
   on("budget", (d) => {
     const b = (d as { entityId?: string; data?: { pausedReason?: string | null } }).data;
@@ -243,15 +303,15 @@ function live(): void {
       else state.paused.delete(sid);
     }
     refresh("streams");
+    refreshRun();
   });
   on("prd", () => refresh("streams"));
   on("initiative", () => refresh("streams"));
+  // A work product names its task, not its stream: fetched again when the task is this stream's (or the tasks are not known yet).
   on("work_product", (d) => {
-    const ev = d as { entityId: string; createdAt: string; data: Record<string, unknown> };
-    const sid = streamOfEvent(d) ?? "";
-    const list = state.workProducts.get(sid) ?? [];
-    state.workProducts.set(sid, [{ id: ev.entityId, data: ev.data ?? {}, at: ev.createdAt }, ...list.filter((w) => w.id !== ev.entityId)].slice(0, 50));
-    render();
+    const taskId = (d as { data?: { taskId?: unknown } }).data?.taskId;
+    if (current() === null) return;
+    if (!state.detail || state.detail.streamId !== current() || state.detail.tasks.some((t) => t.id === taskId)) refresh("workProducts");
   });
 }
 
@@ -445,6 +505,21 @@ function graphLegend(): HTMLElement {
   );
 }
 
+/** What orch start says of the stream: failed, paused for its budget, or its agent running (only while the run is live). */
+function runBadge(id: string): Child {
+  const run = state.run?.run;
+  const s = run?.streams[id];
+  if (!run || !s) return null;
+  const badge = (kind: string, text: string, title: string) => [" ", h("span", { class: `badge run-${kind}`, "data-run": kind, title }, text)];
+  if (s.status === "failed") {
+    const why = [s.lastExitCode !== null ? `last exit code ${s.lastExitCode}` : "", s.restarts ? `${s.restarts} restart${s.restarts === 1 ? "" : "s"}` : ""].filter(Boolean).join(", ");
+    return badge("failed", "failed", `orch start gave up on it${why ? ` (${why})` : ""}`);
+  }
+  if (s.paused) return badge("paused", "paused (budget)", "paused at its budget: raise it to go on");
+  if (s.status === "running" && run.live) return badge("running", "running", `its agent runs (${run.launcher})`);
+  return null;
+}
+
 function card(st: Stream): HTMLElement {
   return h(
     "article",
@@ -452,7 +527,7 @@ function card(st: Stream): HTMLElement {
     h("h3", {}, streamLink(st.streamId, [st.streamId, ": ", st.streamName])),
     bar(st.progressPercentage, `${st.streamId} progress`),
     h("p", { class: "counts" }, `${st.completedTasks}/${st.totalTasks} done · ${st.inProgressTasks} in progress · ${st.blockedTasks} blocked · ${st.pendingTasks} pending`),
-    h("p", {}, h("span", { class: `badge status-${st.status}` }, label(st.status)), " ", h("span", { class: "cost" }, money(st.usage?.costUsd))),
+    h("p", {}, h("span", { class: `badge status-${st.status}` }, label(st.status)), runBadge(st.streamId), " ", h("span", { class: "cost" }, money(st.usage?.costUsd))),
     agentLine(agentsOf(st.streamId)),
   );
 }
@@ -544,7 +619,6 @@ function streamPage(id: string): HTMLElement {
   }
   const u = d.usage;
   const acts = state.activities.filter((a) => a.streamId === id);
-  const wps = state.workProducts.get(id) ?? [];
   return h(
     "section",
     { id: "stream", "data-stream-page": id },
@@ -553,6 +627,7 @@ function streamPage(id: string): HTMLElement {
       "p",
       {},
       h("span", { class: `badge status-${d.status}` }, label(d.status)),
+      runBadge(d.streamId),
       ` ${label(d.streamPhase)} phase · ${d.completedTasks}/${d.totalTasks} tasks`,
       d.archived ? " · archived" : "",
     ),
@@ -613,14 +688,7 @@ function streamPage(id: string): HTMLElement {
         ? h("ul", {}, acts.map((a) => h("li", { "data-activity": a.activityId }, h("strong", {}, a.agentId), ` on ${a.taskId}: `, a.taskTitle, a.notes ? [" — ", a.notes] : null, h("span", { class: "muted" }, ` · ${a.isActive ? "active" : "idle"}, heartbeat ${ago(a.lastHeartbeat)}`))))
         : h("p", { class: "empty" }, "No activity recorded for this stream yet."),
     ),
-    h(
-      "section",
-      { id: "work-products" },
-      h("h2", {}, "Work products"),
-      wps.length
-        ? h("ul", {}, wps.map((w) => h("li", { "data-work-product": w.id }, h("strong", {}, String(w.data.type ?? "work product")), " ", String(w.data.title ?? w.id), h("span", { class: "muted" }, ` · ${ago(w.at)}`))))
-        : h("p", { class: "empty" }, "None since this page opened (the API does not list past work products yet)."),
-    ),
+    workProductsSection(id),
     h(
       "section",
       { id: "spend" },
@@ -646,6 +714,71 @@ function streamPage(id: string): HTMLElement {
     actions(d),
     worktreeSection(d),
     conflictsSection(),
+  );
+}
+
+/** Show a work product's content below the list (again: hide it). */
+async function openWorkProduct(id: string): Promise<void> {
+  if (state.openWorkProduct?.id === id) {
+    state.openWorkProduct = null;
+    return render();
+  }
+  const opened = { id, item: null as WorkProduct | null, error: null as string | null };
+  state.openWorkProduct = opened;
+  render();
+  try {
+    opened.item = await getJson<WorkProduct>(`/api/work-products/${encodeURIComponent(id)}`);
+  } catch (err) {
+    opened.error = `Could not load ${id}: ${(err as Error).message}`;
+  }
+  if (state.openWorkProduct === opened) render();
+}
+
+function workProductsSection(id: string): HTMLElement {
+  const list = state.workProducts && state.workProducts.streamId === id ? state.workProducts : null;
+  const open = state.openWorkProduct;
+  let shown: HTMLElement | null = null;
+  if (open) {
+    const content = h("pre", { id: "work-product-content", tabindex: 0 });
+    content.textContent = open.item ? open.item.content : open.error ?? "Loading…";
+    shown = h(
+      "article",
+      { id: "work-product", "data-open-work-product": open.id, "aria-live": "polite" },
+      open.item ? h("h3", {}, h("span", { class: "badge" }, label(open.item.type)), " ", open.item.title) : null,
+      open.item ? h("p", { class: "muted" }, `${open.item.id} · ${open.item.taskId} · ${ago(open.item.createdAt)}`) : null,
+      content,
+    );
+  }
+  return h(
+    "section",
+    { id: "work-products" },
+    h("h2", {}, "Work products"),
+    !list
+      ? h("p", { class: "muted" }, state.loaded.has("workProducts") ? "The work products could not be listed." : "Loading…")
+      : list.workProducts.length
+        ? [
+            list.total > list.workProducts.length ? h("p", { class: "muted" }, `The newest ${list.workProducts.length} of ${list.total}.`) : null,
+            h(
+              "ul",
+              { class: "work-products" },
+              list.workProducts.map((w) =>
+                h(
+                  "li",
+                  { "data-work-product": w.id },
+                  h(
+                    "button",
+                    { type: "button", class: "link", "data-open-work-product": w.id, "data-key": `wp-${w.id}`, "aria-expanded": open?.id === w.id ? "true" : "false", onclick: () => void openWorkProduct(w.id) },
+                    h("span", { class: "badge" }, label(w.type)),
+                    " ",
+                    w.title,
+                  ),
+                  h("span", { class: "muted" }, ` · ${w.taskId} · ${ago(w.createdAt)}`),
+                ),
+              ),
+            ),
+          ]
+        : h("p", { class: "empty" }, "No work products stored for this stream's tasks yet."),
+    shown,
   );
 }
 
@@ -698,7 +831,7 @@ function worktreeSection(d: StreamDetail): HTMLElement {
       w && path && !w.exists ? " (not on disk)" : null,
     ),
     !w
-      ? h("p", { class: "muted" }, state.loaded.has("stream") ? "Git could not be asked about this worktree." : "Loading…")
+      ? h("p", { class: "muted" }, state.loaded.has("git") ? "Git could not be asked about this worktree." : "Loading…")
       : !w.exists
         ? null
         : w.totalDirty
@@ -718,7 +851,7 @@ function conflictsSection(): HTMLElement {
     { id: "conflicts" },
     h("h2", {}, "Predicted conflicts"),
     !c
-      ? h("p", { class: "muted" }, state.loaded.has("stream") ? "Git could not be asked about conflicts." : "Loading…")
+      ? h("p", { class: "muted" }, state.loaded.has("git") ? "Git could not be asked about conflicts." : "Loading…")
       : c.conflicts.length
         ? h(
             "ul",
@@ -809,12 +942,19 @@ window.addEventListener("hashchange", () => {
   state.worktree = null;
   state.conflicts = null;
   state.log = null;
+  state.workProducts = null;
+  state.openWorkProduct = null;
   state.loaded.delete("stream");
+  state.loaded.delete("git");
   state.loaded.delete("log");
+  state.loaded.delete("workProducts");
   render();
-  refresh("stream", "log");
+  refresh("stream", "git", "log", "workProducts");
 });
 
 render();
-refresh(...ALL);
 live();
+// The first snapshot loads everything: the server subscribed this page to changes before taking
+// it, so nothing between a load and the live feed is missed, and nothing is fetched twice. Should
+// the feed not answer, load anyway.
+const firstLoad = setTimeout(() => refresh(...ALL), 1500);

@@ -83,10 +83,21 @@ export interface Health {
   currentTask: { id: string; title: string; status: string } | null;
   lastActivityAt: string | null;
 }
-export interface WorkProduct {
+export interface WorkProductSummary {
   id: string;
-  data: Record<string, unknown>;
-  at: string;
+  taskId: string;
+  type: string;
+  title: string;
+  createdAt: string;
+}
+export interface StreamWorkProducts {
+  streamId: string;
+  workProducts: WorkProductSummary[];
+  total: number;
+}
+export interface WorkProduct extends WorkProductSummary {
+  content: string;
+  metadata: Record<string, unknown>;
 }
 export interface StreamWorktree {
   streamId: string;
@@ -118,4 +129,17 @@ export interface StreamLog {
   source: "transcript" | "headless-log" | null;
   lines: { at: string | null; kind: "text" | "tool" | "result" | "error" | "user"; text: string }[];
   truncated: boolean;
+}
+export interface RunState {
+  run: {
+    outcome: string;
+    launcher: string;
+    startedAt: string;
+    lastUpdate: string;
+    finishedAt: string | null;
+    live: boolean;
+    streams: Record<string, { status: "pending" | "running" | "completed" | "merged" | "failed"; paused: boolean; restarts: number; lastExitCode: number | null }>;
+    conflict: { streamId: string; into: string; kind: string; files: string[]; totalFiles: number } | null;
+  } | null;
+  error?: string;
 }
