@@ -5,16 +5,19 @@
  * - one writer, uncontended: a sequencing pass numbering one event, and one with nothing to do;
  * - W writer processes, each on its own connection, each transaction what an orch note update
  *   writes (BEGIN, UPDATE the task row, INSERT its change-log row, COMMIT), started together:
- *   without any pass (the baseline: the same writes with an id cursor); awaiting
- *   sequencePending after every commit; and kicking the process's coalesced sequencer after
+ *   without any pass (the baseline: the same writes with an id cursor); awaiting a pass that
+ *   waits for the lock after every commit (queueing); awaiting sequencePending (which hands off
+ *   to a holder instead) after every commit; and kicking the process's coalesced sequencer after
  *   every commit (createSequencer; its passes on a second connection), flushed at the end.
- *   Fresh database each run, the order alternated, median of the rounds.
+ *   Fresh database each run, the order alternated, median of the rounds. Reported: updates/s,
+ *   and CPU per update of the writer processes and of their PostgreSQL backends (from /proc;
+ *   less disturbed than the rate when something else runs on the machine).
  */
 import { SQL } from "bun";
 import { openPostgres, type PgStore } from "../../src/db/postgres.ts";
 import { createSequencer, sequencePending } from "../../src/db/pg-feed.ts";
 
-type Mode = "raw" | "await" | "kick";
+type Mode = "raw" | "queue" | "await" | "kick";
 
 async function noteUpdate(conn: SQL, task: string, i: number): Promise<void> {
   await conn`BEGIN`;
@@ -36,10 +39,12 @@ if (process.argv[2] === "--child") {
   for (let i = 0; i < Number(n); i++) {
     await noteUpdate(conn, task, i);
     if (mode === "await") await sequencePending(conn);
+    else if (mode === "queue") await sequencePending(conn, { wait: true });
     else if (mode === "kick") sequencer.kick();
   }
   if (mode === "kick") await sequencer.flush();
   console.log("done");
+  for await (const _ of console) break; // "quit": after the parent has read the CPU times
   conn.release();
   await sql.close();
   process.exit(0);
@@ -89,13 +94,38 @@ async function lineFrom(reader: { read(): Promise<{ value?: Uint8Array; done: bo
   }
 }
 
-async function run(mode: Mode): Promise<number> {
+/** CPU seconds (user + system) a process has used, from /proc (0 when it is gone). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
+}
+
+async function backends(store: PgStore): Promise<number[]> {
+  const rows = await store.sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+  return rows.map((r: { pid: number }) => Number(r.pid));
+}
+
+interface Run {
+  rate: number;
+  /** CPU ms per update: the writer processes, and their PostgreSQL backends. */
+  clientMs: number;
+  serverMs: number;
+}
+
+async function run(mode: Mode): Promise<Run> {
   const { store, url: dbUrl, drop } = await fresh();
   const children = Array.from({ length: WRITERS }, (_, w) =>
     Bun.spawn([process.execPath, import.meta.path, "--child", dbUrl, mode, `T${w}`, String(TX)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" }),
   );
   const readers = children.map((c) => c.stdout.getReader());
   await Promise.all(readers.map((r) => lineFrom(r, "ready")));
+  const serverBefore = new Map((await backends(store)).map((pid) => [pid, cpuSeconds(pid)]));
+  const clientBefore = children.map((c) => cpuSeconds(c.pid));
   const t0 = performance.now();
   for (const c of children) {
     c.stdin.write("go\n");
@@ -103,51 +133,77 @@ async function run(mode: Mode): Promise<number> {
   }
   await Promise.all(readers.map((r) => lineFrom(r, "done")));
   const ms = performance.now() - t0;
+  let serverCpu = 0;
+  for (const pid of await backends(store)) serverCpu += cpuSeconds(pid) - (serverBefore.get(pid) ?? 0);
+  const clientCpu = children.reduce((sum, c, i) => sum + cpuSeconds(c.pid) - clientBefore[i]!, 0);
+  for (const c of children) {
+    c.stdin.write("quit\n");
+    c.stdin.flush();
+  }
   await Promise.all(children.map((c) => c.exited));
   if (mode !== "raw") {
     const [check] = await store.sql`SELECT count(*) FILTER (WHERE seq IS NULL)::int AS left, max(seq)::int AS m, count(*)::int AS n FROM events`;
     if (check.left !== 0 || check.m !== check.n) throw new Error(`sequencing incomplete: ${JSON.stringify(check)}`);
   }
   await drop();
-  return (WRITERS * TX) / (ms / 1000);
+  const updates = WRITERS * TX;
+  return { rate: updates / (ms / 1000), clientMs: (clientCpu * 1000) / updates, serverMs: (serverCpu * 1000) / updates };
 }
 
-// One writer, uncontended.
+// One writer, uncontended: wall time per call, and its backend's CPU per update (from /proc).
 {
   const { store, drop } = await fresh();
   const conn = await store.sql.reserve();
+  const [{ pid }] = await conn`SELECT pg_backend_pid() AS pid`;
   const empty: number[] = [];
   const one: number[] = [];
   const commit: number[] = [];
-  for (let i = 0; i < 2000; i++) {
-    let t0 = performance.now();
+  const N = 3000;
+  for (let i = 0; i < 300; i++) await noteUpdate(conn, "T0", -i); // warm
+  let cpu0 = cpuSeconds(Number(pid));
+  for (let i = 0; i < N; i++) {
+    const t0 = performance.now();
     await noteUpdate(conn, "T0", i);
     commit.push(performance.now() - t0);
-    t0 = performance.now();
+  }
+  const cpuRaw = cpuSeconds(Number(pid)) - cpu0;
+  await sequencePending(conn, { wait: true });
+  cpu0 = cpuSeconds(Number(pid));
+  for (let i = 0; i < N; i++) {
+    await noteUpdate(conn, "T0", i);
+    const t0 = performance.now();
     await sequencePending(conn);
     one.push(performance.now() - t0);
-    t0 = performance.now();
+  }
+  const cpuSeq = cpuSeconds(Number(pid)) - cpu0;
+  for (let i = 0; i < N; i++) {
+    const t0 = performance.now();
     await sequencePending(conn);
     empty.push(performance.now() - t0);
   }
   conn.release();
   console.log(
     `one writer: note update (BEGIN, UPDATE, INSERT event, COMMIT) median ${median(commit).toFixed(3)} ms; ` +
-      `sequencePending numbering its event (the pass and its re-check) median ${median(one).toFixed(3)} ms, with nothing to do ${median(empty).toFixed(3)} ms`,
+      `sequencePending numbering its event (the pass and its re-check) median ${median(one).toFixed(3)} ms, with nothing to do ${median(empty).toFixed(3)} ms; ` +
+      `server CPU per update ${((cpuRaw * 1e6) / N).toFixed(0)} µs without a pass, ${((cpuSeq * 1e6) / N).toFixed(0)} µs with one`,
   );
   await drop();
 }
 
-const rates: Record<Mode, number[]> = { raw: [], await: [], kick: [] };
-const modes: Mode[] = ["raw", "await", "kick"];
+const runs: Record<Mode, Run[]> = { raw: [], queue: [], await: [], kick: [] };
+const modes: Mode[] = ["raw", "queue", "await", "kick"];
 for (let r = 0; r < ROUNDS; r++) {
-  for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) rates[mode].push(await run(mode));
+  for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) runs[mode].push(await run(mode));
 }
-const raw = median(rates.raw);
+const m = (mode: Mode, k: keyof Run) => median(runs[mode].map((x) => x[k]));
+const raw = m("raw", "rate");
+const cpu = (mode: Mode) => `${m(mode, "serverMs").toFixed(3)} ms server + ${m(mode, "clientMs").toFixed(3)} ms client CPU per update`;
 console.log(
-  `${WRITERS} writer processes × ${TX} note updates, median of ${ROUNDS}: ${Math.round(raw)} updates/s without sequencing (the same writes, id cursor); ` +
-    `${Math.round(median(rates.await))} awaiting sequencePending after each commit (${(median(rates.await) / raw).toFixed(3)}×); ` +
-    `${Math.round(median(rates.kick))} kicking the process's coalesced sequencer (${(median(rates.kick) / raw).toFixed(3)}×)`,
+  `${WRITERS} writer processes × ${TX} note updates, median of ${ROUNDS}:\n` +
+    `  without sequencing (the same writes, id cursor): ${Math.round(raw)} updates/s, ${cpu("raw")}\n` +
+    `  awaiting a pass that waits for the lock after each commit (queueing, no hand-off): ${Math.round(m("queue", "rate"))} updates/s (${(m("queue", "rate") / raw).toFixed(3)}×), ${cpu("queue")}\n` +
+    `  awaiting sequencePending (hand-off) after each commit: ${Math.round(m("await", "rate"))} updates/s (${(m("await", "rate") / raw).toFixed(3)}×), ${cpu("await")}\n` +
+    `  kicking the process's coalesced sequencer: ${Math.round(m("kick", "rate"))} updates/s (${(m("kick", "rate") / raw).toFixed(3)}×), ${cpu("kick")}`,
 );
-console.log(`raw ${rates.raw.map(Math.round).join(", ")}; await ${rates.await.map(Math.round).join(", ")}; kick ${rates.kick.map(Math.round).join(", ")}`);
+console.log(`rates: raw ${runs.raw.map((x) => Math.round(x.rate)).join(", ")}; queue ${runs.queue.map((x) => Math.round(x.rate)).join(", ")}; await ${runs.await.map((x) => Math.round(x.rate)).join(", ")}; kick ${runs.kick.map((x) => Math.round(x.rate)).join(", ")}`);
 await admin.close();

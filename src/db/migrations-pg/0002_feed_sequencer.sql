@@ -11,38 +11,42 @@
 --   committed unsequenced events in id order from feed_state.last_seq (gapless), advances the
 --   counter and notifies orch_events with the last seq. The lock goes at the end of the caller's
 --   transaction, once its commit is visible.
-CREATE OR REPLACE FUNCTION orch_feed_sequence(batch integer, wait boolean)
-RETURNS TABLE (out_numbered bigint, out_last_seq bigint, out_locked boolean, out_busy boolean)
+CREATE OR REPLACE FUNCTION orch_feed_sequence(
+  batch integer, wait boolean,
+  OUT out_numbered bigint, OUT out_last_seq bigint, OUT out_locked boolean, OUT out_busy boolean)
 LANGUAGE plpgsql VOLATILE
-SET search_path FROM CURRENT
 AS $$
-DECLARE
-  base bigint;
-  n bigint;
 BEGIN
+  out_numbered := 0;
+  out_locked := false;
+  out_busy := false;
   IF NOT EXISTS (SELECT 1 FROM events WHERE seq IS NULL) THEN
-    RETURN QUERY SELECT 0::bigint, coalesce((SELECT f.last_seq FROM feed_state f WHERE f.id = 1), 0::bigint), false, false;
+    out_last_seq := coalesce((SELECT f.last_seq FROM feed_state f WHERE f.id = 1), 0);
     RETURN;
   END IF;
   IF wait THEN
     PERFORM pg_advisory_xact_lock(1869767528, 2);
   ELSIF NOT pg_try_advisory_xact_lock(1869767528, 2) THEN
-    RETURN QUERY SELECT 0::bigint, coalesce((SELECT f.last_seq FROM feed_state f WHERE f.id = 1), 0::bigint), false, true;
+    out_busy := true;
+    out_last_seq := coalesce((SELECT f.last_seq FROM feed_state f WHERE f.id = 1), 0);
     RETURN;
   END IF;
-  SELECT coalesce((SELECT f.last_seq FROM feed_state f WHERE f.id = 1), 0::bigint) INTO base;
+  out_locked := true;
+  out_last_seq := coalesce((SELECT f.last_seq FROM feed_state f WHERE f.id = 1), 0);
   WITH todo AS (
     SELECT e.id FROM events e WHERE e.seq IS NULL ORDER BY e.id LIMIT batch FOR UPDATE
   ), numbered AS (
-    SELECT todo.id, base + row_number() OVER (ORDER BY todo.id) AS s FROM todo
+    SELECT todo.id, out_last_seq + row_number() OVER (ORDER BY todo.id) AS s FROM todo
   )
   UPDATE events e SET seq = numbered.s FROM numbered WHERE e.id = numbered.id;
-  GET DIAGNOSTICS n = ROW_COUNT;
-  IF n > 0 THEN
-    INSERT INTO feed_state (id, last_seq) VALUES (1, base + n)
-    ON CONFLICT (id) DO UPDATE SET last_seq = EXCLUDED.last_seq;
-    PERFORM pg_notify('orch_events', (base + n)::text);
+  GET DIAGNOSTICS out_numbered = ROW_COUNT;
+  IF out_numbered > 0 THEN
+    out_last_seq := out_last_seq + out_numbered;
+    UPDATE feed_state SET last_seq = out_last_seq WHERE id = 1;
+    IF NOT FOUND THEN
+      INSERT INTO feed_state (id, last_seq) VALUES (1, out_last_seq);
+    END IF;
+    PERFORM pg_notify('orch_events', out_last_seq::text);
   END IF;
-  RETURN QUERY SELECT n, base + n, true, false;
 END
 $$;
