@@ -2,7 +2,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openStore, type Store } from "../src/db/client.ts";
+import type { Database } from "bun:sqlite";
+import { openStore, sqliteConnections, type Store } from "../src/db/client.ts";
 import { OrchError } from "../src/errors.ts";
 
 const root = join(import.meta.dir, "..");
@@ -24,11 +25,18 @@ export function tempDir(prefix = "orch-test-"): string {
   return dir;
 }
 
-export function tempStore(): Store {
+export async function tempStore(): Promise<Store> {
   const dir = tempDir();
-  const store = openStore(join(dir, "tasks.db"));
+  const store = await openStore(join(dir, "tasks.db"));
   cleanups.unshift(() => store.close());
   return store;
+}
+
+/** The store's writing SQLite connection, for tests that check or bend raw rows and pragmas. */
+export function rawSqlite(store: Store): Database {
+  const c = sqliteConnections(store);
+  if (!c) throw new Error("not a SQLite store");
+  return c.writer;
 }
 
 let built: string | undefined;
@@ -89,10 +97,10 @@ export async function rejects(p: Promise<unknown> | (() => unknown)): Promise<Or
 }
 
 /** Poll `f` until it returns something truthy; fail naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, f: () => T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
+export async function until<T>(what: string, f: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const t0 = performance.now();
   for (;;) {
-    const v = f();
+    const v = await f();
     if (v) return v;
     if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(20);

@@ -3,10 +3,14 @@
  * event from a session of a project orch knows. Plain bun:sqlite and the shared statements of
  * db/agent-rows.ts — no zod, no query builder, no git. Everything else (a permission request, the
  * end of a turn with its spend, a database to migrate, anything wrong) goes to the full handler.
+ *
+ * SQLite only: this is the one place outside db/ that opens the database file itself, for
+ * start-up speed. A database this path cannot use as a SQLite file (ORCH_DB not a file path)
+ * goes to the full handler, which records through the store like every other face.
  */
 import { Database } from "bun:sqlite";
 import { dirname, join } from "node:path";
-import { agentChange, agentEvent, nextAgentRow, readHookPayload, type HookPayload } from "../core/agent-status.ts";
+import { agentChange, agentEvent, nextAgentRow, readHookPayload, type HookContext, type HookPayload } from "../core/agent-status.ts";
 import { readAgentRow, streamIdForDirectory, writeAgentRow } from "../db/agent-rows.ts";
 import { LATEST_SCHEMA_VERSION } from "../db/migrations/latest.ts";
 import { callerPid } from "../sys/caller.ts";
@@ -46,22 +50,26 @@ export function recordHookEvent(sqlite: Database, p: HookPayload, env: Env, pid:
     const prior = readAgentRow(sqlite, p.session_id);
     // A session's stream is known from its first hook on: look it up only until then.
     const streamId = env.ORCH_STREAM_ID || prior?.streamId || (p.cwd ? streamIdForDirectory(sqlite, p.cwd) : null);
-    const isStart = p.hook_event_name === "SessionStart";
-    const ctx = {
-      sessionId: p.session_id,
-      streamId,
-      cwd: p.cwd ?? null,
-      transcriptPath: p.transcript_path ?? null,
-      pid,
-      launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
-    };
-    const { row, moved } = nextAgentRow(prior, ctx, agentChange(p), new Date().toISOString());
+    const { row, moved } = nextAgentRow(prior, hookContext(p, env, pid, streamId), agentChange(p), new Date().toISOString());
     writeAgentRow(sqlite, row, moved ? { op: prior ? "update" : "create", payload: agentEvent(row) } : null);
     sqlite.run("COMMIT");
   } catch (err) {
     if (sqlite.inTransaction) sqlite.run("ROLLBACK");
     throw err;
   }
+}
+
+/** What a hook says about its session besides its change (shared with the hook socket's server). */
+export function hookContext(p: HookPayload, env: Env, pid: number | null, streamId: string | null): HookContext {
+  const isStart = p.hook_event_name === "SessionStart";
+  return {
+    sessionId: p.session_id,
+    streamId,
+    cwd: p.cwd ?? null,
+    transcriptPath: p.transcript_path ?? null,
+    pid,
+    launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
+  };
 }
 
 async function isMissing(path: string): Promise<boolean> {

@@ -8,14 +8,15 @@ import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Socket } from "bun";
 import type { Store } from "../db/client.ts";
-import { readHookPayload } from "../core/agent-status.ts";
-import { recordHookEvent } from "./hook-fast.ts";
+import { agentChange, readHookPayload } from "../core/agent-status.ts";
+import { recordAgentChange, streamForDirectory } from "../core/agents.ts";
+import { hookContext } from "./hook-fast.ts";
 import { ACK, FULL_EVENTS, hookSocketPath, NACK, type RelayedEvent } from "./hook-socket.ts";
 
 const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 
 /** One event line → stored (true) or refused (false: the hook then writes it itself). */
-export function storeRelayedEvent(store: Store, line: string): boolean {
+export async function storeRelayedEvent(store: Store, line: string): Promise<boolean> {
   let event: RelayedEvent;
   try {
     event = JSON.parse(line);
@@ -29,7 +30,9 @@ export function storeRelayedEvent(store: Store, line: string): boolean {
   const env = { ORCH_STREAM_ID: str(event.env?.ORCH_STREAM_ID), ORCH_LAUNCHER: str(event.env?.ORCH_LAUNCHER) };
   const pid = Number.isSafeInteger(event.pid) && (event.pid as number) > 0 ? (event.pid as number) : null;
   try {
-    recordHookEvent(store.sqlite, p, env, pid);
+    // A session's stream is known from its first hook on: looked up only until then.
+    const ctx = hookContext(p, env, pid, env.ORCH_STREAM_ID || null);
+    await recordAgentChange(store, ctx, agentChange(p), async () => (p.cwd ? await streamForDirectory(store, p.cwd) : Promise.resolve(null)));
     return true;
   } catch {
     return false;
@@ -45,15 +48,21 @@ export function listenForHooks(store: Store, claudePid: number = process.ppid): 
     chmodSync(dirname(path), 0o700);
     // A socket left by a killed server of an earlier session with this pid: nobody answers on it.
     rmSync(path, { force: true });
-    const server = Bun.listen<{ text: string }>({
+    const server = Bun.listen<{ text: string; done: boolean }>({
       unix: path,
       socket: {
-        open: (s) => void (s.data = { text: "" }),
-        data: (s: Socket<{ text: string }>, chunk) => {
+        open: (s) => void (s.data = { text: "", done: false }),
+        data: (s: Socket<{ text: string; done: boolean }>, chunk) => {
+          if (s.data.done) return; // one event a connection: the rest is not read
           s.data.text += new TextDecoder().decode(chunk);
-          if (s.data.text.length > MAX_MESSAGE_BYTES) return void s.end(NACK);
+          if (s.data.text.length > MAX_MESSAGE_BYTES) {
+            s.data.done = true;
+            return void s.end(NACK);
+          }
           const end = s.data.text.indexOf("\n");
-          if (end >= 0) s.end(storeRelayedEvent(store, s.data.text.slice(0, end)) ? ACK : NACK);
+          if (end < 0) return;
+          s.data.done = true;
+          void storeRelayedEvent(store, s.data.text.slice(0, end)).then((ok) => s.end(ok ? ACK : NACK));
         },
       },
     });

@@ -46,11 +46,11 @@ export async function handleHook(raw: string, env: Env = process.env): Promise<H
   if (!db) return { stdout: "" };
   const logFile = join(dirname(db.path), "hooks.log");
   try {
-    const store = openStore(db.path);
+    const store = await openStore(db.path);
     try {
       return { ...(await record(store, payload, env, db.root)), logFile };
     } finally {
-      store.close();
+      await store.close();
     }
   } catch (err) {
     // A database that cannot be opened or migrated, a broken config, a lock held too long: the
@@ -70,9 +70,9 @@ export async function hookLogHere(env: Env = process.env): Promise<string | unde
 }
 
 async function record(store: Store, p: HookPayload, env: Env, root: string | null): Promise<HookResult> {
-  const streamId = env.ORCH_STREAM_ID || (p.cwd ? streamForDirectory(store, p.cwd) : null);
+  const streamId = env.ORCH_STREAM_ID || (p.cwd ? await streamForDirectory(store, p.cwd) : null);
   const isStart = p.hook_event_name === "SessionStart";
-  recordAgentChange(
+  await recordAgentChange(
     store,
     {
       sessionId: p.session_id,
@@ -87,7 +87,7 @@ async function record(store: Store, p: HookPayload, env: Env, root: string | nul
     // policy rule answers at once never leaves the session waiting.
     p.hook_event_name === "PermissionRequest" ? { status: "working" } : agentChange(p),
   );
-  if (p.hook_event_name === "Stop" || p.hook_event_name === "SessionEnd") return { stdout: "", problem: recordSpend(store, p, env) };
+  if (p.hook_event_name === "Stop" || p.hook_event_name === "SessionEnd") return { stdout: "", problem: await recordSpend(store, p, env) };
   if (p.hook_event_name !== "PermissionRequest" || !p.tool_name) return { stdout: "" };
   const settings = readNeedsYouSettings(root ?? p.cwd ?? process.cwd());
   const answer = await askPermission(store, {
@@ -108,12 +108,12 @@ async function record(store: Store, p: HookPayload, env: Env, root: string | nul
  * launches are left out: their result event is the figure orch counts, and a second one here
  * could be counted before the run has matched the session to its launch.
  */
-function recordSpend(store: Store, p: HookPayload, env: Env): string | undefined {
+async function recordSpend(store: Store, p: HookPayload, env: Env): Promise<string | undefined> {
   if (!p.transcript_path || env.ORCH_LAUNCHER === "headless") return undefined;
   try {
     const u = readTranscriptUsage(p.transcript_path);
     const { inputTokens, outputTokens, cacheReadTokens, cacheCreationTokens, costUsd } = u;
-    recordAgentUsage(store, p.session_id, { inputTokens, outputTokens, cacheReadTokens, cacheCreationTokens, costUsd });
+    await recordAgentUsage(store, p.session_id, { inputTokens, outputTokens, cacheReadTokens, cacheCreationTokens, costUsd });
     if (u.truncated || u.skippedLines) return `transcript of ${p.session_id} only partly counted (${u.truncated ? "larger than the cap" : `${u.skippedLines} over-long line(s)`})`;
   } catch (err) {
     return `spend of ${p.session_id} not read: ${(err as Error).message}`;

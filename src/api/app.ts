@@ -5,9 +5,7 @@
  */
 import { Hono } from "hono";
 import { sharedChangeFeed, type ChangeFeed } from "../core/change-feed.ts";
-import { changeTokenReader } from "../db/change-token.ts";
 import type { Store } from "../db/client.ts";
-import { databaseId } from "../db/identity.ts";
 import { errOut } from "../sys/io.ts";
 import { VERSION } from "../version.ts";
 import { ResponseCache } from "./cache.ts";
@@ -53,20 +51,20 @@ export interface ApiApp {
   deps: ApiDeps;
 }
 
-export function createApi(store: Store, opts: AppOptions = {}): ApiApp {
+export async function createApi(store: Store, opts: AppOptions = {}): Promise<ApiApp> {
   const branch = opts.mainBranch;
   let mainBranch: string | null | undefined = typeof branch === "function" ? undefined : (branch ?? null);
   const deps: ApiDeps = {
     store,
-    feed: opts.feed ?? sharedChangeFeed(store),
-    cache: new ResponseCache(changeTokenReader(store)),
+    feed: opts.feed ?? (await sharedChangeFeed(store)),
+    cache: new ResponseCache(() => store.changeToken()),
     // A function is called once, on first use: a `git` spawn stays off start-up (orch mcp's handshake).
     get mainBranch() {
       if (mainBranch === undefined) mainBranch = (branch as () => string | null)();
       return mainBranch;
     },
     version: VERSION,
-    dbId: databaseId(store),
+    dbId: await store.identity(),
     heartbeatMs: opts.heartbeatMs ?? 15_000,
     now: opts.now ?? Date.now,
     auth: opts.auth ?? createBrowserAuth(),
@@ -106,4 +104,4 @@ export function createApi(store: Store, opts: AppOptions = {}): ApiApp {
   return { app, deps };
 }
 
-export const createApp = (store: Store, opts: AppOptions = {}): Hono => createApi(store, opts).app;
+export const createApp = async (store: Store, opts: AppOptions = {}): Promise<Hono> => (await createApi(store, opts)).app;

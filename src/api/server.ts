@@ -38,9 +38,9 @@ export function isAddressInUse(err: unknown): boolean {
   return (err as { code?: unknown })?.code === "EADDRINUSE";
 }
 
-export function startApiServer(store: Store, opts: ServeOptions): ApiServer {
+export async function startApiServer(store: Store, opts: ServeOptions): Promise<ApiServer> {
   checkBindPolicy(opts.bindAddress ?? opts.host, opts.token);
-  return bindApi(createApi(store, opts), opts);
+  return bindApi(await createApi(store, opts), opts);
 }
 
 /** Bind an already built app (the shared-port hand-over retries this alone). */

@@ -41,7 +41,7 @@ export interface SharedApiOptions {
   onProbe?: (holder: PortHolder) => void;
 }
 
-export function serveApiWhileAlive(store: Store, env: OrchEnv, opts: SharedApiOptions = {}): SharedApiHandle {
+export async function serveApiWhileAlive(store: Store, env: OrchEnv, opts: SharedApiOptions = {}): Promise<SharedApiHandle> {
   const log = opts.log ?? ((line: string) => errOut(`${line}\n`));
   const host = env.HTTP_API_HOST;
   const port = env.HTTP_API_PORT;
@@ -85,15 +85,15 @@ export function serveApiWhileAlive(store: Store, env: OrchEnv, opts: SharedApiOp
       refused(err);
       return handle;
     }
-    start(host);
+    await start(host);
   } else {
     setState("waiting");
-    void resolveBindAddress(host, token).then((address) => state === "waiting" && start(address), refused);
+    void resolveBindAddress(host, token).then(async (address) => state === "waiting" && (await start(address)), refused);
   }
   return handle;
 
-  function start(bindAddress: string): void {
-    const api = createApi(store, { host, token, mainBranch: opts.mainBranch !== undefined ? opts.mainBranch : () => mainCheckoutBranch() });
+  async function start(bindAddress: string): Promise<void> {
+    const api = await createApi(store, { host, token, mainBranch: opts.mainBranch !== undefined ? opts.mainBranch : () => mainCheckoutBranch() });
     let waited = false;
 
     /** True when done trying (serving, or failed for a reason retrying cannot fix). */

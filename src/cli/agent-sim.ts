@@ -19,7 +19,7 @@ export const command = singleAction("agent-sim", {
   async run({ flags, positionals }) {
     const streamId = positionals[0] ?? process.env.ORCH_STREAM_ID;
     if (!streamId) throw usageError("orch agent-sim needs a STREAM (or ORCH_STREAM_ID)");
-    return simulateAgent(storeFromFlags(flags), {
+    return simulateAgent(await storeFromFlags(flags), {
       streamId,
       cwd: process.cwd(),
       pauseMs: intFlag("pause", flags.pause, { min: 0, max: 600_000 }, 300),

@@ -35,11 +35,11 @@ export const command = singleAction("agents", {
     stream: { type: "string", value: "ID", description: "only this stream's sessions" },
     ...commonFlags,
   },
-  run({ flags }) {
-    const store = storeFromFlags(flags);
+  async run({ flags }) {
+    const store = await storeFromFlags(flags);
     // Questions whose asker is gone are closed first: their sessions wait no more.
-    expireOrphans(store);
-    const list = listAgents(store, { all: flags.all === true, streamId: str(flags.stream) });
+    await expireOrphans(store);
+    const list = await listAgents(store, { all: flags.all === true, streamId: str(flags.stream) });
     // The transcript path is the session's business, as on SSE: not part of the listing.
     if (flags.json) return printJson({ agents: list.map((a) => ({ ...agentEvent(a), stale: a.stale })) });
     printTable(list, agentColumns(Date.now()), flags.all ? "No agent sessions yet." : "No live agent sessions (--all shows ended ones).");

@@ -59,18 +59,18 @@ function answerCommand(verb: Decision): Command {
       by: { type: "string", value: "NAME", description: "who answers (default $USER)" },
       ...commonFlags,
     },
-    run({ flags, positionals }) {
+    async run({ flags, positionals }) {
       const id = entryId(positionals[0]!, verb);
       const by = answerer(str(flags.by));
       const reason = reasonFlag(str(flags.reason));
       const always = flags.always === true;
-      const store = storeFromFlags(flags);
+      const store = await storeFromFlags(flags);
       if (always) {
         // A rule needs a tool call to be about; refuse before anything is stored.
-        const prior = getQuestion(store, id);
+        const prior = await getQuestion(store, id);
         if (prior && !prior.toolName) throw usageError(`inbox entry ${id} is not a tool call: --always has no rule to add`);
       }
-      const row = answerQuestion(store, id, { decision: verb, by, how: "person", reason, always });
+      const row = await answerQuestion(store, id, { decision: verb, by, how: "person", reason, always });
       const rule = ruleOf(row);
       if (flags.json) return printJson({ entry: row, rule });
       const where = row.streamId ? ` (${row.streamId})` : "";

@@ -35,10 +35,10 @@ const SOURCE_LINE: Record<LimitSource, string> = {
   none: 'no budget set — "budget" in orchestration-config.json, or orch start --budget-stream-usd N / --budget-usd N',
 };
 
-function show(store: Store, root: string, json: boolean): number {
-  const streams = runStreams(store);
+async function show(store: Store, root: string, json: boolean): Promise<number> {
+  const streams = await runStreams(store);
   const { limits, source } = currentLimits(root);
-  const view = loadBudgetView(store, streams.map((s) => s.streamId), limits);
+  const view = await loadBudgetView(store, streams.map((s) => s.streamId), limits);
   const done = new Set(streams.filter(isDone).map((s) => s.streamId));
   if (json) {
     printJson({ limits, source, initiative: view.initiative, streams: view.streams.map((s) => ({ ...s, state: stateOf(s, done.has(s.streamId)) || "ok" })) });
@@ -92,8 +92,8 @@ export const command = commandGroup(
     show: {
       summary: "per stream: spent, limit, tokens, paused; and the initiative",
       flags: commonFlags,
-      run({ flags }) {
-        return show(storeFromFlags(flags), findProjectRoot(), flags.json === true);
+      async run({ flags }) {
+        return show(await storeFromFlags(flags), findProjectRoot(), flags.json === true);
       },
     },
     raise: {
@@ -104,15 +104,15 @@ export const command = commandGroup(
         by: { type: "string", value: "NAME", description: "who raises it (default $USER)" },
         ...commonFlags,
       },
-      run({ flags, positionals }) {
+      async run({ flags, positionals }) {
         const [streamId, amount] = positionals as [string, string];
         const usdAdded = usdAmount("USD", amount, { allowZero: true })!;
         const tokensAdded = intFlag("tokens", flags.tokens, { min: 0, max: 1_000_000_000 }) ?? 0;
         if (usdAdded + tokensAdded === 0) throw usageError("orch budget raise: add some dollars (USD > 0) or tokens (--tokens N)");
         const by = raiser(str(flags.by));
         const root = findProjectRoot();
-        const store = storeFromFlags(flags);
-        const { stream: s, initiative, wasPaused } = raiseStreamBudget(store, root, { streamId, usd: usdAdded, tokens: tokensAdded, by });
+        const store = await storeFromFlags(flags);
+        const { stream: s, initiative, wasPaused } = await raiseStreamBudget(store, root, { streamId, usd: usdAdded, tokens: tokensAdded, by });
         if (flags.json) printJson({ stream: s, initiative });
         else say(`${raisedLine(s, wasPaused, usdAdded, tokensAdded)}\n`);
         return 0;

@@ -51,9 +51,9 @@ export function singleAction(name: string, action: Action): Command {
   return {
     name,
     summary: action.summary,
-    run(argv) {
+    async run(argv) {
       const parsed = parseAction(`orch ${name}`, action, argv);
-      return parsed ? action.run(parsed) : 0;
+      return parsed ? await action.run(parsed) : 0;
     },
   };
 }
@@ -67,7 +67,7 @@ export function commandGroup(name: string, summary: string, actions: Record<stri
   return {
     name,
     summary,
-    run(argv) {
+    async run(argv) {
       const [sub, ...rest] = argv;
       if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
         if (sub === undefined && defaultAction) return this.run([defaultAction]);
@@ -81,7 +81,7 @@ export function commandGroup(name: string, summary: string, actions: Record<stri
         throw usageError(`unknown command "${name} ${sub}"${hint ? ` (did you mean "${name} ${hint}"?)` : ""}`);
       }
       const parsed = parseAction(`orch ${name} ${sub}`, action, rest);
-      return parsed ? action.run(parsed) : 0;
+      return parsed ? await action.run(parsed) : 0;
     },
   };
 }

@@ -6,7 +6,7 @@ import { intFlag } from "../text/int-flag.ts";
 
 export { intFlag };
 
-export function storeFromFlags(flags: Record<string, string | boolean | undefined>): Store {
+export function storeFromFlags(flags: Record<string, string | boolean | undefined>): Promise<Store> {
   const dbFlag = flags.db;
   if (dbFlag === "") throw usageError("flag --db needs a value (PATH)");
   const loc = resolveDbPath({ flag: typeof dbFlag === "string" ? dbFlag : undefined, env: readEnv() });

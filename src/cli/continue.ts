@@ -13,7 +13,7 @@ export const command = singleAction("continue", {
   async run({ flags, positionals }) {
     const streamId = parseStreamId(positionals[0]);
     const json = flags.json === true;
-    const ctx = await continueStream(storeFromFlags(flags), {
+    const ctx = await continueStream(await storeFromFlags(flags), {
       streamId,
       onOutput: errOut,
       // Progress goes to stderr under --json so stdout stays one JSON document.

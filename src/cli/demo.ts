@@ -45,10 +45,10 @@ function makeProject(dir: string): string {
 }
 
 function startApi(store: Store, port: number, log: string[]) {
-  return import("../api/server.ts").then(({ startApiServer }) => {
+  return import("../api/server.ts").then(async ({ startApiServer }) => {
     for (const p of [port, 0]) {
       try {
-        return startApiServer(store, { host: "127.0.0.1", port: p, mainBranch: "main" });
+        return await startApiServer(store, { host: "127.0.0.1", port: p, mainBranch: "main" });
       } catch {
         // Port taken (another orch?): an ephemeral port is just as good for a demo.
       }
@@ -79,8 +79,8 @@ export const command = singleAction("demo", {
     } else dir = mkdtempSync(join(tmpdir(), "orch-demo-"));
 
     const project = makeProject(dir);
-    const store = openStore(join(dir, "tasks.db"));
-    const report = importPrdMarkdown(store, DARK_MODE_PRD, { source: "PRD.md" });
+    const store = await openStore(join(dir, "tasks.db"));
+    const report = await importPrdMarkdown(store, DARK_MODE_PRD, { source: "PRD.md" });
     const tty = process.stdout.isTTY === true;
     const log: string[] = [];
     const api = await startApi(store, portFlag ?? env.HTTP_API_PORT, log);
@@ -110,7 +110,7 @@ export const command = singleAction("demo", {
       out(`\x1b[H${[...header, ...frame.replace(/\n\nPress Ctrl\+C to exit\n$/, "").split("\n"), "", ...tail].join("\x1b[K\n")}\x1b[K\n\x1b[J`);
       return frame;
     };
-    const feed = createChangeFeed(store, { intervalMs: 200 });
+    const feed = await createChangeFeed(store, { intervalMs: 200 });
     let pending = false;
     const unsubscribe = feed.subscribe(() => {
       if (pending || !tty) return;
@@ -161,7 +161,7 @@ export const command = singleAction("demo", {
     const graph = git(project, "log", "--oneline", "--graph", "-n", "12").trimEnd();
     out(`git log of ${project}:\n${graph}\n\n`);
     api?.stop();
-    store.close();
+    await store.close();
     if (outcome !== "complete") {
       out(`The demo did not complete (${outcome}); the logs are in ${join(project, ".claude/orchestration/logs")}.\n`);
       process.exit(1);

@@ -41,14 +41,14 @@ const generate: Action = {
     ...initiativeFlag,
     ...commonFlags,
   },
-  run({ flags }) {
+  async run({ flags }) {
     const ci = str(flags.ci);
     if (ci !== undefined && ci !== "github") throw usageError(`flag --ci must be "github", not "${ci}"`);
     const maxParallel = flags["max-parallel"] === undefined ? undefined : maxParallelFrom(flags["max-parallel"]);
     const env = readEnv();
     const projectRoot = findProjectRoot();
-    const store = storeFromFlags(flags);
-    const { config, files, kept } = generateOrchestration(store, {
+    const store = await storeFromFlags(flags);
+    const { config, files, kept } = await generateOrchestration(store, {
       projectRoot,
       host: env.HTTP_API_HOST,
       port: env.HTTP_API_PORT,
@@ -98,12 +98,12 @@ function readConfig(projectRoot: string): { config: OrchestrationConfig; data: R
 const config: Action = {
   summary: "show the current orchestration config",
   flags: { ...commonFlags },
-  run({ flags }) {
+  async run({ flags }) {
     const projectRoot = findProjectRoot();
     const { config: c, data, userKeys } = readConfig(projectRoot);
     if (flags.json) return printJson(data);
     // Has the plan moved on since the files were written?
-    const now = planSource(storeFromFlags(flags), c.initiative.id ?? undefined);
+    const now = await planSource(await storeFromFlags(flags), c.initiative.id ?? undefined);
     const shape = (xs: { streamId: string; dependencies: string[] }[]) =>
       JSON.stringify(xs.map((s) => [s.streamId, s.dependencies]).sort());
     const stale = shape(now.streams) !== shape(c.streams);
@@ -135,8 +135,8 @@ const config: Action = {
 const status: Action = {
   summary: "show progress by phase (foundation, parallel, integration)",
   flags: { ...initiativeFlag, ...commonFlags },
-  run({ flags }) {
-    const src = planSource(storeFromFlags(flags), str(flags.initiative));
+  async run({ flags }) {
+    const src = await planSource(await storeFromFlags(flags), str(flags.initiative));
     const report = statusReport(src.initiative, src.streams, src.archived);
     if (flags.json) return printJson(report);
     if (src.streams.length === 0 && src.archived.length)

@@ -37,13 +37,13 @@ export const command = singleAction("inbox", {
     stream: { type: "string", value: "ID", description: "only this stream's questions" },
     ...commonFlags,
   },
-  run({ flags }) {
+  async run({ flags }) {
     const all = flags.all === true;
-    const store = storeFromFlags(flags);
+    const store = await storeFromFlags(flags);
     const streamId = str(flags.stream);
-    const list = listInbox(store, { all, streamId });
+    const list = await listInbox(store, { all, streamId });
     // The API's shape (GET /api/inbox), so a script can switch between them.
-    if (flags.json) return printJson({ entries: list, pending: countPending(store, { streamId }) });
+    if (flags.json) return printJson({ entries: list, pending: await countPending(store, { streamId }) });
     printTable(list, inboxColumns(Date.now(), all), all ? "The inbox is empty." : "Nothing waits for you.");
     const pending = list.filter((q) => q.status === "pending");
     if (pending.length) say(`\nAnswer with: orch allow ${pending[0]!.id} [--always] / orch deny ${pending[0]!.id} [--reason TEXT]\n`);

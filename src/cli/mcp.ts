@@ -5,6 +5,7 @@
  */
 import { readLines } from "../mcp/lines.ts";
 import { singleAction } from "./command.ts";
+import type { Store } from "../db/client.ts";
 import { storeFromFlags } from "./context.ts";
 import { errOut, out } from "../sys/io.ts";
 
@@ -28,9 +29,9 @@ export const command = singleAction("mcp", {
   async run({ flags }) {
     // Read stdin from the first moment: lines queue until the transport attaches.
     const feed = readLines(Bun.stdin.stream());
-    let store: ReturnType<typeof storeFromFlags>;
+    let store: Store;
     try {
-      store = storeFromFlags(flags);
+      store = await storeFromFlags(flags);
     } catch (err) {
       feed.stop();
       throw err;
@@ -42,14 +43,14 @@ export const command = singleAction("mcp", {
     const { listenForHooks } = await import("../agents/hook-listener.ts");
     const stopHooks = listenForHooks(store);
     let leaving = false;
-    const exit = (why: string) => {
+    const exit = async (why: string) => {
       if (leaving) return;
       leaving = true;
       log(`orch mcp: ${why}, exiting`);
       try {
         stopHooks?.();
         api?.stop();
-        store.close();
+        await store.close();
       } catch {
         // Closing is best effort; SQLite's WAL is safe either way.
       }
@@ -61,7 +62,7 @@ export const command = singleAction("mcp", {
         try {
           out(text);
         } catch {
-          exit("stdout closed"); // the client is gone
+          void exit("stdout closed"); // the client is gone
         }
       },
       log,
@@ -82,7 +83,7 @@ export const command = singleAction("mcp", {
     // not readEnv(): that defaults the port, and a session without it must not bind anything.)
     if (process.env.HTTP_API_PORT) {
       const [{ serveApiWhileAlive }, { readEnv }] = await Promise.all([import("../api/shared-port.ts"), import("../config.ts")]);
-      api = serveApiWhileAlive(store, readEnv(), { log });
+      api = await serveApiWhileAlive(store, readEnv(), { log });
     }
 
     await new Promise<never>(() => {}); // runs until exit()

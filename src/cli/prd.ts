@@ -9,8 +9,8 @@ import { idList, maxParallelFlag, maxParallelFrom } from "./plan-flags.ts";
 const list: Action = {
   summary: "list PRDs",
   flags: { initiative: { type: "string", value: "ID", description: "only this initiative's PRDs" }, ...commonFlags },
-  run({ flags }) {
-    const prds = listPrds(storeFromFlags(flags), { initiativeId: str(flags.initiative) });
+  async run({ flags }) {
+    const prds = await listPrds(await storeFromFlags(flags), { initiativeId: str(flags.initiative) });
     if (flags.json) return printJson({ prds, totalPrds: prds.length });
     printTable(
       prds,
@@ -76,7 +76,7 @@ const importAction: Action = {
     const file = positionals[0]!;
     const maxParallel = maxParallelFrom(flags["max-parallel"]);
     const text = await readPrd(file);
-    const report = importPrdMarkdown(storeFromFlags(flags), text, {
+    const report = await importPrdMarkdown(await storeFromFlags(flags), text, {
       maxParallel,
       dryRun: flags["dry-run"] === true,
       source: file === "-" ? "stdin" : file,

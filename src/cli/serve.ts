@@ -38,16 +38,16 @@ export const command = singleAction("serve", {
     const token = env.ORCH_API_TOKEN;
     // Before opening anything: a refused start leaves no trace.
     const address = await resolveBindAddress(host, token);
-    const store = storeFromFlags(flags);
+    const store = await storeFromFlags(flags);
     const options = { host, bindAddress: address, port, token, mainBranch: () => mainCheckoutBranch() };
     checkBindPolicy(address, token);
     const { withDashboard } = await import("../dashboard/routes.ts");
-    const api = bindApi(withDashboard(createApi(store, options), { host }), options);
+    const api = bindApi(withDashboard(await createApi(store, options), { host }), options);
     const stopped = new Promise<number>((resolve) => {
-      const shutdown = () => {
+      const shutdown = async () => {
         api.deps.feed.stop();
         api.stop();
-        store.close();
+        await store.close();
         resolve(0);
       };
       process.once("SIGINT", shutdown);

@@ -11,7 +11,6 @@ import { findProjectRoot, readEnv } from "../config.ts";
 import { conflict, notFound, usageError } from "../errors.ts";
 import type { Store } from "../db/client.ts";
 import { renderStatus, statusReport } from "../generate/status.ts";
-import { databaseId } from "../db/identity.ts";
 import { resolveBudget, resolveRunSettings, type RunSettings } from "../orchestrate/config.ts";
 import { dryRunSummary, planOrder } from "../orchestrate/plan.ts";
 import { failures, preflight, runWillRefuse, type PreflightResult } from "../orchestrate/preflight.ts";
@@ -52,16 +51,16 @@ export const command = singleAction("start", {
     });
     const budget = resolveBudget(root, { streamUsd: str(flags["budget-stream-usd"]), initiativeUsd: str(flags["budget-usd"]) });
     if (flags["dry-run"] && flags.status) throw usageError("choose one of --dry-run and --status");
-    const store = storeFromFlags(flags);
-    const streams = runStreams(store);
+    const store = await storeFromFlags(flags);
+    const streams = await runStreams(store);
 
     if (flags.status) {
-      const initiative = currentInitiative(store);
-      const report = statusReport(initiative ? { id: initiative.id, name: initiative.name } : null, streams, archivedDone(store));
+      const initiative = await currentInitiative(store);
+      const report = statusReport(initiative ? { id: initiative.id, name: initiative.name } : null, streams, await archivedDone(store));
       const state = loadState(root);
-      if (flags.json) return printJson({ ...report, usage: sumUsage(usageByStream(store, streams.map((s) => s.streamId)).values()), run: state });
+      if (flags.json) return printJson({ ...report, usage: sumUsage((await usageByStream(store, streams.map((s) => s.streamId))).values()), run: state });
       say(renderStatus(report));
-      const usage = sumUsage(usageByStream(store, streams.map((s) => s.streamId)).values());
+      const usage = sumUsage((await usageByStream(store, streams.map((s) => s.streamId))).values());
       if (usage.sessions) say(`\n${costLine(usage)}\n`);
       if (state)
         say(
@@ -75,12 +74,12 @@ export const command = singleAction("start", {
 
     const only = str(flags.stream);
     // A stream that does not exist is a mistake whatever else is asked (--dry-run included).
-    if (only && !listStreams(store, { includeArchived: true }).some((s) => s.streamId === only)) throw notFound(`Stream not found: ${only}`);
+    if (only && !(await listStreams(store, { includeArchived: true })).some((s) => s.streamId === only)) throw notFound(`Stream not found: ${only}`);
     // A corrupt state file stops here, before anything is checked or launched.
     const previous = loadState(root);
 
     if (flags["dry-run"]) {
-      const summary = dryRunSummary(streams, archivedDone(store));
+      const summary = dryRunSummary(streams, await archivedDone(store));
       const checks = await runPreflight({ root, settings, store, streams, only, previous });
       if (flags.json) return printJson({ streams: planOrder(streams).map((s) => s.streamId), ...summary, settings, budget, preflight: checks });
       const lines = ["Execution plan (dry run: nothing is launched)", ""];
@@ -104,14 +103,14 @@ export const command = singleAction("start", {
     }
 
     if (only) {
-      const gate = checkStreamGate(only, listStreams(store, { includeArchived: true }));
+      const gate = checkStreamGate(only, await listStreams(store, { includeArchived: true }));
       if (!gate.ok) throw gate.reason === "not_found" ? notFound(gate.message) : conflict(gate.message);
     }
 
     // Nothing is launched until every check passes; what the run refuses by itself (nothing to
     // run or resume) it says better than a preflight line would.
     const resume = flags.resume === true;
-    if (!runWillRefuse({ streams: streams.length, resume, previous, initiativeId: currentInitiative(store)?.id ?? null })) {
+    if (!runWillRefuse({ streams: streams.length, resume, previous, initiativeId: (await currentInitiative(store))?.id ?? null })) {
       const checks = await runPreflight({ root, settings, store, streams, only, previous });
       for (const w of checks.filter((c) => c.warning)) errOut(`orch: warning: ${w.line}\n`);
       const failed = failures(checks).map((c) => c.line);
@@ -148,7 +147,7 @@ export const command = singleAction("start", {
       print: (line) => say(`${line}\n`),
       signal: controller.signal,
     });
-    store.close();
+    await store.close();
     // Detached agents and watchers must not keep orch itself alive once the run is over.
     process.exit(outcome === "complete" || outcome === "stopped" ? 0 : 1);
   },
@@ -166,7 +165,7 @@ function describeLimits(b: BudgetLimits): string | null {
 }
 
 /** The preflight with this command's facts: the run's settings, HTTP_API_HOST/PORT, this database. */
-function runPreflight(o: { root: string; settings: RunSettings; store: Store; streams: StreamView[]; only?: string; previous: RunState | null }): Promise<PreflightResult[]> {
+async function runPreflight(o: { root: string; settings: RunSettings; store: Store; streams: StreamView[]; only?: string; previous: RunState | null }): Promise<PreflightResult[]> {
   const env = readEnv();
   return preflight({
     root: o.root,
@@ -176,7 +175,7 @@ function runPreflight(o: { root: string; settings: RunSettings; store: Store; st
     only: o.only,
     previous: o.previous,
     api: { host: env.HTTP_API_HOST, port: env.HTTP_API_PORT, portSet: Boolean(process.env.HTTP_API_PORT) },
-    dbId: databaseId(o.store),
+    dbId: await o.store.identity(),
     PATH: process.env.PATH,
   });
 }

@@ -23,10 +23,10 @@ const list: Action = {
     all: { type: "boolean", description: "include archived streams" },
     ...commonFlags,
   },
-  run({ flags }) {
-    const store = storeFromFlags(flags);
-    const list = listStreams(store, { initiativeId: str(flags.initiative), includeArchived: flags.all === true });
-    if (flags.json) printJson({ streams: withUsage(store, list), totalStreams: list.length });
+  async run({ flags }) {
+    const store = await storeFromFlags(flags);
+    const list = await listStreams(store, { initiativeId: str(flags.initiative), includeArchived: flags.all === true });
+    if (flags.json) printJson({ streams: await withUsage(store, list), totalStreams: list.length });
     else printTable(list, streamColumns, "No streams.");
   },
 };
@@ -35,10 +35,10 @@ const get: Action = {
   summary: "show one stream and its tasks",
   args: ["ID"],
   flags: { all: { type: "boolean", description: "show it even if archived" }, ...commonFlags },
-  run({ flags, positionals }) {
-    const store = storeFromFlags(flags);
-    const s = getStream(store, positionals[0]!, { includeArchived: flags.all === true });
-    if (flags.json) return printJson(withUsage(store, [s])[0]);
+  async run({ flags, positionals }) {
+    const store = await storeFromFlags(flags);
+    const s = await getStream(store, positionals[0]!, { includeArchived: flags.all === true });
+    if (flags.json) return printJson((await withUsage(store, [s]))[0]);
     say(
       [
         `${s.streamId}: ${s.streamName} (${s.streamPhase})${s.archived ? " [archived]" : ""}`,
@@ -57,8 +57,8 @@ const archive: Action = {
   summary: "archive a stream and its tasks",
   args: ["ID"],
   flags: { ...commonFlags },
-  run({ flags, positionals }) {
-    const r = archiveStream(storeFromFlags(flags), positionals[0]!);
+  async run({ flags, positionals }) {
+    const r = await archiveStream(await storeFromFlags(flags), positionals[0]!);
     if (flags.json) printJson({ streamId: r.streamId, archived: true, tasksArchived: r.tasksAffected });
     else say(`Archived ${r.streamId} (${r.tasksAffected} tasks)\n`);
   },
@@ -68,8 +68,8 @@ const unarchive: Action = {
   summary: "bring an archived stream back",
   args: ["ID"],
   flags: { ...commonFlags },
-  run({ flags, positionals }) {
-    const r = unarchiveStream(storeFromFlags(flags), positionals[0]!);
+  async run({ flags, positionals }) {
+    const r = await unarchiveStream(await storeFromFlags(flags), positionals[0]!);
     if (flags.json) printJson({ streamId: r.streamId, archived: false, tasksUnarchived: r.tasksAffected });
     else say(`Unarchived ${r.streamId} (${r.tasksAffected} tasks)\n`);
   },
@@ -84,7 +84,7 @@ const conflicts: Action = {
   async run({ flags }) {
     // Loaded on use: `stream list`, which the monitor's users run often, does not parse the git layer.
     const { streamConflicts } = await import("../workspace/stream-conflicts.ts");
-    const r = streamConflicts(storeFromFlags(flags), { initiativeId: str(flags.initiative) });
+    const r = await streamConflicts(await storeFromFlags(flags), { initiativeId: str(flags.initiative) });
     if (flags.json) return printJson(r);
     const shown = r.pairs.filter((p) => p.conflictingFiles.length || p.declaredOverlap.length || p.error);
     const files = (xs: string[]) => (xs.length ? xs.join(", ") : "-");

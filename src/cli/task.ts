@@ -57,7 +57,7 @@ const list: Action = {
     cursor: { type: "string", value: "C", description: "the tasks after a page's nextCursor (--json shows it)" },
     ...commonFlags,
   },
-  run({ flags }) {
+  async run({ flags }) {
     const filter = {
       streamId: str(flags.stream),
       status: flagValue(taskStatusSchema, flags.status),
@@ -68,8 +68,8 @@ const list: Action = {
       limit: intFlag("limit", flags.limit, { min: 1, max: MAX_PAGE }),
       cursor: str(flags.cursor),
     };
-    const store = storeFromFlags(flags);
-    const result = listTasks(store, filter);
+    const store = await storeFromFlags(flags);
+    const result = await listTasks(store, filter);
     if (flags.json) return printJson(result);
     printTable(result.tasks, taskColumns, "No tasks.");
     if (result.nextCursor)
@@ -81,8 +81,8 @@ const get: Action = {
   summary: "show one task",
   args: ["ID"],
   flags: { ...commonFlags },
-  run({ flags, positionals }) {
-    printTask(getTask(storeFromFlags(flags), positionals[0]!), flags.json === true);
+  async run({ flags, positionals }) {
+    printTask(await getTask(await storeFromFlags(flags), positionals[0]!), flags.json === true);
   },
 };
 
@@ -103,7 +103,7 @@ const create: Action = {
     metadata: { type: "string", value: "JSON", description: "extra metadata (a JSON object)" },
     ...commonFlags,
   },
-  run({ flags }) {
+  async run({ flags }) {
     const title = str(flags.title);
     if (!title) throw usageError("orch task create needs --title");
     const metadata: Record<string, unknown> = { ...metadataFlag(flags.metadata) };
@@ -115,7 +115,7 @@ const create: Action = {
     if (deps) metadata.dependencies = deps;
     const files = listFlag(flags.files);
     if (files) metadata.files = files;
-    const task = createTask(storeFromFlags(flags), {
+    const task = await createTask(await storeFromFlags(flags), {
       id: str(flags.id),
       title,
       prdId: str(flags.prd),
@@ -141,7 +141,7 @@ const update: Action = {
     metadata: { type: "string", value: "JSON", description: "metadata keys to set (a JSON object)" },
     ...commonFlags,
   },
-  run({ flags, positionals }) {
+  async run({ flags, positionals }) {
     const input = {
       id: positionals[0]!,
       status: flagValue(taskStatusSchema, flags.status),
@@ -151,7 +151,7 @@ const update: Action = {
       blockedReason: str(flags["blocked-reason"]),
       metadata: metadataFlag(flags.metadata),
     };
-    const task = updateTask(storeFromFlags(flags), input);
+    const task = await updateTask(await storeFromFlags(flags), input);
     if (flags.json) printJson(task);
     else say(`Updated ${task.id}: ${task.status}\n`);
   },

@@ -43,11 +43,11 @@ export const command = singleAction("watch", {
       width: () => (process.stdout.isTTY ? (process.stdout.columns ?? 80) : Number(process.env.COLUMNS) || 80),
       write: out,
       onResize: (redraw) => process.stdout.on("resize", redraw),
-      openLocalStore: () => {
+      openLocalStore: async () => {
         try {
           const loc = resolveDbPath({ flag: str(flags.db), env });
           ensureDefaultDbDir(loc);
-          return openStore(loc.path);
+          return await openStore(loc.path);
         } catch {
           return null;
         }

@@ -23,7 +23,7 @@ const create: Action = {
   },
   async run({ flags, positionals }) {
     const streamId = parseStreamId(positionals[0]);
-    const store = storeFromFlags(flags);
+    const store = await storeFromFlags(flags);
     const { root } = locateRepo();
     const setup = resolveWorktreeSetup(root, { copy: listFlag(flags.copy), setup: str(flags.setup) });
     const r = await createStreamWorktree(store, { streamId, base: str(flags.base), setup, onOutput: errOut });
@@ -37,8 +37,8 @@ const yesNo = (v: boolean | null) => (v === null ? "-" : v ? "yes" : "no");
 const list: Action = {
   summary: "stream worktrees reconciled with git: branch, dirty, ahead/behind base, missing or orphaned",
   flags: { ...commonFlags },
-  run({ flags }) {
-    const r = listStreamWorktrees(storeFromFlags(flags));
+  async run({ flags }) {
+    const r = await listStreamWorktrees(await storeFromFlags(flags));
     if (flags.json) return printJson({ worktrees: r.worktrees, totalWorktrees: r.totalWorktrees });
     printTable<WorktreeRow>(
       r.worktrees,
@@ -96,9 +96,9 @@ const remove: Action = {
     "keep-branch": { type: "boolean", description: "keep the stream's branch" },
     ...commonFlags,
   },
-  run({ flags, positionals }) {
+  async run({ flags, positionals }) {
     const streamId = parseStreamId(positionals[0]);
-    const r = removeStreamWorktree(storeFromFlags(flags), {
+    const r = await removeStreamWorktree(await storeFromFlags(flags), {
       streamId,
       force: flags.force === true,
       keepBranch: flags["keep-branch"] === true,
@@ -112,8 +112,8 @@ const remove: Action = {
 const prune: Action = {
   summary: "forget worktrees whose folders are gone, and clear them from their streams",
   flags: { ...commonFlags },
-  run({ flags }) {
-    const r = pruneStreamWorktrees(storeFromFlags(flags));
+  async run({ flags }) {
+    const r = await pruneStreamWorktrees(await storeFromFlags(flags));
     if (flags.json) return printJson(r);
     if (!r.pruned.length && !r.streamsCleared.length) return say("Nothing to prune.\n");
     const lines = [...r.pruned.map((p) => `✓ Pruned ${p}`), ...r.streamsCleared.map((s) => `✓ Cleared the worktree of ${s}`)];
@@ -128,9 +128,9 @@ const merge: Action = {
     into: { type: "string", value: "BRANCH", description: "target branch, checked out and clean in the main worktree (default: the stream's base)" },
     ...commonFlags,
   },
-  run({ flags, positionals }) {
+  async run({ flags, positionals }) {
     const streamId = parseStreamId(positionals[0]);
-    const r = mergeStream(storeFromFlags(flags), { streamId, into: str(flags.into) });
+    const r = await mergeStream(await storeFromFlags(flags), { streamId, into: str(flags.into) });
     if (flags.json) printJson(r);
     if (r.worktreeUncommitted.length)
       errOut(`note: ${streamId}'s worktree has uncommitted changes that are not part of this merge: ${r.worktreeUncommitted.join(", ")}\n`);

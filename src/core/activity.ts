@@ -54,32 +54,30 @@ function view(r: Joined, nowMs: number): ActivityView {
   };
 }
 
-function readOne(db: Db, id: string, nowMs: number): ActivityView {
-  const r = db
+async function readOne(db: Db, id: string, nowMs: number): Promise<ActivityView> {
+  const r = (await db
     .select(selection)
     .from(agentActivity)
     .leftJoin(tasks, eq(tasks.id, agentActivity.taskId))
     .leftJoin(streams, eq(streams.id, agentActivity.streamId))
-    .where(eq(agentActivity.id, id))
-    .get()!;
+    .where(eq(agentActivity.id, id)))[0]!;
   return view(r, nowMs);
 }
 
 /** Open (or re-open and refresh) the activity of one agent on one task. Inside a transaction. */
-export function touchActivity(
+export async function touchActivity(
   db: Db,
   now: string,
   a: { taskId: string; agentId: string; streamId: string | null; notes?: string; phase?: string },
-): ActivityView {
-  const existing = db
+): Promise<ActivityView> {
+  const existing = (await db
     .select()
     .from(agentActivity)
-    .where(and(eq(agentActivity.taskId, a.taskId), eq(agentActivity.agentId, a.agentId)))
-    .get();
+    .where(and(eq(agentActivity.taskId, a.taskId), eq(agentActivity.agentId, a.agentId))))[0];
   let id: string;
   if (existing) {
     id = existing.id;
-    db.update(agentActivity)
+    await db.update(agentActivity)
       .set({
         lastHeartbeat: now,
         endedAt: null,
@@ -88,11 +86,10 @@ export function touchActivity(
         ...(a.notes !== undefined ? { notes: a.notes } : {}),
         ...(a.phase !== undefined ? { phase: a.phase } : {}),
       })
-      .where(eq(agentActivity.id, id))
-      .run();
+      .where(eq(agentActivity.id, id));
   } else {
     id = newId("ACT");
-    db.insert(agentActivity)
+    await db.insert(agentActivity)
       .values({
         id,
         taskId: a.taskId,
@@ -102,11 +99,10 @@ export function touchActivity(
         notes: a.notes ?? null,
         startedAt: now,
         lastHeartbeat: now,
-      })
-      .run();
+      });
   }
-  const v = readOne(db, id, Date.parse(now));
-  recordEvent(db, "activity", id, existing ? "update" : "create", v);
+  const v = await readOne(db, id, Date.parse(now));
+  await recordEvent(db, "activity", id, existing ? "update" : "create", v);
   return v;
 }
 
@@ -119,34 +115,34 @@ const closeOpen = (db: Db) =>
     .returning({ id: agentActivity.id })
     .prepare();
 
-function closeActivities(db: Db, now: string, taskId: string): void {
-  const open = preparedQuery(db, "activity.closeOpen", closeOpen).all({ now, taskId });
-  for (const { id } of open) recordEvent(db, "activity", id, "update", readOne(db, id, Date.parse(now)));
+async function closeActivities(db: Db, now: string, taskId: string): Promise<void> {
+  const open = await preparedQuery(db, "activity.closeOpen", closeOpen).execute({ now, taskId });
+  for (const { id } of open) await recordEvent(db, "activity", id, "update", await readOne(db, id, Date.parse(now)));
 }
 
 /** Keep activity in step with a task's status change. Inside the task's transaction. */
-export function onTaskStatusChange(
+export async function onTaskStatusChange(
   db: Db,
   now: string,
   task: { id: string; streamId: string | null; assignedAgent: string | null; notes: string | null },
   from: TaskStatus | null,
   to: TaskStatus,
-): void {
+): Promise<void> {
   if (to === "in_progress") {
     if (from !== "in_progress") {
-      touchActivity(db, now, { taskId: task.id, agentId: task.assignedAgent ?? DEFAULT_AGENT, streamId: task.streamId });
+      await touchActivity(db, now, { taskId: task.id, agentId: task.assignedAgent ?? DEFAULT_AGENT, streamId: task.streamId });
     }
   } else if (from !== null) {
     // Any other status (done, blocked, cancelled, back to pending) ends the agents' activity,
     // including one opened by a heartbeat alone.
-    closeActivities(db, now, task.id);
+    await closeActivities(db, now, task.id);
   }
 }
 
-export function heartbeat(store: Store, input: HeartbeatInput): ActivityView {
+export function heartbeat(store: Store, input: HeartbeatInput): Promise<ActivityView> {
   const v = parseInput(heartbeatSchema, input);
-  return store.tx((db) => {
-    const task = db.select({ id: tasks.id, streamId: tasks.streamId }).from(tasks).where(eq(tasks.id, v.taskId)).get();
+  return store.tx(async (db) => {
+    const task = (await db.select({ id: tasks.id, streamId: tasks.streamId }).from(tasks).where(eq(tasks.id, v.taskId)))[0];
     if (!task) throw notFound(`Task not found: ${v.taskId}`);
     return touchActivity(db, store.now(), { ...v, streamId: task.streamId });
   });
@@ -159,18 +155,17 @@ export interface ActivityList {
 }
 
 /** Open activities (not ended). `active` (default true) keeps only those with a recent heartbeat. */
-export function listActivity(store: Store, filter: { streamId?: string; active?: boolean } = {}): ActivityList {
+export async function listActivity(store: Store, filter: { streamId?: string; active?: boolean } = {}): Promise<ActivityList> {
   const conds = [isNull(agentActivity.endedAt)];
   if (filter.streamId) conds.push(eq(agentActivity.streamId, filter.streamId));
   const nowMs = Date.now();
-  const all = store.db
+  const all = (await store.db
     .select(selection)
     .from(agentActivity)
     .leftJoin(tasks, eq(tasks.id, agentActivity.taskId))
     .leftJoin(streams, eq(streams.id, agentActivity.streamId))
     .where(and(...conds))
-    .orderBy(asc(agentActivity.startedAt))
-    .all()
+    .orderBy(asc(agentActivity.startedAt)))
     .map((r) => view(r, nowMs));
   const totalActive = all.filter((a) => a.isActive).length;
   return {

@@ -3,8 +3,9 @@
  * its cost and tokens, the permissions it was denied — summed per stream and initiative for
  * `/api/streams` (`usage`), `stream_get`, `orch start --status` and the monitor.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, gt, sql } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
+import { jsonArrayLength } from "../db/dialect.ts";
 import { agentSessions, type AgentSessionRow } from "../db/schema.ts";
 import { recordEvent } from "./events.ts";
 
@@ -47,22 +48,22 @@ const MAX_DENIALS = 50;
 
 export const EMPTY_USAGE: Usage = Object.freeze({ sessions: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, turns: 0, denials: 0, lastDenial: null });
 
-export function openAgentSession(store: Store, o: { streamId: string; initiativeId: string | null; launch: number }): number {
-  return store.tx((db) => {
-    const row = db.insert(agentSessions).values({ ...o, startedAt: store.now() }).returning().get();
-    recordEvent(db, "agent_session", o.streamId, "create", row);
+export function openAgentSession(store: Store, o: { streamId: string; initiativeId: string | null; launch: number }): Promise<number> {
+  return store.tx(async (db) => {
+    const row = (await db.insert(agentSessions).values({ ...o, startedAt: store.now() }).returning())[0]!;
+    await recordEvent(db, "agent_session", o.streamId, "create", row);
     return row.id;
   });
 }
 
-function update(store: Store, id: number, set: (row: AgentSessionRow) => Partial<AgentSessionRow> | null): void {
-  store.tx((db) => {
-    const row = db.select().from(agentSessions).where(eq(agentSessions.id, id)).get();
+async function update(store: Store, id: number, set: (row: AgentSessionRow) => Partial<AgentSessionRow> | null): Promise<void> {
+  await store.tx(async (db) => {
+    const row = (await db.select().from(agentSessions).where(eq(agentSessions.id, id)))[0];
     if (!row) return;
     const values = set(row);
     if (!values) return;
-    const next = db.update(agentSessions).set(values).where(eq(agentSessions.id, id)).returning().get()!;
-    recordEvent(db, "agent_session", next.streamId, "update", next);
+    const next = (await db.update(agentSessions).set(values).where(eq(agentSessions.id, id)).returning())[0]!;
+    await recordEvent(db, "agent_session", next.streamId, "update", next);
   });
 }
 
@@ -79,13 +80,13 @@ export const setSessionFigures = (store: Store, id: number, f: SessionFigures) =
 export const closeAgentSession = (store: Store, id: number, exitCode: number | null) =>
   update(store, id, (r) => (r.endedAt ? null : { endedAt: store.now(), exitCode }));
 
-export function listAgentSessions(store: Store, streamId: string): AgentSessionRow[] {
-  return store.db.select().from(agentSessions).where(eq(agentSessions.streamId, streamId)).orderBy(agentSessions.id).all();
+export async function listAgentSessions(store: Store, streamId: string): Promise<AgentSessionRow[]> {
+  return await store.db.select().from(agentSessions).where(eq(agentSessions.streamId, streamId)).orderBy(agentSessions.id);
 }
 
 /** Usage per stream id, summed in SQL (one indexed pass, bounded by the number of streams). */
-export function usageByStream(store: Store, streamIds?: readonly string[]): Map<string, Usage> {
-  const rows = store.db
+export async function usageByStream(store: Store, streamIds?: readonly string[]): Promise<Map<string, Usage>> {
+  const rows = await store.db
     .select({
       streamId: agentSessions.streamId,
       sessions: sql<number>`count(*)`,
@@ -95,14 +96,13 @@ export function usageByStream(store: Store, streamIds?: readonly string[]): Map<
       cacheReadTokens: sql<number>`sum(${agentSessions.cacheReadTokens})`,
       cacheCreationTokens: sql<number>`sum(${agentSessions.cacheCreationTokens})`,
       turns: sql<number>`coalesce(sum(${agentSessions.turns}), 0)`,
-      denials: sql<number>`sum(json_array_length(${agentSessions.denials}))`,
+      denials: sql<number>`sum(${jsonArrayLength(agentSessions.denials)})`,
     })
     .from(agentSessions)
     .where(streamIds?.length === 1 ? eq(agentSessions.streamId, streamIds[0]!) : undefined)
-    .groupBy(agentSessions.streamId)
-    .all();
+    .groupBy(agentSessions.streamId);
   const wanted = streamIds ? new Set(streamIds) : null;
-  const last = lastDenials(store, streamIds);
+  const last = await lastDenials(store, streamIds);
   const out = new Map<string, Usage>();
   for (const { streamId, ...u } of rows)
     if (!wanted || wanted.has(streamId)) out.set(streamId, { ...u, costUsd: roundUsd(u.costUsd), lastDenial: last.get(streamId) ?? null });
@@ -110,18 +110,17 @@ export function usageByStream(store: Store, streamIds?: readonly string[]): Map<
 }
 
 /** Each stream's latest denial as one line (sessions with denials only: few rows). */
-function lastDenials(store: Store, streamIds?: readonly string[]): Map<string, string> {
-  const rows = store.db
+async function lastDenials(store: Store, streamIds?: readonly string[]): Promise<Map<string, string>> {
+  const rows = await store.db
     .select({ streamId: agentSessions.streamId, denials: agentSessions.denials })
     .from(agentSessions)
     .where(
       and(
-        sql`json_array_length(${agentSessions.denials}) > 0`,
+        gt(jsonArrayLength(agentSessions.denials), 0),
         streamIds?.length === 1 ? eq(agentSessions.streamId, streamIds[0]!) : undefined,
       ),
     )
-    .orderBy(agentSessions.id)
-    .all();
+    .orderBy(agentSessions.id);
   const out = new Map<string, string>();
   for (const r of rows) {
     const d = r.denials.at(-1);
@@ -145,8 +144,8 @@ export function sumUsage(list: Iterable<Usage>): Usage {
 const roundUsd = (v: number) => Math.round(v * 1e6) / 1e6;
 
 /** Streams as the API, the CLI's JSON and MCP show them: each with its agents' `usage`. */
-export function withUsage<T extends { streamId: string }>(store: Store, list: T[]): (T & { usage: Usage })[] {
-  const usage = usageByStream(store, list.length === 1 ? [list[0]!.streamId] : undefined);
+export async function withUsage<T extends { streamId: string }>(store: Store, list: T[]): Promise<(T & { usage: Usage })[]> {
+  const usage = await usageByStream(store, list.length === 1 ? [list[0]!.streamId] : undefined);
   return list.map((s) => ({ ...s, usage: usage.get(s.streamId) ?? { ...EMPTY_USAGE } }));
 }
 

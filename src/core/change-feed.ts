@@ -3,20 +3,19 @@
  * `events` rows to its subscribers, oldest first. The API's SSE, the monitor and the orchestrator
  * all listen to it instead of each polling the database.
  *
- * A check reads a change token (db/change-token.ts: data_version + total_changes, no table
- * touched) and only when it moved reads `eventsSince(lastId)`. Writers are serialised (BEGIN
+ * A check reads the store's change token (on SQLite a pragma, no table touched) and only when it
+ * moved reads `eventsSince(lastId)`. Checks run one at a time, in order: a check asked for while
+ * one runs follows it, so no event is delivered twice or out of order. Writers are serialised (BEGIN
  * IMMEDIATE) and ids are AUTOINCREMENT, so committed ids only grow: reading "after the last id
  * seen" never skips a commit.
  *
- * When to check: a watch on the database files (db/change-signal.ts) nudges the feed within a
- * millisecond of any process's commit, and a slow poll backs it up (file systems that do not
+ * When to check: the store's change nudge (on SQLite a watch on the database files) nudges the
+ * feed within a millisecond of any process's commit, and a slow poll backs it up (file systems that do not
  * report writes, a nudge that came before the commit was visible). Each wake-up of an idle
  * process costs ≈0.1 ms of CPU here, so a 10 Hz poll alone would cost more than everything else
  * an idle server does; with the watch, commits arrive in milliseconds and idle costs ≈ nothing.
  */
 import type { Store } from "../db/client.ts";
-import { watchDatabaseFiles } from "../db/change-signal.ts";
-import { changeTokenReader } from "../db/change-token.ts";
 import { eventsSince, lastEventId, type ChangeEvent } from "./events.ts";
 
 export type ChangeListener = (batch: ChangeEvent[]) => void;
@@ -27,8 +26,8 @@ export interface ChangeFeed {
   /** Start polling every `intervalMs` (idempotent). The timer never keeps a process alive by itself. */
   start(): void;
   stop(): void;
-  /** Check now; returns how many events were delivered. Used by tests and after one's own writes. */
-  poll(): number;
+  /** Check now (after any check under way); resolves to how many events were delivered. Used by tests and after one's own writes. */
+  poll(): Promise<number>;
   /** Id of the newest event delivered (or skipped at creation). */
   readonly lastId: number;
   readonly running: boolean;
@@ -49,11 +48,11 @@ export interface ChangeFeedOptions {
 
 const BATCH = 500;
 
-export function createChangeFeed(store: Store, opts: ChangeFeedOptions = {}): ChangeFeed {
-  const readToken = changeTokenReader(store);
+/** A feed of the store's changes from now on (or after `fromId`); not started (see `start`). */
+export async function createChangeFeed(store: Store, opts: ChangeFeedOptions = {}): Promise<ChangeFeed> {
   const listeners = new Set<ChangeListener>();
-  let token = readToken();
-  let lastId = opts.fromId ?? lastEventId(store);
+  let token = await store.changeToken();
+  let lastId = opts.fromId ?? (await lastEventId(store));
   let timer: ReturnType<typeof setInterval> | undefined;
   let stopWatch: (() => void) | null = null;
   let quick: ReturnType<typeof setTimeout> | undefined;
@@ -70,14 +69,14 @@ export function createChangeFeed(store: Store, opts: ChangeFeedOptions = {}): Ch
     }
   }
 
-  function poll(): number {
+  async function check(): Promise<number> {
     // Token first: a commit landing between the two reads is then seen on the next tick.
-    const now = readToken();
+    const now = await store.changeToken();
     if (now === token) return 0;
     token = now;
     let delivered = 0;
     for (;;) {
-      const batch = eventsSince(store, lastId, BATCH);
+      const batch = await eventsSince(store, lastId, BATCH);
       if (batch.length === 0) break;
       lastId = batch[batch.length - 1]!.id;
       delivered += batch.length;
@@ -87,9 +86,16 @@ export function createChangeFeed(store: Store, opts: ChangeFeedOptions = {}): Ch
     return delivered;
   }
 
-  function tick() {
+  let queue: Promise<unknown> = Promise.resolve();
+  function poll(): Promise<number> {
+    const next = queue.then(check);
+    queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async function tick() {
     try {
-      poll();
+      await poll();
     } catch (err) {
       opts.onError?.(err);
     }
@@ -105,14 +111,14 @@ export function createChangeFeed(store: Store, opts: ChangeFeedOptions = {}): Ch
     if (!quick) {
       quick = setTimeout(() => {
         quick = undefined;
-        tick();
+        void tick();
       }, 2);
       unref(quick);
     }
     clearTimeout(settle);
     settle = setTimeout(() => {
       settle = undefined;
-      tick();
+      void tick();
     }, 30);
     unref(settle);
   }
@@ -126,7 +132,7 @@ export function createChangeFeed(store: Store, opts: ChangeFeedOptions = {}): Ch
     },
     start() {
       if (timer) return;
-      stopWatch = opts.watch === false ? null : watchDatabaseFiles(store, nudge);
+      stopWatch = opts.watch === false ? null : store.watchChanges(nudge);
       timer = setInterval(tick, opts.intervalMs ?? (stopWatch ? 250 : 100));
       unref(timer);
     },
@@ -151,14 +157,16 @@ export function createChangeFeed(store: Store, opts: ChangeFeedOptions = {}): Ch
   };
 }
 
-const shared = new WeakMap<Store, ChangeFeed>();
+const shared = new WeakMap<Store, Promise<ChangeFeed>>();
 
 /** The process-wide feed of a store: every face in one process shares one poller. */
-export function sharedChangeFeed(store: Store): ChangeFeed {
+export function sharedChangeFeed(store: Store): Promise<ChangeFeed> {
   let feed = shared.get(store);
   if (!feed) {
     feed = createChangeFeed(store);
     shared.set(store, feed);
+    // A feed that could not be made (the database failing) is made again by the next caller.
+    feed.catch(() => shared.delete(store));
   }
   return feed;
 }

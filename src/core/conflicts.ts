@@ -140,9 +140,9 @@ export type ConflictCheckInput = z.input<typeof conflictCheckSchema>;
  * Which other non-archived streams claim any of `files`. `streamId` (the caller's own stream,
  * left out of the comparison) must exist, archived or not, so a typo does not pass silently.
  */
-export function checkStreamConflicts(store: Store, input: ConflictCheckInput): ConflictReport {
+export async function checkStreamConflicts(store: Store, input: ConflictCheckInput): Promise<ConflictReport> {
   const v = parseInput(conflictCheckSchema, input);
-  if (v.streamId && !findStreamRow(store.db, v.streamId, true)) throw notFound(`Stream not found: ${v.streamId}`, { streamId: v.streamId });
-  const others = listStreams(store).filter((s) => s.streamId !== v.streamId);
+  if (v.streamId && !(await findStreamRow(store.db, v.streamId, true))) throw notFound(`Stream not found: ${v.streamId}`, { streamId: v.streamId });
+  const others = (await listStreams(store)).filter((s) => s.streamId !== v.streamId);
   return findConflicts(v.files, others, v.roots);
 }

@@ -3,9 +3,10 @@
  * request is answered by a policy rule at once, or waits for a person (`orch allow|deny`, the
  * API) until it expires to a deny the agent is told about. Entries are never deleted.
  */
-import { and, asc, desc, eq, gte, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
-import { inbox, policyRules, type InboxRow } from "../db/schema.ts";
+import { jsonEquals } from "../db/dialect.ts";
+import { agents, inbox, policyRules, type InboxRow } from "../db/schema.ts";
 import { conflict, notFound, usageError } from "../errors.ts";
 import { getAgent, setAgentStatus } from "./agents.ts";
 import { recordEvent } from "./events.ts";
@@ -60,9 +61,9 @@ function boundedInput(input: unknown): unknown {
  */
 const TWIN_WINDOW_MS = 5_000;
 
-function findTwin(db: Db, q: QuestionInput, inputJson: string, now: string): InboxRow | undefined {
+async function findTwin(db: Db, q: QuestionInput, inputJson: string, now: string): Promise<InboxRow | undefined> {
   const since = new Date(Date.parse(now) - TWIN_WINDOW_MS).toISOString();
-  return db
+  return (await db
     .select()
     .from(inbox)
     .where(
@@ -70,24 +71,23 @@ function findTwin(db: Db, q: QuestionInput, inputJson: string, now: string): Inb
         q.streamId === null ? isNull(inbox.streamId) : eq(inbox.streamId, q.streamId),
         eq(inbox.kind, "permission"),
         eq(inbox.question, q.question),
-        sql`${inbox.toolInput} = ${inputJson}`,
+        jsonEquals(inbox.toolInput, inputJson),
         or(eq(inbox.status, "pending"), and(ne(inbox.source, q.source), gte(inbox.answeredAt, since))),
       ),
     )
     .orderBy(desc(inbox.id))
-    .limit(1)
-    .get();
+    .limit(1))[0];
 }
 
-export function openQuestion(store: Store, q: QuestionInput, answered?: Answer): InboxRow {
-  return store.tx((db) => {
+export function openQuestion(store: Store, q: QuestionInput, answered?: Answer): Promise<InboxRow> {
+  return store.tx(async (db) => {
     const now = store.now();
     const toolInput = boundedInput(q.toolInput);
     if (q.kind === "permission") {
-      const twin = findTwin(db, q, JSON.stringify(toolInput), now);
+      const twin = await findTwin(db, q, JSON.stringify(toolInput), now);
       if (twin) return twin;
     }
-    const row = db
+    const row = (await db
       .insert(inbox)
       .values({
         kind: q.kind,
@@ -107,22 +107,21 @@ export function openQuestion(store: Store, q: QuestionInput, answered?: Answer):
         expiresAt: new Date(Date.parse(now) + q.timeoutMs).toISOString(),
         answeredAt: answered ? now : null,
       })
-      .returning()
-      .get();
-    recordEvent(db, "inbox", String(row.id), "create", row);
+      .returning())[0]!;
+    await recordEvent(db, "inbox", String(row.id), "create", row);
     return row;
   });
 }
 
-export function getQuestion(store: Store, id: number): InboxRow | null {
-  return store.db.select().from(inbox).where(eq(inbox.id, id)).get() ?? null;
+export async function getQuestion(store: Store, id: number): Promise<InboxRow | null> {
+  return (await store.db.select().from(inbox).where(eq(inbox.id, id)))[0] ?? null;
 }
 
 /** Answer a pending entry; an unknown, answered or expired one is refused with what it was. */
-export function answerQuestion(store: Store, id: number, a: Answer): InboxRow {
+export async function answerQuestion(store: Store, id: number, a: Answer): Promise<InboxRow> {
   let lapsed: InboxRow | null = null;
-  const row = store.tx((db) => {
-    const prior = db.select().from(inbox).where(eq(inbox.id, id)).get();
+  const row = await store.tx(async (db) => {
+    const prior = (await db.select().from(inbox).where(eq(inbox.id, id)))[0];
     if (!prior) throw notFound(`inbox entry ${id} not found`);
     if (prior.status !== "pending") throw conflict(alreadyClosed(prior));
     if (prior.kind === "budget" && a.decision === "allow" && !a.raise)
@@ -136,23 +135,22 @@ export function answerQuestion(store: Store, id: number, a: Answer): InboxRow {
       lapsed = prior;
       return null;
     }
-    const next = db
+    const next = (await db
       .update(inbox)
       .set({ status: statusFor(a.decision), answeredBy: a.by, answeredHow: a.how, reason: a.reason ?? null, always: a.always ?? false, answeredAt: now })
       .where(and(eq(inbox.id, id), eq(inbox.status, "pending")))
-      .returning()
-      .get()!;
+      .returning())[0]!;
     if (rule !== null) {
-      db.insert(policyRules).values({ rule, effect: a.decision, createdBy: a.by, createdAt: now }).onConflictDoUpdate({ target: policyRules.rule, set: { effect: a.decision, createdBy: a.by, createdAt: now } }).run();
+      await db.insert(policyRules).values({ rule, effect: a.decision, createdBy: a.by, createdAt: now }).onConflictDoUpdate({ target: policyRules.rule, set: { effect: a.decision, createdBy: a.by, createdAt: now } });
     }
-    recordEvent(db, "inbox", String(id), "update", next);
+    await recordEvent(db, "inbox", String(id), "update", next);
     return next;
   });
   if (!row) {
-    closeExpired(store, lapsed!, "timeout");
+    await closeExpired(store, lapsed!, "timeout");
     throw conflict(`inbox entry ${id} expired at ${lapsed!.expiresAt}; it was denied`);
   }
-  if (row.sessionId) setAgentStatus(store, row.sessionId, "working", { pendingQuestion: null });
+  if (row.sessionId) await setAgentStatus(store, row.sessionId, "working", { pendingQuestion: null });
   return row;
 }
 
@@ -166,16 +164,15 @@ const EXPIRED_REASON: Record<"timeout" | "gone", string> = {
   gone: "the agent that asked is gone",
 };
 
-function closeExpired(store: Store, row: InboxRow, how: "timeout" | "gone"): InboxRow | null {
-  return store.tx((db) => {
-    const next = db
+function closeExpired(store: Store, row: InboxRow, how: "timeout" | "gone"): Promise<InboxRow | null> {
+  return store.tx(async (db) => {
+    const next = (await db
       .update(inbox)
       .set({ status: "expired", answeredBy: "orch", answeredHow: how, reason: EXPIRED_REASON[how], answeredAt: store.now() })
       .where(and(eq(inbox.id, row.id), eq(inbox.status, "pending")))
-      .returning()
-      .get();
-    if (next) recordEvent(db, "inbox", String(row.id), "update", next);
-    if (next?.sessionId) releaseSession(store, next.sessionId);
+      .returning())[0];
+    if (next) await recordEvent(db, "inbox", String(row.id), "update", next);
+    if (next?.sessionId) await releaseSession(store, next.sessionId);
     return next ?? null;
   });
 }
@@ -185,68 +182,69 @@ function closeExpired(store: Store, row: InboxRow, how: "timeout" | "gone"): Inb
  * asker timed out or is gone (a killed hook), and nothing else would ever clear it. Back to
  * `working`, where the stale and pid checks apply.
  */
-function releaseSession(store: Store, sessionId: string): void {
-  if (getAgent(store, sessionId)?.status !== "waiting_permission") return;
-  const open = store.db.select({ id: inbox.id }).from(inbox).where(and(eq(inbox.sessionId, sessionId), eq(inbox.status, "pending"))).limit(1).get();
-  if (!open) setAgentStatus(store, sessionId, "working", { pendingQuestion: null });
+async function releaseSession(store: Store, sessionId: string): Promise<void> {
+  if ((await getAgent(store, sessionId))?.status !== "waiting_permission") return;
+  const open = (await store.db.select({ id: inbox.id }).from(inbox).where(and(eq(inbox.sessionId, sessionId), eq(inbox.status, "pending"))).limit(1))[0];
+  if (!open) await setAgentStatus(store, sessionId, "working", { pendingQuestion: null });
 }
 
 /** Close pending entries whose waiter cannot be there any more. */
-export function expireOrphans(store: Store): number {
+export async function expireOrphans(store: Store): Promise<number> {
   const cutoff = new Date(Date.now() - ORPHAN_GRACE_MS).toISOString();
   // Past expiry with nobody to close them, or asked by a session that has ended since.
-  const endedSession = sql`${inbox.sessionId} IN (SELECT session_id FROM agents WHERE status = 'exited')`;
-  const rows = store.db.select().from(inbox).where(and(eq(inbox.status, "pending"), or(lt(inbox.expiresAt, cutoff), endedSession))).limit(1000).all();
-  return rows.filter((r) => closeExpired(store, r, "gone")).length;
+  const endedSession = inArray(inbox.sessionId, store.db.select({ id: agents.sessionId }).from(agents).where(eq(agents.status, "exited")));
+  const rows = await store.db.select().from(inbox).where(and(eq(inbox.status, "pending"), or(lt(inbox.expiresAt, cutoff), endedSession))).limit(1000);
+  let closed = 0;
+  for (const r of rows) if (await closeExpired(store, r, "gone")) closed++;
+  return closed;
 }
 
 /** Pending entries oldest first; with `all`, every entry newest first. Bounded. */
-export function listInbox(store: Store, opts: { all?: boolean; streamId?: string; limit?: number } = {}): InboxRow[] {
-  expireOrphans(store);
+export async function listInbox(store: Store, opts: { all?: boolean; streamId?: string; limit?: number } = {}): Promise<InboxRow[]> {
+  await expireOrphans(store);
   const limit = Math.min(Math.max(opts.limit ?? 200, 1), 1000);
   const byStream = opts.streamId ? eq(inbox.streamId, opts.streamId) : undefined;
-  if (opts.all) return store.db.select().from(inbox).where(byStream).orderBy(desc(inbox.id)).limit(limit).all();
-  return store.db.select().from(inbox).where(and(eq(inbox.status, "pending"), byStream)).orderBy(asc(inbox.id)).limit(limit).all();
+  if (opts.all) return await store.db.select().from(inbox).where(byStream).orderBy(desc(inbox.id)).limit(limit);
+  return await store.db.select().from(inbox).where(and(eq(inbox.status, "pending"), byStream)).orderBy(asc(inbox.id)).limit(limit);
 }
 
 /** How many entries wait for an answer (for a stream, with `streamId`), however many a list shows. */
-export function countPending(store: Store, opts: { streamId?: string } = {}): number {
-  const row = store.db
+export async function countPending(store: Store, opts: { streamId?: string } = {}): Promise<number> {
+  const row = (await store.db
     .select({ n: sql<number>`count(*)` })
     .from(inbox)
-    .where(and(eq(inbox.status, "pending"), opts.streamId ? eq(inbox.streamId, opts.streamId) : undefined))
-    .get();
+    .where(and(eq(inbox.status, "pending"), opts.streamId ? eq(inbox.streamId, opts.streamId) : undefined)))[0];
   return row?.n ?? 0;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Wait until the entry is answered or expires (then it is closed as a deny). Polls SQLite's
- * data_version, which costs nothing until some connection commits: an answer is seen within
+ * Wait until the entry is answered or expires (then it is closed as a deny). Polls the store's
+ * change token, which costs nothing until something is committed: an answer is seen within
  * one poll.
  */
 export async function waitForAnswer(store: Store, id: number, pollMs = 20): Promise<InboxRow> {
-  let version = -1;
+  let version: string | undefined;
   let readAt = 0;
   for (;;) {
-    const v = store.dataVersion();
+    const v = await store.changeToken();
     // Re-read on any commit, and twice a second anyway so expiry is noticed without one.
     if (v !== version || Date.now() - readAt >= 500) {
       version = v;
       readAt = Date.now();
-      const row = getQuestion(store, id);
+      const row = await getQuestion(store, id);
       if (!row) throw notFound(`inbox entry ${id} not found`);
       if (row.status !== "pending") return row;
-      if (Date.parse(row.expiresAt) <= Date.now()) return closeExpired(store, row, "timeout") ?? getQuestion(store, id)!;
+      if (Date.parse(row.expiresAt) <= Date.now()) return await closeExpired(store, row, "timeout") ?? (await getQuestion(store, id))!;
     }
     await sleep(pollMs);
   }
 }
 
 /** The config's policy plus the rules added with `--always`. */
-export function effectivePolicy(store: Store, configured: Policy): Policy {
-  const added = store.db.select().from(policyRules).all();
+export async function effectivePolicy(store: Store, configured: Policy): Promise<Policy> {
+  const added = await store.db.select().from(policyRules);
   return {
     allow: [...configured.allow, ...added.filter((r) => r.effect === "allow").map((r) => r.rule)],
     deny: [...configured.deny, ...added.filter((r) => r.effect === "deny").map((r) => r.rule)],
@@ -284,20 +282,20 @@ export async function askPermission(store: Store, ask: PermissionAsk): Promise<P
     question: label,
     timeoutMs: ask.timeoutMs,
   };
-  const verdict = decide(effectivePolicy(store, ask.policy), ask.call);
+  const verdict = decide(await effectivePolicy(store, ask.policy), ask.call);
   if (verdict) {
-    const entry = openQuestion(store, question, { decision: verdict.effect, by: "policy", how: "policy", reason: `rule ${verdict.rule}` });
+    const entry = await openQuestion(store, question, { decision: verdict.effect, by: "policy", how: "policy", reason: `rule ${verdict.rule}` });
     return { behavior: verdict.effect, message: `orch policy ${verdict.effect === "deny" ? "denies" : "allows"} ${label} (rule ${verdict.rule})`, entry };
   }
   // One commit: no reader ever sees the question pending while its session still shows working.
-  const opened = store.tx(() => {
-    const row = openQuestion(store, question);
-    if (row.status === "pending" && ask.sessionId) setAgentStatus(store, ask.sessionId, "waiting_permission", { tool: label, pendingQuestion: `permission: ${label}` });
+  const opened = await store.tx(async () => {
+    const row = await openQuestion(store, question);
+    if (row.status === "pending" && ask.sessionId) await setAgentStatus(store, ask.sessionId, "waiting_permission", { tool: label, pendingQuestion: `permission: ${label}` });
     return row;
   });
   if (opened.status !== "pending") return { behavior: opened.status === "allowed" ? "allow" : "deny", message: denyMessage(opened, label), entry: opened };
   const entry = await waitForAnswer(store, opened.id);
-  if (ask.sessionId && entry.status === "expired") setAgentStatus(store, ask.sessionId, "working", { pendingQuestion: null });
+  if (ask.sessionId && entry.status === "expired") await setAgentStatus(store, ask.sessionId, "working", { pendingQuestion: null });
   const behavior: Decision = entry.status === "allowed" ? "allow" : "deny";
   return { behavior, message: denyMessage(entry, label), entry };
 }

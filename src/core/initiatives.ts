@@ -17,47 +17,45 @@ export interface InitiativeView {
 const view = (r: InitiativeRow): InitiativeView => ({ ...r });
 
 /** Link the workspace to an initiative (creating or renaming it); the last linked is the current one. */
-export function linkInitiative(store: Store, input: InitiativeLinkInput): InitiativeView {
+export function linkInitiative(store: Store, input: InitiativeLinkInput): Promise<InitiativeView> {
   const v = parseInput(initiativeLinkSchema, input);
-  return store.tx((db) => {
+  return store.tx(async (db) => {
     // The current initiative is the last linked: keep linkedAt strictly increasing, so two links
     // in the same millisecond still have an order.
-    const latest = currentInitiativeIn(db)?.linkedAt;
+    const latest = (await currentInitiativeIn(db))?.linkedAt;
     let now = store.now();
     if (latest && now <= latest) now = new Date(Date.parse(latest) + 1).toISOString();
-    const existing = db.select().from(initiatives).where(eq(initiatives.id, v.initiativeId)).get();
+    const existing = (await db.select().from(initiatives).where(eq(initiatives.id, v.initiativeId)))[0];
     if (existing) {
-      db.update(initiatives)
+      await db.update(initiatives)
         .set({ name: v.title, description: v.description ?? existing.description, linkedAt: now, updatedAt: now })
-        .where(eq(initiatives.id, v.initiativeId))
-        .run();
+        .where(eq(initiatives.id, v.initiativeId));
     } else {
-      db.insert(initiatives)
-        .values({ id: v.initiativeId, name: v.title, description: v.description ?? null, linkedAt: now, createdAt: now, updatedAt: now })
-        .run();
+      await db.insert(initiatives)
+        .values({ id: v.initiativeId, name: v.title, description: v.description ?? null, linkedAt: now, createdAt: now, updatedAt: now });
     }
-    const row = view(db.select().from(initiatives).where(eq(initiatives.id, v.initiativeId)).get()!);
-    recordEvent(db, "initiative", row.id, existing ? "update" : "create", row);
+    const row = view((await db.select().from(initiatives).where(eq(initiatives.id, v.initiativeId)))[0]!);
+    await recordEvent(db, "initiative", row.id, existing ? "update" : "create", row);
     return row;
   });
 }
 
-export function currentInitiativeIn(db: Db): InitiativeView | null {
-  const row = db.select().from(initiatives).orderBy(desc(initiatives.linkedAt)).limit(1).get();
+export async function currentInitiativeIn(db: Db): Promise<InitiativeView | null> {
+  const row = (await db.select().from(initiatives).orderBy(desc(initiatives.linkedAt)).limit(1))[0];
   return row ? view(row) : null;
 }
 
-export function currentInitiative(store: Store): InitiativeView | null {
+export function currentInitiative(store: Store): Promise<InitiativeView | null> {
   return currentInitiativeIn(store.db);
 }
 
-export function getInitiative(store: Store, id?: string): InitiativeView {
+export async function getInitiative(store: Store, id?: string): Promise<InitiativeView> {
   if (!id) {
-    const cur = currentInitiative(store);
+    const cur = await currentInitiative(store);
     if (!cur) throw notFound("No initiative linked: use initiative_link or `orch prd import`");
     return cur;
   }
-  const row = store.db.select().from(initiatives).where(eq(initiatives.id, id)).get();
+  const row = (await store.db.select().from(initiatives).where(eq(initiatives.id, id)))[0];
   if (!row) throw notFound(`Initiative not found: ${id}`);
   return view(row);
 }

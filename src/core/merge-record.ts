@@ -9,9 +9,8 @@
  * end when it no longer holds, so every reader — worktree list, stream conflicts, the API, the
  * monitor — stops showing it.
  */
-import { and, desc, eq, like } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
-import { events } from "../db/schema.ts";
+import { latestMergeRecord } from "../db/event-log.ts";
 import { recordEvent } from "./events.ts";
 import { findStreamRow, streamView } from "./streams.ts";
 
@@ -39,38 +38,31 @@ export interface MergeState {
   merged: MergeDoneRecord | null;
 }
 
-function record(store: Store, streamId: string, state: MergeState): void {
-  store.tx((db) => {
-    const row = findStreamRow(db, streamId, true);
+async function record(store: Store, streamId: string, state: MergeState): Promise<void> {
+  await store.tx(async (db) => {
+    const row = await findStreamRow(db, streamId, true);
     const view = row ? streamView(row) : { streamId };
-    recordEvent(db, "stream", streamId, "update", { ...view, ...state });
+    await recordEvent(db, "stream", streamId, "update", { ...view, ...state });
   });
 }
 
-export function recordMergeConflict(store: Store, streamId: string, c: Omit<MergeConflictRecord, "detectedAt">): MergeConflictRecord {
+export async function recordMergeConflict(store: Store, streamId: string, c: Omit<MergeConflictRecord, "detectedAt">): Promise<MergeConflictRecord> {
   const conflictRecord = { ...c, detectedAt: store.now() };
-  record(store, streamId, { mergeConflict: conflictRecord, merged: null });
+  await record(store, streamId, { mergeConflict: conflictRecord, merged: null });
   return conflictRecord;
 }
 
-export function recordMergeDone(store: Store, streamId: string, m: Omit<MergeDoneRecord, "mergedAt" | "outside">, outside = false): MergeDoneRecord {
+export async function recordMergeDone(store: Store, streamId: string, m: Omit<MergeDoneRecord, "mergedAt" | "outside">, outside = false): Promise<MergeDoneRecord> {
   const done: MergeDoneRecord = { ...m, mergedAt: store.now(), ...(outside ? { outside: true as const } : {}) };
-  record(store, streamId, { mergeConflict: null, merged: done });
+  await record(store, streamId, { mergeConflict: null, merged: done });
   return done;
 }
 
 /** The stream's last recorded merge outcome, or null when none was ever recorded. */
-export function lastMergeState(store: Store, streamId: string): MergeState | null {
-  const row = store.db
-    .select({ payload: events.payload })
-    .from(events)
-    .where(and(eq(events.kind, "stream"), eq(events.entityId, streamId), like(events.payload, '%"mergeConflict":%')))
-    .orderBy(desc(events.id))
-    .limit(1)
-    .get();
-  if (!row) return null;
-  const p = row.payload as Partial<MergeState>;
-  return { mergeConflict: p.mergeConflict ?? null, merged: p.merged ?? null };
+export async function lastMergeState(store: Store, streamId: string): Promise<MergeState | null> {
+  const payload = (await latestMergeRecord(store.db, streamId)) as Partial<MergeState> | null;
+  if (!payload) return null;
+  return { mergeConflict: payload.mergeConflict ?? null, merged: payload.merged ?? null };
 }
 
 /** What git says now about a recorded conflict's branch and the branch it was to merge into. */
@@ -103,8 +95,8 @@ export function judgeConflict(c: MergeConflictRecord, f: ConflictFacts): Conflic
  * recorded (merged outside orch, or resolved so the merge is clean now, or the branch is gone).
  * A conflict that still holds after either side moved is recorded again with today's files.
  */
-export function currentMergeConflict(store: Store, streamId: string, factsFor: (c: MergeConflictRecord) => ConflictFacts): MergeConflictRecord | null {
-  const state = lastMergeState(store, streamId);
+export async function currentMergeConflict(store: Store, streamId: string, factsFor: (c: MergeConflictRecord) => ConflictFacts): Promise<MergeConflictRecord | null> {
+  const state = await lastMergeState(store, streamId);
   const c = state?.mergeConflict;
   if (!c) return null;
   const facts = factsFor(c);
@@ -113,7 +105,7 @@ export function currentMergeConflict(store: Store, streamId: string, factsFor: (
     if (facts.sourceTip === c.sourceCommit && facts.targetTip === c.targetCommit) return c;
     return recordMergeConflict(store, streamId, { into: c.into, branch: c.branch, files: v.files, targetCommit: facts.targetTip!, sourceCommit: facts.sourceTip! });
   }
-  if (v.why === "merged") recordMergeDone(store, streamId, { into: c.into, branch: c.branch, commit: facts.targetTip! }, true);
-  else record(store, streamId, { mergeConflict: null, merged: state!.merged });
+  if (v.why === "merged") await recordMergeDone(store, streamId, { into: c.into, branch: c.branch, commit: facts.targetTip! }, true);
+  else await record(store, streamId, { mergeConflict: null, merged: state!.merged });
   return null;
 }

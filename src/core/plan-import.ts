@@ -85,17 +85,17 @@ export function initiativeFromSource(source: string | undefined): string | undef
 }
 
 /** Parse, validate and import PRD markdown. Parse errors name their line; the first is the message. */
-export function importPrdMarkdown(store: Store, text: string, opts: Omit<PlanImportOptions, "content"> = {}): PlanImportReport {
+export function importPrdMarkdown(store: Store, text: string, opts: Omit<PlanImportOptions, "content"> = {}): Promise<PlanImportReport> {
   const parsed = parsePrd(text, { defaultInitiative: initiativeFromSource(opts.source) });
   if (!parsed.ok) throw invalidInput(formatPrdError(parsed.errors[0]!), parsed.errors);
   return importPlan(store, parsed.plan, { ...opts, content: text });
 }
 
-export function importPlan(store: Store, plan: Plan, opts: PlanImportOptions = {}): PlanImportReport {
+export async function importPlan(store: Store, plan: Plan, opts: PlanImportOptions = {}): Promise<PlanImportReport> {
   validateGraph(plan.streams, { maxParallel: opts.maxParallel });
   try {
-    return store.tx((db) => {
-      const report = applyPlan(db, store.now(), plan, opts);
+    return await store.tx(async (db) => {
+      const report = await applyPlan(db, store.now(), plan, opts);
       if (opts.dryRun) throw new DryRun(report);
       return report;
     });
@@ -124,9 +124,9 @@ function chunks<T>(xs: readonly T[], size = 500): T[][] {
   return out;
 }
 
-function applyPlan(db: Db, now: string, plan: Plan, opts: PlanImportOptions): PlanImportReport {
-  const initiative = upsertInitiative(db, now, plan.initiative);
-  const prd = upsertPrd(db, now, plan.initiative, initiative.id, opts);
+async function applyPlan(db: Db, now: string, plan: Plan, opts: PlanImportOptions): Promise<PlanImportReport> {
+  const initiative = await upsertInitiative(db, now, plan.initiative);
+  const prd = await upsertPrd(db, now, plan.initiative, initiative.id, opts);
   const streamIds = plan.streams.map((s) => s.id);
   const taskIds = plan.streams.flatMap((s) => s.tasks.map((t) => t.id));
   const report: PlanImportReport = {
@@ -134,32 +134,32 @@ function applyPlan(db: Db, now: string, plan: Plan, opts: PlanImportOptions): Pl
     prd: { id: prd.id, title: plan.initiative, created: prd.created },
     streams: { created: [], updated: [], unchanged: [], vanished: [] },
     tasks: { created: [], updated: [], unchanged: [], vanished: [], placeholders: [], completed: [] },
-    retired: retireConflictingIds(db, initiative.id, streamIds, taskIds),
+    retired: await retireConflictingIds(db, initiative.id, streamIds, taskIds),
     totalStreams: plan.streams.length,
     totalTasks: taskIds.length,
     executionPlan: executionPlan(plan.streams),
     dryRun: opts.dryRun === true,
   };
-  applyStreams(db, now, plan, initiative.id, report);
-  applyTasks(db, now, plan, prd.id, report);
-  reportVanished(db, prd.id, initiative.id, new Set(taskIds), new Set(streamIds), report);
+  await applyStreams(db, now, plan, initiative.id, report);
+  await applyTasks(db, now, plan, prd.id, report);
+  await reportVanished(db, prd.id, initiative.id, new Set(taskIds), new Set(streamIds), report);
   return report;
 }
 
 /** Create or rename; importing makes it the current initiative (latest linkedAt). */
-function upsertInitiative(db: Db, now: string, name: string): { id: string; created: boolean } {
+async function upsertInitiative(db: Db, now: string, name: string): Promise<{ id: string; created: boolean }> {
   const id = initiativeIdFor(name);
-  const init = db.select().from(initiatives).where(eq(initiatives.id, id)).get();
-  if (init) db.update(initiatives).set({ name, linkedAt: now, updatedAt: now }).where(eq(initiatives.id, id)).run();
-  else db.insert(initiatives).values({ id, name, description: null, linkedAt: now, createdAt: now, updatedAt: now }).run();
-  recordEvent(db, "initiative", id, init ? "update" : "create", db.select().from(initiatives).where(eq(initiatives.id, id)).get());
+  const init = (await db.select().from(initiatives).where(eq(initiatives.id, id)))[0];
+  if (init) await db.update(initiatives).set({ name, linkedAt: now, updatedAt: now }).where(eq(initiatives.id, id));
+  else await db.insert(initiatives).values({ id, name, description: null, linkedAt: now, createdAt: now, updatedAt: now });
+  await recordEvent(db, "initiative", id, init ? "update" : "create", (await db.select().from(initiatives).where(eq(initiatives.id, id)))[0]);
   return { id, created: !init };
 }
 
 /** One PRD per initiative, its content the latest import. */
-function upsertPrd(db: Db, now: string, name: string, initiativeId: string, opts: PlanImportOptions): { id: string; created: boolean } {
+async function upsertPrd(db: Db, now: string, name: string, initiativeId: string, opts: PlanImportOptions): Promise<{ id: string; created: boolean }> {
   const id = prdIdFor(name);
-  const prd = db.select().from(prds).where(eq(prds.id, id)).get();
+  const prd = (await db.select().from(prds).where(eq(prds.id, id)))[0];
   const metadata = {
     ...(prd?.metadata ?? {}),
     format: "orch-prd-markdown",
@@ -167,22 +167,22 @@ function upsertPrd(db: Db, now: string, name: string, initiativeId: string, opts
     ...(opts.maxParallel !== undefined ? { maxParallelStreams: opts.maxParallel } : {}),
   };
   const content = opts.content ?? prd?.content ?? "";
-  if (prd) db.update(prds).set({ title: name, content, metadata, updatedAt: now }).where(eq(prds.id, id)).run();
-  else db.insert(prds).values({ id, initiativeId, title: name, content, metadata, createdAt: now, updatedAt: now }).run();
-  const { content: _c, ...prdView } = db.select().from(prds).where(eq(prds.id, id)).get()!;
-  recordEvent(db, "prd", id, prd ? "update" : "create", prdView);
+  if (prd) await db.update(prds).set({ title: name, content, metadata, updatedAt: now }).where(eq(prds.id, id));
+  else await db.insert(prds).values({ id, initiativeId, title: name, content, metadata, createdAt: now, updatedAt: now });
+  const { content: _c, ...prdView } = (await db.select().from(prds).where(eq(prds.id, id)))[0]!;
+  await recordEvent(db, "prd", id, prd ? "update" : "create", prdView);
   return { id, created: !prd };
 }
 
 /** Rows by id, fetched in bulk (ids are unique per workspace). */
-function existingRows<R extends { id: string }>(db: Db, table: typeof streams | typeof tasks, ids: readonly string[]): Map<string, R> {
+async function existingRows<R extends { id: string }>(db: Db, table: typeof streams | typeof tasks, ids: readonly string[]): Promise<Map<string, R>> {
   const found = new Map<string, R>();
-  for (const part of chunks(ids)) for (const r of db.select().from(table).where(inArray(table.id, part)).all()) found.set(r.id, r as R);
+  for (const part of chunks(ids)) for (const r of await db.select().from(table).where(inArray(table.id, part))) found.set(r.id, r as R);
   return found;
 }
 
-function applyStreams(db: Db, now: string, plan: Plan, initiativeId: string, report: PlanImportReport): void {
-  const existing = existingRows<StreamRow>(db, streams, plan.streams.map((s) => s.id));
+async function applyStreams(db: Db, now: string, plan: Plan, initiativeId: string, report: PlanImportReport): Promise<void> {
+  const existing = await existingRows<StreamRow>(db, streams, plan.streams.map((s) => s.id));
   for (const s of plan.streams) {
     const row = existing.get(s.id);
     if (row?.initiativeId && row.initiativeId !== initiativeId)
@@ -193,7 +193,7 @@ function applyStreams(db: Db, now: string, plan: Plan, initiativeId: string, rep
     else if (row.name !== s.name || row.phase !== s.phase || !same(row.dependencies, s.dependencies))
       report.streams.updated.push(s.id);
     else report.streams.unchanged.push(s.id);
-    upsertStream(db, now, { streamId: s.id, streamName: s.name, streamPhase: s.phase, dependencies: s.dependencies }, initiativeId);
+    await upsertStream(db, now, { streamId: s.id, streamName: s.name, streamPhase: s.phase, dependencies: s.dependencies }, initiativeId);
   }
 }
 
@@ -201,8 +201,8 @@ type FreshTask = Omit<TaskRow, "blockedReason" | "notes" | "archived">;
 
 const PLACEHOLDER_NOTE = "Placeholder: the PRD states this stream's number of tasks without listing them. Refine its title and description as the work becomes clear.";
 
-function applyTasks(db: Db, now: string, plan: Plan, prdId: string, report: PlanImportReport): void {
-  const existing = existingRows<TaskRow>(db, tasks, plan.streams.flatMap((s) => s.tasks.map((t) => t.id)));
+async function applyTasks(db: Db, now: string, plan: Plan, prdId: string, report: PlanImportReport): Promise<void> {
+  const existing = await existingRows<TaskRow>(db, tasks, plan.streams.flatMap((s) => s.tasks.map((t) => t.id)));
   const fresh: FreshTask[] = [];
   const touched = new Set<string>();
   const parents: [string, string | null][] = [];
@@ -219,20 +219,20 @@ function applyTasks(db: Db, now: string, plan: Plan, prdId: string, report: Plan
       }
       if (row.prdId !== prdId)
         throw conflict(
-          `PRD line ${t.line}: task ${t.id} already exists ${row.prdId ? `in ${row.prdId}` : "outside any PRD"}; task ids are unique per workspace${ownerOf(db, row.streamId) ? `: give it another id, ${wayOut(ownerOf(db, row.streamId)!)}` : ""}`,
+          `PRD line ${t.line}: task ${t.id} already exists ${row.prdId ? `in ${row.prdId}` : "outside any PRD"}; task ids are unique per workspace${await ownerOf(db, row.streamId) ? `: give it another id, ${wayOut((await ownerOf(db, row.streamId))!)}` : ""}`,
         );
       if ((row.parentId ?? null) !== (t.parentId ?? null)) parents.push([t.id, t.parentId ?? null]);
-      const outcome = updateTask(db, now, s, t, row);
+      const outcome = await updateTask(db, now, s, t, row);
       report.tasks[outcome === "unchanged" && row.parentId === (t.parentId ?? null) ? "unchanged" : "updated"].push(t.id);
       if (outcome === "completed") report.tasks.completed.push(t.id);
     }
   }
-  insertFresh(db, fresh);
-  for (const id of touched) refreshStreamFigures(db, now, id);
+  await insertFresh(db, fresh);
+  for (const id of touched) await refreshStreamFigures(db, now, id);
   // Set after every task exists, so a subtask may come before its parent in the database.
   for (const [id, parentId] of parents) {
-    const row = db.update(tasks).set({ parentId, updatedAt: now }).where(eq(tasks.id, id)).returning().get()!;
-    recordEvent(db, "task", id, "update", taskView(row));
+    const row = (await db.update(tasks).set({ parentId, updatedAt: now }).where(eq(tasks.id, id)).returning())[0]!;
+    await recordEvent(db, "task", id, "update", taskView(row));
   }
 }
 
@@ -267,7 +267,7 @@ function freshTask(s: PlanStream, t: PlanTask, prdId: string, now: string): Fres
  * description, agent, stream facts; checked in the PRD → completed. Its status is otherwise left
  * alone, and never moved back.
  */
-function updateTask(db: Db, now: string, s: PlanStream, t: PlanTask, row: TaskRow): "unchanged" | "updated" | "completed" {
+async function updateTask(db: Db, now: string, s: PlanStream, t: PlanTask, row: TaskRow): Promise<"unchanged" | "updated" | "completed"> {
   const meta = taskMetadata(s, t);
   // Files dropped from the PRD are cleared; other metadata keys (worktreePath…) are kept.
   if (!t.files && Array.isArray(row.metadata.files) && row.metadata.files.length) meta.files = [];
@@ -281,7 +281,7 @@ function updateTask(db: Db, now: string, s: PlanStream, t: PlanTask, row: TaskRo
     row.streamId !== s.id ||
     Object.entries(meta).some(([k, v]) => !same(row.metadata[k], v));
   if (!changed) return "unchanged";
-  applyTaskUpdate(db, now, {
+  await applyTaskUpdate(db, now, {
     id: t.id,
     title,
     ...(t.description !== undefined ? { description: t.description } : {}),
@@ -297,7 +297,7 @@ function updateTask(db: Db, now: string, s: PlanStream, t: PlanTask, row: TaskRo
  * and `task` events insertTask writes (a new task opens no activity), but one `stream` event per
  * stream instead of one per task (20,000 tasks: 0.7 s, not 7 s). Prepared once, run per row.
  */
-function insertFresh(db: Db, fresh: readonly FreshTask[]): void {
+async function insertFresh(db: Db, fresh: readonly FreshTask[]): Promise<void> {
   if (!fresh.length) return;
   const p = <K extends string>(k: K) => sql.placeholder(k);
   const insertRow = db
@@ -310,19 +310,19 @@ function insertFresh(db: Db, fresh: readonly FreshTask[]): void {
     .prepare();
   const insertEvent = db.insert(events).values({ kind: "task", entityId: p("entityId"), op: "create", payload: p("payload") }).prepare();
   for (const r of fresh) {
-    insertRow.run(r);
-    insertEvent.run({ entityId: r.id, payload: taskView({ ...r, blockedReason: null, notes: null, archived: false }) });
+    await insertRow.execute(r);
+    await insertEvent.execute({ entityId: r.id, payload: taskView({ ...r, blockedReason: null, notes: null, archived: false }) });
   }
 }
 
-function reportVanished(db: Db, prdId: string, initiativeId: string, planned: Set<string>, plannedStreams: Set<string>, report: PlanImportReport): void {
-  for (const r of db.select().from(tasks).where(eq(tasks.prdId, prdId)).all())
+async function reportVanished(db: Db, prdId: string, initiativeId: string, planned: Set<string>, plannedStreams: Set<string>, report: PlanImportReport): Promise<void> {
+  for (const r of await db.select().from(tasks).where(eq(tasks.prdId, prdId)))
     if (!planned.has(r.id)) report.tasks.vanished.push({ id: r.id, title: r.title, streamId: r.streamId, status: r.status });
-  for (const r of db.select({ id: streams.id, archived: streams.archived }).from(streams).where(eq(streams.initiativeId, initiativeId)).all())
+  for (const r of await db.select({ id: streams.id, archived: streams.archived }).from(streams).where(eq(streams.initiativeId, initiativeId)))
     if (!plannedStreams.has(r.id) && !r.archived) report.streams.vanished.push(r.id);
 }
 
 /** The initiative a stream belongs to, if any. */
-function ownerOf(db: Db, streamId: string | null): string | null {
-  return streamId ? (db.select({ i: streams.initiativeId }).from(streams).where(eq(streams.id, streamId)).get()?.i ?? null) : null;
+async function ownerOf(db: Db, streamId: string | null): Promise<string | null> {
+  return streamId ? ((await db.select({ i: streams.initiativeId }).from(streams).where(eq(streams.id, streamId)))[0]?.i ?? null) : null;
 }

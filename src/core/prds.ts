@@ -25,16 +25,16 @@ function view(r: PrdRow, taskCount: number, includeContent: boolean): PrdView {
   return includeContent ? { ...rest, content, taskCount } : { ...rest, taskCount };
 }
 
-export function createPrd(store: Store, input: PrdCreateInput): PrdView {
+export function createPrd(store: Store, input: PrdCreateInput): Promise<PrdView> {
   const v = parseInput(prdCreateSchema, input);
-  return store.tx((db) => {
+  return store.tx(async (db) => {
     const id = v.id ?? newId("PRD");
-    if (db.select({ id: prds.id }).from(prds).where(eq(prds.id, id)).get()) throw conflict(`PRD already exists: ${id}`);
+    if ((await db.select({ id: prds.id }).from(prds).where(eq(prds.id, id)))[0]) throw conflict(`PRD already exists: ${id}`);
     const now = store.now();
-    if (v.initiativeId && !db.select({ id: initiatives.id }).from(initiatives).where(eq(initiatives.id, v.initiativeId)).get())
+    if (v.initiativeId && !(await db.select({ id: initiatives.id }).from(initiatives).where(eq(initiatives.id, v.initiativeId)))[0])
       throw notFound(`Initiative not found: ${v.initiativeId}`);
-    const initiativeId = v.initiativeId ?? currentInitiativeIn(db)?.id ?? null;
-    db.insert(prds)
+    const initiativeId = v.initiativeId ?? (await currentInitiativeIn(db))?.id ?? null;
+    await db.insert(prds)
       .values({
         id,
         initiativeId,
@@ -44,10 +44,9 @@ export function createPrd(store: Store, input: PrdCreateInput): PrdView {
         metadata: v.metadata ?? {},
         createdAt: now,
         updatedAt: now,
-      })
-      .run();
-    const row = view(db.select().from(prds).where(eq(prds.id, id)).get()!, 0, false);
-    recordEvent(db, "prd", id, "create", row);
+      });
+    const row = view((await db.select().from(prds).where(eq(prds.id, id)))[0]!, 0, false);
+    await recordEvent(db, "prd", id, "create", row);
     return row;
   });
 }
@@ -56,21 +55,20 @@ export function createPrd(store: Store, input: PrdCreateInput): PrdView {
 // select, and `"prd_id" = "id"` inside the subquery would compare a task with itself.
 const taskCountSql = sql<number>`(SELECT count(*) FROM ${tasks} WHERE ${tasks}.prd_id = ${prds}.id)`;
 
-export function getPrd(store: Store, id: string, opts: { includeContent?: boolean } = {}): PrdView {
-  const row = store.db.select({ prd: prds, taskCount: taskCountSql }).from(prds).where(eq(prds.id, id)).get();
+export async function getPrd(store: Store, id: string, opts: { includeContent?: boolean } = {}): Promise<PrdView> {
+  const row = (await store.db.select({ prd: prds, taskCount: taskCountSql }).from(prds).where(eq(prds.id, id)))[0];
   if (!row) throw notFound(`PRD not found: ${id}`);
   return view(row.prd, row.taskCount, opts.includeContent ?? true);
 }
 
-export function listPrds(store: Store, filter: { initiativeId?: string; status?: string } = {}): PrdView[] {
+export async function listPrds(store: Store, filter: { initiativeId?: string; status?: string } = {}): Promise<PrdView[]> {
   const conds = [];
   if (filter.initiativeId) conds.push(eq(prds.initiativeId, filter.initiativeId));
   if (filter.status) conds.push(eq(prds.status, filter.status));
-  return store.db
+  return (await store.db
     .select({ prd: prds, taskCount: taskCountSql })
     .from(prds)
     .where(conds.length ? and(...conds) : undefined)
-    .orderBy(desc(prds.createdAt))
-    .all()
+    .orderBy(desc(prds.createdAt)))
     .map((r) => view(r.prd, r.taskCount, false));
 }

@@ -80,8 +80,8 @@ export function assessStreamHealth(
   };
 }
 
-export function streamHealth(store: Store, streamId: string, opts: { includeArchived?: boolean; nowMs?: number } = {}): StreamHealth {
-  const { tasks, ...stream } = getStream(store, streamId, opts);
-  const { activities } = listActivity(store, { streamId, active: false });
+export async function streamHealth(store: Store, streamId: string, opts: { includeArchived?: boolean; nowMs?: number } = {}): Promise<StreamHealth> {
+  const { tasks, ...stream } = await getStream(store, streamId, opts);
+  const { activities } = await listActivity(store, { streamId, active: false });
   return assessStreamHealth(stream, tasks, activities, opts.nowMs ?? Date.now());
 }

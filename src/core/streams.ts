@@ -5,6 +5,7 @@
  */
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
+import { insertionOrder } from "../db/dialect.ts";
 import { preparedQuery, slot } from "../db/prepared.ts";
 import { streams, tasks, type StreamRow } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
@@ -82,10 +83,10 @@ export function streamHintsFromMetadata(meta: Record<string, unknown>): StreamHi
 }
 
 /** Create the stream row if missing; apply whatever the hints carry. Runs inside a transaction. */
-export function upsertStream(db: Db, now: string, hints: StreamHints, initiativeId: string | null): void {
-  const existing = db.select().from(streams).where(eq(streams.id, hints.streamId)).get();
+export async function upsertStream(db: Db, now: string, hints: StreamHints, initiativeId: string | null): Promise<void> {
+  const existing = (await db.select().from(streams).where(eq(streams.id, hints.streamId)))[0];
   if (!existing) {
-    db.insert(streams)
+    await db.insert(streams)
       .values({
         id: hints.streamId,
         name: hints.streamName ?? hints.streamId,
@@ -96,8 +97,7 @@ export function upsertStream(db: Db, now: string, hints: StreamHints, initiative
         initiativeId,
         createdAt: now,
         updatedAt: now,
-      })
-      .run();
+      });
     return;
   }
   const patch: Partial<StreamRow> = {};
@@ -109,7 +109,7 @@ export function upsertStream(db: Db, now: string, hints: StreamHints, initiative
     patch.worktreePath = hints.worktreePath;
   if (hints.branchName !== undefined && hints.branchName !== existing.branchName) patch.branchName = hints.branchName;
   if (existing.initiativeId === null && initiativeId) patch.initiativeId = initiativeId;
-  if (Object.keys(patch).length) db.update(streams).set({ ...patch, updatedAt: now }).where(eq(streams.id, hints.streamId)).run();
+  if (Object.keys(patch).length) await db.update(streams).set({ ...patch, updatedAt: now }).where(eq(streams.id, hints.streamId));
 }
 
 // Run after every task change: prepared once per db (see db/prepared.ts).
@@ -138,63 +138,61 @@ const updateFigures = (db: Db) =>
     .prepare();
 
 /** Recount a stream's tasks and files onto its row and record a `stream` event. Inside a transaction. */
-export function refreshStreamFigures(db: Db, now: string, streamId: string): StreamView | null {
-  const counts = preparedQuery(db, "streams.statusCounts", statusCounts).all({ streamId });
+export async function refreshStreamFigures(db: Db, now: string, streamId: string): Promise<StreamView | null> {
+  const counts = await preparedQuery(db, "streams.statusCounts", statusCounts).execute({ streamId });
   const byStatus: Record<string, number> = {};
   for (const c of counts) byStatus[c.status] = c.n;
   const files = new Set<string>();
-  for (const t of preparedQuery(db, "streams.taskMetadata", taskMetadata).all({ streamId })) {
+  for (const t of await preparedQuery(db, "streams.taskMetadata", taskMetadata).execute({ streamId })) {
     const f = t.metadata.files;
     if (Array.isArray(f)) for (const x of f) if (typeof x === "string") files.add(x);
   }
   const figures = figuresFromStatusCounts(byStatus);
-  const row = preparedQuery(db, "streams.updateFigures", updateFigures).get({ ...figures, files: [...files].sort(), updatedAt: now, streamId });
+  const row = (await preparedQuery(db, "streams.updateFigures", updateFigures).execute({ ...figures, files: [...files].sort(), updatedAt: now, streamId }))[0];
   if (!row) return null;
   const v = streamView(row);
-  recordEvent(db, "stream", streamId, "update", v);
+  await recordEvent(db, "stream", streamId, "update", v);
   return v;
 }
 
-export function listStreams(store: Store, filter: { initiativeId?: string; includeArchived?: boolean } = {}): StreamView[] {
+export async function listStreams(store: Store, filter: { initiativeId?: string; includeArchived?: boolean } = {}): Promise<StreamView[]> {
   const conds = [];
   if (filter.initiativeId) conds.push(eq(streams.initiativeId, filter.initiativeId));
   if (!filter.includeArchived) conds.push(eq(streams.archived, false));
-  return store.db
+  return (await store.db
     .select()
     .from(streams)
     .where(conds.length ? and(...conds) : undefined)
-    .orderBy(asc(sql`rowid`))
-    .all()
+    .orderBy(asc(insertionOrder(streams))))
     .map(streamView);
 }
 
-export function findStreamRow(db: Db, streamId: string, includeArchived = false): StreamRow | null {
-  const row = db.select().from(streams).where(eq(streams.id, streamId)).get();
+export async function findStreamRow(db: Db, streamId: string, includeArchived = false): Promise<StreamRow | null> {
+  const row = (await db.select().from(streams).where(eq(streams.id, streamId)))[0];
   if (!row || (row.archived && !includeArchived)) return null;
   return row;
 }
 
-export function getStream(store: Store, streamId: string, opts: { includeArchived?: boolean } = {}): StreamDetail {
-  const row = findStreamRow(store.db, streamId, opts.includeArchived ?? false);
+export async function getStream(store: Store, streamId: string, opts: { includeArchived?: boolean } = {}): Promise<StreamDetail> {
+  const row = await findStreamRow(store.db, streamId, opts.includeArchived ?? false);
   if (!row) throw notFound(`Stream not found: ${streamId}`, { streamId });
-  const list = store.db.select().from(tasks).where(eq(tasks.streamId, streamId)).orderBy(asc(sql`rowid`)).all();
+  const list = await store.db.select().from(tasks).where(eq(tasks.streamId, streamId)).orderBy(asc(insertionOrder(tasks)));
   return { ...streamView(row), tasks: list.map(taskView) };
 }
 
 function setArchived(store: Store, streamId: string, archived: boolean) {
-  return store.tx((db) => {
-    const row = db.select().from(streams).where(eq(streams.id, streamId)).get();
+  return store.tx(async (db) => {
+    const row = (await db.select().from(streams).where(eq(streams.id, streamId)))[0];
     if (!row) throw notFound(`Stream not found: ${streamId}`, { streamId });
     const now = store.now();
-    const changed = db
+    const changed = await db
       .update(tasks)
       .set({ archived, updatedAt: now })
       .where(and(eq(tasks.streamId, streamId), eq(tasks.archived, !archived)))
-      .returning({ id: tasks.id })
-      .all();
-    const updated = db.update(streams).set({ archived, updatedAt: now }).where(eq(streams.id, streamId)).returning().get()!;
+      .returning({ id: tasks.id });
+    const updated = (await db.update(streams).set({ archived, updatedAt: now }).where(eq(streams.id, streamId)).returning())[0]!;
     const v = streamView(updated);
-    recordEvent(db, "stream", streamId, archived ? "archive" : "unarchive", v);
+    await recordEvent(db, "stream", streamId, archived ? "archive" : "unarchive", v);
     return { streamId, archived, tasksAffected: changed.length, stream: v };
   });
 }
@@ -202,10 +200,11 @@ function setArchived(store: Store, streamId: string, archived: boolean) {
 export const archiveStream = (store: Store, streamId: string) => setArchived(store, streamId, true);
 export const unarchiveStream = (store: Store, streamId: string) => setArchived(store, streamId, false);
 
-export function archiveAllStreams(store: Store, filter: { initiativeId?: string } = {}) {
-  const ids = listStreams(store, filter).map((s) => s.streamId);
-  return store.tx(() => {
-    const results = ids.map((id) => archiveStream(store, id));
+export async function archiveAllStreams(store: Store, filter: { initiativeId?: string } = {}) {
+  const ids = (await listStreams(store, filter)).map((s) => s.streamId);
+  return store.tx(async () => {
+    const results = [];
+    for (const id of ids) results.push(await archiveStream(store, id));
     return { archivedStreams: results.map((r) => r.streamId), tasksArchived: results.reduce((n, r) => n + r.tasksAffected, 0) };
   });
 }
@@ -218,17 +217,17 @@ export function setStreamWorktree(
   store: Store,
   streamId: string,
   where: { worktreePath: string | null; branchName: string | null },
-): StreamView {
-  return store.tx((db) => {
-    const row = db.select().from(streams).where(eq(streams.id, streamId)).get();
+): Promise<StreamView> {
+  return store.tx(async (db) => {
+    const row = (await db.select().from(streams).where(eq(streams.id, streamId)))[0];
     if (!row) throw notFound(`Stream not found: ${streamId}`, { streamId });
     const now = store.now();
-    db.update(streams).set({ ...where, updatedAt: now }).where(eq(streams.id, streamId)).run();
-    for (const t of db.select().from(tasks).where(eq(tasks.streamId, streamId)).all()) {
+    await db.update(streams).set({ ...where, updatedAt: now }).where(eq(streams.id, streamId));
+    for (const t of await db.select().from(tasks).where(eq(tasks.streamId, streamId))) {
       const metadata = { ...t.metadata, worktreePath: where.worktreePath, branchName: where.branchName };
-      const updated = db.update(tasks).set({ metadata, updatedAt: now }).where(eq(tasks.id, t.id)).returning().get()!;
-      recordEvent(db, "task", t.id, "update", taskView(updated));
+      const updated = (await db.update(tasks).set({ metadata, updatedAt: now }).where(eq(tasks.id, t.id)).returning())[0]!;
+      await recordEvent(db, "task", t.id, "update", taskView(updated));
     }
-    return refreshStreamFigures(db, now, streamId)!;
+    return (await refreshStreamFigures(db, now, streamId))!;
   });
 }

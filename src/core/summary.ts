@@ -27,22 +27,21 @@ export interface ProgressSummary {
   streams: StreamView[];
 }
 
-export function progressSummary(store: Store, filter: { initiativeId?: string } = {}): ProgressSummary {
-  const initiative = currentInitiative(store);
+export async function progressSummary(store: Store, filter: { initiativeId?: string } = {}): Promise<ProgressSummary> {
+  const initiative = await currentInitiative(store);
   const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
-  for (const r of store.db.select({ status: tasks.status, n: count() }).from(tasks).where(eq(tasks.archived, false)).groupBy(tasks.status).all())
+  for (const r of await store.db.select({ status: tasks.status, n: count() }).from(tasks).where(eq(tasks.archived, false)).groupBy(tasks.status))
     byStatus[r.status] = r.n;
   const prdCount =
-    store.db
+    (await store.db
       .select({ n: count() })
       .from(prds)
-      .where(filter.initiativeId ? and(eq(prds.initiativeId, filter.initiativeId)) : undefined)
-      .get()?.n ?? 0;
+      .where(filter.initiativeId ? and(eq(prds.initiativeId, filter.initiativeId)) : undefined))[0]?.n ?? 0;
   return {
     initiative,
     prdCount,
     tasks: { ...byStatus, total: Object.values(byStatus).reduce((a, b) => a + b, 0) },
     overall: withProgress(figuresFromStatusCounts(byStatus)),
-    streams: listStreams(store, filter),
+    streams: await listStreams(store, filter),
   };
 }

@@ -1,6 +1,7 @@
-import { and, asc, eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import type { Db, Store } from "../db/client.ts";
+import { insertionOrder } from "../db/dialect.ts";
 import { preparedQuery, slot } from "../db/prepared.ts";
 import { prds, tasks, type TaskRow } from "../db/schema.ts";
 import { conflict, invalidInput, notFound } from "../errors.ts";
@@ -25,28 +26,28 @@ import { taskView, type TaskView } from "./task-view.ts";
 
 export type { TaskView } from "./task-view.ts";
 
-function initiativeFor(db: Db, prdId: string | null): string | null {
+async function initiativeFor(db: Db, prdId: string | null): Promise<string | null> {
   if (prdId) {
-    const prd = db.select({ initiativeId: prds.initiativeId }).from(prds).where(eq(prds.id, prdId)).get();
+    const prd = (await db.select({ initiativeId: prds.initiativeId }).from(prds).where(eq(prds.id, prdId)))[0];
     if (prd?.initiativeId) return prd.initiativeId;
   }
-  return currentInitiativeIn(db)?.id ?? null;
+  return (await currentInitiativeIn(db))?.id ?? null;
 }
 
 /** Insert one task inside an open transaction (PRD import creates many in one). */
-export function insertTask(db: Db, now: string, input: TaskCreateInput): TaskView {
+export async function insertTask(db: Db, now: string, input: TaskCreateInput): Promise<TaskView> {
   const v = parseInput(taskCreateSchema, input);
   const id = v.id ?? newId("TASK");
-  if (db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, id)).get()) throw conflict(`Task already exists: ${id}`);
-  if (v.prdId && !db.select({ id: prds.id }).from(prds).where(eq(prds.id, v.prdId)).get())
+  if ((await db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, id)))[0]) throw conflict(`Task already exists: ${id}`);
+  if (v.prdId && !(await db.select({ id: prds.id }).from(prds).where(eq(prds.id, v.prdId)))[0])
     throw notFound(`PRD not found: ${v.prdId}`);
-  if (v.parentId && !db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, v.parentId)).get())
+  if (v.parentId && !(await db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, v.parentId)))[0])
     throw notFound(`Parent task not found: ${v.parentId}`);
   const metadata = v.metadata ?? {};
   const hints = streamHintsFromMetadata(metadata);
-  if (hints) upsertStream(db, now, hints, initiativeFor(db, v.prdId ?? null));
+  if (hints) await upsertStream(db, now, hints, await initiativeFor(db, v.prdId ?? null));
   const status = v.status ?? "pending";
-  const row = db
+  const row = (await db
     .insert(tasks)
     .values({
       id,
@@ -61,16 +62,15 @@ export function insertTask(db: Db, now: string, input: TaskCreateInput): TaskVie
       createdAt: now,
       updatedAt: now,
     })
-    .returning()
-    .get();
-  onTaskStatusChange(db, now, row, null, status);
+    .returning())[0]!;
+  await onTaskStatusChange(db, now, row, null, status);
   const out = taskView(row);
-  recordEvent(db, "task", id, "create", out);
-  if (row.streamId) refreshStreamFigures(db, now, row.streamId);
+  await recordEvent(db, "task", id, "create", out);
+  if (row.streamId) await refreshStreamFigures(db, now, row.streamId);
   return out;
 }
 
-export function createTask(store: Store, input: TaskCreateInput): TaskView {
+export function createTask(store: Store, input: TaskCreateInput): Promise<TaskView> {
   return store.tx((db) => insertTask(db, store.now(), input));
 }
 
@@ -93,9 +93,9 @@ const updateTaskColumns = (columns: UpdatableColumn[]) => (db: Db) =>
     .prepare();
 
 /** UPDATE the task's given columns (and updated_at): the row after, or undefined when there is no such task. */
-function writeColumns(db: Db, id: string, now: string, values: Partial<Pick<TaskRow, UpdatableColumn>>): TaskRow | undefined {
+async function writeColumns(db: Db, id: string, now: string, values: Partial<Pick<TaskRow, UpdatableColumn>>): Promise<TaskRow | undefined> {
   const columns = Object.keys(values) as UpdatableColumn[];
-  return preparedQuery(db, `tasks.update:${columns.join(",")}`, updateTaskColumns(columns)).get({ ...values, id, updatedAt: now });
+  return (await preparedQuery(db, `tasks.update:${columns.join(",")}`, updateTaskColumns(columns)).execute({ ...values, id, updatedAt: now }))[0];
 }
 
 type TaskUpdate = z.output<typeof taskUpdateSchema>;
@@ -104,29 +104,29 @@ type TaskUpdate = z.output<typeof taskUpdateSchema>;
 const PLAIN_COLUMNS = ["title", "description", "assignedAgent", "notes"] as const satisfies readonly UpdatableColumn[];
 
 /** Apply an update inside an open transaction. Metadata is shallow-merged. */
-export function applyTaskUpdate(db: Db, now: string, input: TaskUpdateInput): TaskView {
+export function applyTaskUpdate(db: Db, now: string, input: TaskUpdateInput): Promise<TaskView> {
   return applyParsedUpdate(db, now, parseInput(taskUpdateSchema, input));
 }
 
-function applyParsedUpdate(db: Db, now: string, v: TaskUpdate): TaskView {
+async function applyParsedUpdate(db: Db, now: string, v: TaskUpdate): Promise<TaskView> {
   // The most frequent update (an agent's note or a rename) is one UPDATE … RETURNING: no read
   // first, nothing about activity or the stream's figures to work out. It runs while every other
   // writer waits, so it is kept this short.
   if (v.status === undefined && v.metadata === undefined && v.blockedReason === undefined) {
     const given = PLAIN_COLUMNS.filter((c) => v[c] !== undefined);
-    const row = writeColumns(db, v.id, now, Object.fromEntries(given.map((c) => [c, v[c]])));
+    const row = await writeColumns(db, v.id, now, Object.fromEntries(given.map((c) => [c, v[c]])));
     if (!row) throw notFound(`Task not found: ${v.id}`);
     const out = taskView(row);
-    recordEvent(db, "task", row.id, "update", out);
+    await recordEvent(db, "task", row.id, "update", out);
     return out;
   }
-  const existing = preparedQuery(db, "tasks.byId", selectTask).get({ id: v.id });
+  const existing = (await preparedQuery(db, "tasks.byId", selectTask).execute({ id: v.id }))[0];
   if (!existing) throw notFound(`Task not found: ${v.id}`);
   const metadata = v.metadata ? { ...existing.metadata, ...v.metadata } : existing.metadata;
   // Each part may fit while the merged whole does not.
   if (v.metadata && !metadataFits(metadata)) throw invalidInput(`metadata of ${v.id} would be larger than ${MAX_METADATA_BYTES / 1024} KB as JSON once merged (keep large content in a work product)`);
   const hints = streamHintsFromMetadata(metadata);
-  if (v.metadata && hints) upsertStream(db, now, hints, initiativeFor(db, existing.prdId));
+  if (v.metadata && hints) await upsertStream(db, now, hints, await initiativeFor(db, existing.prdId));
   const status = v.status ?? existing.status;
   // A reason only means something while the task is blocked.
   const blockedReason = status === "blocked" ? (v.blockedReason ?? existing.blockedReason) : null;
@@ -143,27 +143,27 @@ function applyParsedUpdate(db: Db, now: string, v: TaskUpdate): TaskView {
   const changed = (Object.keys(next) as UpdatableColumn[]).filter((c) =>
     c === "metadata" ? v.metadata !== undefined : next[c] !== existing[c],
   );
-  const row = writeColumns(db, v.id, now, Object.fromEntries(changed.map((c) => [c, next[c]])))!;
+  const row = (await writeColumns(db, v.id, now, Object.fromEntries(changed.map((c) => [c, next[c]]))))!;
   // Without a status the agents' activity stays as it is; a status given (even the same one) moves it.
-  if (v.status !== undefined) onTaskStatusChange(db, now, row, existing.status, status);
+  if (v.status !== undefined) await onTaskStatusChange(db, now, row, existing.status, status);
   const out = taskView(row);
-  recordEvent(db, "task", row.id, "update", out);
+  await recordEvent(db, "task", row.id, "update", out);
   const moved = existing.streamId !== row.streamId;
-  if (moved && existing.streamId) refreshStreamFigures(db, now, existing.streamId);
+  if (moved && existing.streamId) await refreshStreamFigures(db, now, existing.streamId);
   // A stream's figures, files and facts change only with a task's status, metadata or stream: a
   // note or a title leaves them as they are (and keeps the most frequent update small).
-  if (row.streamId && (moved || status !== existing.status || v.metadata)) refreshStreamFigures(db, now, row.streamId);
+  if (row.streamId && (moved || status !== existing.status || v.metadata)) await refreshStreamFigures(db, now, row.streamId);
   return out;
 }
 
-export function updateTask(store: Store, input: TaskUpdateInput): TaskView {
+export function updateTask(store: Store, input: TaskUpdateInput): Promise<TaskView> {
   // Validated before the transaction: nothing but the writes themselves while the lock is held.
   const v = parseInput(taskUpdateSchema, input);
   return store.tx((db) => applyParsedUpdate(db, store.now(), v));
 }
 
-export function getTask(store: Store, id: string): TaskView {
-  const row = preparedQuery(store.db, "tasks.byId", selectTask).get({ id });
+export async function getTask(store: Store, id: string): Promise<TaskView> {
+  const row = (await preparedQuery(store.db, "tasks.byId", selectTask).execute({ id }))[0];
   if (!row) throw notFound(`Task not found: ${id}`);
   return taskView(row);
 }
@@ -182,7 +182,7 @@ export interface TaskList {
 /** A page also ends at this many bytes of tasks (fields are bounded, but 1,000 large tasks are not small). */
 export const PAGE_BYTES = 4 * 1024 * 1024;
 
-export function listTasks(store: Store, filter: TaskFilter = {}, defaultPage = DEFAULT_PAGE, pageBytes = PAGE_BYTES): TaskList {
+export async function listTasks(store: Store, filter: TaskFilter = {}, defaultPage = DEFAULT_PAGE, pageBytes = PAGE_BYTES): Promise<TaskList> {
   const f = parseInput(taskFilterSchema, filter);
   const conds: SQL[] = [];
   if (f.prdId) conds.push(eq(tasks.prdId, f.prdId));
@@ -193,15 +193,15 @@ export function listTasks(store: Store, filter: TaskFilter = {}, defaultPage = D
   if (!f.includeArchived) conds.push(eq(tasks.archived, false));
   const where = conds.length ? and(...conds) : undefined;
   const page = f.limit ?? defaultPage;
-  const after = f.cursor ? sql`rowid > ${Number(f.cursor)}` : undefined;
+  const order = insertionOrder(tasks);
+  const after = f.cursor ? gt(order, Number(f.cursor)) : undefined;
   // One row more than the page tells whether another page follows, without counting.
-  const rows = store.db
-    .select({ row: tasks, rowid: sql<number>`rowid` })
+  const rows = await store.db
+    .select({ row: tasks, rowid: order })
     .from(tasks)
     .where(and(where, after))
-    .orderBy(asc(sql`rowid`))
-    .limit(page + 1)
-    .all();
+    .orderBy(asc(order))
+    .limit(page + 1);
   const list: TaskView[] = [];
   let bytes = 0;
   for (const r of rows.slice(0, page)) {
@@ -211,6 +211,6 @@ export function listTasks(store: Store, filter: TaskFilter = {}, defaultPage = D
     list.push(t);
   }
   if (rows.length <= page && list.length === rows.length) return { tasks: list, totalTasks: list.length };
-  const matching = store.db.select({ n: sql<number>`count(*)` }).from(tasks).where(where).get()?.n ?? list.length;
+  const matching = (await store.db.select({ n: sql<number>`count(*)` }).from(tasks).where(where))[0]?.n ?? list.length;
   return { tasks: list, totalTasks: list.length, nextCursor: String(rows[list.length - 1]!.rowid), matchingTasks: matching };
 }

@@ -1,5 +1,6 @@
 import { asc, count, desc, eq, sql } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
+import { insertionOrder } from "../db/dialect.ts";
 import { tasks, workProducts, type WorkProductRow } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
 import { recordEvent } from "./events.ts";
@@ -9,30 +10,29 @@ import { parseInput, workProductStoreSchema, type WorkProductStoreInput } from "
 
 export type WorkProductView = WorkProductRow;
 
-export function storeWorkProduct(store: Store, input: WorkProductStoreInput): WorkProductView {
+export function storeWorkProduct(store: Store, input: WorkProductStoreInput): Promise<WorkProductView> {
   const v = parseInput(workProductStoreSchema, input);
-  return store.tx((db) => {
-    if (!db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, v.taskId)).get())
+  return store.tx(async (db) => {
+    if (!(await db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, v.taskId)))[0])
       throw notFound(`Task not found: ${v.taskId}`);
-    const row = db
+    const row = (await db
       .insert(workProducts)
       .values({ id: newId("WP"), ...v, metadata: v.metadata ?? {}, createdAt: store.now() })
-      .returning()
-      .get();
-    recordEvent(db, "work_product", row.id, "create", { id: row.id, taskId: row.taskId, type: row.type, title: row.title });
+      .returning())[0]!;
+    await recordEvent(db, "work_product", row.id, "create", { id: row.id, taskId: row.taskId, type: row.type, title: row.title });
     return row;
   });
 }
 
-export function getWorkProduct(store: Store, id: string): WorkProductView {
-  const row = store.db.select().from(workProducts).where(eq(workProducts.id, id)).get();
+export async function getWorkProduct(store: Store, id: string): Promise<WorkProductView> {
+  const row = (await store.db.select().from(workProducts).where(eq(workProducts.id, id)))[0];
   if (!row) throw notFound(`Work product not found: ${id}`);
   return row;
 }
 
 /** Summaries (no content) of a task's work products, oldest first. */
-export function listWorkProducts(store: Store, taskId: string) {
-  return store.db
+export async function listWorkProducts(store: Store, taskId: string) {
+  return await store.db
     .select({
       id: workProducts.id,
       taskId: workProducts.taskId,
@@ -42,8 +42,7 @@ export function listWorkProducts(store: Store, taskId: string) {
     })
     .from(workProducts)
     .where(eq(workProducts.taskId, taskId))
-    .orderBy(asc(workProducts.createdAt))
-    .all();
+    .orderBy(asc(workProducts.createdAt));
 }
 
 export interface WorkProductSummary {
@@ -61,19 +60,18 @@ export const STREAM_WORK_PRODUCTS_MAX = 200;
  * Summaries (no content) of the work products of a stream's tasks (archived ones too), newest
  * first, at most `limit`, with how many there are. Throws not_found for an unknown stream.
  */
-export function listStreamWorkProducts(store: Store, streamId: string, opts: { limit?: number } = {}): { streamId: string; workProducts: WorkProductSummary[]; total: number } {
+export async function listStreamWorkProducts(store: Store, streamId: string, opts: { limit?: number } = {}): Promise<{ streamId: string; workProducts: WorkProductSummary[]; total: number }> {
   const limit = Math.max(1, Math.min(STREAM_WORK_PRODUCTS_MAX, Math.floor(opts.limit ?? STREAM_WORK_PRODUCTS_DEFAULT)));
   const db = store.db;
-  if (!findStreamRow(db, streamId, true)) throw notFound(`Stream not found: ${streamId}`, { streamId });
+  if (!(await findStreamRow(db, streamId, true))) throw notFound(`Stream not found: ${streamId}`, { streamId });
   const ofStream = eq(tasks.streamId, streamId);
-  const rows = db
+  const rows = await db
     .select({ id: workProducts.id, taskId: workProducts.taskId, type: workProducts.type, title: workProducts.title, createdAt: workProducts.createdAt })
     .from(workProducts)
     .innerJoin(tasks, eq(tasks.id, workProducts.taskId))
     .where(ofStream)
-    .orderBy(desc(workProducts.createdAt), desc(sql`"work_products"."rowid"`)) // stored in the same millisecond: the later first
-    .limit(limit)
-    .all();
-  const total = db.select({ n: count() }).from(workProducts).innerJoin(tasks, eq(tasks.id, workProducts.taskId)).where(ofStream).get()?.n ?? 0;
+    .orderBy(desc(workProducts.createdAt), desc(insertionOrder(workProducts))) // stored in the same millisecond: the later first
+    .limit(limit);
+  const total = (await db.select({ n: count() }).from(workProducts).innerJoin(tasks, eq(tasks.id, workProducts.taskId)).where(ofStream))[0]?.n ?? 0;
   return { streamId, workProducts: rows, total };
 }

@@ -1,8 +1,8 @@
 /**
  * The agents table and its change events in plain SQL over bun:sqlite: a Claude Code hook writes
- * here on every tool call and cannot afford loading the query builder (see agents/hook-fast.ts).
- * The core's agent functions use the same statements, so there is one way a hook is recorded.
- * Callers hold the write transaction.
+ * here on every tool call and cannot afford loading the query builder (see agents/hook-fast.ts,
+ * the SQLite-only fast path). The core records the same rows through the store (core/agents.ts),
+ * from the same pure step (core/agent-status.ts nextAgentRow). Callers hold the write transaction.
  */
 import type { Database } from "bun:sqlite";
 import type { AgentRow } from "./schema.ts";
@@ -48,6 +48,13 @@ export function writeAgentRow(sqlite: Database, row: AgentRow, event: { op: "cre
 /** The live stream whose worktree holds `cwd`, the deepest first; null for the main checkout. */
 export function streamIdForDirectory(sqlite: Database, cwd: string): string | null {
   const rows = sqlite.query("SELECT id, worktree_path AS path FROM streams WHERE archived = 0 AND worktree_path IS NOT NULL").all() as { id: string; path: string }[];
-  const hit = rows.filter((r) => cwd === r.path || cwd.startsWith(`${r.path}/`)).sort((a, b) => b.path.length - a.path.length)[0];
+  return deepestWorktree(rows, cwd);
+}
+
+/** Of the streams' worktrees, the deepest that holds `cwd` (the core's lookup uses it too). */
+export function deepestWorktree(rows: readonly { id: string; path: string | null }[], cwd: string): string | null {
+  const hit = rows
+    .filter((r): r is { id: string; path: string } => r.path !== null && (cwd === r.path || cwd.startsWith(`${r.path}/`)))
+    .sort((a, b) => b.path.length - a.path.length)[0];
   return hit?.id ?? null;
 }

@@ -7,16 +7,15 @@
  */
 import { watch } from "node:fs";
 import { basename, dirname } from "node:path";
-import type { Store } from "./client.ts";
 
 /** Watch the database's files; returns a stop function, or null when they cannot be watched. */
-export function watchDatabaseFiles(store: Store, onWrite: () => void): (() => void) | null {
-  if (store.path === ":memory:" || store.path === "") return null;
-  const base = basename(store.path);
+export function watchDatabaseFiles(path: string, onWrite: () => void): (() => void) | null {
+  if (path === "") return null;
+  const base = basename(path);
   const names = new Set([base, `${base}-wal`]);
   try {
     // persistent: false — the watch alone never keeps a process alive.
-    const watcher = watch(dirname(store.path), { persistent: false }, (_event, filename) => {
+    const watcher = watch(dirname(path), { persistent: false }, (_event, filename) => {
       if (filename === null || names.has(String(filename))) onWrite();
     });
     watcher.on("error", () => watcher.close());

@@ -28,9 +28,9 @@ export interface PlanSource {
  * The streams to orchestrate: the named initiative's, else the current initiative's, else (no
  * initiative at all) every unarchived stream; and the archived ones beside them.
  */
-export function planSource(store: Store, initiativeId?: string): PlanSource {
-  const init = initiativeId ? getInitiative(store, initiativeId) : currentInitiative(store);
-  const all = listStreams(store, { ...(init ? { initiativeId: init.id } : {}), includeArchived: true });
+export async function planSource(store: Store, initiativeId?: string): Promise<PlanSource> {
+  const init = initiativeId ? await getInitiative(store, initiativeId) : await currentInitiative(store);
+  const all = await listStreams(store, { ...(init ? { initiativeId: init.id } : {}), includeArchived: true });
   return {
     initiative: init ? { id: init.id, name: init.name } : null,
     streams: all.filter((s) => !s.archived),
@@ -79,11 +79,11 @@ export interface Generated {
   kept: string[];
 }
 
-export function generateOrchestration(store: Store, opts: GenerateOptions): Generated {
+export async function generateOrchestration(store: Store, opts: GenerateOptions): Promise<Generated> {
   const onDisk = opts.onDisk ?? (() => null);
   const previous = parseExistingConfig(onDisk(CONFIG_FILE));
   const maxParallel = opts.maxParallel ?? userSetting(previous, "maxParallelStreams") ?? DEFAULT_MAX_PARALLEL;
-  const src = planSource(store, opts.initiativeId);
+  const src = await planSource(store, opts.initiativeId);
   if (src.streams.length === 0)
     throw notFound(
       src.initiative

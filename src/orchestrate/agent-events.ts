@@ -8,20 +8,20 @@ import { describeDenial, ruleFor, type AgentEvent } from "./agent-output.ts";
 import type { RunNote } from "./messages.ts";
 import type { StreamRun } from "./state.ts";
 
-export function applyAgentEvent(store: Store, streamId: string, r: StreamRun, e: AgentEvent): RunNote | null {
+export async function applyAgentEvent(store: Store, streamId: string, r: StreamRun, e: AgentEvent): Promise<RunNote | null> {
   const session = r.agentSession;
   if (e.kind === "session") {
-    if (session) setSessionId(store, session, e.sessionId);
+    if (session) await setSessionId(store, session, e.sessionId);
     return null;
   }
   if (e.kind === "result") {
     const { denials: _, subtype, isError, ...figures } = e.result;
-    if (session) setSessionFigures(store, session, { ...figures, outcome: isError ? `error: ${subtype ?? "?"}` : subtype });
+    if (session) await setSessionFigures(store, session, { ...figures, outcome: isError ? `error: ${subtype ?? "?"}` : subtype });
     return null;
   }
   r.denials++;
   const detail = describeDenial(e.denial);
   const rule = ruleFor(e.denial);
-  if (session) addDenial(store, session, { toolName: e.denial.toolName, detail, rule });
+  if (session) await addDenial(store, session, { toolName: e.denial.toolName, detail, rule });
   return { kind: "denied", streamId, detail, rule };
 }

@@ -28,10 +28,10 @@ export interface StreamRaise {
 }
 
 /** Add `usd` and `tokens` to a stream's budget in project `root`; resumes it if it was paused. */
-export function raiseStreamBudget(store: Store, root: string, r: { streamId: string; usd: number; tokens: number; by: string }): StreamRaise {
-  const ids = runStreams(store).map((s) => s.streamId);
+export async function raiseStreamBudget(store: Store, root: string, r: { streamId: string; usd: number; tokens: number; by: string }): Promise<StreamRaise> {
+  const ids = (await runStreams(store)).map((s) => s.streamId);
   const { limits } = currentLimits(root);
-  const wasPaused = loadBudgetView(store, [r.streamId], limits).streams[0]!.pausedReason !== null;
-  const view = raiseBudget(store, r, ids, limits);
+  const wasPaused = (await loadBudgetView(store, [r.streamId], limits)).streams[0]!.pausedReason !== null;
+  const view = await raiseBudget(store, r, ids, limits);
   return { stream: view.streams.find((x) => x.streamId === r.streamId)!, initiative: view.initiative, wasPaused };
 }

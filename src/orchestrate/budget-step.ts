@@ -26,7 +26,7 @@ import type { RunState } from "./state.ts";
 
 export interface BudgetStep {
   /** Check every stream with work left; returns the ones paused (never launched until raised). */
-  check(streams: readonly StreamView[], state: RunState, only: string | null): ReadonlySet<string>;
+  check(streams: readonly StreamView[], state: RunState, only: string | null): Promise<ReadonlySet<string>>;
   /** A headless agent stopped at Claude Code's own cap (`error_max_budget_usd`). */
   capHit(streamId: string): void;
   /** `--max-budget-usd` for a launch now; null when no dollar limit applies. */
@@ -45,24 +45,24 @@ export function budgetStep(store: Store, limits: BudgetLimits, note: (n: RunNote
     [s.remainingUsd !== null ? `${usd(s.remainingUsd)}` : "", s.remainingTokens !== null ? `${tokenCount(s.remainingTokens)} tokens` : ""].filter(Boolean).join(", ") || "no limit";
 
   /** `agentRunning` only for an agent that goes on: a headless one has ended with its result. */
-  function pause(s: StreamBudget, reason: string, r: RunState["streams"][string]): void {
-    setPaused(store, s.streamId, reason);
+  async function pause(s: StreamBudget, reason: string, r: RunState["streams"][string]): Promise<void> {
+    await setPaused(store, s.streamId, reason);
     said.add(s.streamId);
     if (reason === PAUSE_INITIATIVE) {
       if (initiativeSaid) return;
       initiativeSaid = true;
-      const q = askForRaise(store, null, budgetQuestion(null, view!.initiative));
+      const q = await askForRaise(store, null, budgetQuestion(null, view!.initiative));
       note({ kind: "budget-reached", streamId: null, spent: spentOfLimit(view!.initiative), command: raiseCommand("STREAM", view!.initiative.reached), inboxId: q.id, agentRunning: false });
       return;
     }
-    const q = askForRaise(store, s.streamId, budgetQuestion(s.streamId, s));
+    const q = await askForRaise(store, s.streamId, budgetQuestion(s.streamId, s));
     note({ kind: "budget-reached", streamId: s.streamId, spent: spentOfLimit(s), command: raiseCommand(s.streamId, s.reached), inboxId: q.id, agentRunning: r.status === "running" && r.agentAlive && !r.log });
   }
 
   return {
-    check(streams, state, only) {
+    async check(streams, state, only) {
       const ids = streams.map((s) => s.streamId);
-      view = loadBudgetView(store, ids, limits);
+      view = await loadBudgetView(store, ids, limits);
       const next = new Set<string>();
       const byId = new Map(streams.map((s) => [s.streamId, s]));
       for (const s of view.streams) {
@@ -73,10 +73,10 @@ export function budgetStep(store: Store, limits: BudgetLimits, note: (n: RunNote
         const d = pauseDecision(s, view.initiative, view.limited && capHits.has(s.streamId));
         capHits.delete(s.streamId);
         if (d && "pause" in d) {
-          pause(s, d.pause, r);
+          await pause(s, d.pause, r);
           next.add(s.streamId);
         } else if (d && "resume" in d) {
-          setPaused(store, s.streamId, null);
+          await setPaused(store, s.streamId, null);
         } else if (s.pausedReason) {
           next.add(s.streamId);
           // Paused before this run began (or by another run): said once.

@@ -76,6 +76,6 @@ export async function launchStream(ctx: LaunchContext, s: StreamView, r: StreamR
     logOffset,
     untrackedAtLaunch,
   } satisfies Partial<StreamRun>);
-  r.agentSession = agent.exited ? openAgentSession(store, { streamId: s.streamId, initiativeId: ctx.initiativeId, launch: r.launches }) : null;
+  r.agentSession = agent.exited ? await openAgentSession(store, { streamId: s.streamId, initiativeId: ctx.initiativeId, launch: r.launches }) : null;
   return agent;
 }

@@ -17,7 +17,7 @@ export type MergeStep =
   | { ok: true; commit: string | null; note: RunNote | null }
   | { ok: false; stop: NonNullable<RunState["conflict"]>; note: RunNote };
 
-export function mergeFinished(store: Store, root: string, streamId: string, worktree: string | null, launchedAt: string | null = null): MergeStep {
+export async function mergeFinished(store: Store, root: string, streamId: string, worktree: string | null, launchedAt: string | null = null): Promise<MergeStep> {
   // Commits its agent made in the worktree but left off the branch (a side branch, a detached
   // HEAD, a stash): merging the branch would say "merged" without them.
   const branch = branchFor(streamId);
@@ -26,7 +26,7 @@ export function mergeFinished(store: Store, root: string, streamId: string, work
   const stray = onBranch ? strayCommits(worktree, `refs/heads/${branch}`, launchedAt) : [];
   if (stray.length) return { ok: false, stop: { streamId, into: "", files: [], kind: "off-branch" }, note: { kind: "stray", streamId, where: relative(root, worktree!) || worktree!, branch, commits: stray } };
   try {
-    const m = mergeStream(store, { streamId, cwd: root, requireCleanWorktree: true });
+    const m = await mergeStream(store, { streamId, cwd: root, requireCleanWorktree: true });
     if (m.status === "conflict")
       return {
         ok: false,

@@ -17,12 +17,12 @@ export function permissionNotes(rows: readonly InboxRow[], nowMs: number): RunNo
     .map((r) => ({ kind: "permission-asked", streamId: r.streamId, agent: r.agent ?? r.sessionId, tool: r.question, inboxId: r.id }));
 }
 
-export function permissionAlerts(store: Store, note: (n: RunNote) => void): { poll(): void } {
+export function permissionAlerts(store: Store, note: (n: RunNote) => void): { poll(): Promise<void> } {
   let lastId = 0;
   return {
-    poll() {
+    async poll() {
       for (;;) {
-        const rows = store.db.select().from(inbox).where(and(gt(inbox.id, lastId), eq(inbox.kind, "permission"))).orderBy(asc(inbox.id)).limit(PAGE).all();
+        const rows = await store.db.select().from(inbox).where(and(gt(inbox.id, lastId), eq(inbox.kind, "permission"))).orderBy(asc(inbox.id)).limit(PAGE);
         if (!rows.length) return;
         lastId = rows.at(-1)!.id;
         for (const n of permissionNotes(rows, Date.now())) note(n);

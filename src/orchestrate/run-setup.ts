@@ -10,9 +10,9 @@ import { conflict, notFound } from "../errors.ts";
 import { loadState, newRunState, newStreamRun, processAlive, STATE_FILE, type RunState } from "./state.ts";
 
 /** The streams a run is about: the current initiative's (all, if none is linked). */
-export function runStreams(store: Store): StreamView[] {
-  const initiative = currentInitiative(store);
-  const all = listStreams(store);
+export async function runStreams(store: Store): Promise<StreamView[]> {
+  const initiative = await currentInitiative(store);
+  const all = await listStreams(store);
   return initiative ? all.filter((s) => s.initiativeId === initiative.id || s.initiativeId === null) : all;
 }
 
@@ -20,9 +20,9 @@ export function runStreams(store: Store): StreamView[] {
  * The current initiative's archived streams that were completed: a run does not launch them, but
  * what depends on them is free to start (a foundation finished and archived earlier).
  */
-export function archivedDone(store: Store): StreamView[] {
-  const initiative = currentInitiative(store);
-  return listStreams(store, { includeArchived: true }).filter(
+export async function archivedDone(store: Store): Promise<StreamView[]> {
+  const initiative = await currentInitiative(store);
+  return (await listStreams(store, { includeArchived: true })).filter(
     (s) => s.archived && s.status === "completed" && (!initiative || s.initiativeId === initiative.id || s.initiativeId === null),
   );
 }

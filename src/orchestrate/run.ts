@@ -65,18 +65,18 @@ export type RunOutcome = RunState["outcome"];
 
 export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOutcome; state: RunState }> {
   const { store, root } = o;
-  const streams = runStreams(store);
+  const streams = await runStreams(store);
   if (!streams.length) throw notFound("No streams to run: import a PRD first (orch prd import FILE.md)");
   // The structure must hold (foundation, known dependencies, no cycle). The number of parallel
   // streams was checked at import; here the limit is how many agents run at once, and more
   // streams than that run in batches (the guide's "run 5 streams first, then the remaining").
-  const done = archivedDone(store);
+  const done = await archivedDone(store);
   validateGraph(
     [...streams, ...done].map((s) => ({ id: s.streamId, phase: s.streamPhase, dependencies: s.dependencies })),
     { maxParallel: Number.POSITIVE_INFINITY },
   );
   o.launcher.check();
-  const initiative = currentInitiative(store);
+  const initiative = await currentInitiative(store);
   try {
     // The state file and logs are orch's own bookkeeping: keep them out of the user's `git status`
     // from the first write, not only once a worktree has been created.
@@ -189,14 +189,14 @@ async function run(
     });
   }
 
-  function readAgentOutput(id: string, final: boolean): void {
+  async function readAgentOutput(id: string, final: boolean): Promise<void> {
     const tail = tails.get(id);
     const r = state.streams[id];
     if (!tail || !r) return;
     for (const e of tail.read(final)) {
       // Stopped by the cap orch gave it: the budget is spent, which is not a failure.
       if (e.kind === "result" && e.result.subtype === "error_max_budget_usd") budget.capHit(id);
-      const n = applyAgentEvent(store, id, r, e);
+      const n = await applyAgentEvent(store, id, r, e);
       if (n) note(n);
     }
     r.logOffset = tail.offset;
@@ -204,16 +204,16 @@ async function run(
   }
 
   /** An agent ended: its last events, its session closed. Whether to restart is decided later. */
-  function agentEnded(id: string): void {
+  async function agentEnded(id: string): Promise<void> {
     const r = state.streams[id]!;
     r.agentAlive = false;
-    readAgentOutput(id, true);
-    if (r.agentSession) closeAgentSession(store, r.agentSession, r.lastExitCode);
+    await readAgentOutput(id, true);
+    if (r.agentSession) await closeAgentSession(store, r.agentSession, r.lastExitCode);
   }
 
   /** Merge one finished parallel stream; false when the run must stop (said why). */
-  function merge(id: string): boolean {
-    const step = mergeFinished(store, root, id, state.streams[id]!.cwd, state.streams[id]!.startedAt);
+  async function merge(id: string): Promise<boolean> {
+    const step = await mergeFinished(store, root, id, state.streams[id]!.cwd, state.streams[id]!.startedAt);
     if (step.note) note(step.note);
     if (!step.ok) {
       state.conflict = step.stop;
@@ -283,11 +283,11 @@ async function run(
     );
   }
 
-  function checkStalls(): void {
+  async function checkStalls(): Promise<void> {
     const nowMs = Date.now();
     for (const [id, r] of Object.entries(state.streams)) {
       if (r.status !== "running") continue;
-      const idle = nowMs - lastProgressMs(store, id, r.startedAt);
+      const idle = nowMs - (await lastProgressMs(store, id, r.startedAt));
       if (idle <= o.stallTimeoutMs) r.stallAlerted = false;
       else if (!r.stallAlerted) {
         r.stallAlerted = true;
@@ -296,7 +296,7 @@ async function run(
     }
   }
 
-  const plan = () => decide(runStreams(store), state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused });
+  const plan = async () => decide(await runStreams(store), state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused });
 
   async function tick(): Promise<void> {
     if (o.signal?.aborted) return finish("stopped");
@@ -305,14 +305,14 @@ async function run(
       adopted.delete(id);
       exited.add(id);
     }
-    for (const id of exited) agentEnded(id);
-    for (const id of tails.keys()) readAgentOutput(id, false);
+    for (const id of exited) await agentEnded(id);
+    for (const id of tails.keys()) await readAgentOutput(id, false);
 
-    permissions.poll();
+    await permissions.poll();
 
-    const current = runStreams(store);
+    const current = await runStreams(store);
     const byId = new Map(current.map((s) => [s.streamId, s]));
-    paused = budget.check(current, state, o.only ?? null);
+    paused = await budget.check(current, state, o.only ?? null);
     state.pausedStreams = [...paused];
     const d = decide(current, state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused });
     for (const id of d.awaitingExit) {
@@ -329,7 +329,7 @@ async function run(
       note({ kind: "complete", streamId: id, phase: s.streamPhase, done: s.completedTasks, total: s.totalTasks });
     }
     // Merges before launches: whatever depends on a parallel stream starts from its merged code.
-    for (const id of d.merge) if (!merge(id)) return;
+    for (const id of d.merge) if (!(await merge(id))) return;
 
     for (const id of [...exited]) {
       exited.delete(id);
@@ -337,9 +337,9 @@ async function run(
       if (state.streams[id]!.status === "running" && s && !isDone(s)) unfinishedExit(id, s);
     }
 
-    for (const id of plan().launch) {
+    for (const id of (await plan()).launch) {
       if (o.signal?.aborted) break;
-      const s = byId.get(id) ?? runStreams(store).find((x) => x.streamId === id)!;
+      const s = byId.get(id) ?? (await runStreams(store)).find((x) => x.streamId === id)!;
       try {
         await launch(s);
       } catch (err) {
@@ -348,9 +348,9 @@ async function run(
         note({ kind: "failed-start", streamId: id, phase: s.streamPhase ?? null, message: err.message });
       }
     }
-    checkStalls();
+    await checkStalls();
 
-    const after = plan();
+    const after = await plan();
     const quiet = after.completed.length === 0 && after.merge.length === 0;
     if (after.finished && quiet) finish("complete");
     // Nothing runs and nothing can start: failed streams hold the rest — unless a raise would
@@ -389,7 +389,7 @@ async function run(
     })();
   };
 
-  const feed = createChangeFeed(store, { intervalMs: 250 });
+  const feed = await createChangeFeed(store, { intervalMs: 250 });
   const unsubscribe = feed.subscribe(() => schedule());
   feed.start();
   const timer = setInterval(schedule, o.tickMs ?? 1000);
@@ -432,13 +432,13 @@ function endNotes(state: RunState, outcome: RunOutcome, only: string | null): Ru
   return notes;
 }
 
-function lastProgressMs(store: Store, streamId: string, startedAt: string | null): number {
+async function lastProgressMs(store: Store, streamId: string, startedAt: string | null): Promise<number> {
   let last = startedAt ? Date.parse(startedAt) : 0;
   try {
-    for (const t of getStream(store, streamId).tasks) last = Math.max(last, Date.parse(t.updatedAt));
+    for (const t of (await getStream(store, streamId)).tasks) last = Math.max(last, Date.parse(t.updatedAt));
   } catch {
     return Date.now();
   }
-  for (const a of listActivity(store, { streamId, active: false }).activities) last = Math.max(last, Date.parse(a.lastHeartbeat));
+  for (const a of (await listActivity(store, { streamId, active: false })).activities) last = Math.max(last, Date.parse(a.lastHeartbeat));
   return last;
 }

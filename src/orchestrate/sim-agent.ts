@@ -57,10 +57,10 @@ export async function simulateAgent(store: Store, o: SimOptions): Promise<number
   record("start");
   const isRepo = existsSync(join(o.cwd, ".git"));
   let done = 0;
-  for (const task of getStream(store, o.streamId).tasks) {
+  for (const task of (await getStream(store, o.streamId)).tasks) {
     if (task.status === "completed" || task.status === "cancelled") continue;
-    updateTask(store, { id: task.id, status: "in_progress", assignedAgent: o.agentId });
-    heartbeat(store, { taskId: task.id, agentId: o.agentId, notes: `Working on ${task.title}`, phase: "implementation" });
+    await updateTask(store, { id: task.id, status: "in_progress", assignedAgent: o.agentId });
+    await heartbeat(store, { taskId: task.id, agentId: o.agentId, notes: `Working on ${task.title}`, phase: "implementation" });
     await sleep(o.pauseMs);
     const declared = Array.isArray(task.metadata.files) ? (task.metadata.files as unknown[]).filter((f): f is string => typeof f === "string") : [];
     const files = declared.map((f) => (f.endsWith("/") ? `${f}${task.id}.md` : f)).map(safeRelativePath).filter((f): f is string => f !== null);
@@ -80,14 +80,14 @@ export async function simulateAgent(store: Store, o: SimOptions): Promise<number
     // in reaction to it is recorded later: tests can assert ordering from the timeline alone.
     if (o.doneBeforeCommit) {
       record("task", { task: task.id });
-      complete();
+      await complete();
       await sleep(o.pauseMs);
       commit();
       record("committed", { task: task.id });
     } else {
       commit();
       record("task", { task: task.id });
-      complete();
+      await complete();
     }
     done++;
     if (o.stopAfter !== undefined && done >= o.stopAfter) {

@@ -55,17 +55,17 @@ export function headlessLogPath(root: string, streamId: string): string | null {
 }
 
 /** Throws core's not_found for an unknown stream (archived ones answer too). */
-export function streamLogTail(
+export async function streamLogTail(
   store: Store,
   streamId: string,
   opts: { cwd?: string; lines?: number; env?: Record<string, string | undefined>; windowBytes?: number } = {},
-): StreamLog {
-  getStream(store, streamId, { includeArchived: true });
+): Promise<StreamLog> {
+  await getStream(store, streamId, { includeArchived: true });
   const want = Math.max(1, Math.min(MAX_LOG_LINES, Math.floor(opts.lines ?? DEFAULT_LOG_LINES)));
   const window = opts.windowBytes ?? LOG_WINDOW_BYTES;
   let source: LogSource | null = null;
   let tail: Tail | null = null;
-  const transcript = latestTranscriptPath(store, streamId);
+  const transcript = await latestTranscriptPath(store, streamId);
   const trusted = transcript ? trustedTranscript(transcript, claudeConfigDir(opts.env)) : null;
   if (trusted && (tail = readTail(trusted, window))) source = "transcript";
   if (!tail) {

@@ -6,7 +6,6 @@
 import type { Store } from "../db/client.ts";
 import { renderFrame, type MonitorSnapshot, type SourceState } from "./render.ts";
 import { identifyPeer } from "../net/peer.ts";
-import { databaseId } from "../db/identity.ts";
 import { apiSource, chooseSource, dbSource, servesDashboard, type SnapshotSource } from "./source.ts";
 
 export interface MonitorOptions {
@@ -14,7 +13,7 @@ export interface MonitorOptions {
   /** --api was given: never fall back to the local DB. */
   explicitApi: boolean;
   token?: string;
-  openLocalStore: () => Store | null;
+  openLocalStore: () => Promise<Store | null>;
   refreshSeconds: number;
   color: boolean;
   once: boolean;
@@ -41,10 +40,13 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   async function connect(): Promise<void> {
     stopWatch?.();
     stopWatch = null;
-    const choice = chooseSource(await identifyPeer(o.apiUrl, o.token), {
+    const peer = await identifyPeer(o.apiUrl, o.token);
+    // Only an orch on the address, without --api, is compared with the local database.
+    const localId = peer.kind === "orch" && !o.explicitApi && (localStore ??= await o.openLocalStore()) ? await localStore.identity() : null;
+    const choice = chooseSource(peer, {
       explicitApi: o.explicitApi,
       hasToken: o.token !== undefined,
-      localDbId: () => ((localStore ??= o.openLocalStore()) ? databaseId(localStore) : null),
+      localDbId: () => localId,
       url: o.apiUrl,
     });
     dashboard = false;
@@ -52,7 +54,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
       state = { kind: "api", url: o.apiUrl };
       source = apiSource(o.apiUrl, { token: o.token, stateFile: o.stateFile });
       dashboard = await servesDashboard(o.apiUrl);
-    } else if (choice.kind === "db" && (localStore ??= o.openLocalStore())) {
+    } else if (choice.kind === "db" && (localStore ??= await o.openLocalStore())) {
       state = { kind: "db", path: localStore.path, ...(choice.reason ? { reason: choice.reason } : {}) };
       source = dbSource(localStore, { stateFile: o.stateFile });
     } else {
@@ -149,14 +151,14 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
 
   return await new Promise<number>((resolve) => {
     let finished = false;
-    const finish = () => {
+    const finish = async () => {
       if (finished) return;
       finished = true;
       stopWatch?.();
       clearInterval(poll);
       if (retryTimer) clearTimeout(retryTimer);
       restore();
-      localStore?.close();
+      await localStore?.close();
       resolve(0);
     };
     // `on`, not `once`: a second Ctrl+C while restoring must not kill the process mid-write.
@@ -169,7 +171,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     // Fallback polling; in local-DB mode also looks for an API that came up.
     const poll = setInterval(() => {
       if (state.kind === "db" && !o.explicitApi && !state.reason) {
-        void identifyPeer(o.apiUrl, o.token).then((peer) => (peer.kind === "orch" ? reconnect() : draw()));
+        void identifyPeer(o.apiUrl, o.token).then(async (peer) => (peer.kind === "orch" ? await reconnect() : await draw()));
       } else if (state.kind !== "down") void draw();
     }, o.refreshSeconds * 1000);
     if (state.kind === "down") scheduleRetry();

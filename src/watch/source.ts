@@ -124,27 +124,35 @@ export function dbSource(store: Store, opts: { stateFile?: string; pollMs?: numb
   return {
     async snapshot() {
       return {
-        ...splitArchived(withUsage(store, listStreams(store, { includeArchived: true }))),
-        activities: listActivity(store, { active: false }).activities,
-        blockedTasks: listTasks(store, { status: "blocked" }).tasks.map((t) => ({
+        ...splitArchived(await withUsage(store, await listStreams(store, { includeArchived: true }))),
+        activities: (await listActivity(store, { active: false })).activities,
+        blockedTasks: (await listTasks(store, { status: "blocked" })).tasks.map((t) => ({
           id: t.id,
           blockedReason: t.blockedReason,
           streamId: typeof t.metadata.streamId === "string" ? t.metadata.streamId : null,
         })),
         ...readRunMarks(opts.stateFile),
-        agents: namedAgents(listAgents(store), agentNames(listTasks(store, { status: "in_progress" }).tasks)),
-        inbox: { pending: countPending(store), oldest: listInbox(store, { limit: 1 })[0] ?? null },
+        agents: namedAgents(await listAgents(store), agentNames((await listTasks(store, { status: "in_progress" })).tasks)),
+        inbox: { pending: await countPending(store), oldest: (await listInbox(store, { limit: 1 }))[0] ?? null },
       };
     },
-    watch(onChange) {
-      // The same change feed as the API's SSE: a file-watch nudge, confirmed by PRAGMA
-      // data_version, with a slow poll as the fallback.
-      const feed = createChangeFeed(store, { intervalMs: opts.pollMs ?? 250 });
-      const unsubscribe = feed.subscribe(() => onChange());
-      feed.start();
+    watch(onChange, onError) {
+      // The same change feed as the API's SSE: the store's change nudge (a file watch), confirmed
+      // by its change token, with a slow poll as the fallback.
+      let stop: (() => void) | null = null;
+      let stopped = false;
+      createChangeFeed(store, { intervalMs: opts.pollMs ?? 250 }).then((feed) => {
+        if (stopped) return;
+        const unsubscribe = feed.subscribe(() => onChange());
+        feed.start();
+        stop = () => {
+          unsubscribe();
+          feed.stop();
+        };
+      }, onError);
       return () => {
-        unsubscribe();
-        feed.stop();
+        stopped = true;
+        stop?.();
       };
     },
   };

@@ -54,7 +54,7 @@ export interface WorktreeCreateResult {
 
 export async function createStreamWorktree(store: Store, input: WorktreeCreateInput): Promise<WorktreeCreateResult> {
   const streamId = parseStreamId(input.streamId);
-  const stream = requireStream(store, streamId);
+  const stream = await requireStream(store, streamId);
   const repo = locateRepo(input.cwd);
   const root = repo.root;
   if (!hasCommits(root)) throw failed(`the repository at ${root} has no commits yet: commit something before creating worktrees`);
@@ -142,7 +142,7 @@ async function reuse(c: Ctx, base: string): Promise<Partial<WorktreeCreateResult
   const copied = copyIntoWorktree(root, path, interrupted ? (input.setup?.copy ?? []) : reach);
   const setup = interrupted && input.setup?.setup ? await runSetup(input.setup.setup, path, c.streamId, input.onOutput, false) : null;
   if (interrupted) unsetConfig(root, setupPendingKey(branch));
-  record(c.store, c.stream, path, branch);
+  await record(c.store, c.stream, path, branch);
   return { reused: true, copied, setup, baseBranch: getConfig(root, baseKey(branch)) ?? base };
 }
 
@@ -171,7 +171,7 @@ async function checkOut(c: Ctx, base: string, entries: WorktreeEntry[]): Promise
     throw err;
   }
   unsetConfig(root, setupPendingKey(branch));
-  record(c.store, c.stream, path, branch);
+  await record(c.store, c.stream, path, branch);
   return { created: true, branchCreated: !branchExisted, copied, setup, baseBranch: base };
 }
 
@@ -183,9 +183,9 @@ function isEmptyDir(p: string): boolean {
   }
 }
 
-function record(store: Store, stream: StreamView, path: string, branch: string): void {
+async function record(store: Store, stream: StreamView, path: string, branch: string): Promise<void> {
   if (stream.worktreePath === path && stream.branchName === branch) return;
-  setStreamWorktree(store, stream.streamId, { worktreePath: path, branchName: branch });
+  await setStreamWorktree(store, stream.streamId, { worktreePath: path, branchName: branch });
 }
 
 /** Undo a creation whose setup failed: the fresh worktree, and the branch it made if it is still where it started. */

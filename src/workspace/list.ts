@@ -36,7 +36,7 @@ export interface WorktreeListResult {
   totalWorktrees: number;
 }
 
-export function listStreamWorktrees(store: Store, opts: { cwd?: string } = {}): WorktreeListResult {
+export async function listStreamWorktrees(store: Store, opts: { cwd?: string } = {}): Promise<WorktreeListResult> {
   const { root } = locateRepo(opts.cwd);
   const entries = listWorktrees(root);
   // A conflict resolved outside orch (merged by hand, main merged into the branch) is dropped, as everywhere.
@@ -45,7 +45,7 @@ export function listStreamWorktrees(store: Store, opts: { cwd?: string } = {}): 
   const claimed = new Set<WorktreeEntry>();
   const rows: WorktreeRow[] = [];
 
-  const describe = (streamId: string | null, path: string, entry: WorktreeEntry | undefined, fallbackBranch: string | null): WorktreeRow => {
+  const describe = async (streamId: string | null, path: string, entry: WorktreeEntry | undefined, fallbackBranch: string | null): Promise<WorktreeRow> => {
     const ok = !!entry && entry.present && !entry.prunable;
     const branch = entry?.branch ?? fallbackBranch;
     const base = branch ? baseBranchOf(root, branch) : null;
@@ -64,21 +64,21 @@ export function listStreamWorktrees(store: Store, opts: { cwd?: string } = {}): 
       ahead: ab?.ahead ?? null,
       behind: ab?.behind ?? null,
       locked: entry?.locked ?? false,
-      mergeConflict: streamId ? currentMergeConflict(store, streamId, facts) : null,
+      mergeConflict: streamId ? await currentMergeConflict(store, streamId, facts) : null,
     };
   };
 
-  for (const s of listStreams(store, { includeArchived: true })) {
+  for (const s of await listStreams(store, { includeArchived: true })) {
     const defaultPath = streamWorktreePath(root, s.streamId);
     const path = s.worktreePath ?? defaultPath;
     const entry = entries.find((w) => samePath(w.path, path) || w.path === path);
     if (!s.worktreePath && !entry) continue;
     if (entry) claimed.add(entry);
-    rows.push(describe(s.streamId, path, entry, s.branchName ?? streamBranchName(s.streamId)));
+    rows.push(await describe(s.streamId, path, entry, s.branchName ?? streamBranchName(s.streamId)));
   }
   for (const w of entries) {
     if (claimed.has(w) || !w.path.startsWith(dir)) continue;
-    rows.push(describe(null, w.path, w, w.branch));
+    rows.push(await describe(null, w.path, w, w.branch));
   }
   return { repoRoot: root, worktrees: rows, totalWorktrees: rows.length };
 }

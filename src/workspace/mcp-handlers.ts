@@ -53,13 +53,13 @@ export async function worktreeCreateTool(
   return createStreamWorktree(store, { streamId: args.streamId, base: args.baseBranch, setup: resolveWorktreeSetup(root), cwd: ctx.cwd });
 }
 
-export function worktreeListTool(store: Store, _args: z.infer<typeof worktreeListSchema>, ctx: HandlerContext = {}): WorktreeListResult {
+export function worktreeListTool(store: Store, _args: z.infer<typeof worktreeListSchema>, ctx: HandlerContext = {}): Promise<WorktreeListResult> {
   return listStreamWorktrees(store, { cwd: ctx.cwd });
 }
 
 /** A predicted conflict is a failed tool call (nothing was merged), its message naming the files. */
-export function worktreeMergeTool(store: Store, args: z.infer<typeof worktreeMergeSchema>, ctx: HandlerContext = {}): MergeResult {
-  const r = mergeStream(store, { streamId: args.streamId, into: args.into, cwd: ctx.cwd });
+export async function worktreeMergeTool(store: Store, args: z.infer<typeof worktreeMergeSchema>, ctx: HandlerContext = {}): Promise<MergeResult> {
+  const r = await mergeStream(store, { streamId: args.streamId, into: args.into, cwd: ctx.cwd });
   if (r.status === "conflict")
     throw conflict(
       `merging ${r.branchName} into ${r.into} would conflict in ${r.conflictingFiles.join(", ")}; nothing was changed (the conflict is recorded on ${r.streamId})`,
@@ -68,6 +68,6 @@ export function worktreeMergeTool(store: Store, args: z.infer<typeof worktreeMer
   return r;
 }
 
-export function worktreeCleanupTool(store: Store, args: z.infer<typeof worktreeCleanupSchema>, ctx: HandlerContext = {}): WorktreeRemoveResult {
+export function worktreeCleanupTool(store: Store, args: z.infer<typeof worktreeCleanupSchema>, ctx: HandlerContext = {}): Promise<WorktreeRemoveResult> {
   return removeStreamWorktree(store, { streamId: args.streamId, force: args.force, keepBranch: args.keepBranch, cwd: ctx.cwd });
 }

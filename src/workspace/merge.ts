@@ -15,7 +15,7 @@ import { commitMerge, recoverInterruptedMerge } from "../git/safe-merge.ts";
 import { listWorktrees } from "../git/worktrees.ts";
 import type { StreamView } from "../core/streams.ts";
 import { uncommittedChanges } from "./census.ts";
-import { lockPath, streamLock, withFileLock, withFileLockSync } from "./lock.ts";
+import { lockPath, streamLock, withFileLock } from "./lock.ts";
 import { baseBranchOf, locateRepo, parseStreamId, preview, requireStream, samePath, streamBranchName, streamWorktreePath } from "./naming.ts";
 
 export interface MergeInput {
@@ -66,13 +66,19 @@ export function overwrittenUntracked(changed: readonly string[], untracked: read
   });
 }
 
-export function mergeStream(store: Store, input: MergeInput): MergeResult {
+export function mergeStream(store: Store, input: MergeInput): Promise<MergeResult> {
   const streamId = parseStreamId(input.streamId);
   const { commonDir } = locateRepo(input.cwd);
-  return withFileLockSync(streamLock(commonDir, streamBranchName(streamId)), `merge of ${streamId}`, () =>
-    withFileLockSync(lockPath(commonDir, "merge"), "merge", () => mergeLocked(store, streamId, input)),
+  return withFileLock(
+    streamLock(commonDir, streamBranchName(streamId)),
+    `merge of ${streamId}`,
+    () => withFileLock(lockPath(commonDir, "merge"), "merge", () => mergeLocked(store, streamId, input), LOCK_TIMEOUT_MS),
+    LOCK_TIMEOUT_MS,
   );
 }
+
+/** How long the CLI's merge waits for another merge of the stream or into the repository. */
+const LOCK_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * mergeStream for a server: the same merge under the same locks, but a wait for a lock another
@@ -114,8 +120,8 @@ function worktreeState(root: string, stream: StreamView, branch: string): { work
   };
 }
 
-function mergeLocked(store: Store, streamId: string, input: MergeInput): MergeResult {
-  const stream = requireStream(store, streamId);
+async function mergeLocked(store: Store, streamId: string, input: MergeInput): Promise<MergeResult> {
+  const stream = await requireStream(store, streamId);
   const { root } = locateRepo(input.cwd);
   // A merge killed half-way (this one's earlier attempt, or another stream's) is finished or
   // undone first, so the checks below see the checkout as it really is.
@@ -138,7 +144,7 @@ function mergeLocked(store: Store, streamId: string, input: MergeInput): MergeRe
 
   const prediction = predictMerge(root, targetCommit, sourceCommit);
   if (!prediction.clean) {
-    recordMergeConflict(store, streamId, { into, branch, files: prediction.conflicts, targetCommit, sourceCommit });
+    await recordMergeConflict(store, streamId, { into, branch, files: prediction.conflicts, targetCommit, sourceCommit });
     return { ...base, status: "conflict", merged: false, conflictingFiles: prediction.conflicts };
   }
   const filesChanged = changedPaths(root, targetCommit, prediction.tree);
@@ -150,6 +156,6 @@ function mergeLocked(store: Store, streamId: string, input: MergeInput): MergeRe
   // Committed without `git merge`: no MERGE_HEAD, no window a crash could leave half-done.
   const message = `Merge branch '${branch}' (${streamId})`;
   const commit = commitMerge(root, { branch: into, ours: targetCommit, theirs: sourceCommit, tree: prediction.tree, message, what: message });
-  recordMergeDone(store, streamId, { into, branch, commit });
+  await recordMergeDone(store, streamId, { into, branch, commit });
   return { ...base, status: "merged", merged: true, commit, filesChanged };
 }

@@ -51,17 +51,17 @@ export function samePath(a: string, b: string): boolean {
 }
 
 /** The stream's record (archived ones too), or null. */
-export function findStream(store: Store, streamId: string): StreamView | null {
+export async function findStream(store: Store, streamId: string): Promise<StreamView | null> {
   try {
-    return getStream(store, streamId, { includeArchived: true });
+    return await getStream(store, streamId, { includeArchived: true });
   } catch (err) {
     if (isOrchError(err) && err.kind === "not_found") return null;
     throw err;
   }
 }
 
-export function requireStream(store: Store, streamId: string): StreamView {
-  const s = findStream(store, streamId);
+export async function requireStream(store: Store, streamId: string): Promise<StreamView> {
+  const s = await findStream(store, streamId);
   if (!s) throw notFound(`Stream not found: ${streamId}`, { streamId });
   return s;
 }

@@ -14,7 +14,7 @@ import { branchCommit, deleteBranchAt } from "../git/repo.ts";
 import { snapshotWorktree, type Snapshot } from "../git/snapshot.ts";
 import { listWorktrees, removeWorktree, type WorktreeEntry } from "../git/worktrees.ts";
 import { commitsAtRisk, worktreeCensus, type WorktreeCensus } from "./census.ts";
-import { streamLock, withFileLockSync } from "./lock.ts";
+import { streamLock, withFileLock } from "./lock.ts";
 import {
   baseBranchOf,
   findStream,
@@ -59,11 +59,14 @@ export interface WorktreeRemoveInput {
   orchFlags?: string[];
 }
 
-export function removeStreamWorktree(store: Store, input: WorktreeRemoveInput): WorktreeRemoveResult {
+export function removeStreamWorktree(store: Store, input: WorktreeRemoveInput): Promise<WorktreeRemoveResult> {
   const streamId = parseStreamId(input.streamId);
   const repo = locateRepo(input.cwd);
-  return withFileLockSync(streamLock(repo.commonDir, streamBranchName(streamId)), `removal of ${streamId}'s worktree`, () =>
-    removeLocked(store, { ...input, streamId }, repo.root, repo.commonDir),
+  return withFileLock(
+    streamLock(repo.commonDir, streamBranchName(streamId)),
+    `removal of ${streamId}'s worktree`,
+    () => removeLocked(store, { ...input, streamId }, repo.root, repo.commonDir),
+    5 * 60_000,
   );
 }
 
@@ -78,9 +81,9 @@ interface Target {
 }
 
 /** Which worktree and branch the removal is about; refuses a folder that is not a worktree. */
-function target(store: Store, input: WorktreeRemoveInput, root: string): Target {
+async function target(store: Store, input: WorktreeRemoveInput, root: string): Promise<Target> {
   const { streamId } = input;
-  const stream = findStream(store, streamId);
+  const stream = await findStream(store, streamId);
   const path = stream?.worktreePath ?? streamWorktreePath(root, streamId);
   const entries = listWorktrees(root);
   const entry = entries.find((w) => samePath(w.path, path) || w.path === path);
@@ -111,9 +114,9 @@ function refuse(streamId: string, t: Target, risk: RiskReport, force: boolean): 
   throw conflict(`refusing to remove ${what} of ${streamId}: it has ${parts}; merge first (orch worktree merge ${streamId}) or pass --force to save ${saves} to ${SAVED_REF_PREFIX}/${t.branch}/… and remove`, details);
 }
 
-function removeLocked(store: Store, input: WorktreeRemoveInput & { streamId: string }, root: string, commonDir: string): WorktreeRemoveResult {
+async function removeLocked(store: Store, input: WorktreeRemoveInput & { streamId: string }, root: string, commonDir: string): Promise<WorktreeRemoveResult> {
   const { streamId } = input;
-  let t = target(store, input, root);
+  let t = await target(store, input, root);
   let pruneSaved: PrunedSave[] = [];
   const hadEntry = !!t.entry;
   if (t.entry?.prunable && existsSync(t.path))
@@ -126,7 +129,7 @@ function removeLocked(store: Store, input: WorktreeRemoveInput & { streamId: str
     t = { ...t, entry: undefined };
   }
   if (!hadEntry && !t.deleting) {
-    if (t.stream?.worktreePath) setStreamWorktree(store, streamId, { worktreePath: null, branchName: t.stream.branchName });
+    if (t.stream?.worktreePath) await setStreamWorktree(store, streamId, { worktreePath: null, branchName: t.stream.branchName });
     throw notFound(`Stream ${streamId} has no worktree${t.stream?.worktreePath ? " (its stale record was cleared)" : ""}`);
   }
   if (t.entry?.locked && !input.force)
@@ -195,19 +198,19 @@ function skippedOf(risk: RiskReport, census: WorktreeCensus | null, snapshot: Sn
   return skipped;
 }
 
-function finish(
+async function finish(
   store: Store,
   input: WorktreeRemoveInput & { streamId: string },
   root: string,
   t: Target,
   r: { saved: SavedWork | null; skipped: Skipped[]; pruneSaved: PrunedSave[]; hadEntry: boolean },
-): WorktreeRemoveResult {
+): Promise<WorktreeRemoveResult> {
   if (t.entry) removeSaying(root, t, r.saved);
   // Compare-and-swap: a commit made on the branch during the removal keeps it.
   const branchDeleted = t.deleting && !!t.branchTip && deleteBranchAt(root, t.branch, t.branchTip);
   const stream = t.stream;
   if (stream && (stream.worktreePath !== null || branchDeleted))
-    setStreamWorktree(store, input.streamId, { worktreePath: null, branchName: branchDeleted ? null : t.branch });
+    await setStreamWorktree(store, input.streamId, { worktreePath: null, branchName: branchDeleted ? null : t.branch });
   return {
     streamId: input.streamId,
     worktreePath: t.path,
@@ -243,16 +246,16 @@ export interface PruneResult {
   saved: PrunedSave[];
 }
 
-export function pruneStreamWorktrees(store: Store, opts: { cwd?: string } = {}): PruneResult {
+export async function pruneStreamWorktrees(store: Store, opts: { cwd?: string } = {}): Promise<PruneResult> {
   const { root, commonDir } = locateRepo(opts.cwd);
   const { pruned, saved } = pruneSafely(root, commonDir);
   const live = listWorktrees(root);
   const streamsCleared: string[] = [];
-  for (const s of listStreams(store, { includeArchived: true })) {
+  for (const s of await listStreams(store, { includeArchived: true })) {
     if (!s.worktreePath) continue;
     if (live.some((w) => samePath(w.path, s.worktreePath!) || w.path === s.worktreePath)) continue;
     const branchLives = !!s.branchName && branchCommit(root, s.branchName) !== null;
-    setStreamWorktree(store, s.streamId, { worktreePath: null, branchName: branchLives ? s.branchName : null });
+    await setStreamWorktree(store, s.streamId, { worktreePath: null, branchName: branchLives ? s.branchName : null });
     streamsCleared.push(s.streamId);
   }
   return { pruned, streamsCleared, saved };

@@ -73,7 +73,7 @@ export interface ContinueInput {
 
 export async function continueStream(store: Store, input: ContinueInput): Promise<ResumeContext> {
   const streamId = parseStreamId(input.streamId);
-  const all = listStreams(store, { includeArchived: true });
+  const all = await listStreams(store, { includeArchived: true });
   const gate = checkStreamGate(streamId, all);
   if (!gate.ok) {
     if (gate.reason === "not_found") throw notFound(gate.message, { streamId });
@@ -102,7 +102,7 @@ export async function continueStream(store: Store, input: ContinueInput): Promis
     });
   }
 
-  const detail = getStream(store, streamId, { includeArchived: true });
+  const detail = await getStream(store, streamId, { includeArchived: true });
   const next = pickNextTask(detail.tasks);
   const nextFiles = Array.isArray(next?.metadata.files) ? (next!.metadata.files as unknown[]).filter((f): f is string => typeof f === "string") : [];
   const byId = new Map(all.map((s) => [s.streamId, s]));

@@ -116,8 +116,8 @@ function pairOf(root: string | null, a: StreamView, b: StreamView, sa: Side | nu
 }
 
 /** With `streamId`, only the pairs that include that stream are compared (its page asks for them). */
-export function streamConflicts(store: Store, opts: { cwd?: string; initiativeId?: string; streamId?: string } = {}): StreamConflictsResult {
-  const active = listStreams(store, { initiativeId: opts.initiativeId });
+export async function streamConflicts(store: Store, opts: { cwd?: string; initiativeId?: string; streamId?: string } = {}): Promise<StreamConflictsResult> {
+  const active = await listStreams(store, { initiativeId: opts.initiativeId });
   let root: string | null = null;
   try {
     root = repoInfo(opts.cwd ?? process.cwd()).root;
@@ -132,12 +132,12 @@ export function streamConflicts(store: Store, opts: { cwd?: string; initiativeId
       if (!opts.streamId || active[i]!.streamId === opts.streamId || active[j]!.streamId === opts.streamId)
         pairs.push(pairOf(root, active[i]!, active[j]!, sides[i] ?? null, sides[j] ?? null));
   const facts = root ? gitConflictFacts(root, tips) : null;
-  const mergeConflicts = facts
-    ? active.flatMap((s) => {
-        const c = currentMergeConflict(store, s.streamId, facts);
-        return c ? [{ streamId: s.streamId, ...c }] : [];
-      })
-    : [];
+  const mergeConflicts: ({ streamId: string } & MergeConflictRecord)[] = [];
+  if (facts)
+    for (const s of active) {
+      const c = await currentMergeConflict(store, s.streamId, facts);
+      if (c) mergeConflicts.push({ streamId: s.streamId, ...c });
+    }
   const conflictingPairs = pairs.filter((p) => p.conflictingFiles.length).length;
   const overlappingPairs = pairs.filter((p) => p.declaredOverlap.length).length;
   return {

@@ -30,8 +30,8 @@ export interface StreamWorktreeFacts {
 }
 
 /** Throws core's not_found for an unknown stream. */
-export function streamWorktreeFacts(store: Store, streamId: string, opts: { cwd?: string } = {}): StreamWorktreeFacts {
-  const s = getStream(store, streamId, { includeArchived: true });
+export async function streamWorktreeFacts(store: Store, streamId: string, opts: { cwd?: string } = {}): Promise<StreamWorktreeFacts> {
+  const s = await getStream(store, streamId, { includeArchived: true });
   const none: StreamWorktreeFacts = { streamId, branch: s.branchName, baseBranch: null, path: s.worktreePath, exists: false, ahead: null, behind: null, dirty: [], totalDirty: 0 };
   let root: string;
   try {
@@ -82,9 +82,9 @@ export interface StreamConflictFacts {
 }
 
 /** Throws core's not_found for an unknown stream. */
-export function streamConflictFacts(store: Store, streamId: string, opts: { cwd?: string } = {}): StreamConflictFacts {
-  getStream(store, streamId, { includeArchived: true });
-  const r = streamConflicts(store, { cwd: opts.cwd, streamId });
+export async function streamConflictFacts(store: Store, streamId: string, opts: { cwd?: string } = {}): Promise<StreamConflictFacts> {
+  await getStream(store, streamId, { includeArchived: true });
+  const r = await streamConflicts(store, { cwd: opts.cwd, streamId });
   const conflicts: PredictedConflict[] = [];
   for (const p of r.pairs) {
     const i = p.streams.indexOf(streamId);

@@ -20,16 +20,16 @@ import { guideData } from "./fixture.ts";
 import { loginCookie } from "./login.ts";
 
 const open: { servers: ApiServer[]; stores: Store[] } = { servers: [], stores: [] };
-afterEach(() => {
+afterEach(async () => {
   for (const s of open.servers.splice(0)) s.stop();
-  for (const s of open.stores.splice(0)) s.close();
+  for (const s of open.stores.splice(0)) await s.close();
 });
 
-function serve(opts: { cwd?: string; token?: string } = {}) {
-  const store = openStore(join(tempDir(), "tasks.db"));
+async function serve(opts: { cwd?: string; token?: string } = {}) {
+  const store = await openStore(join(tempDir(), "tasks.db"));
   open.stores.push(store);
-  guideData(store);
-  const api = startApiServer(store, { host: "127.0.0.1", port: 0, mainBranch: "main", cwd: opts.cwd ?? tempDir(), token: opts.token });
+  await guideData(store);
+  const api = await startApiServer(store, { host: "127.0.0.1", port: 0, mainBranch: "main", cwd: opts.cwd ?? tempDir(), token: opts.token });
   open.servers.push(api);
   return { api, store, url: api.url, own: { Origin: api.url, "Sec-Fetch-Site": "same-origin" } };
 }
@@ -53,7 +53,7 @@ const noCors = (h: Headers) => [...h.keys()].filter((k) => k.toLowerCase().start
 
 describe("the one-time login link", () => {
   test("sets an HttpOnly, SameSite=Strict, Path=/ session cookie and redirects to /; works once", async () => {
-    const { api, url } = serve();
+    const { api, url } = await serve();
     const link = dashboardLoginUrl(api);
     expect(link).toMatch(new RegExp(`^${url.replace(/\./g, "\\.")}/\\?login=[A-Za-z0-9_-]{40,}$`));
     const first = await call(link);
@@ -82,8 +82,8 @@ describe("the one-time login link", () => {
   });
 
   test("a session of one server is nothing to another (secret per server, cookie name per port)", async () => {
-    const a = serve();
-    const b = serve();
+    const a = await serve();
+    const b = await serve();
     const cookieA = await loginCookie(a.api);
     const bCookie = cookieA.replace(`orch_session_${a.api.port}`, `orch_session_${b.api.port}`);
     expect((await call(`${b.url}/api/streams`, { headers: { ...b.own, Cookie: bCookie } })).status).toBe(401);
@@ -93,7 +93,7 @@ describe("the one-time login link", () => {
 
 describe("browsers: writes need this server's Origin and the session; reads the session", () => {
   test("writes: refused without the cookie, from another origin with it, without an Origin; taken with both; programs as before", async () => {
-    const { api, url, store, own } = serve();
+    const { api, url, store, own } = await serve();
     const cookie = await loginCookie(api);
     const at = `${url}/api/streams/Stream-B/archive`;
     const refused: Record<string, string>[] = [
@@ -114,25 +114,25 @@ describe("browsers: writes need this server's Origin and the session; reads the 
       expect(shape(shapes.errorShape, r.body).error).toStartWith("Forbidden");
       expect(noCors(r.headers)).toEqual([]);
     }
-    expect(getStream(store, "Stream-B").archived).toBe(false);
+    expect((await getStream(store, "Stream-B")).archived).toBe(false);
     const ok = await post(at, {}, { ...own, Cookie: cookie });
     expect(ok.status).toBe(200);
-    expect(getStream(store, "Stream-B", { includeArchived: true }).archived).toBe(true);
+    expect((await getStream(store, "Stream-B", { includeArchived: true })).archived).toBe(true);
     // curl and orch's own clients: no Origin, no Sec-Fetch-Site, no cookie, as before.
     expect((await post(`${url}/api/streams/Stream-B/unarchive`, {})).status).toBe(200);
   });
 
   test("the token stands for the session (a browser-like client with the token), never for the Origin", async () => {
     const token = "a-long-enough-token";
-    const { url, store, own } = serve({ token });
+    const { url, store, own } = await serve({ token });
     const auth = { Authorization: `Bearer ${token}` };
     expect((await post(`${url}/api/streams/Stream-B/archive`, {}, { ...own, ...auth })).status).toBe(200);
     expect((await post(`${url}/api/streams/Stream-B/unarchive`, {}, { Origin: "http://127.0.0.1:1", ...auth })).status).toBe(403);
-    expect(getStream(store, "Stream-B", { includeArchived: true }).archived).toBe(true);
+    expect((await getStream(store, "Stream-B", { includeArchived: true })).archived).toBe(true);
   });
 
   test("reads: a page on another site or port is refused whatever it carries; this server's page needs the session; programs read as before", async () => {
-    const { api, url, own } = serve();
+    const { api, url, own } = await serve();
     const cookie = await loginCookie(api);
     for (const path of ["/api/streams", "/api/inbox", "/openapi.json"]) {
       expect((await call(`${url}${path}`, { headers: { "Sec-Fetch-Site": "cross-site", Cookie: cookie } })).status).toBe(403);
@@ -151,7 +151,7 @@ describe("browsers: writes need this server's Origin and the session; reads the 
   });
 
   test("no response ever carries Access-Control-*: reads, writes, preflights, errors, the login link", async () => {
-    const { api, url, own } = serve();
+    const { api, url, own } = await serve();
     const cookie = await loginCookie(api);
     const evil = { Origin: "http://evil.example" };
     const other = { Origin: `http://127.0.0.1:${api.port + 1}` };
@@ -177,11 +177,11 @@ describe("browsers: writes need this server's Origin and the session; reads the 
 
 describe("POST /api/streams/:id/archive and /unarchive", () => {
   test("archive, unarchive; figures as the CLI reports them", async () => {
-    const { url, store } = serve();
+    const { url, store } = await serve();
     const a = await post(`${url}/api/streams/Stream-A/archive`, {});
     expect(a.status).toBe(200);
     expect(shape(shapes.archiveResultShape, a.body)).toEqual({ streamId: "Stream-A", archived: true, tasksAffected: 4 });
-    expect(listStreams(store).map((s) => s.streamId)).toEqual(["Stream-B"]);
+    expect((await listStreams(store)).map((s) => s.streamId)).toEqual(["Stream-B"]);
     expect((await call(`${url}/api/streams/Stream-A`)).status).toBe(404);
     const again = await post(`${url}/api/streams/Stream-A/archive`, {});
     expect(again.body).toEqual({ streamId: "Stream-A", archived: true, tasksAffected: 0 });
@@ -191,7 +191,7 @@ describe("POST /api/streams/:id/archive and /unarchive", () => {
   });
 
   test("errors: unknown stream 404, bad id or body 400, not JSON 415", async () => {
-    const { url } = serve();
+    const { url } = await serve();
     const missing = await post(`${url}/api/streams/Stream-Z/archive`, {});
     expect(missing.status).toBe(404);
     expect(shape(shapes.errorShape, missing.body).error).toContain("Stream-Z");
@@ -207,20 +207,20 @@ describe("POST /api/streams/:id/archive and /unarchive", () => {
 
 describe("POST /api/budget/:streamId/raise", () => {
   test("adds dollars and tokens, answers the stream's budget question, reports as the CLI does", async () => {
-    const { url, store } = serve();
-    const q = openQuestion(store, { kind: "budget", source: "budget", sessionId: null, streamId: "Stream-A", agent: "orch", question: "raise?", timeoutMs: 600_000 });
+    const { url, store } = await serve();
+    const q = await openQuestion(store, { kind: "budget", source: "budget", sessionId: null, streamId: "Stream-A", agent: "orch", question: "raise?", timeoutMs: 600_000 });
     const r = await post(`${url}/api/budget/Stream-A/raise`, { usd: 2.5, tokens: 1000, by: "Ada" });
     expect(r.status).toBe(200);
     const body = shape(shapes.budgetRaiseShape, r.body);
     expect(body.stream).toMatchObject({ streamId: "Stream-A", raisedUsd: 2.5, raisedTokens: 1000, pausedReason: null });
     expect(body.wasPaused).toBe(false);
-    expect(getQuestion(store, q.id)).toMatchObject({ status: "allowed", answeredBy: "Ada" });
+    expect(await getQuestion(store, q.id)).toMatchObject({ status: "allowed", answeredBy: "Ada" });
     const more = await post(`${url}/api/budget/Stream-A/raise`, { usd: 0, tokens: 5 });
     expect(shape(shapes.budgetRaiseShape, more.body).stream).toMatchObject({ raisedUsd: 2.5, raisedTokens: 1005 });
   });
 
   test("errors: nothing added, bad amounts, unknown fields 400; unknown stream 404", async () => {
-    const { url } = serve();
+    const { url } = await serve();
     const at = `${url}/api/budget/Stream-A/raise`;
     for (const [body, what] of [
       [{ usd: 0 }, "add some dollars"],
@@ -245,9 +245,9 @@ describe("POST /api/budget/:streamId/raise", () => {
 /** A repository with streams Stream-B and Stream-C, each with a worktree and a commit of its own. */
 async function mergeProject() {
   const root = tempRepo();
-  const s = serve({ cwd: root });
+  const s = await serve({ cwd: root });
   for (const id of ["Stream-B", "Stream-C"]) {
-    createTask(s.store, { id: `T-${id}`, title: `work of ${id}`, metadata: { streamId: id, streamPhase: "parallel" } });
+    await createTask(s.store, { id: `T-${id}`, title: `work of ${id}`, metadata: { streamId: id, streamPhase: "parallel" } });
     await createStreamWorktree(s.store, { streamId: id, cwd: root });
   }
   const wt = (id: string) => join(root, ".claude/worktrees", id);
@@ -301,7 +301,7 @@ describe("POST /api/streams/:id/merge (a real git repository)", () => {
   test("errors: unknown stream 404, a stream without a branch 404, a target not checked out 409, bad body 400", async () => {
     const { url, store } = await mergeProject();
     expect((await post(`${url}/api/streams/Stream-Z/merge`, {})).status).toBe(404);
-    createTask(store, { id: "T-D", title: "no worktree", metadata: { streamId: "Stream-D" } });
+    await createTask(store, { id: "T-D", title: "no worktree", metadata: { streamId: "Stream-D" } });
     const nob = await post(`${url}/api/streams/Stream-D/merge`, {});
     expect(nob.status).toBe(404);
     expect(nob.body.error).toContain("does not exist");
@@ -344,7 +344,7 @@ describe("POST /api/streams/:id/merge (a real git repository)", () => {
 
 describe("OpenAPI", () => {
   test("describes each action: POST, its JSON body from the schema that validates it, its answers", async () => {
-    const { url } = serve();
+    const { url } = await serve();
     const doc = (await call(`${url}/openapi.json`)).body;
     const op = (p: string) => {
       expect(Object.keys(doc.paths[p])).toEqual(["post"]);

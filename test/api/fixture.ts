@@ -5,16 +5,16 @@ import type { Store } from "../../src/db/client.ts";
 import { createPrd, createTask, heartbeat, updateTask } from "../../src/core/index.ts";
 
 /** Stream-A "foundation": 4 tasks, 3 completed, 1 in progress (75.0 %), agent "me" on TASK-002. */
-export function guideData(s: Store): void {
-  createPrd(s, { id: "PRD-001", title: "Theme system", content: "# Initiative: Theme" });
-  createTask(s, {
+export async function guideData(s: Store): Promise<void> {
+  await createPrd(s, { id: "PRD-001", title: "Theme system", content: "# Initiative: Theme" });
+  await createTask(s, {
     id: "TASK-002",
     title: "Implement theme provider",
     prdId: "PRD-001",
     assignedAgent: "me",
     metadata: { streamId: "Stream-A", streamName: "foundation", streamPhase: "foundation", files: ["src/provider.ts"] },
   });
-  createTask(s, {
+  await createTask(s, {
     id: "TASK-001",
     prdId: "PRD-001",
     title: "Create theme types",
@@ -22,15 +22,15 @@ export function guideData(s: Store): void {
     assignedAgent: "me",
     metadata: { streamId: "Stream-A", complexity: "Medium", files: ["src/types/theme.ts"] },
   });
-  createTask(s, { id: "TASK-003", title: "Theme tokens", prdId: "PRD-001", metadata: { streamId: "Stream-A" } });
-  createTask(s, { id: "TASK-004", title: "Theme tests", prdId: "PRD-001", metadata: { streamId: "Stream-A" } });
-  updateTask(s, { id: "TASK-001", status: "completed", notes: "Completed successfully" });
-  updateTask(s, { id: "TASK-003", status: "completed" });
-  updateTask(s, { id: "TASK-004", status: "completed" });
-  updateTask(s, { id: "TASK-002", status: "in_progress" });
-  heartbeat(s, { taskId: "TASK-002", agentId: "me", phase: "implementation", notes: "Implementing theme context provider" });
+  await createTask(s, { id: "TASK-003", title: "Theme tokens", prdId: "PRD-001", metadata: { streamId: "Stream-A" } });
+  await createTask(s, { id: "TASK-004", title: "Theme tests", prdId: "PRD-001", metadata: { streamId: "Stream-A" } });
+  await updateTask(s, { id: "TASK-001", status: "completed", notes: "Completed successfully" });
+  await updateTask(s, { id: "TASK-003", status: "completed" });
+  await updateTask(s, { id: "TASK-004", status: "completed" });
+  await updateTask(s, { id: "TASK-002", status: "in_progress" });
+  await heartbeat(s, { taskId: "TASK-002", agentId: "me", phase: "implementation", notes: "Implementing theme context provider" });
   // A parallel stream that depends on it, with one task.
-  createTask(s, {
+  await createTask(s, {
     id: "TASK-010",
     title: "Command updates",
     assignedAgent: "other",
@@ -39,12 +39,13 @@ export function guideData(s: Store): void {
 }
 
 /** Make an agent's heartbeat `minutes` old (tests cannot wait five minutes). */
-export function ageActivity(s: Store, taskId: string, minutes: number): void {
-  s.db
-    .update(agentActivity)
-    .set({ lastHeartbeat: new Date(Date.now() - minutes * 60_000).toISOString() })
-    .where(eq(agentActivity.taskId, taskId))
-    .run();
+export async function ageActivity(s: Store, taskId: string, minutes: number): Promise<void> {
+  await s.tx((db) =>
+    db
+      .update(agentActivity)
+      .set({ lastHeartbeat: new Date(Date.now() - minutes * 60_000).toISOString() })
+      .where(eq(agentActivity.taskId, taskId)),
+  );
 }
 
 // The guide's example bodies (orchestration-system-guide.md, "API Reference"), verbatim.

@@ -18,17 +18,17 @@ import { loginCookie } from "./login.ts";
 import { SseTap } from "./sse-tap.ts";
 
 const open: { servers: ApiServer[]; taps: SseTap[]; stores: Store[] } = { servers: [], taps: [], stores: [] };
-afterEach(() => {
+afterEach(async () => {
   for (const t of open.taps.splice(0)) t.close();
   for (const s of open.servers.splice(0)) s.stop();
-  for (const s of open.stores.splice(0)) s.close();
+  for (const s of open.stores.splice(0)) await s.close();
 });
 
-function serve(opts: Partial<Parameters<typeof startApiServer>[1]> = {}) {
-  const store = openStore(join(tempDir(), "tasks.db"));
+async function serve(opts: Partial<Parameters<typeof startApiServer>[1]> = {}) {
+  const store = await openStore(join(tempDir(), "tasks.db"));
   open.stores.push(store);
-  guideData(store);
-  const api = startApiServer(store, { host: "127.0.0.1", port: 0, mainBranch: "main", ...opts });
+  await guideData(store);
+  const api = await startApiServer(store, { host: "127.0.0.1", port: 0, mainBranch: "main", ...opts });
   open.servers.push(api);
   // Requests go to loopback whatever the bind (0.0.0.0 is reached through 127.0.0.1 too).
   return { api, store, url: `http://127.0.0.1:${api.port}` };
@@ -89,11 +89,11 @@ const session = (sessionId: string, over: Partial<HookContext> = {}): HookContex
 
 describe("GET /api/agents", () => {
   test("live sessions newest first, without the transcript path, with stale; all, streamId and limit", async () => {
-    const { store, url } = serve();
+    const { store, url } = await serve();
     expect((await call(`${url}/api/agents`)).body).toEqual({ agents: [] });
-    recordAgentChange(store, session("s-a"), { status: "working", tool: "Bash(npm test)" });
-    recordAgentChange(store, session("s-b", { streamId: "Stream-B" }), { status: "waiting_permission", tool: "Bash(npm publish)", pendingQuestion: "permission: Bash(npm publish)" });
-    recordAgentChange(store, session("s-c"), { status: "exited", ended: true });
+    await recordAgentChange(store, session("s-a"), { status: "working", tool: "Bash(npm test)" });
+    await recordAgentChange(store, session("s-b", { streamId: "Stream-B" }), { status: "waiting_permission", tool: "Bash(npm publish)", pendingQuestion: "permission: Bash(npm publish)" });
+    await recordAgentChange(store, session("s-c"), { status: "exited", ended: true });
 
     const r = await call(`${url}/api/agents`);
     expect(r.status).toBe(200);
@@ -110,7 +110,7 @@ describe("GET /api/agents", () => {
   });
 
   test("bad parameters: 400 naming each one", async () => {
-    const { url } = serve();
+    const { url } = await serve();
     for (const q of ["limit=0", "limit=1001", "limit=abc", "all=maybe", "streamId=../x"]) {
       const r = await call(`${url}/api/agents?${q}`);
       expect(r.status).toBe(400);
@@ -121,10 +121,10 @@ describe("GET /api/agents", () => {
 
 describe("GET /api/inbox", () => {
   test("pending entries oldest first and the pending count; all=1 adds answered ones newest first; bounded by limit", async () => {
-    const { store, url } = serve();
-    const a = ask(store);
-    const b = ask(store, { streamId: "Stream-B" });
-    const c = ask(store);
+    const { store, url } = await serve();
+    const a = await ask(store);
+    const b = await ask(store, { streamId: "Stream-B" });
+    const c = await ask(store);
     const r = await call(`${url}/api/inbox`);
     expect(r.status).toBe(200);
     const list = shape(shapes.inboxListShape, r.body);
@@ -151,36 +151,36 @@ describe("GET /api/inbox", () => {
 
 describe("POST /api/inbox/:id", () => {
   test("allow and deny round trip: the entry as answered, who and why; --always becomes a policy rule", async () => {
-    const { store, url } = serve();
-    const a = ask(store);
+    const { store, url } = await serve();
+    const a = await ask(store);
     const r = await post(`${url}/api/inbox/${a.id}`, { decision: "allow", always: true, by: "ana" });
     expect(r.status).toBe(200);
     const entry = shape(shapes.inboxEntryShape, r.body);
     expect(entry).toMatchObject({ id: a.id, status: "allowed", answeredBy: "ana", answeredHow: "person", always: true, reason: null });
     expect(entry.answeredAt).not.toBeNull();
-    expect(effectivePolicy(store, { allow: [], deny: [] }).allow.length).toBe(1);
+    expect((await effectivePolicy(store, { allow: [], deny: [] })).allow.length).toBe(1);
 
-    const b = ask(store);
+    const b = await ask(store);
     const d = await post(`${url}/api/inbox/${b.id}`, { decision: "deny", reason: "not on a Friday" });
     expect(d.status).toBe(200);
     expect(shape(shapes.inboxEntryShape, d.body)).toMatchObject({ status: "denied", answeredBy: "api", reason: "not on a Friday", always: false });
-    expect(getQuestion(store, b.id)!.status).toBe("denied");
+    expect((await getQuestion(store, b.id))!.status).toBe("denied");
   });
 
   test("answered already or expired: 409 with the one line; unknown: 404; nothing changed", async () => {
-    const { store, url } = serve();
-    const a = ask(store);
+    const { store, url } = await serve();
+    const a = await ask(store);
     expect((await post(`${url}/api/inbox/${a.id}`, { decision: "deny" })).status).toBe(200);
     const again = await post(`${url}/api/inbox/${a.id}`, { decision: "allow" });
     expect(again.status).toBe(409);
     expect(shape(shapes.errorShape, again.body).error).toStartWith(`inbox entry ${a.id} was already answered: denied by api`);
-    expect(getQuestion(store, a.id)!.status).toBe("denied");
+    expect((await getQuestion(store, a.id))!.status).toBe("denied");
 
-    const late = ask(store, { timeoutMs: 0 });
+    const late = await ask(store, { timeoutMs: 0 });
     const expired = await post(`${url}/api/inbox/${late.id}`, { decision: "allow" });
     expect(expired.status).toBe(409);
     expect(expired.body.error).toContain("expired");
-    expect(getQuestion(store, late.id)!.status).toBe("expired");
+    expect((await getQuestion(store, late.id))!.status).toBe("expired");
 
     const missing = await post(`${url}/api/inbox/999999`, { decision: "allow" });
     expect(missing.status).toBe(404);
@@ -188,8 +188,8 @@ describe("POST /api/inbox/:id", () => {
   });
 
   test("bad ids and bodies: 400 naming what is wrong; not JSON: 415; the entry stays pending", async () => {
-    const { store, url } = serve();
-    const a = ask(store);
+    const { store, url } = await serve();
+    const a = await ask(store);
     const at = `${url}/api/inbox/${a.id}`;
     const bad: [string, unknown, string][] = [
       [`${url}/api/inbox/abc`, { decision: "allow" }, "id"],
@@ -224,14 +224,14 @@ describe("POST /api/inbox/:id", () => {
     const none = await call(at, { method: "POST", body: new Uint8Array(Buffer.from('{"decision":"allow"}')) });
     expect(none.status).toBe(415);
     // charset and case are fine
-    expect(getQuestion(store, a.id)!.status).toBe("pending");
+    expect((await getQuestion(store, a.id))!.status).toBe("pending");
     const ok = await post(at, { decision: "allow" }, { "Content-Type": "Application/JSON; charset=utf-8" });
     expect(ok.status).toBe(200);
   });
 
   test("a cross-site POST is refused (Origin, Sec-Fetch-Site); this server's own origin and plain programs pass", async () => {
-    const { store, url, api } = serve();
-    const a = ask(store);
+    const { store, url, api } = await serve();
+    const a = await ask(store);
     const at = `${url}/api/inbox/${a.id}`;
     const refused: Record<string, string>[] = [
       { Origin: "http://evil.example" },
@@ -250,7 +250,7 @@ describe("POST /api/inbox/:id", () => {
       expect({ headers, status: r.status }).toEqual({ headers, status: 403 });
       expect(shape(shapes.errorShape, r.body).error).toStartWith("Forbidden");
     }
-    expect(getQuestion(store, a.id)!.status).toBe("pending");
+    expect((await getQuestion(store, a.id))!.status).toBe("pending");
     // Reads by a page on another site are refused too (CORS would hide the answer anyway).
     expect((await call(`${url}/api/inbox`, { headers: { Origin: "http://evil.example", "Sec-Fetch-Site": "cross-site" } })).status).toBe(403);
 
@@ -260,25 +260,25 @@ describe("POST /api/inbox/:id", () => {
     const cookie = await loginCookie(api);
     const own = await post(at, { decision: "allow" }, { ...ownPage, Cookie: cookie });
     expect(own.status).toBe(200);
-    const b = ask(store);
+    const b = await ask(store);
     // A browser write without an Origin is not taken, cookie or not.
     expect((await post(`${url}/api/inbox/${b.id}`, { decision: "deny" }, { "Sec-Fetch-Site": "none", Cookie: cookie })).status).toBe(403);
-    const c = ask(store);
+    const c = await ask(store);
     expect((await post(`${url}/api/inbox/${c.id}`, { decision: "deny" })).status).toBe(200); // curl, scripts
   });
 
   test("bound beyond loopback: the token is required; without one the server will not even start", async () => {
     const token = "a-long-enough-token";
-    expect(() => serve({ host: "0.0.0.0" })).toThrow("ORCH_API_TOKEN");
-    const { store, url } = serve({ host: "0.0.0.0", token });
-    const a = ask(store);
+    await expect(serve({ host: "0.0.0.0" })).rejects.toThrow("ORCH_API_TOKEN");
+    const { store, url } = await serve({ host: "0.0.0.0", token });
+    const a = await ask(store);
     const at = `${url}/api/inbox/${a.id}`;
     const none = await post(at, { decision: "allow" });
     expect(none.status).toBe(401);
     expect((await post(at, { decision: "allow" }, { Authorization: "Bearer wrong" })).status).toBe(401);
     expect((await call(`${url}/api/inbox`)).status).toBe(401);
     expect((await call(`${url}/api/agents`)).status).toBe(401);
-    expect(getQuestion(store, a.id)!.status).toBe("pending");
+    expect((await getQuestion(store, a.id))!.status).toBe("pending");
     // The token does not make a cross-site request acceptable.
     expect((await post(at, { decision: "allow" }, { Authorization: `Bearer ${token}`, Origin: "http://evil.example" })).status).toBe(403);
     const ok = await post(at, { decision: "allow" }, { Authorization: `Bearer ${token}` });
@@ -287,34 +287,34 @@ describe("POST /api/inbox/:id", () => {
   });
 
   test("an app built for a non-loopback address without a token takes no writes, whoever built it", async () => {
-    const store = tempStore();
-    const a = ask(store);
-    const app = createApp(store, { host: "0.0.0.0" });
+    const store = await tempStore();
+    const a = await ask(store);
+    const app = await createApp(store, { host: "0.0.0.0" });
     const r = await app.request(`/api/inbox/${a.id}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"decision":"allow"}' });
     expect(r.status).toBe(403);
     expect(((await r.json()) as { error: string }).error).toContain("ORCH_API_TOKEN");
-    expect(getQuestion(store, a.id)!.status).toBe("pending");
+    expect((await getQuestion(store, a.id))!.status).toBe("pending");
   });
 
   test("other methods and paths: JSON 404s, nothing answered", async () => {
-    const { store, url } = serve();
-    const a = ask(store);
+    const { store, url } = await serve();
+    const a = await ask(store);
     for (const [method, path] of [["POST", "/api/inbox"], ["PUT", `/api/inbox/${a.id}`], ["DELETE", `/api/inbox/${a.id}`], ["POST", "/api/agents"]] as const) {
       const r = await call(`${url}${path}`, { method, headers: { "Content-Type": "application/json" }, body: '{"decision":"allow"}' });
       expect({ method, path, status: r.status }).toEqual({ method, path, status: 404 });
       expect(r.type).toStartWith("application/json");
     }
-    expect(getQuestion(store, a.id)!.status).toBe("pending");
+    expect((await getQuestion(store, a.id))!.status).toBe("pending");
   });
 });
 
 describe("SSE: agent and inbox events", () => {
   test("an entry created and answered arrives as `inbox` events; a session's change as an `agent` event", async () => {
-    const { store, url } = serve();
+    const { store, url } = await serve();
     const t = await tap(`${url}/api/events`);
     await t.until((x) => x.messages.length >= 1, 5000, "snapshot");
 
-    const a = ask(store);
+    const a = await ask(store);
     await t.until((x) => x.events("inbox").length >= 1, 5000, "inbox create");
     const created = JSON.parse(t.events("inbox")[0]!.data);
     shape(shapes.changeShape, created);
@@ -328,7 +328,7 @@ describe("SSE: agent and inbox events", () => {
     expect(answered).toMatchObject({ op: "update", entityId: String(a.id), data: { status: "denied", reason: "no", answeredBy: "api" } });
     expect(Number(t.events("inbox")[1]!.id)).toBeGreaterThan(Number(t.events("inbox")[0]!.id));
 
-    recordAgentChange(store, session("s-sse"), { status: "working", tool: "Bash(ls)" });
+    await recordAgentChange(store, session("s-sse"), { status: "working", tool: "Bash(ls)" });
     await t.until((x) => x.events("agent").length >= 1, 5000, "agent event");
     const agent = JSON.parse(t.events("agent")[0]!.data);
     expect(agent).toMatchObject({ op: "create", entityId: "s-sse", data: { sessionId: "s-sse", status: "working", tool: "Bash(ls)" } });
@@ -339,12 +339,12 @@ describe("SSE: agent and inbox events", () => {
 
 describe("hostile text", () => {
   test("escape sequences in a question, its input and an agent's message stay JSON-escaped in every answer and event", async () => {
-    const { store, url } = serve();
+    const { store, url } = await serve();
     const evil = "rm -rf / \u001b[2J\u001b]0;pwned\u0007\u009b31m\r\n\u2028\u202egnp.exe\u0000end";
     const t = await tap(`${url}/api/events`);
     await t.until((x) => x.messages.length >= 1, 5000, "snapshot");
-    const a = ask(store, { question: `Bash(${evil})`, toolInput: { command: evil } });
-    recordAgentChange(store, session("s-evil"), { status: "working", tool: `Bash(${evil})`, lastMessage: evil });
+    const a = await ask(store, { question: `Bash(${evil})`, toolInput: { command: evil } });
+    await recordAgentChange(store, session("s-evil"), { status: "working", tool: `Bash(${evil})`, lastMessage: evil });
     await t.until((x) => x.events("agent").length >= 1 && x.events("inbox").length >= 1, 5000, "events");
 
     const raw = [(await call(`${url}/api/inbox`)).text, (await call(`${url}/api/agents`)).text, ...t.events().map((m) => m.data)];
@@ -360,6 +360,6 @@ describe("hostile text", () => {
 
     // An answer cannot carry them in: a reason and a name are one line of text.
     for (const body of [{ decision: "deny", reason: "ok\u001b[2J" }, { decision: "deny", by: "x\u0007" }]) expect((await post(`${url}/api/inbox/${a.id}`, body)).status).toBe(400);
-    expect(getQuestion(store, a.id)!.status).toBe("pending");
+    expect((await getQuestion(store, a.id))!.status).toBe("pending");
   });
 });

@@ -16,10 +16,10 @@ import { ageActivity, guide, guideData } from "./fixture.ts";
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const keys = (o: object) => Object.keys(o).sort();
 
-function setup(opts: Parameters<typeof createApp>[1] = {}) {
-  const store = tempStore();
-  guideData(store);
-  const app = createApp(store, { mainBranch: "main", ...opts });
+async function setup(opts: Parameters<typeof createApp>[1] = {}) {
+  const store = await tempStore();
+  await guideData(store);
+  const app = await createApp(store, { mainBranch: "main", ...opts });
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const res = await app.request(path, { headers });
     const text = await res.text();
@@ -43,7 +43,7 @@ function shape<S extends z.ZodType>(s: S, body: unknown): z.output<S> {
 
 describe("GET /health", () => {
   test("the guide's {status, timestamp} plus service, version, dbId", async () => {
-    const { get } = setup();
+    const { get } = await setup();
     const r = await get("/health");
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toStartWith("application/json");
@@ -57,21 +57,21 @@ describe("GET /health", () => {
 
   test("dbId: the same file gives the same id through any connection; another file another id", async () => {
     const dir = tempDir();
-    const a = openStore(join(dir, "x.db"));
-    const b = openStore(join(dir, ".", "x.db"));
-    const c = tempStore();
+    const a = await openStore(join(dir, "x.db"));
+    const b = await openStore(join(dir, ".", "x.db"));
+    const c = await tempStore();
     try {
-      const id = async (s: Store) => ((await (await createApp(s).request("/health")).json()) as { dbId: string }).dbId;
+      const id = async (s: Store) => ((await (await (await createApp(s)).request("/health")).json()) as { dbId: string }).dbId;
       expect(await id(a)).toBe(await id(b));
       expect(await id(a)).not.toBe(await id(c));
     } finally {
-      a.close();
-      b.close();
+      await a.close();
+      await b.close();
     }
   });
 
   test("HEAD answers like GET without a body", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await app.request("/health", { method: "HEAD" });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("");
@@ -80,7 +80,7 @@ describe("GET /health", () => {
 
 describe("GET /api/streams", () => {
   test("the guide's list item key for key (+ archived, initiativeId), figures from the core", async () => {
-    const { get } = setup();
+    const { get } = await setup();
     const r = await get("/api/streams");
     expect(r.status).toBe(200);
     const body = shape(shapes.streamListShape, r.body);
@@ -103,21 +103,21 @@ describe("GET /api/streams", () => {
   });
 
   test("branchName: the main checkout's branch for a stream without a worktree; its own branch otherwise; null outside git", async () => {
-    const { store, get } = setup();
+    const { store, get } = await setup();
     const { setStreamWorktree } = await import("../../src/core/index.ts");
-    setStreamWorktree(store, "Stream-B", { worktreePath: "/repo/.claude/worktrees/Stream-B", branchName: "stream-b" });
+    await setStreamWorktree(store, "Stream-B", { worktreePath: "/repo/.claude/worktrees/Stream-B", branchName: "stream-b" });
     const list = (await get("/api/streams")).body.streams as { branchName: string; worktreePath: string | null }[];
     expect(list.map((s) => [s.worktreePath, s.branchName])).toEqual([
       [null, "main"],
       ["/repo/.claude/worktrees/Stream-B", "stream-b"],
     ]);
-    const noGit = await (await createApp(store, { mainBranch: null }).request("/api/streams")).json();
+    const noGit = await (await (await createApp(store, { mainBranch: null })).request("/api/streams")).json();
     expect((noGit as { streams: { branchName: string | null }[] }).streams[0]!.branchName).toBeNull();
   });
 
   test("initiativeId and includeArchived filter", async () => {
-    const { store, get } = setup();
-    archiveStream(store, "Stream-B");
+    const { store, get } = await setup();
+    await archiveStream(store, "Stream-B");
     expect((await get("/api/streams")).body.totalStreams).toBe(1);
     const all = (await get("/api/streams?includeArchived=true")).body;
     expect(all.streams.map((s: { streamId: string; archived: boolean }) => [s.streamId, s.archived])).toEqual([
@@ -130,26 +130,26 @@ describe("GET /api/streams", () => {
   });
 
   test("never stale: a commit from another connection shows on the very next request", async () => {
-    const { store, get } = setup();
+    const { store, get } = await setup();
     const before = (await get("/api/streams")).body.streams[0];
     expect(before.completedTasks).toBe(3);
-    const other = openStore(store.path);
+    const other = await openStore(store.path);
     try {
-      updateTask(other, { id: "TASK-002", status: "completed" });
+      await updateTask(other, { id: "TASK-002", status: "completed" });
     } finally {
-      other.close();
+      await other.close();
     }
     const after = (await get("/api/streams")).body.streams[0];
     expect(after).toMatchObject({ completedTasks: 4, inProgressTasks: 0, progressPercentage: 100, status: "completed" });
     // …and one from this very connection too.
-    updateTask(store, { id: "TASK-002", status: "blocked", blockedReason: "waiting" });
+    await updateTask(store, { id: "TASK-002", status: "blocked", blockedReason: "waiting" });
     expect((await get("/api/streams")).body.streams[0]).toMatchObject({ blockedTasks: 1, status: "blocked" });
   });
 });
 
 describe("GET /api/streams/:streamId", () => {
   test("the guide's detail key for key (+ every figure, files, archived, initiativeId), tasks in full", async () => {
-    const { get } = setup();
+    const { get } = await setup();
     const r = await get("/api/streams/Stream-A");
     expect(r.status).toBe(200);
     const body = shape(shapes.streamDetailShape, r.body);
@@ -167,11 +167,11 @@ describe("GET /api/streams/:streamId", () => {
   });
 
   test("404 with the guide's exact body; archived streams need includeArchived", async () => {
-    const { store, get } = setup();
+    const { store, get } = await setup();
     const r = await get("/api/streams/Stream-X");
     expect(r.status).toBe(404);
     expect(r.body).toEqual(guide.notFound);
-    archiveStream(store, "Stream-B");
+    await archiveStream(store, "Stream-B");
     expect((await get("/api/streams/Stream-B")).body).toEqual({ error: "Stream not found", streamId: "Stream-B" });
     const arch = await get("/api/streams/Stream-B?includeArchived=true");
     expect(arch.status).toBe(200);
@@ -181,7 +181,7 @@ describe("GET /api/streams/:streamId", () => {
 
 describe("GET /api/streams/:streamId/health", () => {
   test("current task, last activity, no warnings while heartbeats are fresh", async () => {
-    const { get } = setup();
+    const { get } = await setup();
     const r = await get("/api/streams/Stream-A/health");
     expect(r.status).toBe(200);
     const h = shape(shapes.streamHealthShape, r.body);
@@ -191,9 +191,9 @@ describe("GET /api/streams/:streamId/health", () => {
   });
 
   test("stalled after 10 minutes without a heartbeat; blocked tasks listed; 404 for unknown streams", async () => {
-    const { store, get } = setup({ now: () => Date.now() + 11 * 60_000 });
-    ageActivity(store, "TASK-002", 0);
-    updateTask(store, { id: "TASK-010", status: "blocked", blockedReason: "needs Stream-A" });
+    const { store, get } = await setup({ now: () => Date.now() + 11 * 60_000 });
+    await ageActivity(store, "TASK-002", 0);
+    await updateTask(store, { id: "TASK-010", status: "blocked", blockedReason: "needs Stream-A" });
     const a = (await get("/api/streams/Stream-A/health")).body;
     expect(a.healthy).toBe(false);
     expect(a.warnings).toEqual([{ type: "stalled", taskId: "TASK-002", message: "TASK-002 in progress with no heartbeat for 11 minutes" }]);
@@ -207,7 +207,7 @@ describe("GET /api/streams/:streamId/health", () => {
 
 describe("GET /api/tasks", () => {
   test("the guide's task key for key (+ parentId, blockedReason, archived)", async () => {
-    const { get } = setup();
+    const { get } = await setup();
     const r = await get("/api/tasks?streamId=Stream-A&status=completed&limit=1");
     expect(r.status).toBe(200);
     const body = shape(shapes.taskListShape, r.body);
@@ -221,7 +221,7 @@ describe("GET /api/tasks", () => {
   });
 
   test("each filter narrows: status, streamId, assignedAgent, prdId, limit", async () => {
-    const { get } = setup();
+    const { get } = await setup();
     const ids = async (q: string) => ((await get(`/api/tasks${q}`)).body.tasks as { id: string }[]).map((t) => t.id);
     expect(await ids("")).toEqual(["TASK-002", "TASK-001", "TASK-003", "TASK-004", "TASK-010"]);
     expect(await ids("?status=in_progress")).toEqual(["TASK-002"]);
@@ -236,7 +236,7 @@ describe("GET /api/tasks", () => {
 
 describe("GET /api/activity", () => {
   test("the guide's activity key for key; active only by default; active=false adds idle ones", async () => {
-    const { store, get } = setup();
+    const { store, get } = await setup();
     const r = await get("/api/activity");
     expect(r.status).toBe(200);
     const body = shape(shapes.activityListShape, r.body);
@@ -249,8 +249,8 @@ describe("GET /api/activity", () => {
     expect(a).toMatchObject(fixed);
     expect(a.activityId).toMatch(/^ACT-/);
 
-    updateTask(store, { id: "TASK-010", status: "in_progress" });
-    ageActivity(store, "TASK-010", 6);
+    await updateTask(store, { id: "TASK-010", status: "in_progress" });
+    await ageActivity(store, "TASK-010", 6);
     const active = (await get("/api/activity")).body;
     expect(active).toMatchObject({ totalActive: 1, totalIdle: 1 });
     expect(active.activities).toHaveLength(1);
@@ -293,7 +293,7 @@ describe("bad requests: 400 with error and details, never a 500", () => {
   ];
   for (const [path, param, error] of cases) {
     test(path, async () => {
-      const { get } = setup();
+      const { get } = await setup();
       const r = await get(path);
       expect(r.status).toBe(400);
       expect(r.body.error).toBe(error);
@@ -303,7 +303,7 @@ describe("bad requests: 400 with error and details, never a 500", () => {
   }
 
   test("several bad parameters: each named once", async () => {
-    const { get } = setup();
+    const { get } = await setup();
     const r = await get("/api/tasks?limit=abc&status=done&assignedAgent=" + "x".repeat(201));
     expect(r.status).toBe(400);
     expect(r.body.details.map((d: { param: string }) => d.param).sort()).toEqual(["assignedAgent", "limit", "status"]);
@@ -311,7 +311,7 @@ describe("bad requests: 400 with error and details, never a 500", () => {
   });
 
   test("fuzzed paths and queries: always JSON, never 500", async () => {
-    const { get } = setup();
+    const { get } = await setup();
     const weird = [
       "/api/streams/%E0%A4%A",
       "/api/streams/%00",
@@ -337,10 +337,10 @@ describe("bad requests: 400 with error and details, never a 500", () => {
   });
 
   test("an unexpected failure is a bare 500 JSON and one log line, no stack", async () => {
-    const store = openStore(join(tempDir(), "t.db"));
+    const store = await openStore(join(tempDir(), "t.db"));
     const lines: string[] = [];
-    const app = createApp(store, { log: (l) => lines.push(l) });
-    store.close();
+    const app = await createApp(store, { log: (l) => lines.push(l) });
+    await store.close();
     const res = await app.request("/api/tasks");
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ error: "Internal server error" });
@@ -351,7 +351,7 @@ describe("bad requests: 400 with error and details, never a 500", () => {
 
 describe("unknown routes, methods, CORS", () => {
   test("404 JSON for unknown paths and for methods other than GET", async () => {
-    const { app, get } = setup();
+    const { app, get } = await setup();
     for (const path of ["/", "/api", "/api/nope", "/api/streams/Stream-A/tasks", "/favicon.ico"]) {
       const r = await get(path);
       expect(r.status).toBe(404);
@@ -366,7 +366,7 @@ describe("unknown routes, methods, CORS", () => {
   });
 
   test("no CORS headers, not even to a preflight", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const origin = { Origin: "https://evil.example" };
     for (const res of [
       await app.request("/api/streams", { headers: origin }),
@@ -379,7 +379,7 @@ describe("unknown routes, methods, CORS", () => {
 
 describe("security middleware", () => {
   test("token: 401 without or with a wrong one, 200 with it; applies to every route but /health", async () => {
-    const { get } = setup({ token: "s3cret-token-value" });
+    const { get } = await setup({ token: "s3cret-token-value" });
     const none = await get("/api/streams");
     expect(none.status).toBe(401);
     expect(none.body).toEqual({ error: "Unauthorized: send Authorization: Bearer <ORCH_API_TOKEN>" });
@@ -397,7 +397,7 @@ describe("security middleware", () => {
   });
 
   test("Host check: the bound host and localhost pass, any other name is 403 (DNS rebinding)", async () => {
-    const { get } = setup({ host: "127.0.0.1" });
+    const { get } = await setup({ host: "127.0.0.1" });
     for (const host of ["127.0.0.1:9090", "localhost:9090", "LOCALHOST", "[::1]:9090", "127.0.0.1"]) {
       expect((await get("/health", { Host: host })).status).toBe(200);
     }
@@ -411,7 +411,7 @@ describe("security middleware", () => {
   test("Host check for a wildcard bind also accepts this machine's addresses; the token still applies", async () => {
     const { networkInterfaces } = await import("node:os");
     const addr = Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address;
-    const { get } = setup({ host: "0.0.0.0", token: "tok-tok-tok-tok" });
+    const { get } = await setup({ host: "0.0.0.0", token: "tok-tok-tok-tok" });
     const auth = { Authorization: "Bearer tok-tok-tok-tok" };
     if (addr) expect((await get("/health", { Host: `${addr}:9090`, ...auth })).status).toBe(200);
     expect((await get("/health", { Host: "evil.example", ...auth })).status).toBe(403);
@@ -421,7 +421,7 @@ describe("security middleware", () => {
 
 describe("GET /openapi.json", () => {
   test("every route, with query parameters generated from the very schemas that validate them", async () => {
-    const { get } = setup();
+    const { get } = await setup();
     const r = await get("/openapi.json");
     expect(r.status).toBe(200);
     const doc = r.body;
@@ -480,7 +480,7 @@ describe("GET /openapi.json", () => {
   });
 
   test("response schemas are the shapes every answer is held to, with the actual keys", async () => {
-    const { get } = setup();
+    const { get } = await setup();
     const doc = (await get("/openapi.json")).body;
     const schemas = doc.components.schemas;
     expect(doc.paths["/api/streams"].get.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/StreamList" });
@@ -500,7 +500,7 @@ describe("GET /openapi.json", () => {
 
 describe("GET /api/events through app.request", () => {
   test("starts with a snapshot of streams, activities and overall, with the latest event id", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const ac = new AbortController();
     const res = await app.request("/api/events", { signal: ac.signal });
     expect(res.status).toBe(200);
@@ -520,21 +520,21 @@ describe("GET /api/events through app.request", () => {
   });
 
   test("HEAD answers the headers without subscribing anyone", async () => {
-    const { app, store } = setup();
+    const { app, store } = await setup();
     const res = await app.request("/api/events", { method: "HEAD" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     expect(await res.text()).toBe("");
     const { sharedChangeFeed } = await import("../../src/core/change-feed.ts");
-    expect(sharedChangeFeed(store).listenerCount).toBe(0);
+    expect((await sharedChangeFeed(store)).listenerCount).toBe(0);
   });
 });
 
 describe("GET /api/tasks pages", () => {
   test("a page at a time: nextCursor and matchingTasks only when more match; the pages cover every task once; a bad cursor is 400", async () => {
-    const { get, store } = setup();
+    const { get, store } = await setup();
     const { createTask } = await import("../../src/core/tasks.ts");
-    for (let i = 0; i < 25; i++) createTask(store, { id: `PG-${i}`, title: `t${i}`, metadata: { streamId: "Paged" } });
+    for (let i = 0; i < 25; i++) await createTask(store, { id: `PG-${i}`, title: `t${i}`, metadata: { streamId: "Paged" } });
     const all = await get("/api/tasks?streamId=Paged");
     expect(Object.keys(all.body).sort()).toEqual(["tasks", "totalTasks"]); // the guide's shape when it all fits
     const seen: string[] = [];

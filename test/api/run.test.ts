@@ -9,11 +9,11 @@ import { tempStore } from "../helpers.ts";
 import { tempRepo } from "../git/repo-helpers.ts";
 import { guideData } from "./fixture.ts";
 
-function setup() {
+async function setup() {
   const root = tempRepo();
-  const store = tempStore();
-  guideData(store);
-  const app = createApp(store, { mainBranch: "main", cwd: root });
+  const store = await tempStore();
+  await guideData(store);
+  const app = await createApp(store, { mainBranch: "main", cwd: root });
   const get = async (path: string) => {
     const res = await app.request(path);
     const text = await res.text();
@@ -23,7 +23,7 @@ function setup() {
 }
 
 test("no orch start yet → {run: null}; then its outcome and each stream's status, paused, restarts, exit code; a failed one; nothing machine-private", async () => {
-  const { root, get } = setup();
+  const { root, get } = await setup();
   const none = await get("/api/run");
   expect(none.status).toBe(200);
   expect(shapes.runShape.parse(none.body)).toEqual({ run: null });
@@ -54,7 +54,7 @@ test("no orch start yet → {run: null}; then its outcome and each stream's stat
 });
 
 test("a state file orch cannot read → 200 {run: null, error}; in /openapi.json", async () => {
-  const { root, get } = setup();
+  const { root, get } = await setup();
   saveState(root, newRunState({ initiativeId: null, launcher: "tmux", maxParallelStreams: 1, restartLimit: 0, now: "2026-01-08T12:00:00.000Z" }));
   writeFileSync(join(root, STATE_FILE), "{ half a file");
   const r = await get("/api/run");

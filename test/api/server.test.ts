@@ -9,18 +9,18 @@ import { guideData } from "./fixture.ts";
 import { SseTap } from "./sse-tap.ts";
 
 const open: { servers: ApiServer[]; taps: SseTap[]; stores: Store[] } = { servers: [], taps: [], stores: [] };
-afterEach(() => {
+afterEach(async () => {
   for (const t of open.taps.splice(0)) t.close();
   for (const s of open.servers.splice(0)) s.stop();
-  for (const s of open.stores.splice(0)) s.close();
+  for (const s of open.stores.splice(0)) await s.close();
 });
 
-function serve(opts: Partial<Parameters<typeof startApiServer>[1]> = {}) {
+async function serve(opts: Partial<Parameters<typeof startApiServer>[1]> = {}) {
   const dbPath = join(tempDir(), "tasks.db");
-  const store = openStore(dbPath);
+  const store = await openStore(dbPath);
   open.stores.push(store);
-  guideData(store);
-  const api = startApiServer(store, { host: "127.0.0.1", port: 0, mainBranch: "main", ...opts });
+  await guideData(store);
+  const api = await startApiServer(store, { host: "127.0.0.1", port: 0, mainBranch: "main", ...opts });
   open.servers.push(api);
   return { api, store, dbPath, url: api.url };
 }
@@ -58,16 +58,16 @@ async function rawGet(port: number, path: string, host: string): Promise<{ statu
 
 describe("SSE on a real server", () => {
   test("snapshot, then task/stream/activity events for commits of another connection, then heartbeats", async () => {
-    const { url, dbPath } = serve({ heartbeatMs: 100 });
+    const { url, dbPath } = await serve({ heartbeatMs: 100 });
     const t = await tap(`${url}/api/events`);
     expect(t.status).toBe(200);
     await t.until((x) => x.messages.length >= 1, 5000, "snapshot");
     const snap = t.messages[0]!;
     expect(snap.event).toBe("snapshot");
-    const other = openStore(dbPath);
+    const other = await openStore(dbPath);
     open.stores.push(other);
-    expect(Number(snap.id)).toBe(lastEventId(other));
-    updateTask(other, { id: "TASK-002", status: "completed" });
+    expect(Number(snap.id)).toBe(await lastEventId(other));
+    await updateTask(other, { id: "TASK-002", status: "completed" });
     await t.until((x) => x.events("stream").length >= 1, 5000, "stream event");
     expect(t.events().map((m) => m.event)).toEqual(["activity", "task", "stream"]);
     const ids = t.events().map((m) => Number(m.id));
@@ -81,7 +81,7 @@ describe("SSE on a real server", () => {
   });
 
   test("a change made by a separate dist/orch process arrives as events", async () => {
-    const { url, dbPath } = serve();
+    const { url, dbPath } = await serve();
     const t = await tap(`${url}/api/events`);
     await t.until((x) => x.messages.length >= 1, 5000, "snapshot");
     const r = await runOrch(["task", "update", "TASK-010", "--status", "in_progress", "--notes", "from another process"], { env: { ORCH_DB: dbPath } });
@@ -93,7 +93,7 @@ describe("SSE on a real server", () => {
   });
 
   test("Last-Event-ID: a reconnecting client gets exactly the events it missed, no snapshot", async () => {
-    const { url, dbPath } = serve();
+    const { url, dbPath } = await serve();
     const first = await tap(`${url}/api/events`);
     await first.until((x) => x.messages.length >= 1, 5000, "snapshot");
     const seen = first.messages[0]!.id!;
@@ -101,9 +101,9 @@ describe("SSE on a real server", () => {
     // Changes while the client is away, from another process.
     expect((await runOrch(["task", "create", "--title", "while away", "--id", "TASK-020", "--stream", "Stream-B"], { env: { ORCH_DB: dbPath } })).code).toBe(0);
     expect((await runOrch(["task", "update", "TASK-020", "--status", "blocked", "--blocked-reason", "r"], { env: { ORCH_DB: dbPath } })).code).toBe(0);
-    const other = openStore(dbPath);
+    const other = await openStore(dbPath);
     open.stores.push(other);
-    const missed = (await import("../../src/core/index.ts")).eventsSince(other, Number(seen));
+    const missed = await (await import("../../src/core/index.ts")).eventsSince(other, Number(seen));
     expect(missed.length).toBeGreaterThanOrEqual(4);
 
     const again = await tap(`${url}/api/events`, { "Last-Event-ID": seen });
@@ -111,7 +111,7 @@ describe("SSE on a real server", () => {
     expect(again.messages.map((m) => [Number(m.id), m.event])).toEqual(missed.map((e) => [e.id, e.kind]));
     expect(again.events("snapshot")).toEqual([]);
     // Live events continue after the replay, without duplicates.
-    createTask(other, { id: "TASK-021", title: "live", metadata: { streamId: "Stream-B" } });
+    await createTask(other, { id: "TASK-021", title: "live", metadata: { streamId: "Stream-B" } });
     await again.until((x) => x.messages.some((m) => JSON.parse(m.data).entityId === "TASK-021"), 5000, "live event");
     const ids = again.messages.map((m) => Number(m.id));
     expect(new Set(ids).size).toBe(ids.length);
@@ -127,18 +127,18 @@ describe("SSE on a real server", () => {
   });
 
   test("an idle event stream outlives Bun's idle timeout", async () => {
-    const { url, store } = serve({ heartbeatMs: 60_000, idleTimeout: 1 });
+    const { url, store } = await serve({ heartbeatMs: 60_000, idleTimeout: 1 });
     const t = await tap(`${url}/api/events`);
     await t.until((x) => x.messages.length >= 1, 5000, "snapshot");
     // Bun checks idle sockets every ~4 s: without the per-request timeout of 0 the stream is cut at ≈4 s.
     await Bun.sleep(5500);
     expect(t.closed).toBe(false);
-    updateTask(store, { id: "TASK-010", status: "completed" });
+    await updateTask(store, { id: "TASK-010", status: "completed" });
     await t.until((x) => x.events("task").length >= 1, 5000, "event after idle period");
   }, 15_000);
 
   test("closing the client unsubscribes it from the feed", async () => {
-    const { url, api } = serve();
+    const { url, api } = await serve();
     const listeners = () => api.deps.feed.listenerCount;
     const t = await tap(`${url}/api/events`);
     await t.until((x) => x.messages.length >= 1, 5000, "snapshot");
@@ -152,7 +152,7 @@ describe("SSE on a real server", () => {
 
 describe("security on a real socket", () => {
   test("Host header: evil names get 403, localhost and the bound address pass", async () => {
-    const { api } = serve();
+    const { api } = await serve();
     expect((await rawGet(api.port, "/health", `127.0.0.1:${api.port}`)).status).toBe(200);
     expect((await rawGet(api.port, "/health", `localhost:${api.port}`)).status).toBe(200);
     const evil = await rawGet(api.port, "/api/streams", `attacker.example:${api.port}`);
@@ -161,7 +161,7 @@ describe("security on a real socket", () => {
   });
 
   test("token: every request needs the bearer token", async () => {
-    const { url } = serve({ token: "a-long-enough-token" });
+    const { url } = await serve({ token: "a-long-enough-token" });
     expect((await fetch(`${url}/api/streams`)).status).toBe(401);
     expect((await fetch(`${url}/api/events`)).status).toBe(401);
     const ok = await fetch(`${url}/api/streams`, { headers: { Authorization: "Bearer a-long-enough-token" } });

@@ -79,7 +79,7 @@ async function health(port: number) {
 describe("serveApiWhileAlive across processes", () => {
   test("a second orch on the same database waits quietly and takes the port over when the first exits", async () => {
     const db = join(tempDir(), "tasks.db");
-    openStore(db).close(); // create it once, so both processes open the same file
+    await (await openStore(db)).close(); // create it once, so both processes open the same file
     const port = freePort();
     const a = holder(db, port);
     await a.until("serving");
@@ -98,16 +98,16 @@ describe("serveApiWhileAlive across processes", () => {
     expect(b.stderr()).toBe(`HTTP server listening on 127.0.0.1:${port} (taken over from an orch that exited)\n`);
     expect((await health(port)).dbId).toBe(id);
     // The API keeps serving data written by anyone to that database.
-    const w = openStore(db);
-    createTask(w, { id: "TASK-1", title: "after the hand-over", metadata: { streamId: "Stream-A" } });
-    w.close();
+    const w = await openStore(db);
+    await createTask(w, { id: "TASK-1", title: "after the hand-over", metadata: { streamId: "Stream-A" } });
+    await w.close();
     const streams = (await (await fetch(`http://127.0.0.1:${port}/api/streams`)).json()) as { totalStreams: number };
     expect(streams.totalStreams).toBe(1);
   }, 20_000);
 
   test("the holder's session ending (stdin closed) hands the port over too", async () => {
     const db = join(tempDir(), "tasks.db");
-    openStore(db).close();
+    await (await openStore(db)).close();
     const port = freePort();
     const a = holder(db, port);
     await a.until("serving");
@@ -122,8 +122,8 @@ describe("serveApiWhileAlive across processes", () => {
     const port = freePort();
     const mine = join(tempDir(), "mine.db");
     const theirs = join(tempDir(), "theirs.db");
-    openStore(mine).close();
-    openStore(theirs).close();
+    await (await openStore(mine)).close();
+    await (await openStore(theirs)).close();
     const other = holder(theirs, port);
     await other.until("serving");
     const b = holder(mine, port);
@@ -153,9 +153,9 @@ describe("serveApiWhileAlive across processes", () => {
 });
 
 describe("serveApiWhileAlive in process", () => {
-  test("non-loopback without a token: refused with one line, nothing bound, nothing thrown", () => {
+  test("non-loopback without a token: refused with one line, nothing bound, nothing thrown", async () => {
     const lines: string[] = [];
-    const h = serveApiWhileAlive(tempStore(), readEnv({ HTTP_API_HOST: "0.0.0.0", HTTP_API_PORT: "0" }), { log: (l) => lines.push(l), mainBranch: null });
+    const h = await serveApiWhileAlive(await tempStore(), readEnv({ HTTP_API_HOST: "0.0.0.0", HTTP_API_PORT: "0" }), { log: (l) => lines.push(l), mainBranch: null });
     expect(h.state).toBe("refused");
     expect(h.port).toBeUndefined();
     expect(lines).toEqual([expect.stringMatching(/^orch: HTTP API not started: refusing to serve on 0\.0\.0\.0 without ORCH_API_TOKEN/)]);
@@ -166,7 +166,7 @@ describe("serveApiWhileAlive in process", () => {
   test("free port: serves at once; stop() frees it", async () => {
     const lines: string[] = [];
     const port = freePort();
-    const h = serveApiWhileAlive(tempStore(), readEnv({ HTTP_API_PORT: String(port) }), { log: (l) => lines.push(l), mainBranch: null });
+    const h = await serveApiWhileAlive(await tempStore(), readEnv({ HTTP_API_PORT: String(port) }), { log: (l) => lines.push(l), mainBranch: null });
     expect(h.state).toBe("serving");
     expect(h.port).toBe(port);
     expect((await health(port)).service).toBe("orch");
@@ -176,10 +176,10 @@ describe("serveApiWhileAlive in process", () => {
   });
 
   test("probePortHolder tells the three cases apart", async () => {
-    const s = tempStore();
+    const s = await tempStore();
     const port = freePort();
     expect(await probePortHolder("127.0.0.1", port, "x")).toBe("other"); // nobody there
-    const h = serveApiWhileAlive(s, readEnv({ HTTP_API_PORT: String(port) }), { log: () => {}, mainBranch: null });
+    const h = await serveApiWhileAlive(s, readEnv({ HTTP_API_PORT: String(port) }), { log: () => {}, mainBranch: null });
     const { dbId } = await health(port);
     expect(await probePortHolder("127.0.0.1", port, dbId)).toBe("same-orch");
     expect(await probePortHolder("localhost", port, "another-db")).toBe("other-orch");

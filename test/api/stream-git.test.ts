@@ -15,10 +15,10 @@ import { tempDir, tempStore } from "../helpers.ts";
 import { commit, sh, tempRepo, write } from "../git/repo-helpers.ts";
 import { guideData } from "./fixture.ts";
 
-function setup(cwd: string) {
-  const store = tempStore();
-  guideData(store);
-  const app = createApp(store, { mainBranch: "main", cwd });
+async function setup(cwd: string) {
+  const store = await tempStore();
+  await guideData(store);
+  const app = await createApp(store, { mainBranch: "main", cwd });
   const get = async (path: string) => {
     const res = await app.request(path);
     return { status: res.status, body: (await res.json()) as any };
@@ -31,7 +31,7 @@ const shape = <S extends z.ZodType>(s: S, v: unknown): z.output<S> => s.parse(v)
 describe("GET /api/streams/:streamId/worktree", () => {
   test("branch, base, ahead/behind and the dirty files of a real worktree; exists:false without one; 404 for an unknown stream", async () => {
     const root = tempRepo();
-    const { store, get } = setup(root);
+    const { store, get } = await setup(root);
     const wt = await createStreamWorktree(store, { streamId: "Stream-B", cwd: root });
     const path = wt.worktreePath;
     commit(path, { "src/cmd.ts": "export const cmd = 1;\n" }, "cmd");
@@ -67,7 +67,7 @@ describe("GET /api/streams/:streamId/worktree", () => {
   });
 
   test("outside a git repository: exists:false", async () => {
-    const { get } = setup(tempDir());
+    const { get } = await setup(tempDir());
     const r = await get("/api/streams/Stream-B/worktree");
     expect(r.status).toBe(200);
     expect(shape(shapes.streamWorktreeShape, r.body)).toMatchObject({ exists: false, dirty: [], ahead: null });
@@ -77,8 +77,8 @@ describe("GET /api/streams/:streamId/worktree", () => {
 describe("GET /api/streams/:streamId/conflicts", () => {
   test("the files its branch would conflict in with another live stream's, both ways; none for a stream that conflicts with nothing; 404", async () => {
     const root = tempRepo();
-    const { store, get } = setup(root);
-    createTask(store, { id: "TASK-020", title: "Other", metadata: { streamId: "Stream-C", streamPhase: "parallel", files: ["src/cmd.ts"] } });
+    const { store, get } = await setup(root);
+    await createTask(store, { id: "TASK-020", title: "Other", metadata: { streamId: "Stream-C", streamPhase: "parallel", files: ["src/cmd.ts"] } });
     sh(root, "branch", "stream-b");
     sh(root, "branch", "stream-c");
     sh(root, "checkout", "-q", "stream-b");
@@ -109,7 +109,7 @@ describe("GET /api/streams/:streamId/conflicts", () => {
 });
 
 test("both are in /openapi.json with their shapes", async () => {
-  const { get } = setup(tempDir());
+  const { get } = await setup(tempDir());
   const doc = (await get("/openapi.json")).body;
   expect(doc.paths["/api/streams/{streamId}/worktree"].get.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/StreamWorktree" });
   expect(doc.paths["/api/streams/{streamId}/conflicts"].get.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/StreamConflicts" });

@@ -32,11 +32,11 @@ afterAll(() => {
   else process.env.CLAUDE_CONFIG_DIR = savedConfig;
 });
 
-function setup() {
+async function setup() {
   const root = tempRepo();
-  const store = tempStore();
-  guideData(store);
-  const app = createApp(store, { mainBranch: "main", cwd: root });
+  const store = await tempStore();
+  await guideData(store);
+  const app = await createApp(store, { mainBranch: "main", cwd: root });
   const get = async (path: string) => {
     const res = await app.request(path);
     return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as any };
@@ -52,7 +52,7 @@ function setup() {
 
 describe("GET /api/streams/:streamId/log", () => {
   test("no log yet: source null, no lines; then the headless launcher's log, as one-line texts", async () => {
-    const { get, headless } = setup();
+    const { get, headless } = await setup();
     const none = await get("/api/streams/Stream-B/log");
     expect(none.status).toBe(200);
     expect(shapes.streamLogShape.parse(none.body)).toEqual({ streamId: "Stream-B", source: null, lines: [], truncated: false });
@@ -75,21 +75,21 @@ describe("GET /api/streams/:streamId/log", () => {
   });
 
   test("the transcript of the stream's latest session, when it lies under the config folder's projects/", async () => {
-    const { get, headless, session } = setup();
+    const { get, headless, session } = await setup();
     headless("Stream-B", jsonl(said("from the headless log")));
     const older = join(configDir, "projects", "-repo", "older.jsonl");
     const newer = join(configDir, "projects", "-repo", "newer.jsonl");
     writeFileSync(older, jsonl(said("older session")));
     writeFileSync(newer, jsonl(said("newer session", { timestamp: "2026-01-08T12:00:00.000Z" })));
-    session("s-old", "Stream-B", older);
+    await session("s-old", "Stream-B", older);
     await Bun.sleep(5);
-    session("s-new", "Stream-B", newer);
+    await session("s-new", "Stream-B", newer);
     const r = await get("/api/streams/Stream-B/log");
     expect(r.body).toEqual({ streamId: "Stream-B", source: "transcript", lines: [{ at: "2026-01-08T12:00:00.000Z", kind: "text", text: "newer session" }], truncated: false });
   });
 
   test("a transcript path that leads elsewhere is never read: outside projects/, not .jsonl, a symlink out, a FIFO; the headless log is read instead", async () => {
-    const { get, headless, session } = setup();
+    const { get, headless, session } = await setup();
     headless("Stream-B", jsonl(said("the headless log")));
     const outside = join(tempDir(), "secret.jsonl");
     writeFileSync(outside, jsonl(said("SECRET outside")));
@@ -103,7 +103,7 @@ describe("GET /api/streams/:streamId/log", () => {
     expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
     const traversal = join(configDir, "projects", "..", "..", outside);
     for (const path of [outside, notJsonl, link, join(dirLink, "secret.jsonl"), traversal, fifo, "relative/x.jsonl", `${configDir}/projects/-repo/\0.jsonl`]) {
-      session(`s-${path.length}-${Math.random()}`, "Stream-B", path);
+      await session(`s-${path.length}-${Math.random()}`, "Stream-B", path);
       const r = await get("/api/streams/Stream-B/log");
       expect(r.status).toBe(200);
       expect(JSON.stringify(r.body)).not.toContain("SECRET");
@@ -113,7 +113,7 @@ describe("GET /api/streams/:streamId/log", () => {
   });
 
   test("a headless log that is a symlink is not followed", async () => {
-    const { get, logDir } = setup();
+    const { get, logDir } = await setup();
     const outside = join(tempDir(), "other.log");
     writeFileSync(outside, jsonl(said("SECRET via symlink")));
     symlinkSync(outside, join(logDir, "Stream-B.log"));
@@ -122,7 +122,7 @@ describe("GET /api/streams/:streamId/log", () => {
   });
 
   test(`bounded: only the last ${LOG_WINDOW_BYTES / 1024} KiB of a large log are read, the last N lines answered; lines=1..500`, async () => {
-    const { get, headless, store, root } = setup();
+    const { get, headless, store, root } = await setup();
     const big: unknown[] = [];
     for (let i = 0; i < 40_000; i++) big.push(said(`step ${i} ${"x".repeat(40)}`));
     headless("Stream-B", jsonl(...big)); // ≈3.5 MB
@@ -137,7 +137,7 @@ describe("GET /api/streams/:streamId/log", () => {
     const max = await get("/api/streams/Stream-B/log?lines=500");
     expect(max.body.lines.length).toBe(500);
     // What a window of the file holds, no more: a small window sees only the last few lines.
-    const small = streamLogTail(store, "Stream-B", { cwd: root, lines: 500, windowBytes: 1000 });
+    const small = await streamLogTail(store, "Stream-B", { cwd: root, lines: 500, windowBytes: 1000 });
     expect(small.lines.length).toBeLessThan(15);
     expect(small.truncated).toBe(true);
 
@@ -149,9 +149,9 @@ describe("GET /api/streams/:streamId/log", () => {
   });
 
   test("unknown stream → 404 as the other stream routes; a bad id → 400; archived streams answer", async () => {
-    const { get, store, headless } = setup();
+    const { get, store, headless } = await setup();
     headless("Stream-B", jsonl(said("archived, still readable")));
-    archiveStream(store, "Stream-B");
+    await archiveStream(store, "Stream-B");
     expect((await get("/api/streams/Stream-B/log")).body.lines).toEqual([{ at: null, kind: "text", text: "archived, still readable" }]);
     const missing = await get("/api/streams/Stream-Z/log");
     expect(missing.status).toBe(404);
@@ -161,7 +161,7 @@ describe("GET /api/streams/:streamId/log", () => {
 });
 
 test("in /openapi.json with its shape and the lines parameter", async () => {
-  const app = createApp(tempStore(), { cwd: tempDir() });
+  const app = await createApp(await tempStore(), { cwd: tempDir() });
   const doc = (await (await app.request("/openapi.json")).json()) as any;
   const op = doc.paths["/api/streams/{streamId}/log"].get;
   expect(op.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/StreamLog" });

@@ -12,10 +12,10 @@ import { tempStore } from "../helpers.ts";
 import { tempRepo } from "../git/repo-helpers.ts";
 import { guideData } from "./fixture.ts";
 
-function setup() {
-  const store = tempStore();
-  guideData(store);
-  const app = createApp(store, { mainBranch: "main", cwd: tempRepo() });
+async function setup() {
+  const store = await tempStore();
+  await guideData(store);
+  const app = await createApp(store, { mainBranch: "main", cwd: tempRepo() });
   const get = async (path: string) => {
     const res = await app.request(path);
     return { status: res.status, text: await res.clone().text(), body: (await res.json()) as any };
@@ -25,10 +25,10 @@ function setup() {
 
 describe("GET /api/streams/:streamId/work-products", () => {
   test("the stream's tasks' work products, newest first, without content, with the total; another stream's are not listed", async () => {
-    const { store, get } = setup();
-    const design = storeWorkProduct(store, { taskId: "TASK-010", type: "technical_design", title: "Command palette design", content: "# Design\n..." });
-    const impl = storeWorkProduct(store, { taskId: "TASK-010", type: "implementation", title: "Commands wired", content: "diff --git a b" });
-    storeWorkProduct(store, { taskId: "TASK-002", type: "implementation", title: "Theme provider", content: "Stream-A's" });
+    const { store, get } = await setup();
+    const design = await storeWorkProduct(store, { taskId: "TASK-010", type: "technical_design", title: "Command palette design", content: "# Design\n..." });
+    const impl = await storeWorkProduct(store, { taskId: "TASK-010", type: "implementation", title: "Commands wired", content: "diff --git a b" });
+    await storeWorkProduct(store, { taskId: "TASK-002", type: "implementation", title: "Theme provider", content: "Stream-A's" });
 
     const r = await get("/api/streams/Stream-B/work-products");
     expect(r.status).toBe(200);
@@ -47,8 +47,8 @@ describe("GET /api/streams/:streamId/work-products", () => {
   });
 
   test("limit: default 50, at most 200, the total still counts them all; bad limits → 400; unknown stream → 404; archived streams answer", async () => {
-    const { store, get } = setup();
-    for (let i = 0; i < 60; i++) storeWorkProduct(store, { taskId: "TASK-010", type: "other", title: `note ${i}`, content: String(i) });
+    const { store, get } = await setup();
+    for (let i = 0; i < 60; i++) await storeWorkProduct(store, { taskId: "TASK-010", type: "other", title: `note ${i}`, content: String(i) });
     const r = await get("/api/streams/Stream-B/work-products");
     expect(r.body.workProducts.length).toBe(50);
     expect(r.body.total).toBe(60);
@@ -65,16 +65,16 @@ describe("GET /api/streams/:streamId/work-products", () => {
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual({ error: "Stream not found", streamId: "Stream-Z" });
     expect((await get("/api/streams/bad%20id/work-products")).status).toBe(400);
-    archiveStream(store, "Stream-B");
+    await archiveStream(store, "Stream-B");
     expect((await get("/api/streams/Stream-B/work-products?limit=1")).body.total).toBe(60);
   });
 });
 
 describe("GET /api/work-products/:id", () => {
   test("the full row, content included, agents' control characters escaped inertly; unknown → 404 JSON; a bad id → 400", async () => {
-    const { store, get } = setup();
+    const { store, get } = await setup();
     const content = `<img src=x onerror="alert(1)">\n\u009b31m red \u2028 line`;
-    const wp = storeWorkProduct(store, { taskId: "TASK-010", type: "test_plan", title: "<b>Plan</b>", content, metadata: { pr: 12 } });
+    const wp = await storeWorkProduct(store, { taskId: "TASK-010", type: "test_plan", title: "<b>Plan</b>", content, metadata: { pr: 12 } });
     const r = await get(`/api/work-products/${wp.id}`);
     expect(r.status).toBe(200);
     expect(shapes.workProductShape.parse(r.body)).toEqual({ id: wp.id, taskId: "TASK-010", type: "test_plan", title: "<b>Plan</b>", content, metadata: { pr: 12 }, createdAt: wp.createdAt });
@@ -90,7 +90,7 @@ describe("GET /api/work-products/:id", () => {
 });
 
 test("both are in /openapi.json with their shapes", async () => {
-  const { get } = setup();
+  const { get } = await setup();
   const doc = (await get("/openapi.json")).body;
   expect(doc.paths["/api/streams/{streamId}/work-products"].get.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/StreamWorkProducts" });
   expect(doc.paths["/api/work-products/{id}"].get.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/WorkProduct" });

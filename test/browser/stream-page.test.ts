@@ -111,10 +111,10 @@ browserDescribe("the stream page, live (Chromium)", () => {
   test("work products: the stream's stored ones listed on open, a new one without reload, one opened shows its content as text", async () => {
     const s = await serveProject();
     // Stored by an agent: another process writing the same database (as work_product_store does).
-    const agentDb = openStore(s.env.ORCH_DB!);
+    const agentDb = await openStore(s.env.ORCH_DB!);
     try {
-      const first = storeWorkProduct(agentDb, { taskId: "TASK-005", type: "technical_design", title: `${EVIL} Button design`, content: `<script>window.__pwned=2</script>\n# Button\n\nTokens: <b>primary</b>` });
-      storeWorkProduct(agentDb, { taskId: "TASK-001", type: "implementation", title: "Stream-A's, not this page's", content: "x" });
+      const first = await storeWorkProduct(agentDb, { taskId: "TASK-005", type: "technical_design", title: `${EVIL} Button design`, content: `<script>window.__pwned=2</script>\n# Button\n\nTokens: <b>primary</b>` });
+      await storeWorkProduct(agentDb, { taskId: "TASK-001", type: "implementation", title: "Stream-A's, not this page's", content: "x" });
       const page = await b.page();
       await openDashboard(page, s, "#/stream/Stream-B");
       const item = page.locator(`#work-products li[data-work-product="${first.id}"]`);
@@ -129,13 +129,13 @@ browserDescribe("the stream page, live (Chromium)", () => {
       expect(await page.locator("#work-product b, #work-product script, #app img").count()).toBe(0);
 
       // A new one while the page is open: listed first, the opened one stays open.
-      const second = storeWorkProduct(agentDb, { taskId: "TASK-006", type: "test_plan", title: "Input focus tests", content: "1. tab to it" });
+      const second = await storeWorkProduct(agentDb, { taskId: "TASK-006", type: "test_plan", title: "Input focus tests", content: "1. tab to it" });
       await page.locator(`#work-products li[data-work-product="${second.id}"]`).waitFor({ timeout: 5_000 });
       expect(await page.locator("#work-products li[data-work-product]").evaluateAll((els) => els.map((e) => e.getAttribute("data-work-product")))).toEqual([second.id, first.id]);
       expect(await content.innerText()).toContain("Tokens:");
       expect(await page.evaluate("window.__pwned")).toBeUndefined();
     } finally {
-      agentDb.close();
+      await agentDb.close();
     }
   }, 30_000);
 

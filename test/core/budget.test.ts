@@ -77,55 +77,55 @@ describe("pause decisions", () => {
 });
 
 describe("budgets in the database", () => {
-  function store() {
-    const s = tempStore();
-    for (const id of ["Stream-A", "Stream-B"]) createTask(s, { title: "t", metadata: { streamId: id } });
+  async function store() {
+    const s = await tempStore();
+    for (const id of ["Stream-A", "Stream-B"]) await createTask(s, { title: "t", metadata: { streamId: id } });
     return s;
   }
 
-  test("spend = headless sessions + interactive sessions not already counted there (matched on session_id)", () => {
-    const s = store();
-    const launch = openAgentSession(s, { streamId: "Stream-A", initiativeId: null, launch: 1 });
+  test("spend = headless sessions + interactive sessions not already counted there (matched on session_id)", async () => {
+    const s = await store();
+    const launch = await openAgentSession(s, { streamId: "Stream-A", initiativeId: null, launch: 1 });
     const figures = { outcome: "success", turns: 3, inputTokens: 100, outputTokens: 50, cacheReadTokens: 9999, cacheCreationTokens: 10 };
-    setSessionFigures(s, launch, { ...figures, sessionId: "sess-headless", costUsd: 1.25 });
+    await setSessionFigures(s, launch, { ...figures, sessionId: "sess-headless", costUsd: 1.25 });
     const ctx = (sessionId: string, streamId: string) => ({ sessionId, streamId, cwd: null, transcriptPath: null, pid: null, launcher: null });
     // The headless session reported by its hooks too: counted once.
-    recordAgentChange(s, ctx("sess-headless", "Stream-A"), null);
-    recordAgentUsage(s, "sess-headless", { inputTokens: 100, outputTokens: 50, cacheReadTokens: 0, cacheCreationTokens: 10, costUsd: 1.25 });
-    recordAgentChange(s, ctx("sess-tmux", "Stream-A"), null);
-    recordAgentUsage(s, "sess-tmux", { inputTokens: 1000, outputTokens: 10, cacheReadTokens: 5, cacheCreationTokens: 0, costUsd: 0.5 });
-    recordAgentChange(s, ctx("sess-b", "Stream-B"), null);
-    recordAgentUsage(s, "sess-b", { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd: null });
-    expect(Object.fromEntries(spendByStream(s))).toEqual({ "Stream-A": { costUsd: 1.75, tokens: 160 + 1010 }, "Stream-B": { costUsd: 0, tokens: 2 } });
+    await recordAgentChange(s, ctx("sess-headless", "Stream-A"), null);
+    await recordAgentUsage(s, "sess-headless", { inputTokens: 100, outputTokens: 50, cacheReadTokens: 0, cacheCreationTokens: 10, costUsd: 1.25 });
+    await recordAgentChange(s, ctx("sess-tmux", "Stream-A"), null);
+    await recordAgentUsage(s, "sess-tmux", { inputTokens: 1000, outputTokens: 10, cacheReadTokens: 5, cacheCreationTokens: 0, costUsd: 0.5 });
+    await recordAgentChange(s, ctx("sess-b", "Stream-B"), null);
+    await recordAgentUsage(s, "sess-b", { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd: null });
+    expect(Object.fromEntries(await spendByStream(s))).toEqual({ "Stream-A": { costUsd: 1.75, tokens: 160 + 1010 }, "Stream-B": { costUsd: 0, tokens: 2 } });
   });
 
   test("a raise adds to the stream, clears its pause and answers its budget question; asking twice asks once", async () => {
-    const s = store();
+    const s = await store();
     const ids = ["Stream-A", "Stream-B"];
     const limits = { streamUsd: 1 };
-    setPaused(s, "Stream-B", PAUSE_STREAM);
-    const q = askForRaise(s, "Stream-B", "Stream-B reached its budget");
-    expect(askForRaise(s, "Stream-B", "again").id).toBe(q.id);
-    expect(loadBudgetView(s, ids, limits).streams[1]).toMatchObject({ pausedReason: PAUSE_STREAM, limitUsd: 1 });
-    const after = raiseBudget(s, { streamId: "Stream-B", usd: 2.5, tokens: 0, by: "ada" }, ids, limits);
+    await setPaused(s, "Stream-B", PAUSE_STREAM);
+    const q = await askForRaise(s, "Stream-B", "Stream-B reached its budget");
+    expect((await askForRaise(s, "Stream-B", "again")).id).toBe(q.id);
+    expect((await loadBudgetView(s, ids, limits)).streams[1]).toMatchObject({ pausedReason: PAUSE_STREAM, limitUsd: 1 });
+    const after = await raiseBudget(s, { streamId: "Stream-B", usd: 2.5, tokens: 0, by: "ada" }, ids, limits);
     expect(after.streams[1]).toMatchObject({ pausedReason: null, raisedUsd: 2.5, limitUsd: 3.5 });
-    expect(getQuestion(s, q.id)).toMatchObject({ kind: "budget", status: "allowed", answeredBy: "ada", answeredHow: "person", reason: "raised by $2.50" });
-    expect(pendingBudgetQuestions(s, "Stream-B")).toEqual([]);
-    raiseBudget(s, { streamId: "Stream-B", usd: 0, tokens: 500, by: "ada" }, ids, { ...limits, streamTokens: 10 });
-    expect(loadBudgetView(s, ids, { streamTokens: 10 }).streams[1]).toMatchObject({ raisedUsd: 2.5, raisedTokens: 500, limitTokens: 510 });
+    expect(await getQuestion(s, q.id)).toMatchObject({ kind: "budget", status: "allowed", answeredBy: "ada", answeredHow: "person", reason: "raised by $2.50" });
+    expect(await pendingBudgetQuestions(s, "Stream-B")).toEqual([]);
+    await raiseBudget(s, { streamId: "Stream-B", usd: 0, tokens: 500, by: "ada" }, ids, { ...limits, streamTokens: 10 });
+    expect((await loadBudgetView(s, ids, { streamTokens: 10 })).streams[1]).toMatchObject({ raisedUsd: 2.5, raisedTokens: 500, limitTokens: 510 });
     expect((await rejects(() => raiseBudget(s, { streamId: "Stream-X", usd: 1, tokens: 0, by: "ada" }, ids, limits))).message).toBe("Stream not found: Stream-X");
   });
 
-  test("a raise that gives the initiative room again resumes the streams it paused and answers its question", () => {
-    const s = store();
+  test("a raise that gives the initiative room again resumes the streams it paused and answers its question", async () => {
+    const s = await store();
     const ids = ["Stream-A", "Stream-B"];
     const limits = { initiativeUsd: 1 };
-    const launch = openAgentSession(s, { streamId: "Stream-A", initiativeId: null, launch: 1 });
-    setSessionFigures(s, launch, { sessionId: "x", outcome: "success", turns: 1, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd: 1 });
-    for (const id of ids) setPaused(s, id, PAUSE_INITIATIVE);
-    const q = askForRaise(s, null, "The initiative reached its budget");
-    raiseBudget(s, { streamId: "Stream-A", usd: 1, tokens: 0, by: "ada" }, ids, limits);
-    expect(loadBudgetView(s, ids, limits).streams.map((x) => x.pausedReason)).toEqual([null, null]);
-    expect(getQuestion(s, q.id)?.status).toBe("allowed");
+    const launch = await openAgentSession(s, { streamId: "Stream-A", initiativeId: null, launch: 1 });
+    await setSessionFigures(s, launch, { sessionId: "x", outcome: "success", turns: 1, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd: 1 });
+    for (const id of ids) await setPaused(s, id, PAUSE_INITIATIVE);
+    const q = await askForRaise(s, null, "The initiative reached its budget");
+    await raiseBudget(s, { streamId: "Stream-A", usd: 1, tokens: 0, by: "ada" }, ids, limits);
+    expect((await loadBudgetView(s, ids, limits)).streams.map((x) => x.pausedReason)).toEqual([null, null]);
+    expect((await getQuestion(s, q.id))?.status).toBe("allowed");
   });
 });

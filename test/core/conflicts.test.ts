@@ -97,47 +97,47 @@ describe("findConflicts (pure)", () => {
 });
 
 describe("checkStreamConflicts (service)", () => {
-  function seed() {
-    const s = tempStore();
-    createTask(s, { id: "A1", title: "a1", metadata: { streamId: "Stream-A", streamName: "Core", files: ["src/theme/"] } });
-    createTask(s, { id: "B1", title: "b1", metadata: { streamId: "Stream-B", streamName: "UI", files: ["src/b.ts"] } });
-    createTask(s, { id: "C1", title: "c1", metadata: { streamId: "Stream-C", streamName: "Pages", files: ["src/c.ts"] } });
+  async function seed() {
+    const s = await tempStore();
+    await createTask(s, { id: "A1", title: "a1", metadata: { streamId: "Stream-A", streamName: "Core", files: ["src/theme/"] } });
+    await createTask(s, { id: "B1", title: "b1", metadata: { streamId: "Stream-B", streamName: "UI", files: ["src/b.ts"] } });
+    await createTask(s, { id: "C1", title: "c1", metadata: { streamId: "Stream-C", streamName: "Pages", files: ["src/c.ts"] } });
     return s;
   }
 
-  test("every task status counts (pending, in progress, completed, cancelled)", () => {
-    const s = seed();
-    expect(checkStreamConflicts(s, { files: ["src/b.ts"] }).conflictingStreams.map((c) => c.streamId)).toEqual(["Stream-B"]);
+  test("every task status counts (pending, in progress, completed, cancelled)", async () => {
+    const s = await seed();
+    expect((await checkStreamConflicts(s, { files: ["src/b.ts"] })).conflictingStreams.map((c) => c.streamId)).toEqual(["Stream-B"]);
     for (const status of ["in_progress", "completed", "cancelled"] as const) {
-      updateTask(s, { id: "B1", status });
-      expect(checkStreamConflicts(s, { files: ["./src/b.ts"] }).hasConflicts).toBe(true);
+      await updateTask(s, { id: "B1", status });
+      expect((await checkStreamConflicts(s, { files: ["./src/b.ts"] })).hasConflicts).toBe(true);
     }
   });
 
-  test("the caller's own stream is left out; archived streams are ignored", () => {
-    const s = seed();
-    expect(checkStreamConflicts(s, { streamId: "Stream-A", files: ["src/theme/x.ts"] }).hasConflicts).toBe(false);
-    expect(checkStreamConflicts(s, { streamId: "Stream-B", files: ["src/theme/x.ts"] }).conflictingStreams).toEqual([
+  test("the caller's own stream is left out; archived streams are ignored", async () => {
+    const s = await seed();
+    expect((await checkStreamConflicts(s, { streamId: "Stream-A", files: ["src/theme/x.ts"] })).hasConflicts).toBe(false);
+    expect((await checkStreamConflicts(s, { streamId: "Stream-B", files: ["src/theme/x.ts"] })).conflictingStreams).toEqual([
       { streamId: "Stream-A", streamName: "Core", conflictingFiles: ["src/theme/x.ts"] },
     ]);
-    archiveStream(s, "Stream-A");
-    expect(checkStreamConflicts(s, { streamId: "Stream-B", files: ["src/theme/x.ts"] }).hasConflicts).toBe(false);
+    await archiveStream(s, "Stream-A");
+    expect((await checkStreamConflicts(s, { streamId: "Stream-B", files: ["src/theme/x.ts"] })).hasConflicts).toBe(false);
     // An archived stream may still check its own files against the others.
-    expect(checkStreamConflicts(s, { streamId: "Stream-A", files: ["src/c.ts"] }).conflictingStreams[0]!.streamId).toBe("Stream-C");
+    expect((await checkStreamConflicts(s, { streamId: "Stream-A", files: ["src/c.ts"] })).conflictingStreams[0]!.streamId).toBe("Stream-C");
   });
 
-  test("a stream's files are the union over all its tasks", () => {
-    const s = seed();
-    createTask(s, { id: "B2", title: "b2", status: "completed", metadata: { streamId: "Stream-B", files: ["src/b2.ts"] } });
-    expect(checkStreamConflicts(s, { files: ["src/b.ts", "src/b2.ts"] }).conflictingStreams).toEqual([
+  test("a stream's files are the union over all its tasks", async () => {
+    const s = await seed();
+    await createTask(s, { id: "B2", title: "b2", status: "completed", metadata: { streamId: "Stream-B", files: ["src/b2.ts"] } });
+    expect((await checkStreamConflicts(s, { files: ["src/b.ts", "src/b2.ts"] })).conflictingStreams).toEqual([
       { streamId: "Stream-B", streamName: "UI", conflictingFiles: ["src/b.ts", "src/b2.ts"] },
     ]);
   });
 
-  test("unknown stream and bad input are refused", () => {
-    const s = seed();
-    expect(() => checkStreamConflicts(s, { streamId: "Stream-X", files: [] })).toThrow("Stream not found: Stream-X");
-    expect(() => checkStreamConflicts(s, { files: "src/a.ts" as never })).toThrow("files: Invalid input: expected array, received string");
-    expect(() => checkStreamConflicts(s, { streamId: "../x", files: [] })).toThrow("streamId: id must start with a letter or digit");
+  test("unknown stream and bad input are refused", async () => {
+    const s = await seed();
+    await expect(checkStreamConflicts(s, { streamId: "Stream-X", files: [] })).rejects.toThrow("Stream not found: Stream-X");
+    await expect(checkStreamConflicts(s, { files: "src/a.ts" as never })).rejects.toThrow("files: Invalid input: expected array, received string");
+    await expect(checkStreamConflicts(s, { streamId: "../x", files: [] })).rejects.toThrow("streamId: id must start with a letter or digit");
   });
 });

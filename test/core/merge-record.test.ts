@@ -31,32 +31,32 @@ describe("judgeConflict: does a recorded conflict still hold?", () => {
 });
 
 describe("currentMergeConflict", () => {
-  const withConflict = () => {
-    const store = tempStore();
-    createTask(store, { id: "T-1", title: "t", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
-    recordMergeConflict(store, "Stream-B", { into: "main", branch: "stream-b", files: ["a.ts"], targetCommit: "t1", sourceCommit: "s1" });
+  const withConflict = async () => {
+    const store = await tempStore();
+    await createTask(store, { id: "T-1", title: "t", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
+    await recordMergeConflict(store, "Stream-B", { into: "main", branch: "stream-b", files: ["a.ts"], targetCommit: "t1", sourceCommit: "s1" });
     return store;
   };
 
-  test("merged by hand: dropped for every reader, and recorded as merged outside orch", () => {
-    const store = withConflict();
-    expect(currentMergeConflict(store, "Stream-B", () => facts({ targetTip: "t2", merged: true }))).toBeNull();
-    expect(lastMergeState(store, "Stream-B")).toMatchObject({ mergeConflict: null, merged: { into: "main", branch: "stream-b", commit: "t2", outside: true } });
+  test("merged by hand: dropped for every reader, and recorded as merged outside orch", async () => {
+    const store = await withConflict();
+    expect(await currentMergeConflict(store, "Stream-B", () => facts({ targetTip: "t2", merged: true }))).toBeNull();
+    expect(await lastMergeState(store, "Stream-B")).toMatchObject({ mergeConflict: null, merged: { into: "main", branch: "stream-b", commit: "t2", outside: true } });
   });
 
-  test("resolved on the branch: dropped; still holding after a side moved: recorded again with today's files", () => {
-    const store = withConflict();
-    const again = currentMergeConflict(store, "Stream-B", () => facts({ sourceTip: "s2", predict: () => ["b.ts"] }));
+  test("resolved on the branch: dropped; still holding after a side moved: recorded again with today's files", async () => {
+    const store = await withConflict();
+    const again = await currentMergeConflict(store, "Stream-B", () => facts({ sourceTip: "s2", predict: () => ["b.ts"] }));
     expect(again).toMatchObject({ files: ["b.ts"], sourceCommit: "s2", targetCommit: "t1" });
-    expect(lastMergeState(store, "Stream-B")!.mergeConflict).toEqual(again);
-    expect(currentMergeConflict(store, "Stream-B", () => facts({ sourceTip: "s3", predict: () => [] }))).toBeNull();
-    expect(lastMergeState(store, "Stream-B")).toEqual({ mergeConflict: null, merged: null });
+    expect((await lastMergeState(store, "Stream-B"))!.mergeConflict).toEqual(again);
+    expect(await currentMergeConflict(store, "Stream-B", () => facts({ sourceTip: "s3", predict: () => [] }))).toBeNull();
+    expect(await lastMergeState(store, "Stream-B")).toEqual({ mergeConflict: null, merged: null });
   });
 
-  test("no record, or one that holds: nothing written", () => {
-    const store = withConflict();
-    const before = lastMergeState(store, "Stream-B");
-    expect(currentMergeConflict(store, "Stream-B", () => facts({}))).toEqual(before!.mergeConflict);
-    expect(currentMergeConflict(store, "Stream-X", () => { throw new Error("not asked"); })).toBeNull();
+  test("no record, or one that holds: nothing written", async () => {
+    const store = await withConflict();
+    const before = await lastMergeState(store, "Stream-B");
+    expect(await currentMergeConflict(store, "Stream-B", () => facts({}))).toEqual(before!.mergeConflict);
+    expect(await currentMergeConflict(store, "Stream-X", () => { throw new Error("not asked"); })).toBeNull();
   });
 });

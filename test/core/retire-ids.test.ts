@@ -4,18 +4,18 @@ import { importPrdMarkdown } from "../../src/core/plan-import.ts";
 import { archiveStream, getStream, getTask, listStreams, setStreamWorktree, updateTask } from "../../src/core/index.ts";
 import { storeWorkProduct } from "../../src/core/work-products.ts";
 import { isOrchError } from "../../src/errors.ts";
-import { tempStore } from "../helpers.ts";
+import { rawSqlite, tempStore } from "../helpers.ts";
 
 const one = "# Initiative: One\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n- TASK-002: two\n\n## Parallel Phase\n### Stream-B: UI\n- TASK-003: three\n";
 const two = "# Initiative: Two\n\n## Foundation Phase\n### Stream-A: Core again\n- TASK-001: first of two\n";
 
-test("refused while the first initiative is at work, naming the way out; once it is archived its ids are renamed everywhere", () => {
-  const store = tempStore();
-  importPrdMarkdown(store, one);
-  storeWorkProduct(store, { taskId: "TASK-001", type: "technical_design", title: "design", content: "x" });
+test("refused while the first initiative is at work, naming the way out; once it is archived its ids are renamed everywhere", async () => {
+  const store = await tempStore();
+  await importPrdMarkdown(store, one);
+  await storeWorkProduct(store, { taskId: "TASK-001", type: "technical_design", title: "design", content: "x" });
   let message = "";
   try {
-    importPrdMarkdown(store, two);
+    await importPrdMarkdown(store, two);
   } catch (err) {
     message = isOrchError(err) ? err.message : String(err);
   }
@@ -23,14 +23,14 @@ test("refused while the first initiative is at work, naming the way out; once it
     "PRD line 4: stream Stream-A already belongs to initiative INIT-one; give this stream another id, or, once INIT-one is finished, archive its streams and remove their worktrees: its ids are then renamed <id>.INIT-one to make room",
   );
 
-  for (const id of ["TASK-001", "TASK-002", "TASK-003"]) updateTask(store, { id, status: "completed" });
-  archiveStream(store, "Stream-A");
-  archiveStream(store, "Stream-B");
+  for (const id of ["TASK-001", "TASK-002", "TASK-003"]) await updateTask(store, { id, status: "completed" });
+  await archiveStream(store, "Stream-A");
+  await archiveStream(store, "Stream-B");
   // A worktree still recorded would be taken for the new Stream-B of the same name: refused first.
-  setStreamWorktree(store, "Stream-B", { worktreePath: "/repo/.claude/worktrees/Stream-B", branchName: "stream-b" });
-  expect(() => importPrdMarkdown(store, two)).toThrow("PRD line 4: stream Stream-A already belongs to initiative INIT-one");
-  setStreamWorktree(store, "Stream-B", { worktreePath: null, branchName: null });
-  const r = importPrdMarkdown(store, two);
+  await setStreamWorktree(store, "Stream-B", { worktreePath: "/repo/.claude/worktrees/Stream-B", branchName: "stream-b" });
+  await expect(importPrdMarkdown(store, two)).rejects.toThrow("PRD line 4: stream Stream-A already belongs to initiative INIT-one");
+  await setStreamWorktree(store, "Stream-B", { worktreePath: null, branchName: null });
+  const r = await importPrdMarkdown(store, two);
   expect(r.retired).toEqual([
     {
       initiativeId: "INIT-one",
@@ -39,14 +39,14 @@ test("refused while the first initiative is at work, naming the way out; once it
     },
   ]);
   // The new Stream-A and TASK-001 are the second initiative's; the old ones live on, renamed.
-  expect(getStream(store, "Stream-A")).toMatchObject({ streamName: "Core again", initiativeId: "INIT-two", totalTasks: 1, completedTasks: 0 });
-  expect(getTask(store, "TASK-001")).toMatchObject({ title: "first of two", status: "pending" });
-  const old = getStream(store, "Stream-B.INIT-one", { includeArchived: true });
+  expect(await getStream(store, "Stream-A")).toMatchObject({ streamName: "Core again", initiativeId: "INIT-two", totalTasks: 1, completedTasks: 0 });
+  expect(await getTask(store, "TASK-001")).toMatchObject({ title: "first of two", status: "pending" });
+  const old = await getStream(store, "Stream-B.INIT-one", { includeArchived: true });
   expect(old).toMatchObject({ archived: true, completedTasks: 1, dependencies: ["Stream-A.INIT-one"] });
-  expect(getTask(store, "TASK-001.INIT-one")).toMatchObject({ status: "completed", metadata: { streamId: "Stream-A.INIT-one" } });
-  expect(listStreams(store, { includeArchived: true }).map((s) => s.streamId).sort()).toEqual(["Stream-A", "Stream-A.INIT-one", "Stream-B.INIT-one"]);
-  expect(store.sqlite.query("SELECT task_id FROM work_products").all()).toEqual([{ task_id: "TASK-001.INIT-one" }]);
-  expect(store.sqlite.query("PRAGMA foreign_key_check").all()).toEqual([]);
+  expect(await getTask(store, "TASK-001.INIT-one")).toMatchObject({ status: "completed", metadata: { streamId: "Stream-A.INIT-one" } });
+  expect((await listStreams(store, { includeArchived: true })).map((s) => s.streamId).sort()).toEqual(["Stream-A", "Stream-A.INIT-one", "Stream-B.INIT-one"]);
+  expect(rawSqlite(store).query("SELECT task_id FROM work_products").all()).toEqual([{ task_id: "TASK-001.INIT-one" }]);
+  expect(rawSqlite(store).query("PRAGMA foreign_key_check").all()).toEqual([]);
   // Importing the second plan again changes nothing more.
-  expect(importPrdMarkdown(store, two).retired).toEqual([]);
+  expect((await importPrdMarkdown(store, two)).retired).toEqual([]);
 });

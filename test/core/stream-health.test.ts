@@ -106,17 +106,17 @@ describe("assessStreamHealth (pure)", () => {
 });
 
 describe("streamHealth (through the core)", () => {
-  test("reads the stream, its tasks and open activities", () => {
-    const s = tempStore();
-    createTask(s, { id: "T-1", title: "one", metadata: { streamId: "Stream-A" } });
-    updateTask(s, { id: "T-1", status: "in_progress", assignedAgent: "me" });
-    heartbeat(s, { taskId: "T-1", agentId: "me", notes: "typing" });
+  test("reads the stream, its tasks and open activities", async () => {
+    const s = await tempStore();
+    await createTask(s, { id: "T-1", title: "one", metadata: { streamId: "Stream-A" } });
+    await updateTask(s, { id: "T-1", status: "in_progress", assignedAgent: "me" });
+    await heartbeat(s, { taskId: "T-1", agentId: "me", notes: "typing" });
     const now = Date.now();
-    const h = streamHealth(s, "Stream-A", { nowMs: now });
+    const h = await streamHealth(s, "Stream-A", { nowMs: now });
     expect(h.currentTask?.id).toBe("T-1");
     expect(h.lastActivity).toMatchObject({ taskId: "T-1", agentId: "me", notes: "typing" });
     expect(h.healthy).toBe(true);
-    expect(streamHealth(s, "Stream-A", { nowMs: now + STALL_AFTER_MS + 60_000 }).warnings[0]?.type).toBe("stalled");
-    expect(() => streamHealth(s, "Stream-X")).toThrow("Stream not found: Stream-X");
+    expect((await streamHealth(s, "Stream-A", { nowMs: now + STALL_AFTER_MS + 60_000 })).warnings[0]?.type).toBe("stalled");
+    await expect(streamHealth(s, "Stream-X")).rejects.toThrow("Stream not found: Stream-X");
   });
 });

@@ -75,7 +75,7 @@ describe("orch hook: Stop and SessionEnd record an interactive session's spend",
     const { openStore } = await import("../../src/db/client.ts");
     const dir = tempDir();
     const db = join(dir, "tasks.db");
-    openStore(db).close();
+    await (await openStore(db)).close();
     return { dir, db, env: { ORCH_DB: db } as Record<string, string> };
   }
   const payload = (event: string, transcript: string, extra: Record<string, unknown> = {}) =>
@@ -89,15 +89,15 @@ describe("orch hook: Stop and SessionEnd record an interactive session's spend",
     const transcript = join(dir, "t.jsonl");
     writeFileSync(transcript, [assistant("msg_1", U), assistant("msg_1", U)].join("\n"));
     expect(await handleHook(payload("Stop", transcript), { ...env, ORCH_STREAM_ID: "Stream-B" })).toMatchObject({ stdout: "" });
-    const store = openStore(db);
-    expect(getAgent(store, "sess-1")).toMatchObject({ streamId: "Stream-B", inputTokens: 1000, outputTokens: 200, cacheReadTokens: 10_000, cacheCreationTokens: 2000 });
-    expect(getAgent(store, "sess-1")!.costUsd).toBeCloseTo(0.0165, 6);
+    const store = await openStore(db);
+    expect(await getAgent(store, "sess-1")).toMatchObject({ streamId: "Stream-B", inputTokens: 1000, outputTokens: 200, cacheReadTokens: 10_000, cacheCreationTokens: 2000 });
+    expect((await getAgent(store, "sess-1"))!.costUsd).toBeCloseTo(0.0165, 6);
     writeFileSync(transcript, [assistant("msg_1", U), assistant("msg_2", U)].join("\n"));
     await handleHook(payload("SessionEnd", transcript), { ...env, ORCH_LAUNCHER: "headless" });
-    expect(getAgent(store, "sess-1")!.inputTokens).toBe(1000);
+    expect((await getAgent(store, "sess-1"))!.inputTokens).toBe(1000);
     await handleHook(payload("SessionEnd", transcript), env);
-    expect(getAgent(store, "sess-1")!.inputTokens).toBe(2000);
-    store.close();
+    expect((await getAgent(store, "sess-1"))!.inputTokens).toBe(2000);
+    await store.close();
   });
 
   test("an unreadable transcript is a line for the hook log, never a failure", async () => {

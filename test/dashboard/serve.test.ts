@@ -10,15 +10,15 @@ import { guideData } from "../api/fixture.ts";
 import { cleanEnv, orchBin, runOrch, tempDir, tempStore } from "../helpers.ts";
 import { freePort } from "../net.ts";
 
-function setup(opts: { token?: string } = {}) {
-  const store = tempStore();
-  guideData(store);
-  return withDashboard(createApi(store, { mainBranch: "main", ...opts }), { host: "127.0.0.1" }).app;
+async function setup(opts: { token?: string } = {}) {
+  const store = await tempStore();
+  await guideData(store);
+  return withDashboard(await createApi(store, { mainBranch: "main", ...opts }), { host: "127.0.0.1" }).app;
 }
 
 describe("GET / and /assets", () => {
   test("the page: HTML, a CSP allowing only this origin's scripts and styles, never cached stale", async () => {
-    const res = await setup().request("/");
+    const res = await (await setup()).request("/");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toStartWith("text/html");
     const csp = res.headers.get("content-security-policy")!;
@@ -36,11 +36,11 @@ describe("GET / and /assets", () => {
     expect(html.match(/<script\b[^>]*>/g)).toEqual([`<script type="module" src="/assets/${SCRIPT.name}">`]);
     expect(html).toContain(`<link rel="stylesheet" href="/assets/${STYLE.name}">`);
     expect(html).not.toMatch(/https?:\/\//);
-    expect((await setup().request("/index.html")).status).toBe(200);
+    expect((await (await setup()).request("/index.html")).status).toBe(200);
   });
 
   test("assets: content types, immutable caching under content-hashed names; unknown ones 404", async () => {
-    const app = setup();
+    const app = await setup();
     const js = await app.request(`/assets/${SCRIPT.name}`);
     expect(js.status).toBe(200);
     expect(js.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
@@ -68,7 +68,7 @@ describe("GET / and /assets", () => {
   });
 
   test("the Host check applies to the page; the API behind it answers as before", async () => {
-    const app = setup();
+    const app = await setup();
     expect((await app.request("/", { headers: { host: "evil.example:9090" } })).status).toBe(403);
     expect((await app.request(`/assets/${SCRIPT.name}`, { headers: { host: "evil.example" } })).status).toBe(403);
     const streams = await app.request("/api/streams");
@@ -84,7 +84,7 @@ describe("GET / and /assets", () => {
   });
 
   test("with a token the page loads without one (it holds no data); the API still asks for it", async () => {
-    const app = setup({ token: "s3cret" });
+    const app = await setup({ token: "s3cret" });
     expect((await app.request("/")).status).toBe(200);
     expect((await app.request("/api/streams")).status).toBe(401);
   });

@@ -129,9 +129,9 @@ describe("budgets with orch start (compiled binary, stand-in claude)", () => {
     expect(entry()).toMatchObject([{ stream_id: "Stream-B", status: "pending", question: "Stream-B reached its budget ($1.02 of $1.00): raise it? orch budget raise Stream-B USD" }]);
 
     // A permission question from any agent is alerted by the run.
-    const store = openStore(p.db);
-    const q = openQuestion(store, { kind: "permission", source: "hook", sessionId: "sess-x", streamId: "Stream-B", toolName: "Bash", toolInput: { command: "npm publish" }, question: "Bash(npm publish)", timeoutMs: 60_000 });
-    store.close();
+    const store = await openStore(p.db);
+    const q = await openQuestion(store, { kind: "permission", source: "hook", sessionId: "sess-x", streamId: "Stream-B", toolName: "Bash", toolInput: { command: "npm publish" }, question: "Bash(npm publish)", timeoutMs: 60_000 });
+    await store.close();
     await out.until(`⏸ Stream-B waits for permission: Bash(npm publish) — orch allow ${q.id} / orch deny ${q.id}`);
 
     const raised = await p.orch(["budget", "raise", "Stream-B", "2"]);

@@ -23,7 +23,7 @@ async function hook(payload: string, env: Record<string, string>): Promise<{ cod
 describe("the hook socket", () => {
   test("an event reaches the session server that holds the database (the hook itself could not have stored it)", async () => {
     const db = join(tempDir(), "tasks.db");
-    const store = openStore(db);
+    const store = await openStore(db);
     // The hooks are this process's children, as the server is Claude Code's: the socket is ours.
     const stop = listenForHooks(store, process.pid)!;
     try {
@@ -32,33 +32,33 @@ describe("the hook socket", () => {
       rmSync(db);
       const r = await hook(event("relayed-1"), { ORCH_DB: db, ORCH_STREAM_ID: "Stream-B", ORCH_LAUNCHER: "tmux" });
       expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
-      expect(getAgent(store, "relayed-1")).toMatchObject({ status: "working", tool: "Bash(npm test)", streamId: "Stream-B" });
+      expect(await getAgent(store, "relayed-1")).toMatchObject({ status: "working", tool: "Bash(npm test)", streamId: "Stream-B" });
     } finally {
       stop();
-      store.close();
+      await store.close();
     }
   });
 
   test("nobody on the socket (a server killed, a stale file): the hook writes the event itself", async () => {
     const db = join(tempDir(), "tasks.db");
-    const store = openStore(db);
+    const store = await openStore(db);
     const stop = listenForHooks(store, process.pid)!;
     stop();
     const r = await hook(event("direct-1"), { ORCH_DB: db });
     expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
-    expect(getAgent(store, "direct-1")).toMatchObject({ status: "working" });
-    store.close();
+    expect(await getAgent(store, "direct-1")).toMatchObject({ status: "working" });
+    await store.close();
   });
 
-  test("what the server refuses: not JSON, a hostile payload, an event that answers Claude Code", () => {
-    const store = openStore(":memory:");
+  test("what the server refuses: not JSON, a hostile payload, an event that answers Claude Code", async () => {
+    const store = await openStore(":memory:");
     for (const bad of ["nope", "{}", JSON.stringify({ payload: { session_id: "../x", hook_event_name: "PreToolUse" }, env: {}, pid: 1 }), JSON.stringify({ payload: { session_id: "s", hook_event_name: "PermissionRequest" }, env: {}, pid: 1 })])
-      expect(storeRelayedEvent(store, bad)).toBe(false);
+      expect(await storeRelayedEvent(store, bad)).toBe(false);
     // Another database than the server's (two in one directory share the socket's folder).
-    expect(storeRelayedEvent(store, JSON.stringify({ db: "/elsewhere/tasks.db", payload: JSON.parse(event("other-1")), env: {}, pid: 1 }))).toBe(false);
-    expect(storeRelayedEvent(store, JSON.stringify({ db: store.path, payload: JSON.parse(event("ok-1")), env: { ORCH_STREAM_ID: 5 }, pid: -3 }))).toBe(true);
-    expect(getAgent(store, "ok-1")).toMatchObject({ status: "working", streamId: null, pid: null });
-    store.close();
+    expect(await storeRelayedEvent(store, JSON.stringify({ db: "/elsewhere/tasks.db", payload: JSON.parse(event("other-1")), env: {}, pid: 1 }))).toBe(false);
+    expect(await storeRelayedEvent(store, JSON.stringify({ db: store.path, payload: JSON.parse(event("ok-1")), env: { ORCH_STREAM_ID: 5 }, pid: -3 }))).toBe(true);
+    expect(await getAgent(store, "ok-1")).toMatchObject({ status: "working", streamId: null, pid: null });
+    await store.close();
   });
 
   test("a socket path too long for the system is not used", () => {

@@ -153,11 +153,11 @@ describe("orch agents / inbox / allow / deny / watch (compiled binary)", () => {
     expect(again.code).toBe(1);
     expect(again.stdout).toBe("");
     expect(again.stderr).toMatch(new RegExp(`^orch: inbox entry ${id} was already answered: denied by \\S+ at \\S+\\n$`));
-    const store = openStore(p.env.ORCH_DB!);
+    const store = await openStore(p.env.ORCH_DB!);
     try {
-      expect(getQuestion(store, id)).toMatchObject({ status: "denied", reason: "not on Fridays" });
+      expect(await getQuestion(store, id)).toMatchObject({ status: "denied", reason: "not on Fridays" });
     } finally {
-      store.close();
+      await store.close();
     }
   }, 30_000);
 
@@ -219,15 +219,15 @@ describe("orch agents / inbox / allow / deny / watch (compiled binary)", () => {
 
   test("an expired question and --always on a question that is no tool call: refused, one line, nothing stored", async () => {
     const p = await project();
-    const store = openStore(p.env.ORCH_DB!);
+    const store = await openStore(p.env.ORCH_DB!);
     let expired: number;
     let budget: number;
     try {
       const base = { source: "hook" as const, sessionId: null, streamId: "Stream-B" };
-      expired = openQuestion(store, { ...base, kind: "permission", toolName: "Bash", toolInput: { command: "ls" }, question: "Bash(ls)", timeoutMs: 1 }).id;
-      budget = openQuestion(store, { ...base, kind: "budget", source: "budget", question: "Stream-B reached its budget: raise it?", timeoutMs: 60_000 }).id;
+      expired = (await openQuestion(store, { ...base, kind: "permission", toolName: "Bash", toolInput: { command: "ls" }, question: "Bash(ls)", timeoutMs: 1 })).id;
+      budget = (await openQuestion(store, { ...base, kind: "budget", source: "budget", question: "Stream-B reached its budget: raise it?", timeoutMs: 60_000 })).id;
     } finally {
-      store.close();
+      await store.close();
     }
     await Bun.sleep(5);
     const late = await orch(p, ["allow", String(expired)]);
@@ -238,12 +238,12 @@ describe("orch agents / inbox / allow / deny / watch (compiled binary)", () => {
     // A budget question takes an amount: allow alone is refused and names the command that answers it.
     const allowBudget = await orch(p, ["allow", String(budget)]);
     expect(allowBudget).toEqual({ code: 1, stdout: "", stderr: `orch: inbox entry ${budget} asks for more budget: answer it with orch budget raise Stream-B USD (or deny it)\n` });
-    const check = openStore(p.env.ORCH_DB!);
+    const check = await openStore(p.env.ORCH_DB!);
     try {
-      expect(getQuestion(check, expired)).toMatchObject({ status: "expired", answeredHow: "timeout" });
-      expect(getQuestion(check, budget)).toMatchObject({ status: "pending", answeredBy: null });
+      expect(await getQuestion(check, expired)).toMatchObject({ status: "expired", answeredHow: "timeout" });
+      expect(await getQuestion(check, budget)).toMatchObject({ status: "pending", answeredBy: null });
     } finally {
-      check.close();
+      await check.close();
     }
     // Answered without --always it is an ordinary answer.
     expect((await orch(p, ["deny", String(budget), "--by", "ana"])).stdout).toBe(`✓ ${budget} denied: Stream-B reached its budget: raise it? (Stream-B)\n`);

@@ -82,9 +82,9 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     writeFileSync(configFile, JSON.stringify({ ...config, policy: { allow: ["Bash(node -p:*)"], deny: ["Bash(git push:*)"] } }, null, 2));
 
     const run = Bun.spawn([orchBin(), "start", "--launcher", "headless"], { cwd: p.root, env: p.env, stdout: "pipe", stderr: "pipe" });
-    const store = openStore(p.env.ORCH_DB!);
+    const store = await openStore(p.env.ORCH_DB!);
     try {
-      const first = await until("the first question", () => listInbox(store).find((e) => e.question.includes("ran-after-allow")), 90_000);
+      const first = await until("the first question", async () => (await listInbox(store)).find((e) => e.question.includes("ran-after-allow")), 90_000);
       expect(first).toMatchObject({ kind: "permission", source: "prompt_tool", streamId: "Stream-B", toolName: "Bash", status: "pending" });
       // While it waits, the monitor says so under the stream and in its INBOX.
       const watch = await p.orch(["watch", "--once", "--no-color"], { COLUMNS: "140" });
@@ -97,7 +97,7 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
       expect(existsSync(join(dirname(p.env.ORCH_DB!), "hooks", `${live.pid}.sock`))).toBe(true);
       const allow = await p.orch(["allow", String(first.id)]);
       expect(allow.code).toBe(0);
-      const second = await until("the second question", () => listInbox(store).find((e) => e.question.includes("should-not-run")), 30_000);
+      const second = await until("the second question", async () => (await listInbox(store)).find((e) => e.question.includes("should-not-run")), 30_000);
       const deny = await p.orch(["deny", String(second.id), "--reason", "not in this run"]);
       expect(deny.code).toBe(0);
       const [stdout, stderr, code] = await Promise.all([new Response(run.stdout).text(), new Response(run.stderr).text(), run.exited]);
@@ -113,18 +113,18 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     expect(resultFor(p.model, "git push")?.content).toContain("orch policy denies");
     expect(resultFor(p.model, "node -p")?.content).toContain("42");
 
-    const all = listInbox(store, { all: true });
+    const all = await listInbox(store, { all: true });
     const by = (needle: string) => all.find((e) => e.question.includes(needle))!;
     expect(by("ran-after-allow")).toMatchObject({ status: "allowed", answeredHow: "person" });
     expect(by("should-not-run")).toMatchObject({ status: "denied", answeredHow: "person", reason: "not in this run" });
     expect(by("git push")).toMatchObject({ status: "denied", answeredHow: "policy", answeredBy: "policy" });
     expect(by("node -p")).toMatchObject({ status: "allowed", answeredHow: "policy" });
 
-    const agent = listAgents(store, { all: true }).find((a) => a.streamId === "Stream-B")!;
+    const agent = (await listAgents(store, { all: true })).find((a) => a.streamId === "Stream-B")!;
     expect(agent).toMatchObject({ streamId: "Stream-B", status: "exited", launcher: "headless" });
     // working → waiting → working → exited, as the hooks and the inbox reported it (the change
     // events SSE carries).
-    const statuses = eventsSince(store, 0, 100_000)
+    const statuses = (await eventsSince(store, 0, 100_000))
       .filter((e) => e.kind === "agent" && e.entityId === agent.sessionId)
       .map((e) => (e.payload as { status: string }).status)
       .filter((s, k, list) => s !== list[k - 1]);
@@ -133,7 +133,7 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     expect(statuses.slice(0, i)).toContain("working");
     expect(statuses.slice(i)).toContain("working");
     expect(statuses.at(-1)).toBe("exited");
-    store.close();
+    await store.close();
   }, 180_000);
 
   test.skipIf(!hasTmux)(`Claude Code ${CLAUDE_LATEST} interactive in tmux: a permission prompt shows as waiting_permission in /api/agents, and an answer through orch unblocks it`, async () => {
@@ -151,7 +151,7 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     });
     models.push(p.model);
     const term = startInteractiveClaude(p, "check the build", { ORCH_STREAM_ID: "Stream-A" });
-    const store = openStore(p.env.ORCH_DB!);
+    const store = await openStore(p.env.ORCH_DB!);
     const serve = Bun.spawn([orchBin(), "serve"], { cwd: p.root, env: p.env, stdout: "ignore", stderr: "ignore" });
     try {
       const waiting = await waitForApiAgent(`http://127.0.0.1:${p.env.HTTP_API_PORT}`, (a) => a.status === "waiting_permission", 60_000);
@@ -159,18 +159,18 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
       // How soon is the benchmark's (npm run bench -- needs-you); here it is only recorded.
       console.error(`needs-you: waiting_permission in /api/agents ${Date.now() - asked} ms after the model asked for the tool`);
       expect(waiting).toMatchObject({ streamId: "Stream-A", tool: expect.stringContaining("interactive-ok") });
-      const entry = listInbox(store).find((e) => e.question.includes("interactive-ok"))!;
+      const entry = (await listInbox(store)).find((e) => e.question.includes("interactive-ok"))!;
       expect(entry).toMatchObject({ source: "hook", status: "pending", sessionId: waiting.sessionId });
       expect((await p.orch(["allow", String(entry.id)])).code).toBe(0);
       await until("the command's output in the next request", () => resultFor(p.model, "interactive-ok")?.content.includes("interactive-ok"), 30_000);
-      await until("the session working again", () => listAgents(store).find((a) => a.sessionId === waiting.sessionId && a.status !== "waiting_permission"), 10_000);
+      await until("the session working again", async () => (await listAgents(store)).find((a) => a.sessionId === waiting.sessionId && a.status !== "waiting_permission"), 10_000);
     } catch (err) {
       console.error(term.capture());
       throw err;
     } finally {
       term.kill();
       serve.kill();
-      store.close();
+      await store.close();
     }
   }, 120_000);
 
@@ -185,9 +185,9 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     const p = await realProject({ orchBin: orchBin(), claudeVersion: CLAUDE_LATEST, prd: PRD, script });
     models.push(p.model);
     const run = Bun.spawn([orchBin(), "start", "--launcher", "headless", "--budget-stream-usd", "0.15"], { cwd: p.root, env: p.env, stdout: "pipe", stderr: "pipe" });
-    const store = openStore(p.env.ORCH_DB!);
+    const store = await openStore(p.env.ORCH_DB!);
     try {
-      const asked = await until("the budget question", () => listInbox(store).find((e) => e.kind === "budget"), 120_000);
+      const asked = await until("the budget question", async () => (await listInbox(store)).find((e) => e.kind === "budget"), 120_000);
       expect(asked).toMatchObject({ streamId: "Stream-B", status: "pending" });
       expect(asked.question).toContain("orch budget raise Stream-B");
       const watch = await p.orch(["watch", "--once", "--no-color"], { COLUMNS: "120" });
@@ -204,14 +204,14 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
       expect(stdout).toContain("▶ Stream-B: budget raised");
       expect(stdout).toContain("✓ All 2 streams complete.");
       expect(JSON.parse((await p.orch(["task", "get", "TASK-002", "--json"])).stdout).status).toBe("completed");
-      expect(listInbox(store, { all: true }).find((e) => e.id === asked.id)).toMatchObject({ status: "allowed", answeredHow: "person" });
+      expect((await listInbox(store, { all: true })).find((e) => e.id === asked.id)).toMatchObject({ status: "allowed", answeredHow: "person" });
       // Claude Code's own cap (--max-budget-usd) ended the first session; orch started a second.
       const sessions = new Set(p.model.requests.filter((r) => continuedStream(turnOfBody(r.body)) === "Stream-B").map((r) => JSON.stringify(r.body.messages?.[0])));
       expect(sessions.size).toBeGreaterThanOrEqual(1);
       expect(stdout).toContain("▶ Stream-B (parallel) started again");
     } finally {
       run.kill();
-      store.close();
+      await store.close();
     }
   }, 240_000);
 });

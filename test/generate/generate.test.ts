@@ -10,12 +10,13 @@ import { renderStatus, statusReport } from "../../src/generate/status.ts";
 import { buildWorkflow, jobIds } from "../../src/generate/workflow.ts";
 import { writeFiles } from "../../src/generate/writer.ts";
 import { tempDir, tempStore } from "../helpers.ts";
+import type { Store } from "../../src/db/client.ts";
 
 const NOW = "2026-01-08T12:00:00.000Z";
 
-function darkMode() {
-  const store = tempStore();
-  importPrdMarkdown(store, DARK_MODE_PRD);
+async function darkMode() {
+  const store = await tempStore();
+  await importPrdMarkdown(store, DARK_MODE_PRD);
   return store;
 }
 
@@ -29,8 +30,8 @@ const opts = (extra: Partial<Parameters<typeof generateOrchestration>[1]> = {}) 
 });
 
 describe("orchestration-config.json", () => {
-  test("the guide's structure, key for key, for the Dark Mode PRD", () => {
-    const { config, files } = generateOrchestration(darkMode(), opts());
+  test("the guide's structure, key for key, for the Dark Mode PRD", async () => {
+    const { config, files } = await generateOrchestration(await darkMode(), opts());
     const stream = (streamId: string, streamName: string, streamPhase: string, totalTasks: number, dependencies: string[]) => ({
       streamId,
       streamName,
@@ -71,32 +72,32 @@ describe("orchestration-config.json", () => {
     ]);
   });
 
-  test("figures, max parallel and API address come from the database, flags and env", () => {
-    const store = darkMode();
-    updateTask(store, { id: "TASK-001", status: "completed" });
-    const { config } = generateOrchestration(store, opts({ host: "::1", port: 9191, maxParallel: 3 }));
+  test("figures, max parallel and API address come from the database, flags and env", async () => {
+    const store = await darkMode();
+    await updateTask(store, { id: "TASK-001", status: "completed" });
+    const { config } = await generateOrchestration(store, opts({ host: "::1", port: 9191, maxParallel: 3 }));
     expect(config.apiBaseUrl).toBe("http://[::1]:9191");
     expect(config.maxParallelStreams).toBe(3);
     expect(config.streams[0]).toMatchObject({ streamId: "Stream-A", completedTasks: 1, totalTasks: 4 });
     expect(apiBaseUrl("localhost", 80)).toBe("http://localhost:80");
   });
 
-  test("an invalid graph or no streams: an error, no files", () => {
-    const store = tempStore();
-    expect(() => generateOrchestration(store, opts())).toThrow("No streams to orchestrate: import a PRD first (orch prd import PRD.md)");
-    importPrdMarkdown(store, DARK_MODE_PRD);
-    expect(() => generateOrchestration(store, opts({ maxParallel: 1 }))).toThrow("Cannot create more than 1 parallel streams");
+  test("an invalid graph or no streams: an error, no files", async () => {
+    const store = await tempStore();
+    await expect(generateOrchestration(store, opts())).rejects.toThrow("No streams to orchestrate: import a PRD first (orch prd import PRD.md)");
+    await importPrdMarkdown(store, DARK_MODE_PRD);
+    await expect(generateOrchestration(store, opts({ maxParallel: 1 }))).rejects.toThrow("Cannot create more than 1 parallel streams");
   });
 
-  test("--ci github adds the workflow", () => {
-    const { files } = generateOrchestration(darkMode(), opts({ ci: "github" }));
+  test("--ci github adds the workflow", async () => {
+    const { files } = await generateOrchestration(await darkMode(), opts({ ci: "github" }));
     expect(files.map((f) => f.path)).toContain(".github/workflows/orchestration.yml");
   });
 });
 
 describe("GitHub workflow", () => {
-  test("valid YAML, one job per stream, needs follow the graph", () => {
-    const { config } = generateOrchestration(darkMode(), opts());
+  test("valid YAML, one job per stream, needs follow the graph", async () => {
+    const { config } = await generateOrchestration(await darkMode(), opts());
     const wf = Bun.YAML.parse(buildWorkflow(config)) as {
       name: string;
       on: { workflow_dispatch: { inputs: { initiative_id: { required: boolean; default: string } } } };
@@ -143,8 +144,8 @@ describe("GitHub workflow", () => {
 });
 
 describe("README and status", () => {
-  test("README: the stream table, execution order and commands of this initiative", () => {
-    const { config } = generateOrchestration(darkMode(), opts());
+  test("README: the stream table, execution order and commands of this initiative", async () => {
+    const { config } = await generateOrchestration(await darkMode(), opts());
     const md = buildReadme(config);
     expect(md).toStartWith("# Orchestration: Add Dark Mode Support\n");
     expect(md).toContain("| `Stream-B` | UI Component Updates | parallel | 0/3 | `Stream-A` | .claude/worktrees/Stream-B (branch stream-b) |");
@@ -157,11 +158,11 @@ describe("README and status", () => {
     expect(md).toContain("   - After foundation: `/continue Stream-B`, `/continue Stream-C`");
   });
 
-  test("status: per-phase progress bars, waiting streams named", () => {
-    const store = darkMode();
-    for (const id of ["TASK-001", "TASK-002", "TASK-003", "TASK-004", "TASK-005"]) updateTask(store, { id, status: "completed" });
-    updateTask(store, { id: "TASK-006", status: "in_progress" });
-    const report = statusReport({ id: "INIT-add-dark-mode-support", name: "Add Dark Mode Support" }, listStreams(store));
+  test("status: per-phase progress bars, waiting streams named", async () => {
+    const store = await darkMode();
+    for (const id of ["TASK-001", "TASK-002", "TASK-003", "TASK-004", "TASK-005"]) await updateTask(store, { id, status: "completed" });
+    await updateTask(store, { id: "TASK-006", status: "in_progress" });
+    const report = statusReport({ id: "INIT-add-dark-mode-support", name: "Add Dark Mode Support" }, await listStreams(store));
     expect(report.overall).toMatchObject({ completedTasks: 5, totalTasks: 15, progressPercentage: 33.3 });
     expect(report.phases.map((p) => [p.phase, p.completedTasks, p.totalTasks, p.status])).toEqual([
       ["foundation", 4, 4, "completed"],
@@ -181,11 +182,11 @@ describe("README and status", () => {
 describe("what the user wrote is kept", () => {
   const CONFIG = ".claude/orchestration/orchestration-config.json";
   const disk = (files: Record<string, string>) => (path: string) => files[path] ?? null;
-  const written = (g: ReturnType<typeof generateOrchestration>, path: string) => g.files.find((f) => f.path === path)?.content;
+  const written = (g: Awaited<ReturnType<typeof generateOrchestration>>, path: string) => g.files.find((f) => f.path === path)?.content;
 
-  test("regenerating keeps every key the user set; orch's derived keys are refreshed", () => {
-    const store = darkMode();
-    const first = JSON.parse(written(generateOrchestration(store, opts({ maxParallel: undefined })), CONFIG)!);
+  test("regenerating keeps every key the user set; orch's derived keys are refreshed", async () => {
+    const store = await darkMode();
+    const first = JSON.parse(written(await generateOrchestration(store, opts({ maxParallel: undefined })), CONFIG)!);
     const mine = {
       agentCommand: 'claude -p "/continue {streamId}"',
       launcher: "headless",
@@ -198,8 +199,8 @@ describe("what the user wrote is kept", () => {
     };
     const edited = { ...first, ...mine, generatedAt: "old", apiBaseUrl: "http://stale:1", initiative: { ...first.initiative, owner: "me" } };
     edited.streams[1] = { ...edited.streams[1], note: "watch this one" };
-    updateTask(store, { id: "TASK-001", status: "completed" });
-    const g = generateOrchestration(store, opts({ maxParallel: undefined, onDisk: disk({ [CONFIG]: JSON.stringify(edited) }) }));
+    await updateTask(store, { id: "TASK-001", status: "completed" });
+    const g = await generateOrchestration(store, opts({ maxParallel: undefined, onDisk: disk({ [CONFIG]: JSON.stringify(edited) }) }));
     const next = JSON.parse(written(g, CONFIG)!);
     expect(next).toMatchObject(mine);
     expect(next.initiative).toEqual({ id: "INIT-add-dark-mode-support", name: "Add Dark Mode Support", owner: "me" });
@@ -209,32 +210,32 @@ describe("what the user wrote is kept", () => {
     expect(next.streams[1].note).toBe("watch this one");
     expect(g.config.maxParallelStreams).toBe(3);
     // A flag still wins over the file.
-    const flagged = generateOrchestration(store, opts({ maxParallel: 4, onDisk: disk({ [CONFIG]: JSON.stringify(edited) }) }));
+    const flagged = await generateOrchestration(store, opts({ maxParallel: 4, onDisk: disk({ [CONFIG]: JSON.stringify(edited) }) }));
     expect(JSON.parse(written(flagged, CONFIG)!).maxParallelStreams).toBe(4);
   });
 
-  test("an existing config that is not valid JSON (or not an object) is refused in one line; nothing is written", () => {
-    const store = darkMode();
-    expect(() => generateOrchestration(store, opts({ onDisk: disk({ [CONFIG]: '{\n  "launcher": "tmux",\n  oops\n}' }) }))).toThrow(
+  test("an existing config that is not valid JSON (or not an object) is refused in one line; nothing is written", async () => {
+    const store = await darkMode();
+    await expect(generateOrchestration(store, opts({ onDisk: disk({ [CONFIG]: '{\n  "launcher": "tmux",\n  oops\n}' }) }))).rejects.toThrow(
       `${CONFIG} is not valid JSON at line 3, column 3; fix it (it was left untouched) and run orch generate again`,
     );
-    expect(() => generateOrchestration(store, opts({ onDisk: disk({ [CONFIG]: "[1, 2]" }) }))).toThrow(`${CONFIG} is not a JSON object`);
-    expect(() => generateOrchestration(store, opts({ maxParallel: undefined, onDisk: disk({ [CONFIG]: '{"maxParallelStreams": "five"}' }) }))).toThrow(
+    await expect(generateOrchestration(store, opts({ onDisk: disk({ [CONFIG]: "[1, 2]" }) }))).rejects.toThrow(`${CONFIG} is not a JSON object`);
+    await expect(generateOrchestration(store, opts({ maxParallel: undefined, onDisk: disk({ [CONFIG]: '{"maxParallelStreams": "five"}' }) }))).rejects.toThrow(
       `${CONFIG}: maxParallelStreams must be a whole number of at least 1, not "five"`,
     );
   });
 
-  test("a generated file the user changed is kept (unless --force); orch's own, untouched, is replaced", () => {
-    const store = darkMode();
-    const g1 = generateOrchestration(store, opts({ ci: "github" }));
+  test("a generated file the user changed is kept (unless --force); orch's own, untouched, is replaced", async () => {
+    const store = await darkMode();
+    const g1 = await generateOrchestration(store, opts({ ci: "github" }));
     const files = Object.fromEntries(g1.files.map((f) => [f.path, f.content]));
     files[".claude/orchestration/README.md"] += "\nMy notes.\n";
     files[".claude/orchestration/start-streams.py"] = files[".claude/orchestration/start-streams.py"]!.replace("import os", "import os  # mine");
-    updateTask(store, { id: "TASK-002", status: "completed" });
-    const g2 = generateOrchestration(store, opts({ ci: "github", onDisk: disk(files) }));
+    await updateTask(store, { id: "TASK-002", status: "completed" });
+    const g2 = await generateOrchestration(store, opts({ ci: "github", onDisk: disk(files) }));
     expect(g2.kept).toEqual([".claude/orchestration/start-streams.py", ".claude/orchestration/README.md"]);
     expect(g2.files.map((f) => f.path)).toEqual([CONFIG, ".claude/orchestration/watch-status.py", ".github/workflows/orchestration.yml"]);
-    const g3 = generateOrchestration(store, opts({ ci: "github", onDisk: disk(files), force: true }));
+    const g3 = await generateOrchestration(store, opts({ ci: "github", onDisk: disk(files), force: true }));
     expect(g3.kept).toEqual([]);
     expect(g3.files).toHaveLength(5);
   });
@@ -253,51 +254,53 @@ describe("what the user wrote is kept", () => {
     expect(changedByUser("print(1)\n", next)).toBe(true);
   });
 
-  test("hostile names: the README shows them as written, the workflow stays valid YAML saying the same", () => {
-    const store = tempStore();
+  test("hostile names: the README shows them as written, the workflow stays valid YAML saying the same", async () => {
+    const store = await tempStore();
     const hostile = 'A "quoted" *bold* _u_ `tick` <b>x</b> [l](http://e) | pipe # ${{ secrets.X }} \\ back \u0007 \u2028 \u0085 \u007f end';
-    importPrdMarkdown(store, "# Initiative: X\n## Foundation Phase\n### A: a\n- T-1: t\n");
-    updateTask(store, { id: "T-1", metadata: { streamId: "A", streamName: hostile, streamPhase: "foundation" } });
-    const { config } = generateOrchestration(store, opts());
+    await importPrdMarkdown(store, "# Initiative: X\n## Foundation Phase\n### A: a\n- T-1: t\n");
+    await updateTask(store, { id: "T-1", metadata: { streamId: "A", streamName: hostile, streamPhase: "foundation" } });
+    const { config } = await generateOrchestration(store, opts());
     const html = Bun.markdown.html(buildReadme(forMarkdown(config)));
     const cells = [...html.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1]!.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&"));
     const shown = hostile.replace(/\u0007/g, "\\u0007").replace(/\u2028/g, "\\u2028").replace(/\u0085/g, "\\u0085").replace(/\u007f/g, "\\u007f");
     expect(cells[1]).toBe(shown);
-    const { files } = generateOrchestration(store, opts({ ci: "github" }));
+    const { files } = await generateOrchestration(store, opts({ ci: "github" }));
     const wf = Bun.YAML.parse(files.find((f) => f.path.endsWith(".yml"))!.content) as { jobs: Record<string, { name: string }> };
     expect(wf.jobs.a!.name).toBe(`A: ${shown.replace("${{", "$ {{")} (foundation)`);
   });
 });
 
 describe("archived streams", () => {
-  const done = (store: ReturnType<typeof darkMode>, ids: string[]) => ids.forEach((id) => updateTask(store, { id, status: "completed" }));
+  const done = async (store: Store, ids: string[]) => {
+    for (const id of ids) await updateTask(store, { id, status: "completed" });
+  };
 
-  test("a complete, archived foundation satisfies its dependents: no ⚠ Waiting on; generate still works", () => {
-    const store = darkMode();
-    done(store, ["TASK-001", "TASK-002", "TASK-003", "TASK-004"]);
-    archiveStream(store, "Stream-A");
-    const src = planSource(store);
+  test("a complete, archived foundation satisfies its dependents: no ⚠ Waiting on; generate still works", async () => {
+    const store = await darkMode();
+    await done(store, ["TASK-001", "TASK-002", "TASK-003", "TASK-004"]);
+    await archiveStream(store, "Stream-A");
+    const src = await planSource(store);
     expect(src.streams.map((s) => s.streamId)).toEqual(["Stream-B", "Stream-C", "Stream-Z"]);
     expect(src.archived.map((s) => s.streamId)).toEqual(["Stream-A"]);
     const report = statusReport(src.initiative, src.streams, src.archived);
     const waiting = Object.fromEntries(report.phases.flatMap((p) => p.streams.map((s) => [s.streamId, s.waitingOn])));
     expect(waiting).toEqual({ "Stream-B": [], "Stream-C": [], "Stream-Z": ["Stream-B", "Stream-C"] });
     expect(renderStatus(report)).not.toContain("Waiting on: Stream-A");
-    const { config } = generateOrchestration(store, opts());
+    const { config } = await generateOrchestration(store, opts());
     expect(config.streams.map((s) => s.streamId)).toEqual(["Stream-B", "Stream-C", "Stream-Z"]);
     expect(config.streams[0]!.dependencies).toEqual(["Stream-A"]);
   });
 
-  test("an archived stream that is not complete is still waited on; archived parallel streams do not count towards the maximum", () => {
-    const store = darkMode();
-    done(store, ["TASK-001", "TASK-002", "TASK-005", "TASK-006", "TASK-007"]);
-    archiveStream(store, "Stream-A");
-    archiveStream(store, "Stream-B");
-    const src = planSource(store);
+  test("an archived stream that is not complete is still waited on; archived parallel streams do not count towards the maximum", async () => {
+    const store = await darkMode();
+    await done(store, ["TASK-001", "TASK-002", "TASK-005", "TASK-006", "TASK-007"]);
+    await archiveStream(store, "Stream-A");
+    await archiveStream(store, "Stream-B");
+    const src = await planSource(store);
     const report = statusReport(src.initiative, src.streams, src.archived);
     const waiting = Object.fromEntries(report.phases.flatMap((p) => p.streams.map((s) => [s.streamId, s.waitingOn])));
     expect(waiting).toEqual({ "Stream-C": ["Stream-A"], "Stream-Z": ["Stream-C"] });
-    expect(() => generateOrchestration(store, opts({ maxParallel: 1 }))).not.toThrow();
+    await generateOrchestration(store, opts({ maxParallel: 1 })); // does not throw
   });
 });
 

@@ -51,7 +51,7 @@ async function seedStreams(s: Awaited<ReturnType<typeof connect>>) {
 
 describe("tools/list", () => {
   test("lists exactly the tools in scope, each with a terse description and an object schema", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     const { tools } = await s.client.listTools();
     const names = tools.map((t) => t.name);
     expect(names.filter((n) => !WORKTREE_TOOLS.includes(n)).sort()).toEqual([...IN_SCOPE].sort());
@@ -64,7 +64,7 @@ describe("tools/list", () => {
   });
 
   test(`the whole answer fits ${BUDGET_BYTES} bytes of JSON, with room left for the worktree tools`, async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     const answer = await s.client.listTools();
     const bytes = Buffer.byteLength(JSON.stringify({ tools: toolListing() }));
     expect(Buffer.byteLength(JSON.stringify(answer))).toBe(bytes);
@@ -106,7 +106,7 @@ describe("tools/list", () => {
 
 describe("every result is one JSON text item", () => {
   test("health_check", async () => {
-    const store = tempStore();
+    const store = await tempStore();
     const s = await connect(store);
     const r = await s.raw("health_check", {});
     expect(r.isError).toBeFalsy();
@@ -118,7 +118,7 @@ describe("every result is one JSON text item", () => {
 
 describe("initiatives and progress", () => {
   test("initiative_link, initiative_get (current by default), progress_summary", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     expect(await s.fail("initiative_get")).toBe("No initiative linked: use initiative_link or `orch prd import`");
     const i = await s.ok("initiative_link", { initiativeId: "INIT-1", title: "Dark mode" });
     expect(i.createdAt).toMatch(ISO_MS);
@@ -141,7 +141,7 @@ describe("initiatives and progress", () => {
 
 describe("PRDs", () => {
   test("prd_create, prd_get, prd_list", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     await s.ok("initiative_link", { initiativeId: "INIT-1", title: "Dark mode" });
     const p = await s.ok("prd_create", { title: "Dark mode PRD", content: "# Initiative: Dark mode", description: "d", metadata: { owner: "qa" } });
     expect(p.id).toMatch(/^PRD-[0-9a-f]{12}$/);
@@ -158,7 +158,7 @@ describe("PRDs", () => {
   });
 
   test("errors: duplicate id, missing content, unknown id", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     await s.ok("prd_create", { id: "PRD-001", title: "One", content: "x" });
     expect(await s.fail("prd_create", { id: "PRD-001", title: "Again", content: "x" })).toBe("PRD already exists: PRD-001");
     expect(await s.fail("prd_create", { title: "No content" })).toBe(
@@ -171,7 +171,7 @@ describe("PRDs", () => {
 
 describe("tasks", () => {
   test("task_create with stream metadata creates the stream; task_get returns the API shape", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     const t = await s.ok("task_create", {
       id: "TASK-001",
       title: "Create theme types",
@@ -191,7 +191,7 @@ describe("tasks", () => {
   });
 
   test("task_update: status, notes, blocked reason, merged metadata; activity follows status", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     await s.ok("task_create", { id: "T1", title: "t", metadata: { streamId: "Stream-A", files: ["a.ts"] } });
     const u = await s.ok("task_update", { id: "T1", status: "in_progress", assignedAgent: "agent-7", notes: "on it", metadata: { complexity: "High" } });
     // The answer is the task's summary (an agent reads every byte); task_get has all of it.
@@ -210,7 +210,7 @@ describe("tasks", () => {
   });
 
   test("errors name the task or the argument; nothing is written", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     await s.ok("task_create", { id: "T1", title: "t" });
     expect(await s.fail("task_update", { id: "TASK-9", status: "completed" })).toBe("Task not found: TASK-9");
     expect(await s.fail("task_get", { id: "TASK-9" })).toBe("Task not found: TASK-9");
@@ -235,7 +235,7 @@ describe("tasks", () => {
   });
 
   test("task_list filters: prdId, parentId, status, assignedAgent, streamId, includeArchived, limit", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     await s.ok("prd_create", { id: "PRD-1", title: "p", content: "" });
     await s.ok("task_create", { id: "T1", title: "a", prdId: "PRD-1", assignedAgent: "me", metadata: { streamId: "Stream-A" } });
     await s.ok("task_create", { id: "T2", title: "b", parentId: "T1", metadata: { streamId: "Stream-B" } });
@@ -268,7 +268,7 @@ describe("tasks", () => {
 
 describe("work products", () => {
   test("store, get, list; unknown task or product; bad type", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     await s.ok("task_create", { id: "T1", title: "t" });
     const wp = await s.ok("work_product_store", { taskId: "T1", type: "technical_design", title: "Design", content: "# Design", metadata: { v: 1 } });
     expect(wp.id).toMatch(/^WP-[0-9a-f]{12}$/);
@@ -290,7 +290,7 @@ describe("work products", () => {
 
 describe("agent_heartbeat", () => {
   test("opens, then refreshes, the agent's activity on a task", async () => {
-    const store = tempStore();
+    const store = await tempStore();
     const s = await connect(store);
     await s.ok("task_create", { id: "T1", title: "Implement provider", metadata: { streamId: "Stream-A", streamName: "foundation" } });
     const a = await s.ok("agent_heartbeat", { taskId: "T1", agentId: "me", notes: "Implementing theme context provider", phase: "implementation" });
@@ -319,7 +319,7 @@ describe("agent_heartbeat", () => {
 
 describe("streams", () => {
   test("stream_list figures and stream_get detail", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     await seedStreams(s);
     await s.ok("task_update", { id: "TASK-001", status: "completed" });
     await s.ok("task_update", { id: "TASK-002", status: "in_progress" });
@@ -352,7 +352,7 @@ describe("streams", () => {
 
   test("stream_conflict_check: any status, normalised paths, directories, own stream left out", async () => {
     const cwd = tempDir();
-    const s = await connect(tempStore(), { cwd });
+    const s = await connect(await tempStore(), { cwd });
     await seedStreams(s);
     await s.ok("task_update", { id: "TASK-005", status: "completed" }); // completed tasks still claim their files
     const r = await s.ok("stream_conflict_check", {
@@ -385,7 +385,7 @@ describe("streams", () => {
   });
 
   test("stream_archive, stream_unarchive, stream_archive_all", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     await seedStreams(s);
     expect(await s.ok("stream_archive", { streamId: "Stream-A" })).toEqual({ streamId: "Stream-A", archived: true, tasksArchived: 2 });
     expect((await s.ok("stream_list")).streams.map((x: any) => x.streamId)).toEqual(["Stream-B", "Stream-C"]);
@@ -403,7 +403,7 @@ describe("streams", () => {
   });
 
   test("stream_archive_all keeps to one initiative when asked", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     await s.ok("initiative_link", { initiativeId: "INIT-1", title: "one" });
     await s.ok("task_create", { title: "a", metadata: { streamId: "Stream-A" } });
     await s.ok("initiative_link", { initiativeId: "INIT-2", title: "two" });
@@ -416,12 +416,12 @@ describe("streams", () => {
 
 describe("protocol edges", () => {
   test("an unknown tool is a protocol error with a suggestion", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     await expect(s.client.callTool({ name: "task_updat", arguments: {} })).rejects.toThrow("Unknown tool: task_updat (did you mean task_update?)");
   });
 
   test("missing arguments are read as {}", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     const r = await s.client.callTool({ name: "stream_list" });
     expect(JSON.parse((r.content as any)[0].text)).toEqual({ streams: [], totalStreams: 0 });
   });
@@ -436,7 +436,7 @@ describe("protocol edges", () => {
         throw new Error("disk on fire");
       },
     });
-    const s = await connect(tempStore(), { tools: [boom], log: (l) => logged.push(l) });
+    const s = await connect(await tempStore(), { tools: [boom], log: (l) => logged.push(l) });
     expect(await s.fail("boom")).toBe("boom failed: disk on fire");
     expect(logged).toEqual(["orch mcp: boom failed: disk on fire"]); // one line, no stack
   });
@@ -451,7 +451,7 @@ describe("protocol edges", () => {
         return { waited: a.ms };
       },
     });
-    const s = await connect(tempStore(), { tools: [...allTools(), slow] });
+    const s = await connect(await tempStore(), { tools: [...allTools(), slow] });
     expect(await s.ok("slow", { ms: 5 })).toEqual({ waited: 5 });
   });
 });
@@ -459,8 +459,8 @@ describe("protocol edges", () => {
 describe("several servers on one database", () => {
   test("a change through one is visible through the other at once", async () => {
     const path = join(tempDir(), "tasks.db");
-    const a = openStore(path);
-    const b = openStore(path);
+    const a = await openStore(path);
+    const b = await openStore(path);
     try {
       const one = await connect(a);
       const two = await connect(b);
@@ -473,15 +473,15 @@ describe("several servers on one database", () => {
       );
       expect((await one.ok("stream_get", { streamId: "Stream-B" })).totalTasks).toBe(20);
     } finally {
-      a.close();
-      b.close();
+      await a.close();
+      await b.close();
     }
   });
 });
 
 test("createMcpServer serves a custom tool list (how the worktree group plugs in)", async () => {
   const extra = defineTool({ name: "worktree_list", description: "x", input: z.strictObject({}), run: () => ({ worktrees: [] }) });
-  const server = createMcpServer(tempStore(), { tools: [...allTools(), extra] });
+  const server = createMcpServer(await tempStore(), { tools: [...allTools(), extra] });
   expect(server).toBeDefined();
   const names = toolListing([...allTools(), extra]).map((t) => t.name);
   expect(names).toContain("worktree_list");
@@ -507,7 +507,7 @@ describe("an unexpected failure is one line", () => {
   });
 
   test("a tool that throws: isError with that line, and one log line without a stack", async () => {
-    const store = openStore(join(tempDir(), "tasks.db"));
+    const store = await openStore(join(tempDir(), "tasks.db"));
     const log: string[] = [];
     const boom = defineTool({
       name: "boom",

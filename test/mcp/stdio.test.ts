@@ -158,7 +158,7 @@ describe("readLines and the transport", () => {
   }
 
   test("lines read before anyone attaches are queued, then delivered in order, then end", async () => {
-    const feed = readLines(streamOf(["a\nb", "\nc\n"]));
+    const feed = await readLines(streamOf(["a\nb", "\nc\n"]));
     await Bun.sleep(1);
     const seen: (Line | "END")[] = [];
     feed.attach({ line: (l) => seen.push(l), end: () => seen.push("END") });
@@ -168,7 +168,7 @@ describe("readLines and the transport", () => {
 
   test("the transport answers garbage itself, hands requests to the SDK, and tracks unanswered ones", async () => {
     const written: string[] = [];
-    const feed = readLines(streamOf(['garbage\n{"jsonrpc":"2.0","id":1,"method":"ping"}\n{"jsonrpc":"2.0","method":"notifications/initialized"}\n']));
+    const feed = await readLines(streamOf(['garbage\n{"jsonrpc":"2.0","id":1,"method":"ping"}\n{"jsonrpc":"2.0","method":"notifications/initialized"}\n']));
     const t = new GuardedStdioTransport(feed, { write: (s) => written.push(s) });
     const got: unknown[] = [];
     let ended = false;

@@ -52,8 +52,8 @@ describe("budget flags", () => {
 });
 
 describe("the scheduler and paused streams", () => {
-  test("a paused stream is not launched and is listed as waiting; the run is not finished", () => {
-    const streams = listStreamsOf(["Stream-A"]);
+  test("a paused stream is not launched and is listed as waiting; the run is not finished", async () => {
+    const streams = await listStreamsOf(["Stream-A"]);
     const state = runState(["Stream-A"]);
     const d = decide(streams, state, { maxParallel: 5, paused: new Set(["Stream-A"]) });
     expect(d).toMatchObject({ launch: [], paused: ["Stream-A"], finished: false, running: 0 });
@@ -61,9 +61,9 @@ describe("the scheduler and paused streams", () => {
   });
 });
 
-function listStreamsOf(ids: string[]) {
-  const s = tempStore();
-  for (const id of ids) createTask(s, { title: "t", metadata: { streamId: id, streamPhase: "foundation" } as Record<string, unknown> });
+async function listStreamsOf(ids: string[]) {
+  const s = await tempStore();
+  for (const id of ids) await createTask(s, { title: "t", metadata: { streamId: id, streamPhase: "foundation" } as Record<string, unknown> });
   return listStreams(s);
 }
 
@@ -74,91 +74,91 @@ function runState(ids: string[]): RunState {
 }
 
 describe("the budget step", () => {
-  function setup() {
-    const store = tempStore();
-    for (const id of ["Stream-A", "Stream-B"]) createTask(store, { title: "t", metadata: { streamId: id } });
+  async function setup() {
+    const store = await tempStore();
+    for (const id of ["Stream-A", "Stream-B"]) await createTask(store, { title: "t", metadata: { streamId: id } });
     const notes: RunNote[] = [];
     const state = runState(["Stream-A", "Stream-B"]);
-    const spend = (streamId: string, costUsd: number) => {
-      const id = openAgentSession(store, { streamId, initiativeId: null, launch: 1 });
-      setSessionFigures(store, id, { sessionId: `s-${id}`, outcome: "success", turns: 1, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd });
+    const spend = async (streamId: string, costUsd: number) => {
+      const id = await openAgentSession(store, { streamId, initiativeId: null, launch: 1 });
+      await setSessionFigures(store, id, { sessionId: `s-${id}`, outcome: "success", turns: 1, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd });
     };
     return { store, notes, state, spend, streams: () => listStreams(store) };
   }
 
-  test("reached → paused, said once, asked once in the inbox; raised → resumed on the next check", () => {
-    const { store, notes, state, spend, streams } = setup();
+  test("reached → paused, said once, asked once in the inbox; raised → resumed on the next check", async () => {
+    const { store, notes, state, spend, streams } = await setup();
     const step = budgetStep(store, { streamUsd: 1 }, (n) => notes.push(n));
-    expect([...step.check(streams(), state, null)]).toEqual([]);
+    expect([...await step.check(await streams(), state, null)]).toEqual([]);
     expect(step.capFor("Stream-B")).toBe(1);
-    spend("Stream-B", 1.2);
-    expect([...step.check(streams(), state, null)]).toEqual(["Stream-B"]);
-    expect([...step.check(streams(), state, null)]).toEqual(["Stream-B"]);
-    const q = pendingBudgetQuestions(store, "Stream-B");
+    await spend("Stream-B", 1.2);
+    expect([...await step.check(await streams(), state, null)]).toEqual(["Stream-B"]);
+    expect([...await step.check(await streams(), state, null)]).toEqual(["Stream-B"]);
+    const q = await pendingBudgetQuestions(store, "Stream-B");
     expect(q.map((x) => x.question)).toEqual(["Stream-B reached its budget ($1.20 of $1.00): raise it? orch budget raise Stream-B USD"]);
     expect(notes).toEqual([{ kind: "budget-reached", streamId: "Stream-B", spent: "$1.20 of $1.00", command: "orch budget raise Stream-B USD", inboxId: q[0]!.id, agentRunning: false }]);
     expect(say(notes[0]!)).toEqual({
       lines: [`⏸ Stream-B reached its budget ($1.20 of $1.00): Stream-B launches nothing more until it is raised — orch budget raise Stream-B USD (inbox ${q[0]!.id})`],
       webhook: "⏸ Stream-B paused: budget reached ($1.20 of $1.00) — orch budget raise Stream-B USD",
     });
-    raiseBudget(store, { streamId: "Stream-B", usd: 1, tokens: 0, by: "ada" }, ["Stream-A", "Stream-B"], { streamUsd: 1 });
-    expect([...step.check(streams(), state, null)]).toEqual([]);
+    await raiseBudget(store, { streamId: "Stream-B", usd: 1, tokens: 0, by: "ada" }, ["Stream-A", "Stream-B"], { streamUsd: 1 });
+    expect([...await step.check(await streams(), state, null)]).toEqual([]);
     expect(notes.at(-1)).toEqual({ kind: "budget-resumed", streamId: "Stream-B", left: "$0.80" });
     expect(step.capFor("Stream-B")).toBe(0.8);
   });
 
-  test("stopped at Claude Code's cap a cent short: paused all the same; without any budget the cap means nothing here", () => {
-    const { store, notes, state, spend, streams } = setup();
+  test("stopped at Claude Code's cap a cent short: paused all the same; without any budget the cap means nothing here", async () => {
+    const { store, notes, state, spend, streams } = await setup();
     const step = budgetStep(store, { streamUsd: 1 }, (n) => notes.push(n));
-    spend("Stream-A", 0.99);
+    await spend("Stream-A", 0.99);
     step.capHit("Stream-A");
-    expect([...step.check(streams(), state, null)]).toEqual(["Stream-A"]);
-    const unlimited = budgetStep(tempStore(), {}, () => {});
+    expect([...await step.check(await streams(), state, null)]).toEqual(["Stream-A"]);
+    const unlimited = budgetStep(await tempStore(), {}, () => {});
     unlimited.capHit("Stream-A");
-    expect([...unlimited.check(streams(), state, null)]).toEqual([]);
+    expect([...await unlimited.check(await streams(), state, null)]).toEqual([]);
   });
 
-  test("the initiative reached pauses every stream with one question; a raise anywhere resumes them all", () => {
-    const { store, notes, state, spend, streams } = setup();
+  test("the initiative reached pauses every stream with one question; a raise anywhere resumes them all", async () => {
+    const { store, notes, state, spend, streams } = await setup();
     const limits = { initiativeUsd: 2 };
     const step = budgetStep(store, limits, (n) => notes.push(n));
-    spend("Stream-A", 2);
-    expect([...step.check(streams(), state, null)].sort()).toEqual(["Stream-A", "Stream-B"]);
+    await spend("Stream-A", 2);
+    expect([...await step.check(await streams(), state, null)].sort()).toEqual(["Stream-A", "Stream-B"]);
     expect(notes.map((n) => n.kind)).toEqual(["budget-reached"]);
-    expect(pendingBudgetQuestions(store, null)).toHaveLength(1);
-    raiseBudget(store, { streamId: "Stream-B", usd: 1, tokens: 0, by: "ada" }, ["Stream-A", "Stream-B"], limits);
-    expect([...step.check(streams(), state, null)]).toEqual([]);
+    expect(await pendingBudgetQuestions(store, null)).toHaveLength(1);
+    await raiseBudget(store, { streamId: "Stream-B", usd: 1, tokens: 0, by: "ada" }, ["Stream-A", "Stream-B"], limits);
+    expect([...await step.check(await streams(), state, null)]).toEqual([]);
     expect(notes.filter((n) => n.kind === "budget-resumed").length).toBe(2);
   });
 
-  test("streams with no work left in the run are neither paused nor asked about", () => {
-    const { store, notes, state, spend, streams } = setup();
+  test("streams with no work left in the run are neither paused nor asked about", async () => {
+    const { store, notes, state, spend, streams } = await setup();
     state.streams["Stream-B"]!.status = "merged";
-    spend("Stream-B", 5);
+    await spend("Stream-B", 5);
     const step = budgetStep(store, { streamUsd: 1 }, (n) => notes.push(n));
-    expect([...step.check(streams(), state, null)]).toEqual([]);
+    expect([...await step.check(await streams(), state, null)]).toEqual([]);
     expect(notes).toEqual([]);
   });
 });
 
 describe("permission alerts", () => {
-  test("new pending permission questions are said once, with the commands that answer them", () => {
-    const store = tempStore();
+  test("new pending permission questions are said once, with the commands that answer them", async () => {
+    const store = await tempStore();
     const notes: RunNote[] = [];
     const alerts = permissionAlerts(store, (n) => notes.push(n));
     const ask = (question: string, streamId: string | null) =>
       openQuestion(store, { kind: "permission", source: "hook", sessionId: "s1", streamId, toolName: "Bash", toolInput: { command: "npm publish" }, question, timeoutMs: 60_000 });
-    const q = ask("Bash(npm publish)", "Stream-B");
-    openQuestion(store, { kind: "budget", source: "budget", sessionId: null, streamId: "Stream-B", question: "raise?", timeoutMs: 60_000 });
-    alerts.poll();
-    alerts.poll();
+    const q = await ask("Bash(npm publish)", "Stream-B");
+    await openQuestion(store, { kind: "budget", source: "budget", sessionId: null, streamId: "Stream-B", question: "raise?", timeoutMs: 60_000 });
+    await alerts.poll();
+    await alerts.poll();
     expect(notes).toEqual([{ kind: "permission-asked", streamId: "Stream-B", agent: "s1", tool: "Bash(npm publish)", inboxId: q.id }]);
     expect(say(notes[0]!)).toEqual({
       lines: [`⏸ Stream-B waits for permission: Bash(npm publish) — orch allow ${q.id} / orch deny ${q.id}`],
       webhook: `⏸ Stream-B waits for permission: Bash(npm publish) — orch allow ${q.id} / orch deny ${q.id}`,
     });
-    const q2 = ask("Write(/etc/passwd)", null);
-    alerts.poll();
+    const q2 = await ask("Write(/etc/passwd)", null);
+    await alerts.poll();
     expect(notes.length).toBe(2);
     expect(say(notes[1]!).lines).toEqual([`⏸ s1 waits for permission: Write(/etc/passwd) — orch allow ${q2.id} / orch deny ${q2.id}`]);
   });

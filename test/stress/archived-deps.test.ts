@@ -59,25 +59,25 @@ describe("stress: dependencies on archived streams", () => {
       seeded("archived-deps", async (rnd) => {
         const dir = tempDir("orch-stress-archived-");
         const db = join(dir, "tasks.db");
-        const store = openStore(db);
+        const store = await openStore(db);
         const problems: string[] = [];
         let archivedDeps = 0;
         let waits = 0;
         const binaryCases: { initiative: string; expected: Record<string, string[]> }[] = [];
         for (let n = 0; n < PLANS && problems.length < 10; n++) {
           const plan = drawPlan(rnd, n);
-          importPrdMarkdown(store, plan.prd, { maxParallel: 6 });
+          await importPrdMarkdown(store, plan.prd, { maxParallel: 6 });
           const complete = new Map<string, boolean>();
           for (const s of plan.streams) {
             const r = rnd.next();
             const done = r < 0.5 ? s.tasks.length : r < 0.75 ? rnd.int(s.tasks.length) : 0;
-            for (const t of s.tasks.slice(0, done)) updateTask(store, { id: t, status: "completed" });
+            for (const t of s.tasks.slice(0, done)) await updateTask(store, { id: t, status: "completed" });
             complete.set(s.id, done === s.tasks.length);
           }
           const archived = new Set(plan.streams.filter(() => rnd.chance(0.3)).map((s) => s.id));
-          for (const id of archived) archiveStream(store, id);
+          for (const id of archived) await archiveStream(store, id);
 
-          const src = planSource(store);
+          const src = await planSource(store);
           const report = statusReport(src.initiative, src.streams, src.archived);
           const got = Object.fromEntries(report.phases.flatMap((p) => p.streams.map((s) => [s.streamId, s.waitingOn])));
           const expected: Record<string, string[]> = {};
@@ -95,14 +95,14 @@ describe("stress: dependencies on archived streams", () => {
           }
           if (src.streams.length) {
             try {
-              generateOrchestration(store, { projectRoot: dir, host: "127.0.0.1", port: 9090, maxParallel: 6, now: "2026-01-01T00:00:00.000Z" });
+              await generateOrchestration(store, { projectRoot: dir, host: "127.0.0.1", port: 9090, maxParallel: 6, now: "2026-01-01T00:00:00.000Z" });
             } catch (err) {
               problems.push(`plan ${n}: generate refused a plan the import accepted (archived: ${[...archived].join(", ")}): ${(err as Error).message}`);
             }
           }
           if (binaryCases.length < THROUGH_BINARY && rnd.chance((THROUGH_BINARY / PLANS) * 2)) binaryCases.push({ initiative: src.initiative!.id!, expected });
         }
-        store.close();
+        await store.close();
 
         for (const c of binaryCases) {
           const p = Bun.spawnSync([orchBin(), "generate", "status", "--json", "--initiative", c.initiative, "--db", db], { cwd: dir, env: cleanEnv({ HOME: dir }), stdout: "pipe", stderr: "pipe" });

@@ -87,9 +87,9 @@ function commitless(cwd: string, rel: string, content: string) {
 
 async function newRepo(rnd: Random, n: number): Promise<Repo> {
   const root = tempRepo();
-  const store = tempStore();
+  const store = await tempStore();
   const streams = Array.from({ length: rnd.range(2, 4) }, (_, k) => `Stream-${String.fromCharCode(66 + k)}`);
-  for (const id of streams) createTask(store, { id: `T-${n}-${id}`, title: id, metadata: { streamId: id, streamPhase: "parallel", dependencies: [], files: ["src/shared.ts"] } });
+  for (const id of streams) await createTask(store, { id: `T-${n}-${id}`, title: id, metadata: { streamId: id, streamPhase: "parallel", dependencies: [], files: ["src/shared.ts"] } });
   for (const id of streams) {
     const wt = (await createStreamWorktree(store, { streamId: id, cwd: root })).worktreePath;
     commit(wt, edit(rnd, `${id}-1`), `${id} work`);
@@ -102,7 +102,8 @@ async function newRepo(rnd: Random, n: number): Promise<Repo> {
 async function step(rnd: Random, repo: Repo, k: number): Promise<string> {
   const { root, store } = repo;
   // Mostly a stream with a recorded conflict, when there is one: that is what people resolve.
-  const conflicted = repo.streams.filter((s) => lastMergeState(store, s)?.mergeConflict);
+  const conflicted: string[] = [];
+  for (const s of repo.streams) if ((await lastMergeState(store, s))?.mergeConflict) conflicted.push(s);
   const id = conflicted.length && rnd.chance(0.6) ? rnd.pick(conflicted) : rnd.pick(repo.streams);
   const branch = id.toLowerCase();
   const wt = join(root, ".claude", "worktrees", id);
@@ -110,7 +111,7 @@ async function step(rnd: Random, repo: Repo, k: number): Promise<string> {
   switch (rnd.int(8)) {
     case 0:
     case 1: {
-      const r = mergeStream(store, { streamId: id, cwd: root });
+      const r = await mergeStream(store, { streamId: id, cwd: root });
       return `orch worktree merge ${id}: ${r.status}`;
     }
     case 2:
@@ -150,10 +151,11 @@ describe("stress: merge conflicts resolved outside orch", () => {
           const history: string[] = [];
           for (let k = 0; k < STEPS; k++) {
             history.push(await step(rnd, repo, k));
-            const recorded = repo.streams.filter((id) => lastMergeState(repo.store, id)?.mergeConflict);
+            const recorded: string[] = [];
+            for (const id of repo.streams) if ((await lastMergeState(repo.store, id))?.mergeConflict) recorded.push(id);
             tally.checks += recorded.length;
             const viaBinary = rnd.chance(1 / 3);
-            const r = viaBinary ? binaryConflicts(repo) : streamConflicts(repo.store, { cwd: repo.root });
+            const r = viaBinary ? await binaryConflicts(repo) : await streamConflicts(repo.store, { cwd: repo.root });
             if (viaBinary) tally.binary++;
             const shown = new Map(r.mergeConflicts.map((c) => [c.streamId, c.files]));
             for (const id of recorded) {
@@ -164,7 +166,7 @@ describe("stress: merge conflicts resolved outside orch", () => {
               if (want) tally.held++;
               else tally.dropped++;
               // Dropped for good: the record itself now says so, for every other reader.
-              if (!want && lastMergeState(repo.store, id)?.mergeConflict) problems.push(`repo ${n}, ${id}: dropped from the listing but still recorded`);
+              if (!want && (await lastMergeState(repo.store, id))?.mergeConflict) problems.push(`repo ${n}, ${id}: dropped from the listing but still recorded`);
             }
             for (const id of shown.keys()) if (!recorded.includes(id)) problems.push(`repo ${n}: ${id} shown but never recorded`);
             for (const p of r.pairs) {
@@ -191,9 +193,9 @@ describe("stress: merge conflicts resolved outside orch", () => {
     const id = repo.streams[0]!;
     commit(join(repo.root, ".claude", "worktrees", id), { "src/shared.ts": "branch\n" }, "branch");
     commit(repo.root, { "src/shared.ts": "main\n" }, "main");
-    expect(mergeStream(repo.store, { streamId: id, cwd: repo.root }).status).toBe("conflict");
+    expect((await mergeStream(repo.store, { streamId: id, cwd: repo.root })).status).toBe("conflict");
     if (gitOk(repo.root, "merge", "-q", "--no-edit", id.toLowerCase()).exitCode !== 0) resolve(rnd, repo.root, "by hand");
-    const row = listStreamWorktrees(repo.store, { cwd: repo.root }).worktrees.find((w) => w.streamId === id)!;
+    const row = (await listStreamWorktrees(repo.store, { cwd: repo.root })).worktrees.find((w) => w.streamId === id)!;
     expect(row.mergeConflict).toBeNull();
   });
 });

@@ -20,7 +20,7 @@ import { mkdirSync, openSync, closeSync, writeSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { importPrdMarkdown } from "../../src/core/index.ts";
 import { openStore } from "../../src/db/client.ts";
-import { tempDir } from "../helpers.ts";
+import { rawSqlite, tempDir } from "../helpers.ts";
 import { connect } from "../mcp/helpers.ts";
 import { FULL, size } from "./harness/mode.ts";
 import { McpProc } from "./harness/mcp-proc.ts";
@@ -79,17 +79,17 @@ describe("stress: a full disk under orch mcp", () => {
     () =>
       seeded("disk-full-in-process", async (rnd) => {
         const dir = tempDir("orch-stress-full-");
-        const store = openStore(join(dir, "tasks.db"));
-        importPrdMarkdown(store, PRD);
+        const store = await openStore(join(dir, "tasks.db"));
+        await importPrdMarkdown(store, PRD);
         const log: string[] = [];
         const s = await connect(store, { log: (l) => log.push(...l.split("\n")) });
-        const pages = () => (store.sqlite.query("PRAGMA page_count").get() as { page_count: number }).page_count;
+        const pages = () => (rawSqlite(store).query("PRAGMA page_count").get() as { page_count: number }).page_count;
         const failures: { name: string; text: string }[] = [];
         const problems: string[] = [];
         let reads = 0;
         let writesAfter = 0;
         for (let round = 0; round < 3; round++) {
-          store.sqlite.run(`PRAGMA max_page_count = ${pages() + rnd.range(1, 40)}`);
+          rawSqlite(store).run(`PRAGMA max_page_count = ${pages() + rnd.range(1, 40)}`);
           for (let i = 0; i < IN_PROCESS_CALLS / 3; i++) {
             const c = drawCall(rnd, i);
             const r = await s.raw(c.name, c.args);
@@ -100,7 +100,7 @@ describe("stress: a full disk under orch mcp", () => {
             } else if (!c.write) reads++;
           }
           // Space again: every kind of write goes through.
-          store.sqlite.run("PRAGMA max_page_count = 1073741823");
+          rawSqlite(store).run("PRAGMA max_page_count = 1073741823");
           for (let i = 0; i < 10; i++) {
             const c = drawCall(rnd, 10_000 + i);
             const r = await s.raw(c.name, c.args);
@@ -109,7 +109,7 @@ describe("stress: a full disk under orch mcp", () => {
           }
         }
         problems.push(...judge("in process", failures, log));
-        const integrity = (store.sqlite.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
+        const integrity = (rawSqlite(store).query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
         console.error(`disk-full (in process): ${IN_PROCESS_CALLS} calls, ${failures.length} failed on the full database with one line each, ${reads} reads answered, ${writesAfter} writes after space came back${FULL ? " [full]" : ""}`);
         expect(failures.length).toBeGreaterThan(0);
         expect(problems).toEqual([]);

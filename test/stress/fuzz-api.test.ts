@@ -127,10 +127,10 @@ describe("fuzz: the REST API", () => {
         const dir = tempDir("orch-stress-api-");
         const db = join(dir, "tasks.db");
         {
-          const store = openStore(db);
-          importPrdMarkdown(store, PRD);
-          updateTask(store, { id: "TASK-001", status: "in_progress", assignedAgent: "x" });
-          store.close();
+          const store = await openStore(db);
+          await importPrdMarkdown(store, PRD);
+          await updateTask(store, { id: "TASK-001", status: "in_progress", assignedAgent: "x" });
+          await store.close();
         }
         const server = await serve(db, { env: { HOME: dir } });
         const port = Number(new URL(server.url).port);

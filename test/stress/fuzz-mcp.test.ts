@@ -200,10 +200,10 @@ describe("fuzz: orch mcp", () => {
         const db = join(dir, "db", "tasks.db");
         mkdirSync(join(dir, "db"));
         {
-          const store = openStore(db);
-          for (const id of KNOWN_TASKS) createTask(store, { id, title: `fuzz ${id}`, metadata: { streamId: rnd.pick(KNOWN_STREAMS) } });
-          createTask(store, { id: "CANARY", title: "canary" });
-          store.close();
+          const store = await openStore(db);
+          for (const id of KNOWN_TASKS) await createTask(store, { id, title: `fuzz ${id}`, metadata: { streamId: rnd.pick(KNOWN_STREAMS) } });
+          await createTask(store, { id: "CANARY", title: "canary" });
+          await store.close();
         }
         const before = new Set(readdirSync(dir));
         let total = 0;

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { formatPrdError, importPrdMarkdown, parsePrd } from "../../src/core/index.ts";
 import { openStore } from "../../src/db/client.ts";
 import { isOrchError } from "../../src/errors.ts";
-import { tempDir } from "../helpers.ts";
+import { rawSqlite, tempDir } from "../helpers.ts";
 import { FULL, size } from "./harness/mode.ts";
 import { HOSTILE_IDS, randomUnicode } from "./harness/hostile.ts";
 import { cleanEnv, orchBin } from "./harness/orch.ts";
@@ -146,7 +146,7 @@ describe("fuzz: PRD import", () => {
       seeded("fuzz-prd", async (rnd) => {
         const dir = tempDir("orch-stress-prd-");
         const db = join(dir, "tasks.db");
-        const store = openStore(db);
+        const store = await openStore(db);
         const problems: string[] = [];
         let imported = 0;
         let parseErrors = 0;
@@ -163,7 +163,7 @@ describe("fuzz: PRD import", () => {
           }
           if (binaryCases.length < THROUGH_BINARY && rnd.chance(THROUGH_BINARY / DOCUMENTS * 2)) binaryCases.push(text);
           try {
-            importPrdMarkdown(store, text, { maxParallel: rnd.pick([undefined, 1, 2, 5]) });
+            await importPrdMarkdown(store, text, { maxParallel: rnd.pick([undefined, 1, 2, 5]) });
             imported++;
           } catch (err) {
             if (!isOrchError(err)) problems.push(`document ${i}: import threw ${(err as Error)?.stack ?? err}`);
@@ -176,8 +176,8 @@ describe("fuzz: PRD import", () => {
             }
           }
         }
-        const integrity = (store.sqlite.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
-        store.close();
+        const integrity = (rawSqlite(store).query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
+        await store.close();
         expect(problems).toEqual([]);
         expect(integrity).toBe("ok");
 

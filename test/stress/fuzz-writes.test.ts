@@ -15,7 +15,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { importPrdMarkdown } from "../../src/core/index.ts";
 import { openStore } from "../../src/db/client.ts";
-import { tempDir } from "../helpers.ts";
+import { rawSqlite, tempDir } from "../helpers.ts";
 import { FULL, size } from "./harness/mode.ts";
 import { HOSTILE_IDS, hostileString, hostileValue } from "./harness/hostile.ts";
 import { serve } from "./harness/orch.ts";
@@ -67,14 +67,14 @@ function headersOf(who: Who, port: number, rnd: Random): Record<string, string> 
 }
 
 async function facts(dir: string, db: string) {
-  const store = openStore(db);
+  const store = await openStore(db);
   try {
-    const table = (name: string) => store.sqlite.query(`SELECT * FROM ${name} ORDER BY 1`).all();
+    const table = (name: string) => rawSqlite(store).query(`SELECT * FROM ${name} ORDER BY 1`).all();
     const rows = ["tasks", "streams", "inbox", "policy_rules", "events"].map(table);
     const git = Bun.spawnSync(["git", "-C", dir, "for-each-ref", "--format=%(refname) %(objectname)"]).stdout.toString();
     return JSON.stringify({ rows, git });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -89,9 +89,9 @@ describe("fuzz: the REST API's writes", () => {
         run(["commit", "-q", "--allow-empty", "-m", "root"]);
         const db = join(dir, ".orch-tasks.db");
         {
-          const store = openStore(db);
-          importPrdMarkdown(store, PRD);
-          store.close();
+          const store = await openStore(db);
+          await importPrdMarkdown(store, PRD);
+          await store.close();
         }
         const before = await facts(dir, db);
         const server = await serve(db, { cwd: dir, env: { HOME: dir } });

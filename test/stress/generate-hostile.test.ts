@@ -24,7 +24,7 @@ import { importPrdMarkdown, listStreams, updateTask } from "../../src/core/index
 import { openStore, type Store } from "../../src/db/client.ts";
 import { generateOrchestration, visible } from "../../src/generate/orchestration.ts";
 import { writeFiles } from "../../src/generate/writer.ts";
-import { tempDir } from "../helpers.ts";
+import { rawSqlite, tempDir } from "../helpers.ts";
 import { FULL, size } from "./harness/mode.ts";
 import { cleanEnv, orchBin } from "./harness/orch.ts";
 import { Random, seeded } from "./harness/prng.ts";
@@ -59,20 +59,19 @@ function hostileId(rnd: Random, n: number): string {
 }
 
 /** A plan through the PRD, then hostile names through task metadata (as an agent's MCP call may set them). */
-function hostileProject(rnd: Random, store: Store, p: number): string[] {
+async function hostileProject(rnd: Random, store: Store, p: number): Promise<string[]> {
   const ids = Array.from({ length: rnd.range(2, 5) }, (_, k) => hostileId(rnd, p * 10 + k));
   const [foundation, ...rest] = ids;
   const lines = [`# Initiative: Project ${p}`, "## Foundation Phase", `### ${foundation}: f`, `- T${p}-0: t`];
   if (rest.length) lines.push("## Parallel Phase");
   rest.forEach((id, k) => lines.push(`### ${id}: s`, `- T${p}-${k + 1}: t`));
-  importPrdMarkdown(store, lines.join("\n"));
-  ids.forEach((id, k) =>
-    updateTask(store, {
+  await importPrdMarkdown(store, lines.join("\n"));
+  for (const [k, id] of ids.entries())
+    await updateTask(store, {
       id: `T${p}-${k}`,
       metadata: { streamId: id, streamName: hostileText(rnd, 200), streamPhase: k === 0 ? "foundation" : "parallel", dependencies: k === 0 ? [] : [foundation!] },
-    }),
-  );
-  store.sqlite.run("UPDATE initiatives SET name = ? WHERE id = ?", [hostileText(rnd, 300), `INIT-project-${p}`]);
+    });
+  rawSqlite(store).run("UPDATE initiatives SET name = ? WHERE id = ?", [hostileText(rnd, 300), `INIT-project-${p}`]);
   return ids;
 }
 
@@ -103,10 +102,10 @@ const flat = (s: string) => s.replace(/[\r\n]+/g, " ");
 const unescapeHtml = (s: string) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
 
 /** The files say what the database says. */
-function checkSaysTheSame(store: Store, root: string, initiativeId: string, workflow: any): string[] {
+async function checkSaysTheSame(store: Store, root: string, initiativeId: string, workflow: any): Promise<string[]> {
   const problems: string[] = [];
-  const streams = listStreams(store, { initiativeId });
-  const init = (store.sqlite.query("SELECT name FROM initiatives WHERE id = ?").get(initiativeId) as { name: string }).name;
+  const streams = await listStreams(store, { initiativeId });
+  const init = (rawSqlite(store).query("SELECT name FROM initiatives WHERE id = ?").get(initiativeId) as { name: string }).name;
   const config = JSON.parse(readFileSync(join(root, CONFIG), "utf8"));
   if (config.initiative.name !== init) problems.push(`config initiative ${JSON.stringify(config.initiative.name)} ≠ ${JSON.stringify(init)}`);
   streams.forEach((s, k) => {
@@ -175,7 +174,7 @@ describe("stress: generated files under hostile text and user edits", () => {
       seeded("generate-hostile", async (rnd) => {
         const dir = tempDir("orch-stress-generate-");
         const db = join(dir, "tasks.db");
-        const store = openStore(db);
+        const store = await openStore(db);
         const problems: string[] = [];
         const roots: string[] = [];
         const inits: string[] = [];
@@ -183,19 +182,19 @@ describe("stress: generated files under hostile text and user edits", () => {
         let keptFiles = 0;
         let refused = 0;
         for (let p = 0; p < PROJECTS; p++) {
-          hostileProject(rnd, store, p);
+          await hostileProject(rnd, store, p);
           const root = join(dir, `p${p}`);
           mkdirSync(root);
-          const g = generateOrchestration(store, { projectRoot: root, host: "127.0.0.1", port: 9090, ci: "github", initiativeId: `INIT-project-${p}` });
+          const g = await generateOrchestration(store, { projectRoot: root, host: "127.0.0.1", port: 9090, ci: "github", initiativeId: `INIT-project-${p}` });
           writeFiles(root, g.files);
           roots.push(root);
           inits.push(`INIT-project-${p}`);
         }
         const parsed = parseWithOthers(dir, roots);
         problems.push(...parsed.problems);
-        roots.forEach((root, p) => {
-          if (parsed.workflows[p] !== undefined) problems.push(...checkSaysTheSame(store, root, inits[p]!, parsed.workflows[p]).map((x) => `project ${p}: ${x}`));
-        });
+        for (const [p, root] of roots.entries()) {
+          if (parsed.workflows[p] !== undefined) problems.push(...(await checkSaysTheSame(store, root, inits[p]!, parsed.workflows[p])).map((x) => `project ${p}: ${x}`));
+        }
 
         // The user's turn, then regenerate.
         for (const [p, root] of roots.entries()) {
@@ -210,7 +209,7 @@ describe("stress: generated files under hostile text and user edits", () => {
           const edited = [README, WORKFLOW, ...LAUNCHERS].filter(() => rnd.chance(0.3));
           for (const f of edited) writeFileSync(join(root, f), `${readFileSync(join(root, f), "utf8").replace(/\n/, rnd.pick(["\n# mine\n", "\n\n"]))}`);
           const editedText = new Map(edited.map((f) => [f, readFileSync(join(root, f), "utf8")]));
-          if (rnd.chance(0.5)) updateTask(store, { id: `T${p}-0`, status: rnd.pick(["completed", "in_progress"]) });
+          if (rnd.chance(0.5)) await updateTask(store, { id: `T${p}-0`, status: rnd.pick(["completed", "in_progress"]) });
           const onDisk = (path: string) => {
             try {
               return readFileSync(join(root, path), "utf8");
@@ -218,11 +217,11 @@ describe("stress: generated files under hostile text and user edits", () => {
               return null;
             }
           };
-          const g = generateOrchestration(store, { projectRoot: root, host: "127.0.0.1", port: 9090, ci: "github", initiativeId: inits[p], onDisk });
+          const g = await generateOrchestration(store, { projectRoot: root, host: "127.0.0.1", port: 9090, ci: "github", initiativeId: inits[p], onDisk });
           writeFiles(root, g.files);
           const after = JSON.parse(readFileSync(join(root, CONFIG), "utf8"));
           for (const [k, v] of Object.entries(mine)) if (JSON.stringify(after[k]) !== JSON.stringify(v)) problems.push(`project ${p}: key ${JSON.stringify(k)} became ${JSON.stringify(after[k])?.slice(0, 80)}, was set to ${JSON.stringify(v)?.slice(0, 80)}`);
-          if (after.streams[0].completedTasks !== listStreams(store, { initiativeId: inits[p] })[0]!.completedTasks) problems.push(`project ${p}: streams not refreshed`);
+          if (after.streams[0].completedTasks !== (await listStreams(store, { initiativeId: inits[p] }))[0]!.completedTasks) problems.push(`project ${p}: streams not refreshed`);
           if (JSON.stringify([...g.kept].sort()) !== JSON.stringify([...edited].sort())) problems.push(`project ${p}: kept ${JSON.stringify(g.kept)}, edited ${JSON.stringify(edited)}`);
           for (const [f, text] of editedText) if (readFileSync(join(root, f), "utf8") !== text) problems.push(`project ${p}: the user's ${f} was replaced`);
           keptFiles += g.kept.length;
@@ -233,7 +232,7 @@ describe("stress: generated files under hostile text and user edits", () => {
             writeFileSync(join(root, CONFIG), broken);
             const before = snapshot(root);
             try {
-              const g2 = generateOrchestration(store, { projectRoot: root, host: "127.0.0.1", port: 9090, ci: "github", initiativeId: inits[p], onDisk });
+              const g2 = await generateOrchestration(store, { projectRoot: root, host: "127.0.0.1", port: 9090, ci: "github", initiativeId: inits[p], onDisk });
               writeFiles(root, g2.files);
               problems.push(`project ${p}: a broken config was not refused: ${JSON.stringify(broken.slice(-40))}`);
             } catch (err) {
@@ -274,7 +273,7 @@ describe("stress: generated files under hostile text and user edits", () => {
           if ([...before].some(([f, t]) => now.get(f) !== t)) problems.push(`binary ${p}: a refused generate changed files`);
           binaryRuns++;
         }
-        store.close();
+        await store.close();
         console.error(
           `generate-hostile: ${PROJECTS} projects with hostile names parsed by ${python ? "python3 (yaml, ast)" : "Bun's YAML"} and Bun's markdown, saying what the database says; ${userKeys} user keys kept, ${keptFiles} edited files kept, ${refused} broken configs refused with nothing changed; ${binaryRuns} through the binary${FULL ? " [full]" : ""}`,
         );

@@ -32,10 +32,10 @@ describe("load: 16 writers, SSE and the monitor on one database", () => {
         const db = join(dir, "tasks.db");
         const env = cleanEnv({ HOME: dir });
         {
-          const store = openStore(db);
+          const store = await openStore(db);
           for (let k = 1; k <= PROCESSES; k++)
-            createTask(store, { id: `L${k}`, title: `load task ${k}`, metadata: { streamId: `Load-${k % 4}`, streamName: `Load ${k % 4}`, files: [`src/f${k}.ts`] } });
-          store.close();
+            await createTask(store, { id: `L${k}`, title: `load task ${k}`, metadata: { streamId: `Load-${k % 4}`, streamName: `Load ${k % 4}`, files: [`src/f${k}.ts`] } });
+          await store.close();
         }
 
         const server = await serve(db, { env: { HOME: dir } });

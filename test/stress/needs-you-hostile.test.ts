@@ -15,7 +15,7 @@ import { openStore } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { migrations } from "../../src/db/migrations/index.ts";
 import { mergeSettingsHooks } from "../../src/generate/init-files.ts";
-import { runOrch, tempDir } from "../helpers.ts";
+import { rawSqlite, runOrch, tempDir } from "../helpers.ts";
 import { size, timeout } from "./harness/mode.ts";
 import { cleanEnv, orchBin, serve } from "./harness/orch.ts";
 import { type Random, seeded } from "./harness/prng.ts";
@@ -173,21 +173,21 @@ describe("orch hook: broken databases", () => {
 
   test("a directory, a corrupt file, a newer schema: exit 0, quiet, a hooks.log line for each event", async () => {
     const p = await project();
-    const cases: [string, () => void][] = [
+    const cases: [string, () => unknown][] = [
       ["dir.db", () => mkdirSync(join(p.dir, "dir.db"))],
       ["garbage.db", () => writeFileSync(join(p.dir, "garbage.db"), Buffer.alloc(8192, 0x5a))],
       ["header.db", () => writeFileSync(join(p.dir, "header.db"), Buffer.concat([Buffer.from("SQLite format 3\u0000"), Buffer.alloc(8192, 0xa5)]))],
       [
         "newer.db",
-        () => {
-          const s = openStore(join(p.dir, "newer.db"));
-          s.sqlite.run("INSERT INTO __orch_migrations (version, tag, applied_at) VALUES (999, 'future', 'x')");
-          s.close();
+        async () => {
+          const s = await openStore(join(p.dir, "newer.db"));
+          rawSqlite(s).run("INSERT INTO __orch_migrations (version, tag, applied_at) VALUES (999, 'future', 'x')");
+          await s.close();
         },
       ],
     ];
     for (const [name, make] of cases) {
-      make();
+      await make();
       for (const event of ["PreToolUse", "Stop", "PermissionRequest"]) {
         const r = await hook(p, P("b1", event), { ORCH_DB: join(p.dir, name) });
         expect({ name, event, code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ name, event, code: 0, stdout: "", stderr: "" });
@@ -215,9 +215,9 @@ describe("orch hook: broken databases", () => {
       }
       const r = await hook(p, P(`old${v}`), { ORCH_DB: path });
       expect(r).toMatchObject({ code: 0, stdout: "", stderr: "" });
-      const s = openStore(path);
-      expect((s.sqlite.query("SELECT status, tool FROM agents WHERE session_id = ?").get(`old${v}`) as object) ?? null).toEqual({ status: "working", tool: "Bash(ls)" });
-      s.close();
+      const s = await openStore(path);
+      expect((rawSqlite(s).query("SELECT status, tool FROM agents WHERE session_id = ?").get(`old${v}`) as object) ?? null).toEqual({ status: "working", tool: "Bash(ls)" });
+      await s.close();
     }
     expect(hooksLog(p)).toBe("");
   });
@@ -297,17 +297,17 @@ describe("orch hook: 64 at once", () => {
         });
         expect(hooksLog(p)).toBe("");
         expect(checkStored(p).agents).toBe(8);
-        const store = openStore(p.db);
+        const store = await openStore(p.db);
         try {
-          const task = store.sqlite.query("SELECT notes FROM tasks WHERE id = 'B1'").get() as { notes: string };
+          const task = rawSqlite(store).query("SELECT notes FROM tasks WHERE id = 'B1'").get() as { notes: string };
           expect(task.notes).toBe(lastNote);
-          const entries = store.sqlite.query("SELECT status, answered_by AS by FROM inbox").all() as { status: string; by: string }[];
+          const entries = rawSqlite(store).query("SELECT status, answered_by AS by FROM inbox").all() as { status: string; by: string }[];
           expect(entries).toHaveLength(16);
           expect(entries.every((e) => e.status === "allowed" && e.by === "tester")).toBe(true);
-          const live = store.sqlite.query("SELECT count(*) AS n FROM agents WHERE status = 'waiting_permission'").get() as { n: number };
+          const live = rawSqlite(store).query("SELECT count(*) AS n FROM agents WHERE status = 'waiting_permission'").get() as { n: number };
           expect(live.n).toBe(0);
         } finally {
-          store.close();
+          await store.close();
         }
         console.log(`needs-you-hostile concurrent: 64 hooks, 16 questions answered by orch allow, ${size(12, 40)} writes kept`);
       }),
@@ -326,11 +326,11 @@ describe("inbox answers: races, expiry, killed waiters, bad ids", () => {
         const api = await serve(p.db, { cwd: p.dir, env: { HOME: p.dir } });
         try {
           const rounds = size(8, 30);
-          const store = openStore(p.db);
-          const ids = Array.from({ length: rounds }, (_, i) =>
-            openQuestion(store, { kind: "permission", source: "hook", sessionId: null, streamId: "Stream-B", toolName: "Bash", toolInput: { command: `race ${i}` }, question: `Bash(race ${i})`, timeoutMs: 600_000 }).id,
-          );
-          store.close();
+          const store = await openStore(p.db);
+          const ids: number[] = [];
+          for (let i = 0; i < rounds; i++)
+            ids.push((await openQuestion(store, { kind: "permission", source: "hook", sessionId: null, streamId: "Stream-B", toolName: "Bash", toolInput: { command: `race ${i}` }, question: `Bash(race ${i})`, timeoutMs: 600_000 })).id);
+          await store.close();
           for (const id of ids) {
             const contenders = rnd.pick([2, 3, 4]);
             const tries = Array.from({ length: contenders }, (_, k) => {
@@ -400,23 +400,23 @@ describe("inbox answers: races, expiry, killed waiters, bad ids", () => {
     expect(after.agents.find((a) => a.sessionId === "killed-1")).toMatchObject({ status: "working", pendingQuestion: null });
   }, 30_000);
 
-  test("--always on a call no exact rule can name is refused and nothing is answered", () => {
-    const store = openStore(join(tempDir(), "tasks.db"));
+  test("--always on a call no exact rule can name is refused and nothing is answered", async () => {
+    const store = await openStore(join(tempDir(), "tasks.db"));
     try {
       const ask = (command: unknown, i: number) =>
         openQuestion(store, { kind: "permission", source: "hook", sessionId: null, streamId: null, toolName: "Bash", toolInput: command, question: `q${i}`, timeoutMs: 60_000 });
       const cases = [{ command: "echo *" }, { command: "ls:*" }, { command: `x${"y".repeat(20_000)}` }];
-      cases.forEach((input, i) => {
-        const q = ask(input, i);
-        expect(() => answerQuestion(store, q.id, { decision: "allow", by: "t", how: "person", always: true })).toThrow(/no rule can name exactly/);
-        expect(store.sqlite.query("SELECT status FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "pending" });
-      });
-      expect(store.sqlite.query("SELECT count(*) AS n FROM policy_rules").get()).toEqual({ n: 0 });
-      const ok = ask({ command: "npm publish" }, 9);
-      answerQuestion(store, ok.id, { decision: "allow", by: "t", how: "person", always: true });
-      expect(store.sqlite.query("SELECT rule FROM policy_rules").all()).toEqual([{ rule: "Bash(npm publish)" }]);
+      for (const [i, input] of cases.entries()) {
+        const q = await ask(input, i);
+        await expect(answerQuestion(store, q.id, { decision: "allow", by: "t", how: "person", always: true })).rejects.toThrow(/no rule can name exactly/);
+        expect(rawSqlite(store).query("SELECT status FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "pending" });
+      }
+      expect(rawSqlite(store).query("SELECT count(*) AS n FROM policy_rules").get()).toEqual({ n: 0 });
+      const ok = await ask({ command: "npm publish" }, 9);
+      await answerQuestion(store, ok.id, { decision: "allow", by: "t", how: "person", always: true });
+      expect(rawSqlite(store).query("SELECT rule FROM policy_rules").all()).toEqual([{ rule: "Bash(npm publish)" }]);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
@@ -428,8 +428,8 @@ describe("POST /api/inbox/:id: cross-site and malformed writes", () => {
     const p = await project();
     const api = await serve(p.db, { cwd: p.dir, env: { HOME: p.dir } });
     try {
-      const store = openStore(p.db);
-      const q = openQuestion(store, { kind: "permission", source: "hook", sessionId: null, streamId: "Stream-B", toolName: "Bash", toolInput: { command: "npm publish" }, question: "Bash(npm publish)", timeoutMs: 600_000 });
+      const store = await openStore(p.db);
+      const q = await openQuestion(store, { kind: "permission", source: "hook", sessionId: null, streamId: "Stream-B", toolName: "Bash", toolInput: { command: "npm publish" }, question: "Bash(npm publish)", timeoutMs: 600_000 });
       const port = new URL(api.url).port;
       const body = '{"decision":"allow"}';
       const json = { "content-type": "application/json" };
@@ -462,17 +462,17 @@ describe("POST /api/inbox/:id: cross-site and malformed writes", () => {
         const text = await r!.text();
         // Bun refuses a body over the limit itself, before orch: 413 with an empty body.
         if (!(what === "large" && text === "")) expect({ what, error: typeof (JSON.parse(text) as { error?: unknown }).error }).toEqual({ what, error: "string" });
-        expect(store.sqlite.query("SELECT status FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "pending" });
+        expect(rawSqlite(store).query("SELECT status FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "pending" });
       }
       // This server's own origin is not enough from a browser: it needs the login link's session
       // too (test/api/actions.test.ts logs in); a program, sending neither header, answers.
       const ownNoSession = await fetch(`${api.url}/api/inbox/${q.id}`, { method: "POST", headers: { ...json, origin: api.url, "sec-fetch-site": "same-origin" }, body });
       expect(ownNoSession.status).toBe(403);
-      expect(store.sqlite.query("SELECT status FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "pending" });
+      expect(rawSqlite(store).query("SELECT status FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "pending" });
       const own = await fetch(`${api.url}/api/inbox/${q.id}`, { method: "POST", headers: json, body });
       expect(own.status).toBe(200);
-      expect(store.sqlite.query("SELECT status, answered_by AS by FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "allowed", by: "api" });
-      store.close();
+      expect(rawSqlite(store).query("SELECT status, answered_by AS by FROM inbox WHERE id = ?").get(q.id)).toEqual({ status: "allowed", by: "api" });
+      await store.close();
     } finally {
       await api.stop();
     }

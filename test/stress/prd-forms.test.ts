@@ -26,7 +26,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatPrdError, getTask, importPrdMarkdown, parsePrd } from "../../src/core/index.ts";
 import { openStore } from "../../src/db/client.ts";
-import { tempDir } from "../helpers.ts";
+import { rawSqlite, tempDir } from "../helpers.ts";
 import { FULL, size } from "./harness/mode.ts";
 import { cleanEnv, orchBin } from "./harness/orch.ts";
 import { Random, seeded } from "./harness/prng.ts";
@@ -276,7 +276,7 @@ describe("stress: PRD task lines in every form", () => {
       seeded("prd-forms", async (rnd) => {
         const dir = tempDir("orch-stress-prd-forms-");
         const db = join(dir, "tasks.db");
-        const store = openStore(db);
+        const store = await openStore(db);
         const problems: string[] = [];
         const tally: Tally = { imported: 0, refused: 0, placeholders: 0, subtasks: 0, checked: 0 };
         const binary: { file: string; clean: boolean; firstRefused: number | null; tasks: number }[] = [];
@@ -287,13 +287,13 @@ describe("stress: PRD task lines in every form", () => {
           problems.push(...found.map((p) => `document ${d}: ${p}\n${textOf(dirty.lines)}`));
           if (found.length) continue;
           const text = textOf(clean.lines);
-          const first = importPrdMarkdown(store, text, { source: `forms-${d}.md`, maxParallel: 5 });
-          const again = importPrdMarkdown(store, text, { source: `forms-${d}.md`, maxParallel: 5 });
+          const first = await importPrdMarkdown(store, text, { source: `forms-${d}.md`, maxParallel: 5 });
+          const again = await importPrdMarkdown(store, text, { source: `forms-${d}.md`, maxParallel: 5 });
           const total = clean.lines.filter((l) => l.task).length + clean.placeholders.length;
           if (first.tasks.created.length !== total || again.tasks.created.length || again.tasks.updated.length || again.tasks.unchanged.length !== total)
             problems.push(`document ${d}: imported ${first.tasks.created.length} of ${total}, again ${JSON.stringify({ created: again.tasks.created.length, updated: again.tasks.updated })}`);
           for (const l of clean.lines.filter((x) => x.task).slice(0, 5)) {
-            const t = getTask(store, l.task!.id);
+            const t = await getTask(store, l.task!.id);
             if ((t.status === "completed") !== l.task!.done || t.parentId !== l.task!.parentId)
               problems.push(`document ${d}: ${t.id} is ${t.status} under ${t.parentId}, written ${l.task!.done ? "checked" : "open"} under ${l.task!.parentId}`);
           }
@@ -305,9 +305,9 @@ describe("stress: PRD task lines in every form", () => {
             binary.push({ file, clean: !useDirty, firstRefused, tasks: total });
           }
         }
-        const integrity = (store.sqlite.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
-        const stored = (store.sqlite.query("SELECT count(*) AS n FROM tasks").get() as { n: number }).n;
-        store.close();
+        const integrity = (rawSqlite(store).query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
+        const stored = (rawSqlite(store).query("SELECT count(*) AS n FROM tasks").get() as { n: number }).n;
+        await store.close();
 
         for (const b of binary) {
           // Task ids are the database's: the binary documents get their own database.

@@ -12,7 +12,7 @@ import { cleanEnv, orchBin } from "./harness/orch.ts";
 
 describe("regressions found by fuzzing orch mcp", () => {
   test("an unknown tool's name is echoed at most 100 characters long", async () => {
-    const s = await connect(tempStore());
+    const s = await connect(await tempStore());
     const name = `x${"y".repeat(20_000)}`; // the SDK client refuses nothing: it sends it as is
     const err = await s.client.callTool({ name, arguments: {} }).then(
       () => null,

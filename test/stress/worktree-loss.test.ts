@@ -98,7 +98,7 @@ interface State {
 
 let counter = 0;
 
-function newProject(rnd: Random): { dir: string; root: string; env: Record<string, string> } {
+async function newProject(rnd: Random): Promise<{ dir: string; root: string; env: Record<string, string> }> {
   const dir = tempDir("orch-loss-");
   const root = join(dir, "the project");
   mkdirSync(root);
@@ -121,9 +121,9 @@ function newProject(rnd: Random): { dir: string; root: string; env: Record<strin
   put(root, ".claude/orchestration/orchestration-config.json", '{"worktree":{"copy":[".env"]}}\n');
   if (rnd.chance(0.5)) put(root, ".mcp.json", '{"mcpServers":{}}\n');
   const db = join(dir, "tasks.db");
-  const store = openStore(db);
-  createTask(store, { id: "T1", title: "work", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
-  store.close();
+  const store = await openStore(db);
+  await createTask(store, { id: "T1", title: "work", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
+  await store.close();
   return { dir, root, env: { ORCH_DB: db } };
 }
 
@@ -274,8 +274,8 @@ const OPS: [string, number, (s: State, rnd: Random) => void][] = [
   }],
 ];
 
-function build(rnd: Random): State {
-  const { dir, root, env } = newProject(rnd);
+async function build(rnd: Random): Promise<State> {
+  const { dir, root, env } = await newProject(rnd);
   const created = orch({ root, env }, "worktree", "create", "Stream-B");
   if (created.code !== 0) throw new Error(`create: ${created.stderr}`);
   const s: State = { dir, root, wt: join(root, ".claude/worktrees/Stream-B"), env, kinds: new Set(), skipped: new Set(), head: "branch", unsavable: [], log: [] };
@@ -358,8 +358,8 @@ function forceAndRestore(s: State, ctx: string, mainBefore: Fingerprint, t: Tall
   t.files += Object.keys(before.files).length + Object.values(before.nested).reduce((n, f) => n + Object.keys(f.files).length, 0);
 }
 
-function oneState(rnd: Random, t: Tally): void {
-  const s = build(rnd);
+async function oneState(rnd: Random, t: Tally): Promise<void> {
+  const s = await build(rnd);
   try {
     judgeState(s, t);
   } finally {
@@ -396,10 +396,10 @@ function judgeState(s: State, t: Tally): void {
 
 /** Two orch processes remove the same worktree at once: one saves and removes, the other finds nothing left; the save restores. */
 async function oneRace(rnd: Random): Promise<void> {
-  let s = build(rnd);
+  let s = await build(rnd);
   while (s.unsavable.length || ![...s.kinds].some((k) => k !== "too-large")) {
     rmSync(s.dir, { recursive: true, force: true });
-    s = build(rnd);
+    s = await build(rnd);
   }
   try {
     await judgeRace(s);
@@ -428,7 +428,7 @@ describe("worktree loss (adversarial)", () => {
     async () => {
       await seeded("worktree-loss", async (rnd) => {
         const t: Tally = { refused: 0, unsavable: 0, saved: 0, clean: 0, files: 0 };
-        for (let i = 0; i < STATES; i++) oneState(rnd.fork(), t);
+        for (let i = 0; i < STATES; i++) await oneState(rnd.fork(), t);
         console.error(
           `[worktree-loss] ${STATES} states: ${t.refused} refused without --force (${t.unsavable} also with it, naming what cannot be saved), ${t.saved} saved and restored byte for byte (${t.files} files compared), ${t.clean} without work removed at once`,
         );

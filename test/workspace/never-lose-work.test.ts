@@ -17,8 +17,8 @@ import { rejects, tempStore } from "../helpers.ts";
 
 async function setup(copy: string[] = []) {
   const root = tempRepo();
-  const store = tempStore();
-  createTask(store, { id: "T-B", title: "b", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
+  const store = await tempStore();
+  await createTask(store, { id: "T-B", title: "b", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
   const wt = (await createStreamWorktree(store, { streamId: "Stream-B", cwd: root, setup: { copy, setup: null } })).worktreePath;
   return { root, store, wt };
 }
@@ -37,7 +37,7 @@ describe("remove without --force refuses, naming work git status does not show",
     expect(head(wt)).toBe(sha);
     // Once a branch holds it, nothing is lost: the removal goes through.
     sh(root, "branch", "keep-it", sha);
-    expect(remove(store, root)).toMatchObject({ removed: true, saved: null });
+    expect(await remove(store, root)).toMatchObject({ removed: true, saved: null });
   });
 
   test("a stream branch shadowed by a tag of the same name", async () => {
@@ -52,7 +52,7 @@ describe("remove without --force refuses, naming work git status does not show",
   test("an edited skip-worktree file and an edited assume-unchanged file", async () => {
     const { root, store, wt } = await setup();
     commit(wt, { "sw.conf": "a\n", "au.conf": "a\n" }, "config");
-    mergeStream(store, { streamId: "Stream-B", cwd: root });
+    await mergeStream(store, { streamId: "Stream-B", cwd: root });
     sh(wt, "update-index", "--skip-worktree", "sw.conf");
     sh(wt, "update-index", "--assume-unchanged", "au.conf");
     write(wt, "sw.conf", "mine\n");
@@ -65,11 +65,11 @@ describe("remove without --force refuses, naming work git status does not show",
     const root0 = tempRepo();
     commit(root0, { ".gitignore": ".env\n*.local\n" }, "ignore");
     writeFileSync(join(root0, ".env"), "SECRET=main\n");
-    const store = tempStore();
-    createTask(store, { id: "T-B", title: "b", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
+    const store = await tempStore();
+    await createTask(store, { id: "T-B", title: "b", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
     const wt = (await createStreamWorktree(store, { streamId: "Stream-B", cwd: root0, setup: { copy: [".env"], setup: null } })).worktreePath;
     // The copy as made is not work: removal goes through.
-    expect(remove(store, root0, { keepBranch: true })).toMatchObject({ removed: true, saved: null, skipped: [] });
+    expect(await remove(store, root0, { keepBranch: true })).toMatchObject({ removed: true, saved: null, skipped: [] });
     await createStreamWorktree(store, { streamId: "Stream-B", cwd: root0, setup: { copy: [".env"], setup: null } });
     write(wt, ".env", "SECRET=edited in the worktree\n");
     write(wt, "dev.local", "local settings\n");
@@ -90,10 +90,10 @@ describe("remove without --force refuses, naming work git status does not show",
   test("ignored build output is not work: removed, and named with the rule that skips it", async () => {
     const { root, store, wt } = await setup();
     commit(wt, { ".gitignore": "node_modules/\ndist/\n" }, "ignore build output");
-    mergeStream(store, { streamId: "Stream-B", cwd: root });
+    await mergeStream(store, { streamId: "Stream-B", cwd: root });
     write(wt, "node_modules/pkg/index.js", "module.exports = 1;\n");
     write(wt, "dist/app.js", "built\n");
-    const r = remove(store, root);
+    const r = await remove(store, root);
     expect(r).toMatchObject({ removed: true, branchDeleted: true, saved: null });
     expect(r.skipped).toEqual([
       { path: "dist/", why: 'ignored build output: "dist" (git config orch.neverSave)' },
@@ -104,12 +104,12 @@ describe("remove without --force refuses, naming work git status does not show",
   test("an ignored file over the size limit: refused without --force; with it, skipped and named", async () => {
     const { root, store, wt } = await setup();
     commit(wt, { ".gitignore": "*.db\n" }, "ignore databases");
-    mergeStream(store, { streamId: "Stream-B", cwd: root });
+    await mergeStream(store, { streamId: "Stream-B", cwd: root });
     sh(root, "config", "orch.maxSaveSize", "1k");
     write(wt, "dev.db", "x".repeat(2000));
     write(wt, "small.db", "y");
     expect(await refused(store, root)).toContain("dev.db (ignored, 2.0 KiB: over the 1.0 KiB limit (git config orch.maxSaveSize))");
-    const r = remove(store, root, { force: true });
+    const r = await remove(store, root, { force: true });
     expect(r.skipped).toEqual([{ path: "dev.db", why: "ignored, 2.0 KiB: over the 1.0 KiB limit (git config orch.maxSaveSize)" }]);
     expect(sh(root, "show", `${r.saved!.ref}:small.db`)).toBe("y");
   });
@@ -132,7 +132,7 @@ describe("remove --force saves what it can, refuses what it cannot", () => {
     commit(nested, { "lib.ts": "v2\n" }, "nested commit");
     write(nested, "dirty.ts", "dirty\n");
 
-    const r = remove(store, root, { force: true });
+    const r = await remove(store, root, { force: true });
     expect(r).toMatchObject({ removed: true, branchDeleted: true, skipped: [] });
     const saved = r.saved!;
     expect(saved.refs.map((x) => x.holds)).toEqual(["worktree", "branch"]);
@@ -176,7 +176,7 @@ describe("remove --force saves what it can, refuses what it cannot", () => {
     commit(root, { "README.md": "main\n" }, "main edit");
     expect(Bun.spawnSync(["git", "merge", "main"], { cwd: wt }).exitCode).toBe(1);
     expect(await refused(store, root)).toContain("a merge in progress");
-    const r = remove(store, root, { force: true });
+    const r = await remove(store, root, { force: true });
     expect(r.skipped.map((s) => s.path)).toEqual(["(a merge)", "(the index)"]);
     expect(sh(root, "show", `${r.saved!.ref}:README.md`)).toContain("<<<<<<<");
   });
@@ -190,7 +190,7 @@ describe("prune and a missing worktree", () => {
     write(wt, "staged.ts", "staged\n");
     sh(wt, "add", "staged.ts");
     rmSync(wt, { recursive: true, force: true });
-    const p = pruneStreamWorktrees(store, { cwd: root });
+    const p = await pruneStreamWorktrees(store, { cwd: root });
     expect(p.pruned).toEqual([wt]);
     expect(p.saved).toHaveLength(1);
     const s = p.saved[0]!;
@@ -208,7 +208,7 @@ describe("prune and a missing worktree", () => {
     sh(wt, "switch", "-q", "--detach");
     commit(wt, { "lost.ts": "x\n" }, "Only here");
     rmSync(wt, { recursive: true, force: true });
-    const r = remove(store, root);
+    const r = await remove(store, root);
     expect(r).toMatchObject({ removed: true, branchDeleted: true });
     expect(r.pruneSaved).toHaveLength(1);
     expect(sh(root, "log", "-1", "--format=%s", r.pruneSaved[0]!.ref).trim()).toBe("Only here");
@@ -220,7 +220,7 @@ describe("prune and a missing worktree", () => {
     const msg = (await rejects(() => remove(store, root, { force: true }))).message;
     expect(msg).toStartWith(".claude/worktrees/Stream-B is registered as a worktree but git cannot use it (its .git file is missing or points nowhere): orch will not delete it");
     expect(readFileSync(join(wt, "precious.txt"), "utf8")).toBe("work\n");
-    pruneStreamWorktrees(store, { cwd: root });
+    await pruneStreamWorktrees(store, { cwd: root });
     expect(readFileSync(join(wt, "precious.txt"), "utf8")).toBe("work\n");
   });
 });
@@ -253,7 +253,7 @@ describe("merge never overwrites the user's main checkout", () => {
     commit(wt, { "b.ts": "b\n" }, "b");
     const lock = join(root, ".git", "orch", "locks", "merge.lock");
     write(root, ".git/orch/locks/merge.lock", "999999999");
-    expect(mergeStream(store, { streamId: "Stream-B", cwd: root }).status).toBe("merged");
+    expect((await mergeStream(store, { streamId: "Stream-B", cwd: root })).status).toBe("merged");
     expect(existsSync(lock)).toBe(false);
 
     commit(wt, { "c.ts": "c\n" }, "c");
@@ -261,7 +261,7 @@ describe("merge never overwrites the user's main checkout", () => {
     const holder = Bun.spawnSync(["sh", "-c", "sleep 0.4 >/dev/null 2>&1 & echo $!"]).stdout.toString().trim();
     write(root, ".git/orch/locks/merge.lock", holder);
     const t0 = performance.now();
-    expect(mergeStream(store, { streamId: "Stream-B", cwd: root }).status).toBe("merged");
+    expect((await mergeStream(store, { streamId: "Stream-B", cwd: root })).status).toBe("merged");
     expect(performance.now() - t0).toBeGreaterThan(300);
     rmSync(lock, { force: true });
   });

@@ -20,24 +20,24 @@ import { rejects, tempStore } from "../helpers.ts";
 import { connect } from "../mcp/helpers.ts";
 
 /** The guide's Dark Mode initiative, trimmed. */
-function guideStreams(store: Store) {
+async function guideStreams(store: Store) {
   const add = (id: string, title: string, streamId: string, streamName: string, streamPhase: "foundation" | "parallel" | "integration", dependencies: string[], files: string[] = []) =>
     createTask(store, { id, title, metadata: { streamId, streamName, streamPhase, dependencies, files } });
-  add("TASK-001", "Create theme type definitions", "Stream-A", "Core Theme System", "foundation", [], ["src/types/theme.ts"]);
-  add("TASK-002", "Implement theme provider", "Stream-A", "Core Theme System", "foundation", [], ["src/types/theme.ts", "src/services/theme-provider.ts"]);
-  add("TASK-003", "Add theme storage service", "Stream-A", "Core Theme System", "foundation", []);
-  add("TASK-004", "Create theme switching API", "Stream-A", "Core Theme System", "foundation", []);
-  add("TASK-005", "Update Button component", "Stream-B", "UI Component Updates", "parallel", ["Stream-A"], ["src/components/Button.tsx"]);
-  add("TASK-008", "Update Dashboard page", "Stream-C", "Page Theme Integration", "parallel", ["Stream-A"]);
-  add("TASK-011", "E2E theme switching tests", "Stream-Z", "Testing and Documentation", "integration", ["Stream-B", "Stream-C"]);
+  await add("TASK-001", "Create theme type definitions", "Stream-A", "Core Theme System", "foundation", [], ["src/types/theme.ts"]);
+  await add("TASK-002", "Implement theme provider", "Stream-A", "Core Theme System", "foundation", [], ["src/types/theme.ts", "src/services/theme-provider.ts"]);
+  await add("TASK-003", "Add theme storage service", "Stream-A", "Core Theme System", "foundation", []);
+  await add("TASK-004", "Create theme switching API", "Stream-A", "Core Theme System", "foundation", []);
+  await add("TASK-005", "Update Button component", "Stream-B", "UI Component Updates", "parallel", ["Stream-A"], ["src/components/Button.tsx"]);
+  await add("TASK-008", "Update Dashboard page", "Stream-C", "Page Theme Integration", "parallel", ["Stream-A"]);
+  await add("TASK-011", "E2E theme switching tests", "Stream-Z", "Testing and Documentation", "integration", ["Stream-B", "Stream-C"]);
 }
 
 describe("continue", () => {
   test("foundation: context in the main worktree, as the guide prints it", async () => {
     const root = tempRepo();
-    const store = tempStore();
-    guideStreams(store);
-    updateTask(store, { id: "TASK-001", status: "completed" });
+    const store = await tempStore();
+    await guideStreams(store);
+    await updateTask(store, { id: "TASK-001", status: "completed" });
     const ctx = await continueStream(store, { streamId: "Stream-A", cwd: root });
     expect(ctx).toMatchObject({
       currentFocus: "Implement theme provider",
@@ -67,18 +67,18 @@ describe("continue", () => {
 
   test("parallel: refused until dependencies complete, then its worktree is created, then reused", async () => {
     const root = tempRepo();
-    const store = tempStore();
-    guideStreams(store);
-    updateTask(store, { id: "TASK-001", status: "completed" });
-    updateTask(store, { id: "TASK-002", status: "completed" });
-    updateTask(store, { id: "TASK-003", status: "completed" });
+    const store = await tempStore();
+    await guideStreams(store);
+    await updateTask(store, { id: "TASK-001", status: "completed" });
+    await updateTask(store, { id: "TASK-002", status: "completed" });
+    await updateTask(store, { id: "TASK-003", status: "completed" });
     const e = await rejects(continueStream(store, { streamId: "Stream-B", cwd: root }));
     expect(e.message).toBe("Stream cannot start - dependencies incomplete: Stream-A (75.0%)");
     expect(e.exitCode).toBe(1);
     expect(existsSync(join(root, ".claude"))).toBe(false);
     expect((await rejects(continueStream(store, { streamId: "Stream-X", cwd: root }))).message).toBe("Stream not found: Stream-X");
 
-    updateTask(store, { id: "TASK-004", status: "completed" });
+    await updateTask(store, { id: "TASK-004", status: "completed" });
     let creating = "";
     const ctx = await continueStream(store, { streamId: "Stream-B", cwd: root, onCreating: (id) => (creating = id) });
     expect(creating).toBe("Stream-B");
@@ -97,19 +97,19 @@ describe("continue", () => {
 
   test("integration: lists the completed parallel streams and whether each branch is merged", async () => {
     const root = tempRepo();
-    const store = tempStore();
-    guideStreams(store);
-    for (const id of ["TASK-001", "TASK-002", "TASK-003", "TASK-004"]) updateTask(store, { id, status: "completed" });
+    const store = await tempStore();
+    await guideStreams(store);
+    for (const id of ["TASK-001", "TASK-002", "TASK-003", "TASK-004"]) await updateTask(store, { id, status: "completed" });
     const b = (await continueStream(store, { streamId: "Stream-B", cwd: root })).workingDirectory;
     const c = (await continueStream(store, { streamId: "Stream-C", cwd: root })).workingDirectory;
     commit(b, { "src/components/Button.tsx": "b" }, "button");
     commit(c, { "src/pages/Dashboard.tsx": "c" }, "dashboard");
-    updateTask(store, { id: "TASK-005", status: "completed" });
+    await updateTask(store, { id: "TASK-005", status: "completed" });
     expect((await rejects(continueStream(store, { streamId: "Stream-Z", cwd: root }))).message).toBe(
       "Stream cannot start - dependencies incomplete: Stream-C (0.0%)",
     );
-    updateTask(store, { id: "TASK-008", status: "completed" });
-    expect(mergeStream(store, { streamId: "Stream-B", cwd: root }).status).toBe("merged");
+    await updateTask(store, { id: "TASK-008", status: "completed" });
+    expect((await mergeStream(store, { streamId: "Stream-B", cwd: root })).status).toBe("merged");
 
     const ctx = await continueStream(store, { streamId: "Stream-Z", cwd: root });
     expect(ctx.worktree).toBeNull();
@@ -168,8 +168,8 @@ describe("MCP tool handlers", () => {
 
   test("served over MCP: create, then a conflicting merge is isError and main is untouched", async () => {
     const root = tempRepo();
-    const store = tempStore();
-    createTask(store, { id: "T1", title: "t", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
+    const store = await tempStore();
+    await createTask(store, { id: "T1", title: "t", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
     const s = await connect(store, { cwd: root });
     const names = (await s.client.listTools()).tools.map((t) => t.name);
     expect(names).toEqual(expect.arrayContaining(["worktree_create", "worktree_list", "worktree_merge", "worktree_cleanup"]));
@@ -187,15 +187,15 @@ describe("MCP tool handlers", () => {
 
   test("create → list → merge (conflict is an error naming the files) → cleanup, all JSON-able", async () => {
     const root = tempRepo();
-    const store = tempStore();
-    createTask(store, { id: "T1", title: "t", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
+    const store = await tempStore();
+    await createTask(store, { id: "T1", title: "t", metadata: { streamId: "Stream-B", streamPhase: "parallel" } });
     write(root, ".claude/orchestration/orchestration-config.json", JSON.stringify({ worktree: { setup: ["sh", "-c", "echo ran > .setup-ran"] } }));
     commit(root, { ".gitignore": ".setup-ran\n.claude/orchestration/\n" }, "ignore");
 
     const created = await worktreeCreateTool(store, { streamId: "Stream-B" }, { cwd: root });
     expect(created).toMatchObject({ created: true, setup: { command: ["sh", "-c", "echo ran > .setup-ran"], exitCode: 0 } });
     expect(readFileSync(join(created.worktreePath, ".setup-ran"), "utf8")).toBe("ran\n");
-    const listed = worktreeListTool(store, {}, { cwd: root });
+    const listed = await worktreeListTool(store, {}, { cwd: root });
     expect(JSON.parse(JSON.stringify(listed))).toMatchObject({ totalWorktrees: 1, worktrees: [{ streamId: "Stream-B", state: "ok", dirty: false, ahead: 0, behind: 0 }] });
 
     commit(created.worktreePath, { "src/shared.ts": "stream\n" }, "stream");
@@ -206,7 +206,7 @@ describe("MCP tool handlers", () => {
 
     const refused = await rejects(() => worktreeCleanupTool(store, { streamId: "Stream-B" }, { cwd: root }));
     expect(refused.message).toContain("1 commit not merged into main");
-    const cleaned = worktreeCleanupTool(store, { streamId: "Stream-B", force: true }, { cwd: root });
+    const cleaned = await worktreeCleanupTool(store, { streamId: "Stream-B", force: true }, { cwd: root });
     // The setup's ignored output is content found only in the worktree: saved too, and said.
     expect(cleaned).toMatchObject({
       removed: true,

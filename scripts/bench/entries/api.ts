@@ -52,17 +52,17 @@ console.error("listening " + server.port);
 const WRITER_SOURCE = (root: string, db: string, samples: number, barePort: number) => `
 import { openStore } from ${JSON.stringify(join(root, "src/db/client.ts"))};
 import { updateTask } from ${JSON.stringify(join(root, "src/core/tasks.ts"))};
-const store = openStore(${JSON.stringify(db)});
+const store = await openStore(${JSON.stringify(db)});
 const wall = () => performance.timeOrigin + performance.now();
 for (let i = 0; i < ${samples}; i++) {
   await Bun.sleep(120 + Math.random() * 180); // off the poller's phase
   const id = "B-S" + String(i % ${STREAMS}).padStart(3, "0") + "-T000";
-  updateTask(store, { id, notes: "bench " + i });
+  await updateTask(store, { id, notes: "bench " + i });
   const t = wall();
   console.log(JSON.stringify({ id, i, t }));
   await fetch("http://127.0.0.1:${barePort}/push?d=" + encodeURIComponent(JSON.stringify({ i, t })));
 }
-store.close();
+await store.close();
 `;
 
 async function readLine(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<RegExpExecArray> {
@@ -117,13 +117,13 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const dir = ctx.scratch();
   const db = join(dir, "tasks.db");
-  const store = openStore(db);
-  store.tx((tx) => {
+  const store = await openStore(db);
+  await store.tx(async (tx) => {
     const now = store.now();
     for (let s = 0; s < STREAMS; s++) {
       const streamId = `Stream-${String(s).padStart(3, "0")}`;
       for (let t = 0; t < TASKS_PER_STREAM; t++) {
-        insertTask(tx, now, {
+        await insertTask(tx, now, {
           id: `B-S${String(s).padStart(3, "0")}-T${String(t).padStart(3, "0")}`,
           title: `Task ${t} of ${streamId}`,
           description: "A task of moderate description length, as PRD imports produce them.",
@@ -134,7 +134,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       }
     }
   });
-  store.close();
+  await store.close();
 
   const procs: Bun.Subprocess[] = [];
   try {

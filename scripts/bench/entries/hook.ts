@@ -31,23 +31,23 @@ function project(ctx: BenchContext): { dir: string; env: Record<string, string> 
 }
 
 async function answerToExit(ctx: BenchContext, dir: string, env: Record<string, string>, runs: number): Promise<number[]> {
-  const store = openStore(env.ORCH_DB!);
+  const store = await openStore(env.ORCH_DB!);
   const out: number[] = [];
   try {
     for (let i = 0; i < runs; i++) {
       const payload = JSON.stringify({ session_id: `s-${i}`, hook_event_name: "PermissionRequest", cwd: dir, tool_name: "Bash", tool_input: { command: `node run-${i}.js` } });
       const proc = Bun.spawn([ctx.orchBin, "hook"], { cwd: dir, env, stdin: Buffer.from(payload), stdout: "pipe", stderr: "ignore" });
       let entry;
-      while (!(entry = listInbox(store).find((e) => e.sessionId === `s-${i}`))) await Bun.sleep(5);
+      while (!(entry = (await listInbox(store)).find((e) => e.sessionId === `s-${i}`))) await Bun.sleep(5);
       const t0 = performance.now();
-      answerQuestion(store, entry.id, { decision: "allow", by: "bench", how: "person" });
+      await answerQuestion(store, entry.id, { decision: "allow", by: "bench", how: "person" });
       const text = await new Response(proc.stdout).text();
       await proc.exited;
       out.push(performance.now() - t0);
       if (!text.includes('"allow"')) throw new Error(`the hook did not answer allow: ${text}`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
   return out;
 }
@@ -76,11 +76,11 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   await server.exited;
   // Without a session server (a hook outside an agent session, or before its MCP server is up):
   // the hook opens the database itself, while another process holds it open.
-  const held = openStore(env.ORCH_DB!);
+  const held = await openStore(env.ORCH_DB!);
   const direct: number[] = [];
   for (let i = 0; i < runs; i++) direct.push(timeWithStdin([ctx.orchBin, "hook"], payload(i), env));
   const answers = await answerToExit(ctx, dir, env, ctx.quick ? 8 : 30);
-  held.close();
+  await held.close();
   const answered = median(answers);
   return [
     row({

@@ -26,5 +26,5 @@ export const activityDocs: RouteDoc[] = [
 
 export function activityRoutes(deps: ApiDeps): Hono {
   // Not cached: "active" depends on the clock, not only on the data.
-  return new Hono().get("/", (c) => c.json(listActivity(deps.store, parseQuery(c, activityQuery))));
+  return new Hono().get("/", async (c) => c.json(await listActivity(deps.store, parseQuery(c, activityQuery))));
 }

@@ -38,10 +38,10 @@ export function apiAgent(a: AgentView) {
 
 export function agentRoutes(deps: ApiDeps): Hono {
   // Not cached: `stale` and `exited` depend on the clock and on pids, not only on the data.
-  return new Hono().get("/", (c) => {
+  return new Hono().get("/", async (c) => {
     const q = parseQuery(c, agentsQuery);
     // Questions whose asker is gone are closed first: their sessions wait no more.
-    expireOrphans(deps.store);
-    return safeJson(c, { agents: listAgents(deps.store, q).map(apiAgent) });
+    await expireOrphans(deps.store);
+    return safeJson(c, { agents: (await listAgents(deps.store, q)).map(apiAgent) });
   });
 }

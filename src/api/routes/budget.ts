@@ -68,7 +68,7 @@ export function budgetRoutes(deps: ApiDeps): Hono {
   return new Hono().post("/:streamId/raise", async (c) => {
     const { streamId } = parseParams("path", budgetPath, { streamId: c.req.param("streamId") });
     const body = await parseJsonBody(c, raiseBody);
-    const r = raiseStreamBudget(store, findProjectRoot(deps.cwd), { streamId, usd: body.usd, tokens: body.tokens ?? 0, by: body.by ?? "api" });
+    const r = await raiseStreamBudget(store, findProjectRoot(deps.cwd), { streamId, usd: body.usd, tokens: body.tokens ?? 0, by: body.by ?? "api" });
     return safeJson(c, r);
   });
 }

@@ -87,7 +87,7 @@ export function eventRoutes(deps: ApiDeps): Hono {
     let close = () => {};
     const body = new ReadableStream<Uint8Array>(
       {
-        start(controller) {
+        async start(controller) {
           let closed = false;
           let sent = 0;
           let unsubscribe = () => {};
@@ -115,20 +115,20 @@ export function eventRoutes(deps: ApiDeps): Hono {
 
           // Everything below up to subscribe() is synchronous: no event can slip between the
           // snapshot/replay and the subscription; `sent` drops the ones delivered twice.
-          const latest = lastEventId(store);
+          const latest = await lastEventId(store);
           write("retry: 2000\n\n");
           // Replay only a gapless stretch: events compacted away would be missed silently.
-          if (resume !== undefined && resume <= latest && latest - resume <= MAX_REPLAY && replayable(store, resume, latest)) {
+          if (resume !== undefined && resume <= latest && latest - resume <= MAX_REPLAY && (await replayable(store, resume, latest))) {
             sent = resume;
             for (;;) {
-              const batch = eventsSince(store, sent, 500);
+              const batch = await eventsSince(store, sent, 500);
               for (const e of batch) write(change(e));
               if (batch.length) sent = batch[batch.length - 1]!.id;
               if (batch.length < 500) break;
             }
           } else {
-            const streams = withUsage(store, listStreams(store).map((s) => apiStream(s, deps.mainBranch)));
-            const { activities } = listActivity(store, { active: false });
+            const streams = await withUsage(store, (await listStreams(store)).map((s) => apiStream(s, deps.mainBranch)));
+            const { activities } = await listActivity(store, { active: false });
             write(sseFrame("snapshot", { streams, totalStreams: streams.length, activities, overall: overallFromStreams(streams) }, latest));
             sent = latest;
           }

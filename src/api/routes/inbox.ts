@@ -81,15 +81,15 @@ export function inboxRoutes(deps: ApiDeps): Hono {
   const { store } = deps;
   // Not cached: listing expires orphaned entries, and expiry depends on the clock.
   return new Hono()
-    .get("/", (c) => {
+    .get("/", async (c) => {
       const q = parseQuery(c, inboxQuery);
-      const entries = listInbox(store, q);
-      return safeJson(c, { entries, pending: countPending(store, { streamId: q.streamId }) });
+      const entries = await listInbox(store, q);
+      return safeJson(c, { entries, pending: await countPending(store, { streamId: q.streamId }) });
     })
     .post("/:id", async (c) => {
       const { id } = parseParams("path", inboxIdParams, { id: c.req.param("id") });
       const body = await parseJsonBody(c, answerBody);
-      const entry = answerQuestion(store, id, { decision: body.decision, by: body.by ?? "api", how: "person", reason: body.reason ?? null, always: body.always ?? false });
+      const entry = await answerQuestion(store, id, { decision: body.decision, by: body.by ?? "api", how: "person", reason: body.reason ?? null, always: body.always ?? false });
       return safeJson(c, entry);
     });
 }

@@ -94,7 +94,7 @@ export function streamActionRoutes(deps: ApiDeps): Hono {
   const archive = async (c: import("hono").Context, archived: boolean) => {
     const { streamId } = parseParams("path", streamPath, { streamId: c.req.param("streamId") ?? "" });
     await parseJsonBody(c, emptyBody);
-    const r = archived ? archiveStream(store, streamId) : unarchiveStream(store, streamId);
+    const r = archived ? await archiveStream(store, streamId) : await unarchiveStream(store, streamId);
     return safeJson(c, { streamId: r.streamId, archived: r.archived, tasksAffected: r.tasksAffected });
   };
   return new Hono()

@@ -94,9 +94,9 @@ function streamNotFound(streamId: string): ApiError {
 }
 
 /** Core's not_found for this stream → the guide's 404 body. */
-function orNotFound<T>(streamId: string, fn: () => T): T {
+async function orNotFound<T>(streamId: string, fn: () => T | Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (err) {
     if (isOrchError(err) && err.kind === "not_found") throw streamNotFound(streamId);
     throw err;
@@ -106,49 +106,49 @@ function orNotFound<T>(streamId: string, fn: () => T): T {
 export function streamRoutes(deps: ApiDeps): Hono {
   const { store, cache } = deps;
   return new Hono()
-    .get("/", (c) => {
+    .get("/", async (c) => {
       const q = parseQuery(c, streamListQuery);
       const key = `streams\u0000${q.initiativeId ?? ""}\u0000${q.includeArchived === true}`;
       return jsonBody(
         c,
-        cache.json(key, () => {
-          const streams = withUsage(store, listStreams(store, q).map((s) => apiStream(s, deps.mainBranch)));
+        await cache.json(key, async () => {
+          const streams = await withUsage(store, (await listStreams(store, q)).map((s) => apiStream(s, deps.mainBranch)));
           return { streams, totalStreams: streams.length };
         }),
       );
     })
-    .get("/:streamId", (c) => {
+    .get("/:streamId", async (c) => {
       const { streamId } = parseParams("path", streamPath, c.req.param());
       const q = parseQuery(c, streamGetQuery);
       const key = `stream\u0000${streamId}\u0000${q.includeArchived === true}`;
       return jsonBody(
         c,
-        cache.json(key, () => withUsage(store, [apiStream(orNotFound(streamId, () => getStream(store, streamId, q)), deps.mainBranch)])[0]),
+        await cache.json(key, async () => (await withUsage(store, [apiStream(await orNotFound(streamId, () => getStream(store, streamId, q)), deps.mainBranch)]))[0]),
       );
     })
-    .get("/:streamId/health", (c) => {
+    .get("/:streamId/health", async (c) => {
       const { streamId } = parseParams("path", streamPath, c.req.param());
       const q = parseQuery(c, streamGetQuery);
       // Not cached: "stalled" depends on the clock, not only on the data.
-      return c.json(orNotFound(streamId, () => streamHealth(store, streamId, { ...q, nowMs: deps.now() })));
+      return c.json(await orNotFound(streamId, () => streamHealth(store, streamId, { ...q, nowMs: deps.now() })));
     })
-    .get("/:streamId/worktree", (c) => {
+    .get("/:streamId/worktree", async (c) => {
       const { streamId } = parseParams("path", streamPath, c.req.param());
-      return c.json(orNotFound(streamId, () => streamWorktreeFacts(store, streamId, { cwd: deps.cwd })));
+      return c.json(await orNotFound(streamId, () => streamWorktreeFacts(store, streamId, { cwd: deps.cwd })));
     })
-    .get("/:streamId/conflicts", (c) => {
+    .get("/:streamId/conflicts", async (c) => {
       const { streamId } = parseParams("path", streamPath, c.req.param());
-      return c.json(orNotFound(streamId, () => streamConflictFacts(store, streamId, { cwd: deps.cwd })));
+      return c.json(await orNotFound(streamId, () => streamConflictFacts(store, streamId, { cwd: deps.cwd })));
     })
-    .get("/:streamId/log", (c) => {
+    .get("/:streamId/log", async (c) => {
       const { streamId } = parseParams("path", streamPath, c.req.param());
       const q = parseQuery(c, streamLogQuery);
       // Not cached: the files grow without the database changing.
-      return safeJson(c, orNotFound(streamId, () => streamLogTail(store, streamId, { cwd: deps.cwd, lines: q.lines })));
+      return safeJson(c, await orNotFound(streamId, () => streamLogTail(store, streamId, { cwd: deps.cwd, lines: q.lines })));
     })
-    .get("/:streamId/work-products", (c) => {
+    .get("/:streamId/work-products", async (c) => {
       const { streamId } = parseParams("path", streamPath, c.req.param());
       const q = parseQuery(c, streamWorkProductsQuery);
-      return safeJson(c, orNotFound(streamId, () => listStreamWorkProducts(store, streamId, { limit: q.limit })));
+      return safeJson(c, await orNotFound(streamId, () => listStreamWorkProducts(store, streamId, { limit: q.limit })));
     });
 }

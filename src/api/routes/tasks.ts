@@ -35,9 +35,9 @@ export const taskDocs: RouteDoc[] = [
 ];
 
 export function taskRoutes(deps: ApiDeps): Hono {
-  return new Hono().get("/", (c) => {
+  return new Hono().get("/", async (c) => {
     const q = parseQuery(c, taskListQuery);
     const key = `tasks\u0000${JSON.stringify([q.status, q.streamId, q.assignedAgent, q.prdId, q.parentId, q.includeArchived, q.limit, q.cursor])}`;
-    return jsonBody(c, deps.cache.json(key, () => listTasks(deps.store, q)));
+    return jsonBody(c, await deps.cache.json(key, () => listTasks(deps.store, q)));
   });
 }

@@ -28,8 +28,8 @@ export const workProductDocs: RouteDoc[] = [
 
 export function workProductRoutes(deps: ApiDeps): Hono {
   const { store } = deps;
-  return new Hono().get("/:id", (c) => {
+  return new Hono().get("/:id", async (c) => {
     const { id } = parseParams("path", workProductPath, c.req.param());
-    return safeJson(c, getWorkProduct(store, id));
+    return safeJson(c, await getWorkProduct(store, id));
   });
 }

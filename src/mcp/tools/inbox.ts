@@ -25,8 +25,8 @@ export const tools = [
       })
       .loose(),
     async run({ store, cwd }, args) {
-      const streamId = process.env.ORCH_STREAM_ID || streamForDirectory(store, cwd);
-      const session = streamId ? liveAgentForStream(store, streamId) : null;
+      const streamId = process.env.ORCH_STREAM_ID || (await streamForDirectory(store, cwd));
+      const session = streamId ? await liveAgentForStream(store, streamId) : null;
       const root = findProjectRoot(cwd);
       const settings = readNeedsYouSettings(root);
       const answer = await askPermission(store, {

@@ -21,8 +21,8 @@ export const tools = [
     readOnly: true,
     description: "PRDs without content, newest first.",
     input: z.strictObject({ initiativeId: idSchema.optional(), status: z.string().min(1).max(100).optional() }),
-    run: ({ store }, a) => {
-      const prds = listPrds(store, a);
+    run: async ({ store }, a) => {
+      const prds = await listPrds(store, a);
       return { prds, totalPrds: prds.length };
     },
   }),

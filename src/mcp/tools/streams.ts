@@ -21,8 +21,8 @@ export const tools = [
     readOnly: true,
     description: "Streams with progress figures and dependencies (files with full: true).",
     input: z.strictObject({ initiativeId: idSchema.optional(), includeArchived, full: z.boolean().optional() }),
-    run: ({ store }, { full, ...a }) => {
-      const streams = listStreams(store, a);
+    run: async ({ store }, { full, ...a }) => {
+      const streams = await listStreams(store, a);
       const shown = full ? streams : streams.map(({ files, ...s }) => ({ ...s, fileCount: files.length }));
       return { streams: shown, totalStreams: streams.length };
     },
@@ -32,7 +32,7 @@ export const tools = [
     readOnly: true,
     description: "One stream with its tasks.",
     input: z.strictObject({ streamId: streamIdSchema, includeArchived }),
-    run: ({ store }, a) => withUsage(store, [getStream(store, a.streamId, a)])[0],
+    run: async ({ store }, a) => (await withUsage(store, [await getStream(store, a.streamId, a)]))[0],
   }),
   defineTool({
     name: "stream_conflict_check",
@@ -49,8 +49,8 @@ export const tools = [
     name: "stream_archive",
     description: "Archive a stream and its tasks.",
     input: z.strictObject({ streamId: streamIdSchema }),
-    run: ({ store }, a) => {
-      const r = archiveStream(store, a.streamId);
+    run: async ({ store }, a) => {
+      const r = await archiveStream(store, a.streamId);
       return { streamId: r.streamId, archived: true, tasksArchived: r.tasksAffected };
     },
   }),
@@ -58,8 +58,8 @@ export const tools = [
     name: "stream_unarchive",
     description: "Restore an archived stream and its tasks.",
     input: z.strictObject({ streamId: streamIdSchema }),
-    run: ({ store }, a) => {
-      const r = unarchiveStream(store, a.streamId);
+    run: async ({ store }, a) => {
+      const r = await unarchiveStream(store, a.streamId);
       return { streamId: r.streamId, archived: false, tasksUnarchived: r.tasksAffected };
     },
   }),

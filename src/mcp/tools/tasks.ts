@@ -24,7 +24,7 @@ export const tools = [
     description:
       "Update a task; metadata merged by key. in_progress opens your activity, completed/blocked/cancelled close it. Returns a summary.",
     input: z.strictObject({ ...taskUpdateSchema.shape, metadata: taskMetadataSchema.optional() }),
-    run: ({ store }, a) => taskSummary(updateTask(store, a)),
+    run: async ({ store }, a) => taskSummary(await updateTask(store, a)),
   }),
   defineTool({
     name: "task_get",
@@ -38,8 +38,8 @@ export const tools = [
     readOnly: true,
     description: `Tasks in creation order as summaries (full: true for all fields), ${AGENT_PAGE} a page: pass nextCursor as cursor for more.`,
     input: z.strictObject({ ...taskFilterSchema.shape, full: z.boolean().optional() }),
-    run: ({ store }, { full, ...filter }) => {
-      const page = listTasks(store, filter, AGENT_PAGE, AGENT_PAGE_BYTES);
+    run: async ({ store }, { full, ...filter }) => {
+      const page = await listTasks(store, filter, AGENT_PAGE, AGENT_PAGE_BYTES);
       return full ? page : { ...page, tasks: page.tasks.map(taskSummary) };
     },
   }),

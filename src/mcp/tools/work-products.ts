@@ -21,9 +21,9 @@ export const tools = [
     readOnly: true,
     description: "A task's work products, without content.",
     input: z.strictObject({ taskId: idSchema }),
-    run: ({ store }, a) => {
-      getTask(store, a.taskId); // an unknown task is an error, not an empty list
-      const workProducts = listWorkProducts(store, a.taskId);
+    run: async ({ store }, a) => {
+      await getTask(store, a.taskId); // an unknown task is an error, not an empty list
+      const workProducts = await listWorkProducts(store, a.taskId);
       return { workProducts, totalWorkProducts: workProducts.length };
     },
   }),
