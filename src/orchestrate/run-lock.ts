@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { conflict } from "../errors.ts";
 import { RUN_LOCK_FILE } from "../paths.ts";
 import { LOCK_EX, LOCK_NB, LOCK_UN, loadFlock } from "../sys/flock.ts";
+import { sleepSync } from "../sys/process.ts";
 
 export interface RunLock {
   release(): void;
@@ -22,12 +23,7 @@ export function holdRunLock(root: string): RunLock {
   const fd = openSync(path, "a+");
   if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
     closeSync(fd);
-    let holder = "";
-    try {
-      holder = readFileSync(path, "utf8").trim();
-    } catch {
-      // unreadable: say it without the pid
-    }
+    const holder = holderPid(path);
     throw conflict(`another orch start is running this project${/^\d+$/.test(holder) ? ` (pid ${holder})` : ""}: wait for it, or stop it (Ctrl+C) and use orch start --resume`);
   }
   writeFileSync(path, `${process.pid}\n`);
@@ -37,4 +33,21 @@ export function holdRunLock(root: string): RunLock {
       closeSync(fd);
     },
   };
+}
+
+/**
+ * The pid the holder wrote. It takes the lock first and writes its pid just after: a start that
+ * loses the race by microseconds waits a moment for it rather than naming no pid.
+ */
+function holderPid(path: string): string {
+  for (let waited = 0; ; waited += 5) {
+    let holder = "";
+    try {
+      holder = readFileSync(path, "utf8").trim();
+    } catch {
+      // unreadable: say it without the pid
+    }
+    if (/^\d+$/.test(holder) || waited >= 200) return holder;
+    sleepSync(5);
+  }
 }
