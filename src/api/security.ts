@@ -14,7 +14,8 @@ import { isLoopbackHost, normalizeHost } from "../net/address.ts";
 export { isLoopbackHost, normalizeHost };
 import { usageError } from "../errors.ts";
 
-const isWildcard = (host: string) => ["0.0.0.0", "::", "0:0:0:0:0:0:0:0"].includes(normalizeHost(host));
+/** An "every address" bind (0.0.0.0, ::): not an address a browser can open. */
+export const isWildcard = (host: string) => ["0.0.0.0", "::", "0:0:0:0:0:0:0:0"].includes(normalizeHost(host));
 
 /** An IP address written out (v4, v6), as opposed to a name the resolver decides. */
 export const isIpLiteral = (host: string) => isIP(normalizeHost(host)) !== 0;

@@ -10,7 +10,7 @@ import { mainCheckoutBranch } from "../api/main-branch.ts";
 import { createApi } from "../api/app.ts";
 import { bindApi } from "../api/server.ts";
 import { dashboardLoginUrl } from "../api/browser-auth.ts";
-import { checkBindPolicy, resolveBindAddress } from "../api/security.ts";
+import { checkBindPolicy, isWildcard, resolveBindAddress } from "../api/security.ts";
 import { commonFlags, singleAction } from "./command.ts";
 import { storeFromFlags, str } from "./context.ts";
 import { errOut } from "../sys/io.ts";
@@ -58,7 +58,9 @@ export const command = singleAction("serve", {
     errOut(`HTTP server listening on ${api.address}${token ? " (token required)" : ""}\n`);
     // Without a token, a one-time login link (browser-auth.ts) gives a browser the session cookie;
     // with one, the page asks for the token itself. --open uses a link of its own.
-    const dashboard = () => (token ? `${api.url}/` : dashboardLoginUrl(api));
+    // A wildcard bind is no address to open: this machine reaches itself on loopback.
+    const base = isWildcard(address) ? `http://127.0.0.1:${new URL(api.url).port}` : api.url;
+    const dashboard = () => (token ? `${base}/` : dashboardLoginUrl({ url: base, deps: api.deps }));
     errOut(`Dashboard: ${dashboard()}${token ? " (sign in with ORCH_API_TOKEN)" : ""}\n`);
     if (flags.open === true) {
       const { openInBrowser } = await import("../dashboard/open.ts");

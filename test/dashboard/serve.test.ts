@@ -179,7 +179,7 @@ describe("orch serve (compiled binary)", () => {
   test("beyond loopback with ORCH_API_TOKEN: no login code is printed; the token, sent once from the page, buys the session cookie", async () => {
     const token = "team-secret-token-0123456789";
     const { port, url } = await serve(["--host", "0.0.0.0"], { ORCH_API_TOKEN: token });
-    expect(url).toBe(`http://0.0.0.0:${port}/`);
+    expect(url).toBe(`http://127.0.0.1:${port}/`); // a wildcard bind is no address to open
     const base = `http://127.0.0.1:${port}`;
     const own = { origin: base, "sec-fetch-site": "same-origin" };
     // The page is served; its first read says how to sign in.
