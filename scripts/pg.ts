@@ -205,7 +205,7 @@ export async function startTestPostgres(opts: StartOptions = {}): Promise<TestPo
         "-c fsync=off",
         "-c synchronous_commit=off",
         "-c full_page_writes=off",
-        "-c max_connections=300",
+        "-c max_connections=1000",
         "-c shared_buffers=32MB",
       ].join(" ");
       try {

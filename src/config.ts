@@ -8,6 +8,7 @@ import { z } from "zod";
 import { formatZodIssues, usageError } from "./errors.ts";
 import { mainTopLevel } from "./git/git.ts";
 import { defaultDbPath, expandHome, workspaceId } from "./db/location.ts";
+import { isPostgresUrl, parsePostgresUrl } from "./db/pg-url.ts";
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -74,6 +75,8 @@ export function resolveDbPath(opts: { flag?: string; env: OrchEnv; cwd?: string;
   const explicit = opts.flag ?? opts.env.ORCH_DB;
   if (explicit) {
     if (explicit === ":memory:") return { path: explicit, isDefault: false };
+    // A shared PostgreSQL database: checked here (a malformed URL is a usage error), opened by the store.
+    if (isPostgresUrl(explicit)) return { path: parsePostgresUrl(explicit).url, isDefault: false };
     const p = expandHome(explicit);
     return { path: isAbsolute(p) ? p : resolve(cwd, p), isDefault: false };
   }

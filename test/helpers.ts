@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Database } from "bun:sqlite";
-import { openStore, sqliteConnections, type Store } from "../src/db/client.ts";
+import { sqliteConnections, type Store } from "../src/db/client.ts";
+import { backendArgs, backendEnv, openTestStore, withBackendDb } from "./backend.ts";
 import { OrchError } from "../src/errors.ts";
 
 const root = join(import.meta.dir, "..");
@@ -27,7 +28,7 @@ export function tempDir(prefix = "orch-test-"): string {
 
 export async function tempStore(): Promise<Store> {
   const dir = tempDir();
-  const store = await openStore(join(dir, "tasks.db"));
+  const store = await openTestStore(join(dir, "tasks.db"));
   cleanups.unshift(() => store.close());
   return store;
 }
@@ -37,6 +38,15 @@ export function rawSqlite(store: Store): Database {
   const c = sqliteConnections(store);
   if (!c) throw new Error("not a SQLite store");
   return c.writer;
+}
+
+/** Rows of plain SQL on the store's database, whichever it is (tests that bend raw rows). */
+export async function rawQuery(store: Store, text: string): Promise<Record<string, unknown>[]> {
+  const c = sqliteConnections(store);
+  if (c) return c.writer.query(text).all() as Record<string, unknown>[];
+  const { sql } = await import("drizzle-orm");
+  const result = await (store.db as unknown as { execute(q: unknown): Promise<Record<string, unknown>[]> }).execute(sql.raw(text));
+  return [...result];
 }
 
 let built: string | undefined;
@@ -60,18 +70,20 @@ export interface RunResult {
 /** A clean environment: nothing from the developer's shell may redirect the database. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const k of ["PATH", "HOME", "TMPDIR", "LANG", "TERM"]) if (process.env[k]) env[k] = process.env[k]!;
+  // The suite's own settings too (test/backend.ts): a fixture run as a child opens the same backend. orch ignores them.
+  for (const k of ["PATH", "HOME", "TMPDIR", "LANG", "TERM", "ORCH_TEST_BACKEND", "ORCH_TEST_PG_URL"]) if (process.env[k]) env[k] = process.env[k]!;
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
-  return env;
+  return withBackendDb(env);
 }
 
 export async function runOrch(
   args: string[],
   opts: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string } = {},
 ): Promise<RunResult> {
-  const p = Bun.spawn([orchBin(), ...args], {
-    cwd: opts.cwd ?? tmpdir(),
-    env: cleanEnv(opts.env),
+  const cwd = opts.cwd ?? tmpdir();
+  const p = Bun.spawn([orchBin(), ...backendArgs(cwd, args)], {
+    cwd,
+    env: cleanEnv({ ...opts.env, ...backendEnv(cwd, opts.env ?? {}) }),
     stdin: opts.stdin !== undefined ? new Blob([opts.stdin]) : "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -81,7 +93,8 @@ export async function runOrch(
 }
 
 export function runOrchSync(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): RunResult {
-  const p = Bun.spawnSync([orchBin(), ...args], { cwd: opts.cwd ?? tmpdir(), env: cleanEnv(opts.env), stdout: "pipe", stderr: "pipe" });
+  const cwd = opts.cwd ?? tmpdir();
+  const p = Bun.spawnSync([orchBin(), ...backendArgs(cwd, args)], { cwd, env: cleanEnv({ ...opts.env, ...backendEnv(cwd, opts.env ?? {}) }), stdout: "pipe", stderr: "pipe" });
   return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 

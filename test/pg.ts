@@ -16,11 +16,14 @@ import { basename } from "node:path";
 /** The server the PostgreSQL tests use, or undefined. */
 export const PG_URL: string | undefined = process.env.ORCH_TEST_PG_URL || undefined;
 
-if (!PG_URL) {
+/** Said once, by the first pgDescribe without a server (not at import: child processes import this too). */
+let warned = false;
+function noServer(): void {
   if (process.env.ORCH_REQUIRE_PG === "1") {
     throw new Error("PostgreSQL tests: ORCH_TEST_PG_URL is not set and ORCH_REQUIRE_PG=1: run them through `npm test` (which starts a cluster when initdb/pg_ctl exist: apt-get install postgresql) or point ORCH_TEST_PG_URL at a server");
   }
-  console.warn("PostgreSQL tests skipped: no ORCH_TEST_PG_URL (npm test starts a cluster when PostgreSQL's initdb/pg_ctl are installed)");
+  if (!warned) console.warn("PostgreSQL tests skipped: no ORCH_TEST_PG_URL (npm test starts a cluster when PostgreSQL's initdb/pg_ctl are installed)");
+  warned = true;
 }
 
 export interface FreshDatabase {
@@ -34,13 +37,15 @@ const created = new Set<FreshDatabase>();
 let counter = 0;
 
 /** `describe` when a PostgreSQL server is there, `describe.skip` otherwise; drops this file's fresh databases after it. */
-export const pgDescribe = ((name: string, fn: () => void) =>
-  (PG_URL ? describe : describe.skip)(name, () => {
+export const pgDescribe = ((name: string, fn: () => void) => {
+  if (!PG_URL) noServer();
+  return (PG_URL ? describe : describe.skip)(name, () => {
     afterAll(async () => {
       for (const db of [...created]) await db.drop();
     });
     fn();
-  })) as (name: string, fn: () => void) => void;
+  });
+}) as (name: string, fn: () => void) => void;
 
 /** The test server's URL with another database (or user, password) in it. */
 export function pgUrlWith(parts: { database?: string; username?: string; password?: string; port?: string }): string {

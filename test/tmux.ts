@@ -1,4 +1,5 @@
 /** Drive a real terminal program in tmux: start it, read the screen, send keys. */
+import { withBackendDb } from "./backend.ts";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +16,7 @@ export class TmuxSession {
 
   static start(argv: string[], opts: { env?: Record<string, string>; cwd?: string; width?: number; height?: number } = {}): TmuxSession {
     const s = new TmuxSession();
-    const envArgs = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    const envArgs = Object.entries(withBackendDb(opts.env ?? {})).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     const p = Bun.spawnSync(
       ["tmux", "new-session", "-d", "-s", s.name, "-x", String(opts.width ?? 100), "-y", String(opts.height ?? 40), ...envArgs,
         ...(opts.cwd ? ["-c", opts.cwd] : []), "bash", "-c", '"$@"; echo $? > "$0"', s.exitFile, ...argv],

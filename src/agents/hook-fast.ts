@@ -14,6 +14,7 @@ import { agentChange, agentEvent, nextAgentRow, readHookPayload, type HookContex
 import { readAgentRow, streamIdForDirectory, writeAgentRow } from "../db/agent-rows.ts";
 import { LATEST_SCHEMA_VERSION } from "../db/migrations/latest.ts";
 import { callerPid } from "../sys/caller.ts";
+import { machineId } from "../sys/machine.ts";
 import type { Env, HookResult } from "./hook-log.ts";
 import { databasePathFor } from "./hook-db.ts";
 import { FULL_EVENTS } from "./hook-socket.ts";
@@ -68,6 +69,7 @@ export function hookContext(p: HookPayload, env: Env, pid: number | null, stream
     cwd: p.cwd ?? null,
     transcriptPath: p.transcript_path ?? null,
     pid,
+    host: machineId(),
     launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
   };
 }

@@ -23,7 +23,7 @@ export async function storeRelayedEvent(store: Store, line: string): Promise<boo
   } catch {
     return false;
   }
-  if (event?.db !== store.path) return false;
+  if (event?.db !== store.location) return false;
   const p = readHookPayload(event?.payload);
   if (typeof p === "string" || FULL_EVENTS.has(p.hook_event_name)) return false;
   const str = (v: unknown) => (typeof v === "string" && v.length <= 200 ? v : undefined);
@@ -41,7 +41,7 @@ export async function storeRelayedEvent(store: Store, line: string): Promise<boo
 
 /** Listen for this session's hooks; returns the stop function, or null when no socket can be made. */
 export function listenForHooks(store: Store, claudePid: number = process.ppid): (() => void) | null {
-  const path = store.path === ":memory:" ? null : hookSocketPath(store.path, claudePid);
+  const path = store.location === ":memory:" ? null : hookSocketPath(store.location, claudePid);
   if (!path) return null;
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });

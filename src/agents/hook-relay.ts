@@ -6,6 +6,7 @@
 import type { Env } from "./hook-log.ts";
 import { ACK, FULL_EVENTS, hookSocketPath, type RelayedEvent } from "./hook-socket.ts";
 import { databasePathFor } from "./hook-db.ts";
+import { isPostgresUrl } from "../db/pg-url.ts";
 import { callerPid } from "../sys/caller.ts";
 
 const RELAY_TIMEOUT_MS = 1000;
@@ -45,7 +46,8 @@ export async function relayHook(raw: string, env: Env): Promise<boolean> {
     return false;
   }
   if (typeof payload?.hook_event_name !== "string" || FULL_EVENTS.has(payload.hook_event_name)) return false;
-  const db = await databasePathFor(typeof payload.cwd === "string" ? payload.cwd : process.cwd(), env);
+  // A shared server's URL as the session's orch mcp was given it; else the SQLite file.
+  const db = env.ORCH_DB && isPostgresUrl(env.ORCH_DB) ? env.ORCH_DB : await databasePathFor(typeof payload.cwd === "string" ? payload.cwd : process.cwd(), env);
   const pid = db ? await callerPid() : null;
   const path = db && pid ? hookSocketPath(db, pid) : null;
   if (!path) return false;

@@ -3,10 +3,11 @@
  * answer (a policy rule's, or a person's through the inbox). It must never break the agent: any
  * problem is a line in the hook log and an empty answer, which Claude Code reads as "carry on".
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { resolveDbPath, readEnv } from "../config.ts";
 import { openStore, type Store } from "../db/client.ts";
+import { isPostgresUrl, redactUrl } from "../db/pg-url.ts";
 import { agentChange, readHookPayload, type HookPayload } from "../core/agent-status.ts";
 import { recordAgentChange, recordAgentUsage, streamForDirectory } from "../core/agents.ts";
 import { readTranscriptUsage } from "../core/transcript.ts";
@@ -14,6 +15,7 @@ import { askPermission } from "../core/inbox.ts";
 import { mainTopLevelFromFs } from "../git/fs-root.ts";
 import { readNeedsYouSettings } from "../orchestrate/config.ts";
 import { callerPid } from "../sys/caller.ts";
+import { machineId } from "../sys/machine.ts";
 import { notRecorded } from "./hook-fast.ts";
 
 import type { Env, HookResult } from "./hook-log.ts";
@@ -29,12 +31,22 @@ export function parsePayload(raw: string): HookPayload | string {
   return typeof r === "string" ? `payload rejected: ${r}` : r;
 }
 
-/** The database this session's project uses; null when orch was never used there. */
-async function databaseFor(p: HookPayload, env: Env): Promise<{ path: string; root: string | null } | null> {
+/**
+ * The database this session's project uses (`shown`: how messages name it); null when orch was
+ * never used there. The hook log stays on this machine: beside a SQLite file, or where the
+ * project's default database would be when the database is a shared server.
+ */
+async function databaseFor(p: HookPayload, env: Env): Promise<{ path: string; shown: string; root: string | null; logFile: string } | null> {
   const cwd = p.cwd ?? process.cwd();
   const root = await mainTopLevelFromFs(cwd);
-  const loc = resolveDbPath({ env: readEnv(env), cwd, root: root ?? cwd });
-  return existsSync(loc.path) ? { path: loc.path, root } : null;
+  const orchEnv = readEnv(env);
+  const loc = resolveDbPath({ env: orchEnv, cwd, root: root ?? cwd });
+  if (isPostgresUrl(loc.path)) {
+    const local = resolveDbPath({ env: { ...orchEnv, ORCH_DB: undefined }, cwd, root: root ?? cwd });
+    mkdirSync(dirname(local.path), { recursive: true });
+    return { path: loc.path, shown: redactUrl(loc.path), root, logFile: join(dirname(local.path), "hooks.log") };
+  }
+  return existsSync(loc.path) ? { path: loc.path, shown: loc.path, root, logFile: join(dirname(loc.path), "hooks.log") } : null;
 }
 
 export async function handleHook(raw: string, env: Env = process.env): Promise<HookResult> {
@@ -44,7 +56,7 @@ export async function handleHook(raw: string, env: Env = process.env): Promise<H
   }
   const db = await databaseFor(payload, env);
   if (!db) return { stdout: "" };
-  const logFile = join(dirname(db.path), "hooks.log");
+  const logFile = db.logFile;
   try {
     const store = await openStore(db.path);
     try {
@@ -55,7 +67,7 @@ export async function handleHook(raw: string, env: Env = process.env): Promise<H
   } catch (err) {
     // A database that cannot be opened or migrated, a broken config, a lock held too long: the
     // agent goes on (for a permission request, Claude Code asks in its own way).
-    return { stdout: "", problem: notRecorded(payload, db.path, err), logFile };
+    return { stdout: "", problem: notRecorded(payload, db.shown, err), logFile };
   }
 }
 
@@ -63,7 +75,7 @@ export async function handleHook(raw: string, env: Env = process.env): Promise<H
 export async function hookLogHere(env: Env = process.env): Promise<string | undefined> {
   try {
     const here = await databaseFor({ session_id: "-", hook_event_name: "-", cwd: process.cwd() }, env);
-    return here ? join(dirname(here.path), "hooks.log") : undefined;
+    return here?.logFile;
   } catch {
     return undefined;
   }
@@ -81,6 +93,7 @@ async function record(store: Store, p: HookPayload, env: Env, root: string | nul
       transcriptPath: p.transcript_path ?? null,
       // Found once, at the start: the process walk costs a few reads.
       pid: isStart ? await callerPid() : null,
+      host: machineId(),
       launcher: isStart ? (env.ORCH_LAUNCHER ?? (env.ORCH_STREAM_ID ? "manual" : null)) : null,
     },
     // A permission request only waits once it is a question (askPermission says so); one a

@@ -185,6 +185,7 @@ export const agentShape = z.strictObject({
   sessionId: z.string().meta({ description: "Claude Code's session_id" }),
   streamId: z.string().nullable(),
   pid: z.number().int().nullable(),
+  host: z.string().nullable().meta({ description: "the machine the session runs on (its pid and cwd are that machine's): host name/8 hex of its machine id" }),
   launcher: z.string().nullable(),
   status: z.enum(agents.status.enumValues),
   tool: z.string().nullable().meta({ description: "the tool in use or asked about, e.g. Bash(npm test)" }),

@@ -13,7 +13,7 @@ export const command = singleAction("agent-sim", {
     record: { type: "string", value: "FILE", description: "append a JSON line per event (start, task, end)" },
     agent: { type: "string", value: "ID", description: "agent id (default sim)" },
     "done-before-commit": { type: "boolean", description: "mark each task completed, then commit its files a pause later" },
-    db: { type: "string", value: "PATH", description: "database file (else ORCH_DB)" },
+    db: { type: "string", value: "PATH|URL", description: "database file or postgres:// URL (else ORCH_DB)" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
   async run({ flags, positionals }) {

@@ -13,7 +13,7 @@ export interface Command {
 }
 
 export const commonFlags = {
-  db: { type: "string", value: "PATH", description: "database file (else ORCH_DB, else TASK_DB_PATH/<workspace>/tasks.db)" },
+  db: { type: "string", value: "PATH|URL", description: "database file or postgres:// URL (else ORCH_DB, else TASK_DB_PATH/<workspace>/tasks.db)" },
   json: { type: "boolean", description: "machine-readable output" },
   help: { type: "boolean", short: "h", description: "show this help" },
 } satisfies FlagSpecs;

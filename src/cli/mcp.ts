@@ -23,7 +23,7 @@ const log = (line: string) => {
 export const command = singleAction("mcp", {
   summary: "MCP stdio server for agents (one process per session, sharing the database)",
   flags: {
-    db: { type: "string", value: "PATH", description: "database file (else ORCH_DB, else TASK_DB_PATH/<workspace>/tasks.db)" },
+    db: { type: "string", value: "PATH|URL", description: "database file or postgres:// URL (else ORCH_DB, else TASK_DB_PATH/<workspace>/tasks.db)" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
   async run({ flags }) {

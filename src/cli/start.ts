@@ -36,7 +36,7 @@ export const command = singleAction("start", {
     "stall-timeout": { type: "string", value: "S", description: "seconds without progress or heartbeat before an alert (default 600)" },
     "budget-stream-usd": { type: "string", value: "N", description: "each stream's budget in US dollars (default: config budget.streamUsd); reached → paused until orch budget raise" },
     "budget-usd": { type: "string", value: "N", description: "the initiative's budget in US dollars (default: config budget.initiativeUsd); reached → every stream paused" },
-    db: { type: "string", value: "PATH", description: "database file (else ORCH_DB, else TASK_DB_PATH/<workspace>/tasks.db)" },
+    db: { type: "string", value: "PATH|URL", description: "database file or postgres:// URL (else ORCH_DB, else TASK_DB_PATH/<workspace>/tasks.db)" },
     json: { type: "boolean", description: "machine-readable output (with --dry-run or --status)" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },

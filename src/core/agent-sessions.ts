@@ -89,14 +89,14 @@ export async function usageByStream(store: Store, streamIds?: readonly string[])
   const rows = await store.db
     .select({
       streamId: agentSessions.streamId,
-      sessions: sql<number>`count(*)`,
-      costUsd: sql<number>`coalesce(sum(${agentSessions.costUsd}), 0)`,
-      inputTokens: sql<number>`sum(${agentSessions.inputTokens})`,
-      outputTokens: sql<number>`sum(${agentSessions.outputTokens})`,
-      cacheReadTokens: sql<number>`sum(${agentSessions.cacheReadTokens})`,
-      cacheCreationTokens: sql<number>`sum(${agentSessions.cacheCreationTokens})`,
-      turns: sql<number>`coalesce(sum(${agentSessions.turns}), 0)`,
-      denials: sql<number>`sum(${jsonArrayLength(agentSessions.denials)})`,
+      sessions: sql<number>`count(*)`.mapWith(Number),
+      costUsd: sql<number>`coalesce(sum(${agentSessions.costUsd}), 0)`.mapWith(Number),
+      inputTokens: sql<number>`sum(${agentSessions.inputTokens})`.mapWith(Number),
+      outputTokens: sql<number>`sum(${agentSessions.outputTokens})`.mapWith(Number),
+      cacheReadTokens: sql<number>`sum(${agentSessions.cacheReadTokens})`.mapWith(Number),
+      cacheCreationTokens: sql<number>`sum(${agentSessions.cacheCreationTokens})`.mapWith(Number),
+      turns: sql<number>`coalesce(sum(${agentSessions.turns}), 0)`.mapWith(Number),
+      denials: sql<number>`sum(${jsonArrayLength(agentSessions.denials)})`.mapWith(Number),
     })
     .from(agentSessions)
     .where(streamIds?.length === 1 ? eq(agentSessions.streamId, streamIds[0]!) : undefined)

@@ -127,6 +127,8 @@ export interface HookContext {
   cwd: string | null;
   transcriptPath: string | null;
   pid: number | null;
+  /** The machine the hook runs on (sys/machine.ts): the pid, cwd and transcript are that machine's. */
+  host?: string | null;
   launcher: string | null;
 }
 
@@ -138,6 +140,7 @@ export function nextAgentRow(prior: AgentRow | null, ctx: HookContext, reported:
     sessionId: ctx.sessionId,
     streamId: ctx.streamId ?? prior?.streamId ?? null,
     pid: ctx.pid ?? prior?.pid ?? null,
+    host: ctx.host ?? prior?.host ?? null,
     launcher: ctx.launcher ?? prior?.launcher ?? null,
     status: change?.status ?? prior?.status ?? "starting",
     tool: change?.tool !== undefined ? change.tool : (prior?.tool ?? null),

@@ -3,9 +3,10 @@
  * hook call, with an `agent` change event for SSE. Hooks are one signal among several: reading
  * marks a session whose pid is gone `exited`, and one that stopped reporting `stale`.
  */
-import { and, desc, eq, isNotNull, ne } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull, ne, or } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
 import { agents, streams, type AgentRow, type AgentStatus } from "../db/schema.ts";
+import { isThisMachine, machineId } from "../sys/machine.ts";
 import { pidAlive } from "../sys/process.ts";
 import { agentEvent, nextAgentRow, type AgentChange, type HookContext } from "./agent-status.ts";
 import { deepestWorktree } from "../db/agent-rows.ts";
@@ -23,7 +24,7 @@ export async function streamForDirectory(store: Store, cwd: string): Promise<str
   const rows = await store.db
     .select({ id: streams.id, path: streams.worktreePath })
     .from(streams)
-    .where(and(eq(streams.archived, false), isNotNull(streams.worktreePath)));
+    .where(and(eq(streams.archived, false), isNotNull(streams.worktreePath), or(isNull(streams.worktreeHost), eq(streams.worktreeHost, machineId()))));
   return deepestWorktree(rows, cwd);
 }
 
@@ -79,7 +80,8 @@ export async function listAgents(store: Store, opts: { all?: boolean; streamId?:
     opts.streamId ? eq(agents.streamId, opts.streamId) : undefined,
   );
   const rows = await store.db.select().from(agents).where(where).orderBy(desc(agents.updatedAt)).limit(Math.min(opts.limit ?? 200, 1000));
-  const gone = rows.filter((r) => r.status !== "exited" && r.pid !== null && !pidAlive(r.pid));
+  // Only this machine's pids can be asked about; another machine's sessions end by their own hooks.
+  const gone = rows.filter((r) => r.status !== "exited" && r.pid !== null && isThisMachine(r.host) && !pidAlive(r.pid));
   for (const r of gone) await setAgentStatus(store, r.sessionId, "exited", { tool: null, pendingQuestion: null });
   const goneIds = new Set(gone.map((r) => r.sessionId));
   const staleBefore = Date.now() - (opts.staleMs ?? DEFAULT_STALE_MS);

@@ -27,10 +27,10 @@ export async function spendByStream(store: Store): Promise<Map<string, Spend>> {
   const interactive = await store.db
     .select({
       streamId: agents.streamId,
-      costUsd: sql<number>`coalesce(sum(${agents.costUsd}), 0)`,
-      inputTokens: sql<number>`coalesce(sum(${agents.inputTokens}), 0)`,
-      outputTokens: sql<number>`coalesce(sum(${agents.outputTokens}), 0)`,
-      cacheCreationTokens: sql<number>`coalesce(sum(${agents.cacheCreationTokens}), 0)`,
+      costUsd: sql<number>`coalesce(sum(${agents.costUsd}), 0)`.mapWith(Number),
+      inputTokens: sql<number>`coalesce(sum(${agents.inputTokens}), 0)`.mapWith(Number),
+      outputTokens: sql<number>`coalesce(sum(${agents.outputTokens}), 0)`.mapWith(Number),
+      cacheCreationTokens: sql<number>`coalesce(sum(${agents.cacheCreationTokens}), 0)`.mapWith(Number),
     })
     .from(agents)
     .where(

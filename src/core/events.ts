@@ -1,20 +1,14 @@
 /** The append-only change log. `record` must be called inside the transaction that made the change. */
-import { and, asc, gt, lte, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/client.ts";
-import { events, type EventRow } from "../db/schema.ts";
-import { appendEvent, EVENTS_KEPT } from "../db/event-log.ts";
+import type { EventRow } from "../db/schema.ts";
+import { appendEvent, eventsSince as feedSince, lastEventId as feedLatest, replayable as feedReplayable, type FeedEvent } from "../db/dialect.ts";
+import { EVENTS_KEPT } from "../db/event-log.ts";
 
 export type EventKind = EventRow["kind"];
 export type EventOp = EventRow["op"];
 
-export interface ChangeEvent {
-  id: number;
-  kind: EventKind;
-  entityId: string;
-  op: EventOp;
-  payload: unknown;
-  createdAt: string;
-}
+/** A change as the feed delivers it; `id` is the cursor (SSE id, Last-Event-ID). */
+export type ChangeEvent = FeedEvent;
 
 export { EVENTS_KEPT };
 
@@ -24,18 +18,15 @@ export async function recordEvent(db: Db, kind: EventKind, entityId: string, op:
 }
 
 /** True when every event after `afterId` up to `latestId` is still in the log (none compacted away). */
-export async function replayable(store: Store, afterId: number, latestId: number): Promise<boolean> {
-  if (latestId <= afterId) return true;
-  const row = (await store.db.select({ n: sql<number>`count(*)` }).from(events).where(and(gt(events.id, afterId), lte(events.id, latestId))))[0];
-  return (row?.n ?? 0) === latestId - afterId;
+export function replayable(store: Store, afterId: number, latestId: number): Promise<boolean> {
+  return feedReplayable(store.db, afterId, latestId);
 }
 
 /** Events after `afterId`, oldest first. */
-export async function eventsSince(store: Store, afterId: number, limit = 1000): Promise<ChangeEvent[]> {
-  return store.db.select().from(events).where(gt(events.id, afterId)).orderBy(asc(events.id)).limit(limit);
+export function eventsSince(store: Store, afterId: number, limit = 1000): Promise<ChangeEvent[]> {
+  return feedSince(store.db, afterId, limit);
 }
 
-export async function lastEventId(store: Store): Promise<number> {
-  const row = (await store.db.select({ id: sql<number | null>`max(${events.id})` }).from(events))[0];
-  return row?.id ?? 0;
+export function lastEventId(store: Store): Promise<number> {
+  return feedLatest(store.db);
 }

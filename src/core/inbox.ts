@@ -211,7 +211,7 @@ export async function listInbox(store: Store, opts: { all?: boolean; streamId?: 
 /** How many entries wait for an answer (for a stream, with `streamId`), however many a list shows. */
 export async function countPending(store: Store, opts: { streamId?: string } = {}): Promise<number> {
   const row = (await store.db
-    .select({ n: sql<number>`count(*)` })
+    .select({ n: sql<number>`count(*)`.mapWith(Number) })
     .from(inbox)
     .where(and(eq(inbox.status, "pending"), opts.streamId ? eq(inbox.streamId, opts.streamId) : undefined)))[0];
   return row?.n ?? 0;

@@ -10,7 +10,7 @@
  * monitor — stops showing it.
  */
 import type { Store } from "../db/client.ts";
-import { latestMergeRecord } from "../db/event-log.ts";
+import { latestMergeRecord } from "../db/dialect.ts";
 import { recordEvent } from "./events.ts";
 import { findStreamRow, streamView } from "./streams.ts";
 

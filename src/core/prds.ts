@@ -53,10 +53,11 @@ export function createPrd(store: Store, input: PrdCreateInput): Promise<PrdView>
 
 // Columns qualified by hand: Drizzle renders `${tasks.prdId}` unqualified in a single-table
 // select, and `"prd_id" = "id"` inside the subquery would compare a task with itself.
-const taskCountSql = sql<number>`(SELECT count(*) FROM ${tasks} WHERE ${tasks}.prd_id = ${prds}.id)`;
+// A function, not a constant: the tables are bound when the store opens (db/schema.ts bindTables).
+const taskCountSql = () => sql<number>`(SELECT count(*) FROM ${tasks} WHERE ${tasks}.prd_id = ${prds}.id)`.mapWith(Number);
 
 export async function getPrd(store: Store, id: string, opts: { includeContent?: boolean } = {}): Promise<PrdView> {
-  const row = (await store.db.select({ prd: prds, taskCount: taskCountSql }).from(prds).where(eq(prds.id, id)))[0];
+  const row = (await store.db.select({ prd: prds, taskCount: taskCountSql() }).from(prds).where(eq(prds.id, id)))[0];
   if (!row) throw notFound(`PRD not found: ${id}`);
   return view(row.prd, row.taskCount, opts.includeContent ?? true);
 }
@@ -66,7 +67,7 @@ export async function listPrds(store: Store, filter: { initiativeId?: string; st
   if (filter.initiativeId) conds.push(eq(prds.initiativeId, filter.initiativeId));
   if (filter.status) conds.push(eq(prds.status, filter.status));
   return (await store.db
-    .select({ prd: prds, taskCount: taskCountSql })
+    .select({ prd: prds, taskCount: taskCountSql() })
     .from(prds)
     .where(conds.length ? and(...conds) : undefined)
     .orderBy(desc(prds.createdAt)))

@@ -9,6 +9,7 @@ import { insertionOrder } from "../db/dialect.ts";
 import { preparedQuery, slot } from "../db/prepared.ts";
 import { streams, tasks, type StreamRow } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
+import { machineId } from "../sys/machine.ts";
 import { recordEvent } from "./events.ts";
 import { figuresFromStatusCounts, withProgress } from "./progress.ts";
 import type { StreamPhase, StreamStatus } from "./schemas.ts";
@@ -115,7 +116,7 @@ export async function upsertStream(db: Db, now: string, hints: StreamHints, init
 // Run after every task change: prepared once per db (see db/prepared.ts).
 const statusCounts = (db: Db) =>
   db
-    .select({ status: tasks.status, n: sql<number>`count(*)` })
+    .select({ status: tasks.status, n: sql<number>`count(*)`.mapWith(Number) })
     .from(tasks)
     .where(eq(tasks.streamId, sql.placeholder("streamId")))
     .groupBy(tasks.status)
@@ -222,7 +223,8 @@ export function setStreamWorktree(
     const row = (await db.select().from(streams).where(eq(streams.id, streamId)))[0];
     if (!row) throw notFound(`Stream not found: ${streamId}`, { streamId });
     const now = store.now();
-    await db.update(streams).set({ ...where, updatedAt: now }).where(eq(streams.id, streamId));
+    // A worktree's path means something on this machine only: recorded with it.
+    await db.update(streams).set({ ...where, worktreeHost: where.worktreePath ? machineId() : null, updatedAt: now }).where(eq(streams.id, streamId));
     for (const t of await db.select().from(tasks).where(eq(tasks.streamId, streamId))) {
       const metadata = { ...t.metadata, worktreePath: where.worktreePath, branchName: where.branchName };
       const updated = (await db.update(tasks).set({ metadata, updatedAt: now }).where(eq(tasks.id, t.id)).returning())[0]!;

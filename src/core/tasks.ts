@@ -211,6 +211,6 @@ export async function listTasks(store: Store, filter: TaskFilter = {}, defaultPa
     list.push(t);
   }
   if (rows.length <= page && list.length === rows.length) return { tasks: list, totalTasks: list.length };
-  const matching = (await store.db.select({ n: sql<number>`count(*)` }).from(tasks).where(where))[0]?.n ?? list.length;
+  const matching = (await store.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(tasks).where(where))[0]?.n ?? list.length;
   return { tasks: list, totalTasks: list.length, nextCursor: String(rows[list.length - 1]!.rowid), matchingTasks: matching };
 }

@@ -7,11 +7,13 @@
 import type { Database } from "bun:sqlite";
 import type { AgentRow } from "./schema.ts";
 import { compactAfterInsert } from "./event-log.ts";
+import { machineId } from "../sys/machine.ts";
 
 const COLUMNS: readonly [keyof AgentRow, string][] = [
   ["sessionId", "session_id"],
   ["streamId", "stream_id"],
   ["pid", "pid"],
+  ["host", "host"],
   ["launcher", "launcher"],
   ["status", "status"],
   ["tool", "tool"],
@@ -47,7 +49,9 @@ export function writeAgentRow(sqlite: Database, row: AgentRow, event: { op: "cre
 
 /** The live stream whose worktree holds `cwd`, the deepest first; null for the main checkout. */
 export function streamIdForDirectory(sqlite: Database, cwd: string): string | null {
-  const rows = sqlite.query("SELECT id, worktree_path AS path FROM streams WHERE archived = 0 AND worktree_path IS NOT NULL").all() as { id: string; path: string }[];
+  const rows = sqlite
+    .query("SELECT id, worktree_path AS path FROM streams WHERE archived = 0 AND worktree_path IS NOT NULL AND (worktree_host IS NULL OR worktree_host = ?)")
+    .all(machineId()) as { id: string; path: string }[];
   return deepestWorktree(rows, cwd);
 }
 

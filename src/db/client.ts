@@ -23,7 +23,9 @@ import { dirname, join } from "node:path";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { failed } from "../errors.ts";
 import { watchDatabaseFiles } from "./change-signal.ts";
+import { claimEngine } from "./engine.ts";
 import { migrate } from "./migrate.ts";
+import { isPostgresUrl } from "./pg-url.ts";
 import * as schema from "./schema.ts";
 import { openWriteLock, type WriteLock } from "./write-lock.ts";
 import { sleepSync } from "../sys/process.ts";
@@ -36,8 +38,13 @@ export interface Store {
    * committed data (never another task's open transaction). Await every query.
    */
   readonly db: Db;
-  /** Where the database is, for messages and machine-local names (a file path; `:memory:`). */
+  /** Where the database is, for messages and machine-local names (a file path; `:memory:`; a URL without its password). */
   readonly path: string;
+  /**
+   * What another process needs in ORCH_DB to open this same database (an agent orch launches, a
+   * hook): the file path, or the URL as given — with its password. Never print it.
+   */
+  readonly location: string;
   /**
    * Runs fn in one write transaction, committed when its promise resolves, rolled back when it
    * rejects. Transactions of this process run one at a time, in the order asked; a `tx` inside a
@@ -117,6 +124,7 @@ function openConnection(file: string, readonly: boolean): Database {
 
 class SqliteStore implements Store {
   readonly path: string;
+  readonly location: string;
   readonly #file: string;
   readonly #writer: Database;
   readonly #reader: Database;
@@ -132,6 +140,7 @@ class SqliteStore implements Store {
 
   constructor(o: { path: string; file: string; writer: Database; reader: Database; temporary: string | null }) {
     this.path = o.path;
+    this.location = o.path;
     this.#file = o.file;
     this.#writer = o.writer;
     this.#reader = o.reader;
@@ -260,8 +269,13 @@ function temporaryFile(): { dir: string; file: string } {
   return { dir, file: join(dir, "tasks.db") };
 }
 
-/** Open (creating and migrating as needed) the database at `path`: a file path, or `:memory:`. */
+/**
+ * Open (creating and migrating as needed) the database at `path`: a file path, `:memory:`, or a
+ * postgres:// URL (db/pg-store.ts, loaded only then).
+ */
 export async function openStore(path: string): Promise<Store> {
+  if (isPostgresUrl(path)) return (await import("./pg-store.ts")).openPgStore(path);
+  claimEngine("sqlite");
   const temporary = path === MEMORY ? temporaryFile() : null;
   const file = temporary?.file ?? path;
   if (!temporary) checkDatabaseFile(path);

@@ -6,7 +6,7 @@
  * latest one, however old).
  */
 import type { Database } from "bun:sqlite";
-import { and, desc, eq, like, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { preparedQuery } from "./prepared.ts";
 import { events, type EventRow } from "./schema.ts";
@@ -15,7 +15,7 @@ export const EVENTS_KEPT = 50_000;
 export const COMPACT_EVERY = 5_000;
 
 /** What marks a stream event as a merge record (core/merge-record.ts writes the key). */
-const MERGE_RECORD = '%"mergeConflict":%';
+export const MERGE_RECORD = '%"mergeConflict":%';
 
 /** The statement; `throughId` is a number, never text from outside. */
 export const compactEventsSql = (throughId: number): string =>
@@ -49,15 +49,4 @@ export async function appendEvent(db: Db, kind: EventRow["kind"], entityId: stri
 /** Delete events up to `throughId` but the merge records. */
 export async function compactEvents(db: Db, throughId: number): Promise<void> {
   db.$client.run(compactEventsSql(throughId));
-}
-
-/** The payload of the stream's latest merge record (merge-record.ts), or null when it has none. */
-export async function latestMergeRecord(db: Db, streamId: string): Promise<unknown> {
-  const rows = await db
-    .select({ payload: events.payload })
-    .from(events)
-    .where(and(eq(events.kind, "stream"), eq(events.entityId, streamId), like(events.payload, MERGE_RECORD)))
-    .orderBy(desc(events.id))
-    .limit(1);
-  return rows[0]?.payload ?? null;
 }

@@ -27,7 +27,8 @@
  *   NOTIFY only wakes: a lost notification costs latency, never an event.
  *
  * Functions take Bun's client (`PgStore.sql`, a reserved connection or a transaction handle
- * for the reads). Not wired into the core yet: the async Store will call these.
+ * for the reads). The PostgreSQL store (pg-store.ts) runs a sequencer after each commit and
+ * watches with watchPgFeed; the dialect (pg-dialect.ts) reads by seq.
  */
 import { SQL } from "bun";
 import { COMPACT_EVERY, EVENTS_KEPT } from "./event-log.ts";

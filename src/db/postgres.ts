@@ -2,8 +2,7 @@
  * Opening a PostgreSQL database: Bun's built-in client (`SQL` from "bun") under drizzle's bun-sql
  * driver, with orch's embedded PostgreSQL migrations applied under an advisory lock.
  *
- * Not wired into the command line or the core's Store yet (the core is synchronous today; see
- * docs/postgres.md for the async Store this is groundwork for). Every failure is an OrchError
+ * The PostgreSQL store (pg-store.ts) opens through it. Every failure is an OrchError
  * with one line that names the database by its redacted URL (never the password):
  * a malformed URL is a usage error (exit 2); a refused connection, a wrong password, a missing
  * database, a database already holding someone else's tables fail (exit 1), the last touching
@@ -32,6 +31,8 @@ export interface PgStore {
 export interface OpenPostgresOptions {
   /** Connections in the pool (default 10). */
   max?: number;
+  /** Seconds an unused connection stays open (default 10). */
+  idleTimeoutSeconds?: number;
   /** Seconds to wait for a connection before giving up (default 10). */
   connectTimeoutSeconds?: number;
 }
@@ -59,6 +60,9 @@ export async function openPostgres(url: string, opts: OpenPostgresOptions = {}):
     sql = new SQL(target.url, {
       max: opts.max ?? 10,
       connectionTimeout: opts.connectTimeoutSeconds ?? 10,
+      // An idle process (a monitor, an MCP session waiting for its agent) gives its connections
+      // back to a shared server; the next query opens one again in a few milliseconds.
+      idleTimeout: opts.idleTimeoutSeconds ?? 10,
       // Unset keys in the URL must not be filled from another database's environment (DATABASE_URL).
       adapter: "postgres",
     });

@@ -32,6 +32,7 @@ import {
 } from "drizzle-orm/pg-core";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { defineTables, type ColumnKit, type SqliteTables } from "./tables.ts";
+import { jsonWithoutNul, withoutNul } from "./text-safe.ts";
 
 type SqliteColumnType = "SQLiteText" | "SQLiteTextJson" | "SQLiteInteger" | "SQLiteBoolean" | "SQLiteReal";
 type PgTwin<T> = T extends "SQLiteText"
@@ -107,7 +108,7 @@ function pgInteger(name: string, config?: { mode?: string }) {
  */
 let jsonParams: InstanceType<typeof Bun.SQL> | undefined;
 const jsonParam = (value: unknown) =>
-  (jsonParams ??= new Bun.SQL({ adapter: "postgres", hostname: "127.0.0.1", port: 1, max: 1 })).json(value);
+  (jsonParams ??= new Bun.SQL({ adapter: "postgres", hostname: "127.0.0.1", port: 1, max: 1 })).json(jsonWithoutNul(value));
 
 /**
  * jsonb, written right with Bun's client. drizzle's own jsonb column sends JSON.stringify(value),
@@ -118,14 +119,22 @@ const jsonParam = (value: unknown) =>
  */
 const jsonb = customType<{ data: unknown; driverData: unknown }>({
   dataType: () => "jsonb",
-  toDriver: jsonParam,
+  // SQL NULL stays NULL, not the JSON null: a prepared query's placeholder encodes null here too.
+  toDriver: (value) => (value === null ? null : jsonParam(value)),
   fromDriver: (value) => value,
+});
+
+/** text, NUL characters replaced on the way in (PostgreSQL refuses them; see text-safe.ts). */
+const safeText = customType<{ data: string; driverData: string }>({
+  dataType: () => "text",
+  toDriver: withoutNul,
 });
 
 function pgText(name: string, config?: { mode?: string; enum?: readonly string[]; length?: number }) {
   if (config?.mode === "json") return jsonb(name);
   if (config?.length !== undefined) unsupported("text length");
-  return config?.enum ? text(name, { enum: config.enum as [string, ...string[]] }) : text(name);
+  // An enum's values are checked before they get here (zod at every face).
+  return config?.enum ? text(name, { enum: config.enum as [string, ...string[]] }) : safeText(name);
 }
 
 /** PostgreSQL twins of the SQLite builders db/tables.ts calls (same arguments, PostgreSQL columns). */

@@ -19,21 +19,32 @@ export const sqliteKit: ColumnKit = {
   pgOnly: () => [],
 };
 
-const t = defineTables(sqliteKit);
+const sqliteTables = defineTables(sqliteKit);
+type Tables = typeof sqliteTables;
 
-export const initiatives = t.initiatives;
-export const prds = t.prds;
-export const streams = t.streams;
-export const tasks = t.tasks;
-export const workProducts = t.workProducts;
-export const agentActivity = t.agentActivity;
-export const agentSessions = t.agentSessions;
-export const agents = t.agents;
-export const inbox = t.inbox;
-export const policyRules = t.policyRules;
-export const streamBudgets = t.streamBudgets;
-export const events = t.events;
-export const feedState = t.feedState;
+export let initiatives = sqliteTables.initiatives;
+export let prds = sqliteTables.prds;
+export let streams = sqliteTables.streams;
+export let tasks = sqliteTables.tasks;
+export let workProducts = sqliteTables.workProducts;
+export let agentActivity = sqliteTables.agentActivity;
+export let agentSessions = sqliteTables.agentSessions;
+export let agents = sqliteTables.agents;
+export let inbox = sqliteTables.inbox;
+export let policyRules = sqliteTables.policyRules;
+export let streamBudgets = sqliteTables.streamBudgets;
+export let events = sqliteTables.events;
+export let feedState = sqliteTables.feedState;
+
+/**
+ * Which engine's tables the exports above are. A process talks to one database (db/client.ts
+ * openStore refuses a second kind), and the PostgreSQL store rebinds them to their twins when it
+ * opens (ES module bindings are live, so every importer then sees those). The twins have the same
+ * row types (schema-pg.ts PgTables), so the core is typed once, against these.
+ */
+export function bindTables(next: Tables): void {
+  ({ initiatives, prds, streams, tasks, workProducts, agentActivity, agentSessions, agents, inbox, policyRules, streamBudgets, events, feedState } = next);
+}
 
 export type InitiativeRow = typeof initiatives.$inferSelect;
 export type PrdRow = typeof prds.$inferSelect;

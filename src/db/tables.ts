@@ -71,6 +71,8 @@ export function defineTables(k: ColumnKit) {
       phase: k.text("phase", { enum: ["foundation", "parallel", "integration"] }).notNull().default("parallel"),
       dependencies: k.text("dependencies", { mode: "json" }).$type<string[]>().notNull().default([]),
       worktreePath: k.text("worktree_path"),
+      // The machine that worktree path is on (sys/machine.ts); null: set before machines were recorded, or by hand.
+      worktreeHost: k.text("worktree_host"),
       branchName: k.text("branch_name"),
       archived: k.integer("archived", { mode: "boolean" }).notNull().default(false),
       initiativeId: k.text("initiative_id").references(() => initiatives.id),
@@ -192,6 +194,8 @@ export function defineTables(k: ColumnKit) {
       sessionId: k.text("session_id").primaryKey(),
       streamId: k.text("stream_id"),
       pid: k.integer("pid"),
+      // The machine the session runs on: its pid, cwd and transcript path are that machine's (sys/machine.ts).
+      host: k.text("host"),
       launcher: k.text("launcher"),
       status: k.text("status", { enum: ["starting", "working", "waiting_permission", "waiting_input", "idle", "error", "exited"] }).notNull(),
       tool: k.text("tool"),

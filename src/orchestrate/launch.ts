@@ -44,7 +44,7 @@ export async function launchStream(ctx: LaunchContext, s: StreamView, r: StreamR
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ORCH_STREAM_ID: s.streamId,
-    ORCH_DB: store.path,
+    ORCH_DB: store.location,
     ORCH_LAUNCHER: ctx.launcher.name,
     ...(ctx.apiPort ? { HTTP_API_PORT: String(ctx.apiPort) } : {}),
   };

@@ -356,7 +356,9 @@ async function run(
     // Nothing runs and nothing can start: failed streams hold the rest — unless a raise would
     // let a paused one go on, which the run waits for (it must not end or say "complete").
     else if (after.running === 0 && after.launch.length === 0 && quiet && !after.paused.length && Object.values(state.streams).some((r) => r.status === "failed")) finish("failed");
-    const waiting = after.running === 0 && after.launch.length === 0 && after.paused.length ? after.paused.join(", ") : "";
+    // Not while a stream completed since this tick began is still to be merged (its agent ended
+    // meanwhile): the next tick merges it, and only then may "nothing else can run" be true.
+    const waiting = quiet && after.running === 0 && after.launch.length === 0 && after.paused.length ? after.paused.join(", ") : "";
     if (waiting && waiting !== waitingSaid) note({ kind: "waiting-budget", streams: after.paused });
     waitingSaid = waiting;
     saveState(root, state, store.now());

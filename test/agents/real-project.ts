@@ -3,6 +3,7 @@
  * files committed as init says, a PRD imported, `orch generate` — the README's flow — with the real Claude Code on PATH and a
  * stand-in model on loopback. Shared by the end-to-end tests and the agent benchmark.
  */
+import { withBackendDb } from "../backend.ts";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -22,13 +23,14 @@ export interface RealProject {
 export async function realProject(o: { orchBin: string; claudeVersion: string; prd: string; script: Script }): Promise<RealProject> {
   const root = publishedPackageRepo();
   const model = startFakeModel(o.script);
-  const env: Record<string, string> = {
+  // On PostgreSQL (test/backend.ts) ORCH_DB is the stand-in database's URL itself.
+  const env: Record<string, string> = withBackendDb({
     ...claudeEnv(model.url),
     PATH: `${claudeBinDir(o.claudeVersion)}:${dirname(o.orchBin)}:${process.env.PATH}`,
     LANG: process.env.LANG ?? "C.UTF-8",
     ORCH_DB: join(mkdtempSync(join(tmpdir(), "orch-real-db-")), "tasks.db"),
     HTTP_API_PORT: String(freePort()),
-  };
+  });
   const git = (...args: string[]) => {
     const p = Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });
     if (p.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${p.stderr.toString()}`);

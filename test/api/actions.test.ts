@@ -13,6 +13,7 @@ import * as shapes from "../../src/api/shapes.ts";
 import { createTask, getStream, listStreams } from "../../src/core/index.ts";
 import { openQuestion, getQuestion } from "../../src/core/inbox.ts";
 import { openStore, type Store } from "../../src/db/client.ts";
+import { openTestStore } from "../backend.ts";
 import { createStreamWorktree } from "../../src/workspace/create.ts";
 import { commit, gitStatus, sh, tempRepo, write } from "../git/repo-helpers.ts";
 import { tempDir } from "../helpers.ts";
@@ -26,7 +27,7 @@ afterEach(async () => {
 });
 
 async function serve(opts: { cwd?: string; token?: string } = {}) {
-  const store = await openStore(join(tempDir(), "tasks.db"));
+  const store = await openTestStore(join(tempDir(), "tasks.db"));
   open.stores.push(store);
   await guideData(store);
   const api = await startApiServer(store, { host: "127.0.0.1", port: 0, mainBranch: "main", cwd: opts.cwd ?? tempDir(), token: opts.token });

@@ -12,6 +12,7 @@ import * as shapes from "../../src/api/shapes.ts";
 import { recordAgentChange, type HookContext } from "../../src/core/agents.ts";
 import { effectivePolicy, getQuestion, openQuestion, type QuestionInput } from "../../src/core/inbox.ts";
 import { openStore, type Store } from "../../src/db/client.ts";
+import { ON_POSTGRES, openTestStore } from "../backend.ts";
 import { tempDir, tempStore } from "../helpers.ts";
 import { guideData } from "./fixture.ts";
 import { loginCookie } from "./login.ts";
@@ -25,7 +26,7 @@ afterEach(async () => {
 });
 
 async function serve(opts: Partial<Parameters<typeof startApiServer>[1]> = {}) {
-  const store = await openStore(join(tempDir(), "tasks.db"));
+  const store = await openTestStore(join(tempDir(), "tasks.db"));
   open.stores.push(store);
   await guideData(store);
   const api = await startApiServer(store, { host: "127.0.0.1", port: 0, mainBranch: "main", ...opts });
@@ -354,9 +355,11 @@ describe("hostile text", () => {
       expect(text).toContain("\\u001b[2J");
     }
     const list = shape(shapes.inboxListShape, JSON.parse(raw[0]!));
-    expect(list.entries[0]!.question).toBe(`Bash(${evil})`); // stored and returned exactly
-    expect(list.entries[0]!.toolInput).toEqual({ command: evil });
-    expect(JSON.parse(raw[1]!).agents[0].lastMessage).toBe(evil);
+    // Stored and returned exactly; PostgreSQL alone cannot store NUL, which it keeps as U+FFFD (db/text-safe.ts).
+    const stored = ON_POSTGRES ? evil.replace("\u0000", "\uFFFD") : evil;
+    expect(list.entries[0]!.question).toBe(`Bash(${stored})`);
+    expect(list.entries[0]!.toolInput).toEqual({ command: stored });
+    expect(JSON.parse(raw[1]!).agents[0].lastMessage).toBe(stored);
 
     // An answer cannot carry them in: a reason and a name are one line of text.
     for (const body of [{ decision: "deny", reason: "ok\u001b[2J" }, { decision: "deny", by: "x\u0007" }]) expect((await post(`${url}/api/inbox/${a.id}`, body)).status).toBe(400);

@@ -10,6 +10,7 @@ import * as shapes from "../../src/api/shapes.ts";
 import { sseMessages } from "../../src/net/sse-client.ts";
 import { archiveStream, TASK_STATUSES, updateTask } from "../../src/core/index.ts";
 import { openStore, type Store } from "../../src/db/client.ts";
+import { openTestStore } from "../backend.ts";
 import { tempDir, tempStore } from "../helpers.ts";
 import { ageActivity, guide, guideData } from "./fixture.ts";
 
@@ -57,8 +58,8 @@ describe("GET /health", () => {
 
   test("dbId: the same file gives the same id through any connection; another file another id", async () => {
     const dir = tempDir();
-    const a = await openStore(join(dir, "x.db"));
-    const b = await openStore(join(dir, ".", "x.db"));
+    const a = await openTestStore(join(dir, "x.db"));
+    const b = await openTestStore(join(dir, ".", "x.db"));
     const c = await tempStore();
     try {
       const id = async (s: Store) => ((await (await (await createApp(s)).request("/health")).json()) as { dbId: string }).dbId;
@@ -133,7 +134,7 @@ describe("GET /api/streams", () => {
     const { store, get } = await setup();
     const before = (await get("/api/streams")).body.streams[0];
     expect(before.completedTasks).toBe(3);
-    const other = await openStore(store.path);
+    const other = await openTestStore(store.path);
     try {
       await updateTask(other, { id: "TASK-002", status: "completed" });
     } finally {
@@ -337,7 +338,7 @@ describe("bad requests: 400 with error and details, never a 500", () => {
   });
 
   test("an unexpected failure is a bare 500 JSON and one log line, no stack", async () => {
-    const store = await openStore(join(tempDir(), "t.db"));
+    const store = await openTestStore(join(tempDir(), "t.db"));
     const lines: string[] = [];
     const app = await createApp(store, { log: (l) => lines.push(l) });
     await store.close();

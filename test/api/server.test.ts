@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startApiServer, type ApiServer } from "../../src/api/server.ts";
 import { createTask, lastEventId, updateTask } from "../../src/core/index.ts";
 import { openStore, type Store } from "../../src/db/client.ts";
+import { openTestStore } from "../backend.ts";
 import { runOrch, tempDir } from "../helpers.ts";
 import { guideData } from "./fixture.ts";
 import { SseTap } from "./sse-tap.ts";
@@ -17,7 +18,7 @@ afterEach(async () => {
 
 async function serve(opts: Partial<Parameters<typeof startApiServer>[1]> = {}) {
   const dbPath = join(tempDir(), "tasks.db");
-  const store = await openStore(dbPath);
+  const store = await openTestStore(dbPath);
   open.stores.push(store);
   await guideData(store);
   const api = await startApiServer(store, { host: "127.0.0.1", port: 0, mainBranch: "main", ...opts });
@@ -64,7 +65,7 @@ describe("SSE on a real server", () => {
     await t.until((x) => x.messages.length >= 1, 5000, "snapshot");
     const snap = t.messages[0]!;
     expect(snap.event).toBe("snapshot");
-    const other = await openStore(dbPath);
+    const other = await openTestStore(dbPath);
     open.stores.push(other);
     expect(Number(snap.id)).toBe(await lastEventId(other));
     await updateTask(other, { id: "TASK-002", status: "completed" });
@@ -101,7 +102,7 @@ describe("SSE on a real server", () => {
     // Changes while the client is away, from another process.
     expect((await runOrch(["task", "create", "--title", "while away", "--id", "TASK-020", "--stream", "Stream-B"], { env: { ORCH_DB: dbPath } })).code).toBe(0);
     expect((await runOrch(["task", "update", "TASK-020", "--status", "blocked", "--blocked-reason", "r"], { env: { ORCH_DB: dbPath } })).code).toBe(0);
-    const other = await openStore(dbPath);
+    const other = await openTestStore(dbPath);
     open.stores.push(other);
     const missed = await (await import("../../src/core/index.ts")).eventsSince(other, Number(seen));
     expect(missed.length).toBeGreaterThanOrEqual(4);

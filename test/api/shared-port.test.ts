@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { probePortHolder, serveApiWhileAlive } from "../../src/api/shared-port.ts";
 import { readEnv } from "../../src/config.ts";
 import { openStore } from "../../src/db/client.ts";
+import { openTestStore } from "../backend.ts";
 import { createTask } from "../../src/core/index.ts";
 import { cleanEnv, tempDir, tempStore } from "../helpers.ts";
 import { freePort } from "../net.ts";
@@ -79,7 +80,7 @@ async function health(port: number) {
 describe("serveApiWhileAlive across processes", () => {
   test("a second orch on the same database waits quietly and takes the port over when the first exits", async () => {
     const db = join(tempDir(), "tasks.db");
-    await (await openStore(db)).close(); // create it once, so both processes open the same file
+    await (await openTestStore(db)).close(); // create it once, so both processes open the same file
     const port = freePort();
     const a = holder(db, port);
     await a.until("serving");
@@ -98,7 +99,7 @@ describe("serveApiWhileAlive across processes", () => {
     expect(b.stderr()).toBe(`HTTP server listening on 127.0.0.1:${port} (taken over from an orch that exited)\n`);
     expect((await health(port)).dbId).toBe(id);
     // The API keeps serving data written by anyone to that database.
-    const w = await openStore(db);
+    const w = await openTestStore(db);
     await createTask(w, { id: "TASK-1", title: "after the hand-over", metadata: { streamId: "Stream-A" } });
     await w.close();
     const streams = (await (await fetch(`http://127.0.0.1:${port}/api/streams`)).json()) as { totalStreams: number };
@@ -107,7 +108,7 @@ describe("serveApiWhileAlive across processes", () => {
 
   test("the holder's session ending (stdin closed) hands the port over too", async () => {
     const db = join(tempDir(), "tasks.db");
-    await (await openStore(db)).close();
+    await (await openTestStore(db)).close();
     const port = freePort();
     const a = holder(db, port);
     await a.until("serving");
@@ -122,8 +123,8 @@ describe("serveApiWhileAlive across processes", () => {
     const port = freePort();
     const mine = join(tempDir(), "mine.db");
     const theirs = join(tempDir(), "theirs.db");
-    await (await openStore(mine)).close();
-    await (await openStore(theirs)).close();
+    await (await openTestStore(mine)).close();
+    await (await openTestStore(theirs)).close();
     const other = holder(theirs, port);
     await other.until("serving");
     const b = holder(mine, port);

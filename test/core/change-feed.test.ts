@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { createChangeFeed, sharedChangeFeed } from "../../src/core/change-feed.ts";
 import { createTask, heartbeat, lastEventId, listTasks, updateTask, type ChangeEvent } from "../../src/core/index.ts";
 import { openStore } from "../../src/db/client.ts";
+import { openTestStore } from "../backend.ts";
 import { runOrch, tempDir, tempStore } from "../helpers.ts";
 
 function collect() {
@@ -13,8 +14,8 @@ function collect() {
 describe("change token", () => {
   test("moves on this connection's commits and on another connection's, not on reads", async () => {
     const dir = tempDir();
-    const a = await openStore(join(dir, "t.db"));
-    const b = await openStore(join(dir, "t.db"));
+    const a = await openTestStore(join(dir, "t.db"));
+    const b = await openTestStore(join(dir, "t.db"));
     try {
       const token = () => a.changeToken();
       const t0 = await token();
@@ -56,8 +57,8 @@ describe("change feed", () => {
 
   test("sees commits made by another connection (as another process makes them)", async () => {
     const dir = tempDir();
-    const mine = await openStore(join(dir, "t.db"));
-    const other = await openStore(join(dir, "t.db"));
+    const mine = await openTestStore(join(dir, "t.db"));
+    const other = await openTestStore(join(dir, "t.db"));
     try {
       const feed = await createChangeFeed(mine);
       const c = collect();
@@ -127,7 +128,7 @@ describe("change feed", () => {
   test("the file watch brings another process's commit at once, without waiting for the poll", async () => {
     const dir = tempDir();
     const db = join(dir, "tasks.db");
-    const s = await openStore(db);
+    const s = await openTestStore(db);
     try {
       const feed = await createChangeFeed(s, { intervalMs: 600_000 }); // the poll alone would take 10 minutes
       const arrived = new Promise<ChangeEvent[]>((resolve) => feed.subscribe(resolve));
@@ -144,7 +145,7 @@ describe("change feed", () => {
 
   test("a read error is reported and the next tick carries on", async () => {
     const dir = tempDir();
-    const s = await openStore(join(dir, "t.db"));
+    const s = await openTestStore(join(dir, "t.db"));
     let errors = 0;
     // Two errors means the timer survived the first (a throw escaping it would end the polling).
     const twice = new Promise<void>(async (resolve) => {

@@ -24,7 +24,7 @@ import {
   unarchiveStream,
   updateTask,
 } from "../../src/core/index.ts";
-import { rawSqlite, tempStore } from "../helpers.ts";
+import { rawQuery, tempStore } from "../helpers.ts";
 
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -201,7 +201,7 @@ describe("activity", () => {
   test("stale heartbeats count as idle", async () => {
     const s = await tempStore();
     await createTask(s, { id: "T", title: "t", status: "in_progress", metadata: { streamId: "A" } });
-    rawSqlite(s).run("UPDATE agent_activity SET last_heartbeat = '2020-01-01T00:00:00.000Z'");
+    await rawQuery(s, "UPDATE agent_activity SET last_heartbeat = '2020-01-01T00:00:00.000Z'");
     expect(await listActivity(s)).toMatchObject({ activities: [], totalActive: 0, totalIdle: 1 });
     expect((await listActivity(s, { active: false })).activities[0]!.isActive).toBe(false);
     expect((await listActivity(s, { streamId: "B", active: false })).activities).toEqual([]);

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openStore } from "../../src/db/client.ts";
+import { openTestStore } from "../backend.ts";
 import { recordAgentChange } from "../../src/core/agents.ts";
 import { answerQuestion, askPermission, listInbox, openQuestion, waitForAnswer } from "../../src/core/inbox.ts";
 import { isOrchError } from "../../src/errors.ts";
@@ -12,7 +13,7 @@ const ask = (source: "hook" | "prompt_tool") => ({ kind: "permission" as const, 
 
 describe("inbox", () => {
   test("the permission tool and the hook asking about one call share one question and its answer", async () => {
-    const store = await openStore(":memory:");
+    const store = await openTestStore(":memory:");
     const first = await openQuestion(store, ask("prompt_tool"));
     expect((await openQuestion(store, ask("hook"))).id).toBe(first.id);
     await answerQuestion(store, first.id, { decision: "allow", by: "ana", how: "person" });
@@ -23,7 +24,7 @@ describe("inbox", () => {
   });
 
   test("answered once: a second answer is refused and changes nothing", async () => {
-    const store = await openStore(":memory:");
+    const store = await openTestStore(":memory:");
     const q = await openQuestion(store, ask("hook"));
     await answerQuestion(store, q.id, { decision: "deny", by: "ana", how: "person", reason: "no" });
     let err: unknown;
@@ -38,7 +39,7 @@ describe("inbox", () => {
   });
 
   test("a question whose session has ended is closed as gone, not left waiting", async () => {
-    const store = await openStore(":memory:");
+    const store = await openTestStore(":memory:");
     const ctx = { sessionId: "s1", streamId: "Stream-B", cwd: null, transcriptPath: null, pid: null, launcher: null };
     await recordAgentChange(store, ctx, { status: "working" });
     await openQuestion(store, { ...ask("hook"), sessionId: "s1" });
@@ -51,8 +52,8 @@ describe("inbox", () => {
 
   test("a waiting asker sees an answer from another process within a poll, and a policy answers without waiting", async () => {
     const path = join(tempDir(), "tasks.db");
-    const asker = await openStore(path);
-    const person = await openStore(path);
+    const asker = await openTestStore(path);
+    const person = await openTestStore(path);
     const pending = askPermission(asker, { call, source: "hook", sessionId: null, streamId: "Stream-B", policy: { allow: [], deny: [] }, timeoutMs: 60_000 });
     let q;
     while (!(q = (await listInbox(person))[0])) await Bun.sleep(2);
@@ -69,7 +70,7 @@ describe("inbox", () => {
   });
 
   test("an unanswered question expires to a deny the agent is told about", async () => {
-    const store = await openStore(":memory:");
+    const store = await openTestStore(":memory:");
     const q = await openQuestion(store, { ...ask("hook"), timeoutMs: 50 });
     expect(await waitForAnswer(store, q.id, 10)).toMatchObject({ status: "expired", answeredHow: "timeout" });
     await store.close();

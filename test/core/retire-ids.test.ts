@@ -4,7 +4,8 @@ import { importPrdMarkdown } from "../../src/core/plan-import.ts";
 import { archiveStream, getStream, getTask, listStreams, setStreamWorktree, updateTask } from "../../src/core/index.ts";
 import { storeWorkProduct } from "../../src/core/work-products.ts";
 import { isOrchError } from "../../src/errors.ts";
-import { rawSqlite, tempStore } from "../helpers.ts";
+import { ON_POSTGRES } from "../backend.ts";
+import { rawQuery, tempStore } from "../helpers.ts";
 
 const one = "# Initiative: One\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: one\n- TASK-002: two\n\n## Parallel Phase\n### Stream-B: UI\n- TASK-003: three\n";
 const two = "# Initiative: Two\n\n## Foundation Phase\n### Stream-A: Core again\n- TASK-001: first of two\n";
@@ -45,8 +46,9 @@ test("refused while the first initiative is at work, naming the way out; once it
   expect(old).toMatchObject({ archived: true, completedTasks: 1, dependencies: ["Stream-A.INIT-one"] });
   expect(await getTask(store, "TASK-001.INIT-one")).toMatchObject({ status: "completed", metadata: { streamId: "Stream-A.INIT-one" } });
   expect((await listStreams(store, { includeArchived: true })).map((s) => s.streamId).sort()).toEqual(["Stream-A", "Stream-A.INIT-one", "Stream-B.INIT-one"]);
-  expect(rawSqlite(store).query("SELECT task_id FROM work_products").all()).toEqual([{ task_id: "TASK-001.INIT-one" }]);
-  expect(rawSqlite(store).query("PRAGMA foreign_key_check").all()).toEqual([]);
+  expect(await rawQuery(store, "SELECT task_id FROM work_products")).toEqual([{ task_id: "TASK-001.INIT-one" }]);
+  // PostgreSQL checks the deferred foreign keys at COMMIT: the transaction would have failed.
+  if (!ON_POSTGRES) expect(await rawQuery(store, "PRAGMA foreign_key_check")).toEqual([]);
   // Importing the second plan again changes nothing more.
   expect((await importPrdMarkdown(store, two)).retired).toEqual([]);
 });

@@ -72,11 +72,11 @@ describe("transcript usage", () => {
 
 describe("orch hook: Stop and SessionEnd record an interactive session's spend", () => {
   async function hookEnv() {
-    const { openStore } = await import("../../src/db/client.ts");
+    const { databaseFor, ON_POSTGRES, openTestStore } = await import("../backend.ts");
     const dir = tempDir();
     const db = join(dir, "tasks.db");
-    await (await openStore(db)).close();
-    return { dir, db, env: { ORCH_DB: db } as Record<string, string> };
+    await (await openTestStore(db)).close();
+    return { dir, db, env: { ORCH_DB: ON_POSTGRES ? databaseFor(db) : db } as Record<string, string> };
   }
   const payload = (event: string, transcript: string, extra: Record<string, unknown> = {}) =>
     JSON.stringify({ session_id: "sess-1", hook_event_name: event, cwd: "/", transcript_path: transcript, ...extra });
@@ -84,12 +84,12 @@ describe("orch hook: Stop and SessionEnd record an interactive session's spend",
   test("tokens and the estimate stored on the session; a headless launch's are left to its result", async () => {
     const { handleHook } = await import("../../src/agents/hook.ts");
     const { getAgent } = await import("../../src/core/agents.ts");
-    const { openStore } = await import("../../src/db/client.ts");
+    const { openTestStore } = await import("../backend.ts");
     const { dir, db, env } = await hookEnv();
     const transcript = join(dir, "t.jsonl");
     writeFileSync(transcript, [assistant("msg_1", U), assistant("msg_1", U)].join("\n"));
     expect(await handleHook(payload("Stop", transcript), { ...env, ORCH_STREAM_ID: "Stream-B" })).toMatchObject({ stdout: "" });
-    const store = await openStore(db);
+    const store = await openTestStore(db);
     expect(await getAgent(store, "sess-1")).toMatchObject({ streamId: "Stream-B", inputTokens: 1000, outputTokens: 200, cacheReadTokens: 10_000, cacheCreationTokens: 2000 });
     expect((await getAgent(store, "sess-1"))!.costUsd).toBeCloseTo(0.0165, 6);
     writeFileSync(transcript, [assistant("msg_1", U), assistant("msg_2", U)].join("\n"));

@@ -8,10 +8,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Database } from "bun:sqlite";
 import { openStore } from "../../src/db/client.ts";
+import { openTestStore } from "../backend.ts";
 import { openQuestion } from "../../src/core/inbox.ts";
-import { orchBin, tempDir } from "../helpers.ts";
+import { orchBin, rawQuery, tempDir } from "../helpers.ts";
 import { freePort, setup, startInBackground, type Project } from "./start-helpers.ts";
 
 const PRD = `# Initiative: Budget Demo
@@ -124,12 +124,12 @@ describe("budgets with orch start (compiled binary, stand-in claude)", () => {
     expect(shown.stdout).toMatch(/Stream-B\s+\$1\.02\s+\$1\.00\s+1,100\s+-\s+paused: budget\n/);
     expect(shown.stdout).toMatch(/Stream-C\s+\$0\.10\s+\$1\.00\s+1,100\s+-\s+complete\n/);
     expect(shown.stdout).toContain("\nInitiative: $1.22, 3,300 tokens\nLimits: those of the running orch start\n");
-    const db = new Database(p.db, { readonly: true });
-    const entry = () => db.query("SELECT * FROM inbox WHERE kind = 'budget'").all() as { id: number; status: string; question: string; answered_how: string | null; stream_id: string }[];
-    expect(entry()).toMatchObject([{ stream_id: "Stream-B", status: "pending", question: "Stream-B reached its budget ($1.02 of $1.00): raise it? orch budget raise Stream-B USD" }]);
+    const reader = await openTestStore(p.db);
+    const entry = () => rawQuery(reader, "SELECT * FROM inbox WHERE kind = 'budget'");
+    expect(await entry()).toMatchObject([{ stream_id: "Stream-B", status: "pending", question: "Stream-B reached its budget ($1.02 of $1.00): raise it? orch budget raise Stream-B USD" }]);
 
     // A permission question from any agent is alerted by the run.
-    const store = await openStore(p.db);
+    const store = await openTestStore(p.db);
     const q = await openQuestion(store, { kind: "permission", source: "hook", sessionId: "sess-x", streamId: "Stream-B", toolName: "Bash", toolInput: { command: "npm publish" }, question: "Bash(npm publish)", timeoutMs: 60_000 });
     await store.close();
     await out.until(`⏸ Stream-B waits for permission: Bash(npm publish) — orch allow ${q.id} / orch deny ${q.id}`);
@@ -143,8 +143,8 @@ describe("budgets with orch start (compiled binary, stand-in claude)", () => {
     expect(r.stdout).not.toContain("Its agent, still running"); // a headless agent ends with its result
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("✓ All 3 streams complete.");
     expect(readFileSync(argvLog, "utf8")).toContain("Stream-B -p /continue Stream-B --output-format stream-json --verbose --max-budget-usd 1.98\n");
-    expect(entry()).toMatchObject([{ status: "allowed", answered_how: "person" }]);
-    db.close();
+    expect(await entry()).toMatchObject([{ status: "allowed", answered_how: "person" }]);
+    await reader.close();
     expect(hook.texts).toContain("⏸ Stream-B paused: budget reached ($1.02 of $1.00) — orch budget raise Stream-B USD");
     expect(hook.texts).toContain(`⏸ Stream-B waits for permission: Bash(npm publish) — orch allow ${q.id} / orch deny ${q.id}`);
     expect(p.state()).toMatchObject({ outcome: "complete", pausedStreams: [] });

@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+// Skipped on PostgreSQL (test/backend.ts): the SQLite file itself — where it goes, what a bad path says.
+import { ON_POSTGRES } from "../backend.ts";
 import { runOrch, tempDir } from "../helpers.ts";
 
 function dbEnv() {
@@ -81,7 +83,7 @@ describe("orch (compiled binary)", () => {
     expect(traversal.stderr).toContain("id must start with a letter or digit");
   });
 
-  test("database in a missing directory, or not a database: one line, exit 1, file untouched", async () => {
+  test.skipIf(ON_POSTGRES)("database in a missing directory, or not a database: one line, exit 1, file untouched", async () => {
     const dir = tempDir();
     const missing = await runOrch(["task", "list", "--db", join(dir, "nope", "tasks.db")]);
     expect(missing).toMatchObject({ code: 1, stdout: "" });
@@ -96,7 +98,7 @@ describe("orch (compiled binary)", () => {
     expect(existsSync(`${notDb}-wal`)).toBe(false);
   });
 
-  test("unwritable directory: one clear line, exit 1", async () => {
+  test.skipIf(ON_POSTGRES)("unwritable directory: one clear line, exit 1", async () => {
     if (process.getuid?.() === 0) {
       // root ignores permissions; a path through a regular file is unwritable for everyone.
       const dir = tempDir();
@@ -116,7 +118,7 @@ describe("orch (compiled binary)", () => {
     expect(r.stderr).toStartWith("orch: cannot open database");
   });
 
-  test("default location: TASK_DB_PATH/<workspace>/tasks.db, WORKSPACE_ID or md5 of the project root", async () => {
+  test.skipIf(ON_POSTGRES)("default location: TASK_DB_PATH/<workspace>/tasks.db, WORKSPACE_ID or md5 of the project root", async () => {
     const base = tempDir();
     const project = tempDir();
     await runOrch(["task", "create", "--title", "x"], { env: { TASK_DB_PATH: base, WORKSPACE_ID: "ws1" }, cwd: project });
@@ -130,7 +132,7 @@ describe("orch (compiled binary)", () => {
     expect(bad.stderr).toStartWith("orch: invalid environment: WORKSPACE_ID");
   });
 
-  test("a .env or bunfig.toml in the user's directory is not loaded", async () => {
+  test.skipIf(ON_POSTGRES)("a .env or bunfig.toml in the user's directory is not loaded", async () => {
     const dir = tempDir();
     const trap = join(dir, "trap.db");
     writeFileSync(join(dir, ".env"), `ORCH_DB=${trap}\n`);
@@ -164,7 +166,7 @@ describe("concurrency", () => {
     expect(keys.length).toBe(PROCS * EACH);
   }, 120_000);
 
-  test("processes opening a fresh database at once migrate it exactly once", async () => {
+  test.skipIf(ON_POSTGRES)("processes opening a fresh database at once migrate it exactly once", async () => {
     const env = dbEnv();
     const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => runOrch(["task", "create", "--title", `t${i}`], { env })));
     expect(rs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);

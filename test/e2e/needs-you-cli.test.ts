@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { cleanEnv, orchBin, runOrch, tempDir } from "../helpers.ts";
 import { freePort } from "../net.ts";
 import { openStore } from "../../src/db/client.ts";
+import { openTestStore } from "../backend.ts";
 import { getQuestion, openQuestion } from "../../src/core/inbox.ts";
 
 interface Project {
@@ -153,7 +154,7 @@ describe("orch agents / inbox / allow / deny / watch (compiled binary)", () => {
     expect(again.code).toBe(1);
     expect(again.stdout).toBe("");
     expect(again.stderr).toMatch(new RegExp(`^orch: inbox entry ${id} was already answered: denied by \\S+ at \\S+\\n$`));
-    const store = await openStore(p.env.ORCH_DB!);
+    const store = await openTestStore(p.env.ORCH_DB!);
     try {
       expect(await getQuestion(store, id)).toMatchObject({ status: "denied", reason: "not on Fridays" });
     } finally {
@@ -219,7 +220,7 @@ describe("orch agents / inbox / allow / deny / watch (compiled binary)", () => {
 
   test("an expired question and --always on a question that is no tool call: refused, one line, nothing stored", async () => {
     const p = await project();
-    const store = await openStore(p.env.ORCH_DB!);
+    const store = await openTestStore(p.env.ORCH_DB!);
     let expired: number;
     let budget: number;
     try {
@@ -238,7 +239,7 @@ describe("orch agents / inbox / allow / deny / watch (compiled binary)", () => {
     // A budget question takes an amount: allow alone is refused and names the command that answers it.
     const allowBudget = await orch(p, ["allow", String(budget)]);
     expect(allowBudget).toEqual({ code: 1, stdout: "", stderr: `orch: inbox entry ${budget} asks for more budget: answer it with orch budget raise Stream-B USD (or deny it)\n` });
-    const check = await openStore(p.env.ORCH_DB!);
+    const check = await openTestStore(p.env.ORCH_DB!);
     try {
       expect(await getQuestion(check, expired)).toMatchObject({ status: "expired", answeredHow: "timeout" });
       expect(await getQuestion(check, budget)).toMatchObject({ status: "pending", answeredBy: null });

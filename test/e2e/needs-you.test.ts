@@ -4,6 +4,7 @@
  * permission tool, a person's answer (allow, deny with a reason) or a policy rule decides it, and
  * the agent sees the answer.
  */
+import { hookSocketPath } from "../../src/agents/hook-socket.ts";
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -14,6 +15,7 @@ import { orchBin, tempDir, until } from "../helpers.ts";
 import { hasTmux } from "../tmux.ts";
 import { startInteractiveClaude, waitForApiAgent } from "../agents/interactive.ts";
 import { openStore } from "../../src/db/client.ts";
+import { openTestStore } from "../backend.ts";
 import { listAgents } from "../../src/core/agents.ts";
 import { listInbox } from "../../src/core/inbox.ts";
 import { eventsSince } from "../../src/core/events.ts";
@@ -82,7 +84,7 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     writeFileSync(configFile, JSON.stringify({ ...config, policy: { allow: ["Bash(node -p:*)"], deny: ["Bash(git push:*)"] } }, null, 2));
 
     const run = Bun.spawn([orchBin(), "start", "--launcher", "headless"], { cwd: p.root, env: p.env, stdout: "pipe", stderr: "pipe" });
-    const store = await openStore(p.env.ORCH_DB!);
+    const store = await openTestStore(p.env.ORCH_DB!);
     try {
       const first = await until("the first question", async () => (await listInbox(store)).find((e) => e.question.includes("ran-after-allow")), 90_000);
       expect(first).toMatchObject({ kind: "permission", source: "prompt_tool", streamId: "Stream-B", toolName: "Bash", status: "pending" });
@@ -94,7 +96,7 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
       const live = agentsNow.find((a: { streamId: string }) => a.streamId === "Stream-B");
       expect(live).toMatchObject({ status: "waiting_permission", launcher: "headless" });
       // The session's orch mcp takes its hooks' events on a socket named after Claude Code's pid.
-      expect(existsSync(join(dirname(p.env.ORCH_DB!), "hooks", `${live.pid}.sock`))).toBe(true);
+      expect(existsSync(hookSocketPath(p.env.ORCH_DB!, live.pid, p.env.HOME)!)).toBe(true);
       const allow = await p.orch(["allow", String(first.id)]);
       expect(allow.code).toBe(0);
       const second = await until("the second question", async () => (await listInbox(store)).find((e) => e.question.includes("should-not-run")), 30_000);
@@ -151,7 +153,7 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     });
     models.push(p.model);
     const term = startInteractiveClaude(p, "check the build", { ORCH_STREAM_ID: "Stream-A" });
-    const store = await openStore(p.env.ORCH_DB!);
+    const store = await openTestStore(p.env.ORCH_DB!);
     const serve = Bun.spawn([orchBin(), "serve"], { cwd: p.root, env: p.env, stdout: "ignore", stderr: "ignore" });
     try {
       const waiting = await waitForApiAgent(`http://127.0.0.1:${p.env.HTTP_API_PORT}`, (a) => a.status === "waiting_permission", 60_000);
@@ -185,7 +187,7 @@ describe("needs you: the real Claude Code CLI asks orch, a person or a policy an
     const p = await realProject({ orchBin: orchBin(), claudeVersion: CLAUDE_LATEST, prd: PRD, script });
     models.push(p.model);
     const run = Bun.spawn([orchBin(), "start", "--launcher", "headless", "--budget-stream-usd", "0.15"], { cwd: p.root, env: p.env, stdout: "pipe", stderr: "pipe" });
-    const store = await openStore(p.env.ORCH_DB!);
+    const store = await openTestStore(p.env.ORCH_DB!);
     try {
       const asked = await until("the budget question", async () => (await listInbox(store)).find((e) => e.kind === "budget"), 120_000);
       expect(asked).toMatchObject({ streamId: "Stream-B", status: "pending" });

@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { commit, gitStatus } from "../git/repo-helpers.ts";
+import { backendArgs } from "../backend.ts";
 import { orchBin, runOrch, tempDir } from "../helpers.ts";
 import { freePort, PRD_GUIDE, readRecords, setup, startsOf } from "./start-helpers.ts";
 
@@ -118,7 +119,7 @@ describe("orch start preflight", () => {
     const p = await setup(SMALL);
     const args = [...HEADLESS, "--agent-cmd", p.sim("--pause 20")];
     const port = freePort();
-    const other = Bun.spawn([orchBin(), "serve", "--port", String(port), "--db", join(tempDir(), "other.db")], { stdout: "ignore", stderr: "pipe" });
+    const other = Bun.spawn([orchBin(), ...backendArgs(p.root, ["serve", "--port", String(port), "--db", join(tempDir(), "other.db")])], { stdout: "ignore", stderr: "pipe" });
     try {
       await waitForHealth(port);
       const r = await p.orch(["start", ...args], { HTTP_API_PORT: String(port) });
@@ -134,7 +135,7 @@ describe("orch start preflight", () => {
     }
 
     // This project's own orch on the port: fine.
-    const own = Bun.spawn([orchBin(), "serve", "--port", String(port), "--db", p.db], { stdout: "ignore", stderr: "pipe" });
+    const own = Bun.spawn([orchBin(), ...backendArgs(p.root, ["serve", "--port", String(port), "--db", p.db])], { stdout: "ignore", stderr: "pipe" });
     try {
       await waitForHealth(port);
       const dry = await p.orch(["start", "--dry-run", ...args], { HTTP_API_PORT: String(port) });

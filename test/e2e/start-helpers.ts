@@ -7,6 +7,7 @@ import { afterAll } from "bun:test";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sh, tempRepo } from "../git/repo-helpers.ts";
+import { databaseFor, ON_POSTGRES } from "../backend.ts";
 import { cleanEnv, orchBin, runOrch, tempDir, type RunResult } from "../helpers.ts";
 import { freePort } from "../net.ts";
 
@@ -24,6 +25,8 @@ export interface Project {
   /** The repository's main worktree (its path holds a space on purpose). */
   root: string;
   db: string;
+  /** What orch hands its agents in ORCH_DB: the file, or on PostgreSQL its stand-in's URL (test/backend.ts). */
+  dbLocation: string;
   /** The simulated agents' timeline. */
   recordFile: string;
   env: Record<string, string>;
@@ -48,6 +51,7 @@ export function project(prd: string): Project & { imported: Promise<RunResult> }
   const p: Project = {
     root,
     db,
+    dbLocation: ON_POSTGRES ? databaseFor(db) : db,
     recordFile,
     env,
     orch,

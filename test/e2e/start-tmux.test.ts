@@ -105,7 +105,7 @@ describe("orch start --launcher tmux", () => {
       const environ = Object.fromEntries(readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
       expect(process.env.PATH?.split(":")).not.toContain(dirname(argv[0]!));
       expect(environ.PATH!.split(":")[0]).toBe(dirname(argv[0]!));
-      expect(environ).toMatchObject({ ORCH_STREAM_ID: "Stream-A", ORCH_DB: p.db });
+      expect(environ).toMatchObject({ ORCH_STREAM_ID: "Stream-A", ORCH_DB: p.dbLocation });
 
       bg.proc.kill("SIGKILL");
       expect((await bg.result()).code).toBe(137);

@@ -148,10 +148,10 @@ describe("orch start --launcher headless (simulated agents)", () => {
     );
     const wt = (id: string) => join(p.root, ".claude/worktrees", id);
     expect(seen).toEqual({
-      "Stream-A": [p.root, p.root, p.root, p.db, "9555"],
-      "Stream-B": [wt("Stream-B"), wt("Stream-B"), p.root, p.db, "9555"],
-      "Stream-C": [wt("Stream-C"), wt("Stream-C"), p.root, p.db, "9555"],
-      "Stream-D": [p.root, p.root, p.root, p.db, "9555"],
+      "Stream-A": [p.root, p.root, p.root, p.dbLocation, "9555"],
+      "Stream-B": [wt("Stream-B"), wt("Stream-B"), p.root, p.dbLocation, "9555"],
+      "Stream-C": [wt("Stream-C"), wt("Stream-C"), p.root, p.dbLocation, "9555"],
+      "Stream-D": [p.root, p.root, p.root, p.dbLocation, "9555"],
     });
     for (const id of ["Stream-A", "Stream-B", "Stream-C", "Stream-D"])
       expect(readFileSync(join(p.root, ".claude/orchestration/logs", `${id}.log`), "utf8")).toStartWith(`hello from ${id}\n`);

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { z } from "zod";
 import { openStore } from "../../src/db/client.ts";
+import { openTestStore } from "../backend.ts";
 import { createMcpServer, describeFailure, toolListing } from "../../src/mcp/server.ts";
 import { defineTool, listTool } from "../../src/mcp/tool.ts";
 import { allTools } from "../../src/mcp/tools/index.ts";
@@ -459,8 +460,8 @@ describe("protocol edges", () => {
 describe("several servers on one database", () => {
   test("a change through one is visible through the other at once", async () => {
     const path = join(tempDir(), "tasks.db");
-    const a = await openStore(path);
-    const b = await openStore(path);
+    const a = await openTestStore(path);
+    const b = await openTestStore(path);
     try {
       const one = await connect(a);
       const two = await connect(b);
@@ -507,7 +508,7 @@ describe("an unexpected failure is one line", () => {
   });
 
   test("a tool that throws: isError with that line, and one log line without a stack", async () => {
-    const store = await openStore(join(tempDir(), "tasks.db"));
+    const store = await openTestStore(join(tempDir(), "tasks.db"));
     const log: string[] = [];
     const boom = defineTool({
       name: "boom",

@@ -1,3 +1,4 @@
+import { withBackendDb } from "../backend.ts";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { orchBin, runOrch, tempDir } from "../helpers.ts";
@@ -74,7 +75,7 @@ describe.skipIf(!hasTmux)("orch watch against a real orch serve (tmux)", () => {
   test("live over SSE; API down → message, keeps trying, recovers by itself", async () => {
     const env = await seed(join(tempDir(), "tasks.db"));
     const port = freePort();
-    const serve = () => Bun.spawn([orchBin(), "serve", "--port", String(port)], { env: { ...env, PATH: process.env.PATH! }, stdout: "pipe", stderr: "pipe" });
+    const serve = () => Bun.spawn([orchBin(), "serve", "--port", String(port)], { env: withBackendDb({ ...env, PATH: process.env.PATH! }), stdout: "pipe", stderr: "pipe" });
     const waitListening = async (p: ReturnType<typeof serve>) => {
       for await (const chunk of p.stderr) if (new TextDecoder().decode(chunk).includes("listening")) return;
     };

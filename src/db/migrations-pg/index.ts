@@ -4,9 +4,13 @@ export interface EmbeddedMigration { version: number; tag: string; when: number;
 import m0 from "./0000_init.sql" with { type: "text" };
 import m1 from "./0001_feed_seq.sql" with { type: "text" };
 import m2 from "./0002_feed_sequencer.sql" with { type: "text" };
+import m3 from "./0003_insertion_order.sql" with { type: "text" };
+import m4 from "./0004_machine_host.sql" with { type: "text" };
 
 export const migrations: EmbeddedMigration[] = [
   { version: 0, tag: "0000_init", when: 1796319272298, sql: m0 },
   { version: 1, tag: "0001_feed_seq", when: 1796321553126, sql: m1 },
   { version: 2, tag: "0002_feed_sequencer", when: 1796321923619, sql: m2 },
+  { version: 3, tag: "0003_insertion_order", when: 1796329581123, sql: m3 },
+  { version: 4, tag: "0004_machine_host", when: 1796330806539, sql: m4 },
 ];

@@ -1,0 +1,202 @@
+/**
+ * The PostgreSQL store: the same Store the core awaits on SQLite (db/client.ts), over a pool of
+ * Bun's client. Loaded only when `--db` / `ORCH_DB` is a postgres:// URL.
+ *
+ * Transactions are SERIALIZABLE: every read-then-write path of the core (a task update reading
+ * the row it changes, a stream's figures counted from its tasks, the next id) is then as safe as
+ * on SQLite, where one writer runs at a time, without the core naming a lock. A transaction the
+ * server aborts for a conflict (40001) or a deadlock (40P01) is run again, and so is one whose
+ * connection was lost before its COMMIT was sent (a server restart): the body must touch nothing
+ * but the database, which the core's bodies do. A connection lost after COMMIT was sent leaves
+ * the outcome unknown: that one is reported, never retried.
+ *
+ * The change feed: events are inserted unnumbered and numbered in commit order after the commit
+ * (db/pg-feed.ts); the store kicks its process's sequencer after every commit, and its change
+ * token waits for a pass, so a process reads its own writes in the feed.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash } from "node:crypto";
+import type { SQL } from "bun";
+import { BunSQLSession, BunSQLTransaction } from "drizzle-orm/bun-sql/session";
+import type { PgDialect } from "drizzle-orm/pg-core";
+import { failed, isOrchError } from "../errors.ts";
+import type { Db, Store } from "./client.ts";
+import { bindDialect } from "./dialect.ts";
+import { claimEngine } from "./engine.ts";
+import { createSequencer, sequencePending, watchPgFeed, type Sequencer } from "./pg-feed.ts";
+import { appended, pgDialect } from "./pg-dialect.ts";
+import { parsePostgresUrl, scrubMessage, type PgTarget } from "./pg-url.ts";
+import { openPostgres, pgFailure, PG_TRACK, type PgDb } from "./postgres.ts";
+import { bindTables } from "./schema.ts";
+import { pgSchema } from "./schema-pg.ts";
+
+/** How long a transaction keeps being retried (conflicts, a server restarting) before a user sees the error. */
+const RETRY_TOTAL_MS = 60_000;
+
+interface Frame {
+  readonly store: PgStore;
+  readonly db: Db;
+  open: boolean;
+  readonly parent: Frame | undefined;
+}
+
+const frames = new AsyncLocalStorage<Frame>();
+
+function openFrame(store: PgStore): Frame | undefined {
+  for (let f = frames.getStore(); f; f = f.parent) if (f.open && f.store === store) return f;
+  return undefined;
+}
+
+/** The SQLSTATE or Bun's client code of an error, looking through drizzle's wrapper. */
+function errorCodes(err: unknown): { state?: string; code?: string } {
+  for (let e = err as { errno?: unknown; code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    const state = typeof e.errno === "string" && /^[0-9A-Z]{5}$/.test(e.errno) ? e.errno : undefined;
+    const code = typeof e.code === "string" && e.code.startsWith("ERR_POSTGRES_") ? e.code : undefined;
+    if (state || code) return { state, code };
+  }
+  return {};
+}
+
+/** Worth running the whole transaction again: the server gave up on it, or never got to it. */
+function retryable(err: unknown): "conflict" | "connection" | null {
+  const { state, code } = errorCodes(err);
+  if (state === "40001" || state === "40P01") return "conflict";
+  // Connection lost or refused (a restart), the server shutting down or starting up.
+  if (state?.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03") return "connection";
+  if (code && /CONNECTION_(CLOSED|REFUSED|TIMEOUT|FAILED)|IDLE_TIMEOUT|LIFETIME_TIMEOUT/.test(code)) return "connection";
+  return null;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+class PgStore implements Store {
+  readonly path: string;
+  readonly location: string;
+  readonly #url: string;
+  readonly #target: PgTarget;
+  readonly #sql: SQL;
+  readonly #db: Db;
+  readonly #sequencer: Sequencer;
+  #closed = false;
+  #identity: string | undefined;
+
+  constructor(o: { url: string; target: PgTarget; sql: SQL; db: PgDb }) {
+    this.#url = o.url;
+    this.#target = o.target;
+    this.path = o.target.safe;
+    this.location = o.url;
+    this.#sql = o.sql;
+    // Typed as the SQLite builder the core is written against: both are awaited the same way,
+    // and the tables bound by bindTables have the same row types.
+    this.#db = o.db as unknown as Db;
+    this.#sequencer = createSequencer(o.sql);
+  }
+
+  get db(): Db {
+    const frame = openFrame(this);
+    if (frame) return frame.db;
+    this.#checkOpen();
+    return this.#db;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw failed(`database ${this.path} is closed`);
+  }
+
+  async tx<T>(fn: (db: Db) => Promise<T> | T): Promise<T> {
+    const outer = openFrame(this);
+    if (outer) return fn(outer.db);
+    this.#checkOpen();
+    const deadline = Date.now() + RETRY_TOTAL_MS;
+    let delay = 1;
+    for (;;) {
+      let committing = false;
+      let events = false;
+      try {
+        const result = await this.#sql.begin("isolation level serializable", async (client) => {
+          const frame: Frame = { store: this, db: this.#txDb(client), open: true, parent: frames.getStore() };
+          try {
+            return await frames.run(frame, fn, frame.db);
+          } finally {
+            frame.open = false;
+            committing = true;
+            events = appended.has(frame.db);
+          }
+        });
+        // Its events numbered before the caller hears back: whoever it tells, and this process's
+        // own feed, find them (a failed pass only delays them: the next pass or a sweep numbers them).
+        if (events) await this.#sequencer.flush().catch(() => {});
+        return result as T;
+      } catch (err) {
+        const why = retryable(err);
+        // The body's own errors (not found, invalid, a bug) go out as they are.
+        if (!why && !errorCodes(err).state) throw err;
+        // After COMMIT was sent nobody can say whether it took: never run it twice.
+        if (why === "connection" && committing) {
+          throw failed(`the connection to ${this.path} was lost while committing; the change may or may not have been saved`);
+        }
+        if (!why || Date.now() > deadline) throw this.#failure(err);
+        await sleep(delay + Math.random() * delay);
+        delay = Math.min(delay * 2, why === "connection" ? 1000 : 100);
+      }
+    }
+  }
+
+  /** A query builder on the transaction's connection (what drizzle's own transaction() makes). */
+  #txDb(client: SQL): Db {
+    // drizzle keeps these private; they are what its own transaction() passes on.
+    const base = this.#db as unknown as { dialect: PgDialect; session: { schema: never; options: never } };
+    const session = new BunSQLSession(client as never, base.dialect, base.session.schema, base.session.options);
+    return new BunSQLTransaction(base.dialect, session as never, base.session.schema) as unknown as Db;
+  }
+
+  #failure(err: unknown): Error {
+    const { state } = errorCodes(err);
+    if (retryable(err) === "connection") return pgFailure(err, this.#target);
+    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message ?? String(err);
+    return failed(scrubMessage(`database ${this.path}: ${cause}${state ? ` (SQLSTATE ${state})` : ""}`, this.#target));
+  }
+
+  now(): string {
+    return new Date().toISOString();
+  }
+
+  /** The feed's last seq, once a pass has numbered every event committed before the call. */
+  async changeToken(): Promise<string> {
+    this.#checkOpen();
+    return String((await sequencePending(this.#sql, { wait: true })).lastSeq);
+  }
+
+  watchChanges(onChange: () => void): (() => void) | null {
+    const watch = watchPgFeed(this.#url, () => onChange());
+    return () => void watch.close();
+  }
+
+  async identity(): Promise<string> {
+    if (this.#identity) return this.#identity;
+    // The same database from any host name or user that reaches it: its oid, its name and when
+    // orch first migrated it (an oid reused by a re-created database differs there).
+    const [row] = await this.#sql.unsafe(
+      `SELECT d.oid::text AS oid, current_database() AS name, (SELECT applied_at FROM ${PG_TRACK} ORDER BY version LIMIT 1) AS born
+       FROM pg_database d WHERE d.datname = current_database()`,
+    );
+    return (this.#identity = createHash("sha256").update(`pg:${row?.oid}:${row?.name}:${row?.born ?? ""}`).digest("hex").slice(0, 16));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#sequencer.flush().catch(() => {});
+    await this.#sql.close({ timeout: 5 }).catch(() => {});
+  }
+}
+
+/** Open (and migrate) the PostgreSQL database a postgres:// URL names, as the process's store. */
+export async function openPgStore(url: string): Promise<Store> {
+  const target = parsePostgresUrl(url);
+  claimEngine("postgres");
+  bindTables(pgSchema as unknown as Parameters<typeof bindTables>[0]);
+  bindDialect(pgDialect);
+  const pg = await openPostgres(url);
+  return new PgStore({ url: target.url, target, sql: pg.sql, db: pg.db });
+}
