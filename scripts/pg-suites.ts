@@ -11,14 +11,15 @@ const root = join(import.meta.dir, "..");
 
 export const POSTGRES_SUITES = ["test/core", "test/api", "test/mcp", "test/orchestrate", "test/e2e", "test/workspace", "test/watch"];
 
-/** Files of those suites that test SQLite's own machinery. */
-export const SQLITE_ONLY = new Set([
+/** Files of those suites that test SQLite's own machinery, or PostgreSQL already (run once). */
+export const FIRST_PASS_ONLY = new Set([
   "test/core/store.test.ts", // two connections, :memory: as a temp file, BEGIN IMMEDIATE order, migrations on SQLite files
   "test/core/write-lock.test.ts", // the flock queue beside the file
   "test/core/write-footprint.test.ts", // WAL pages per update
   "test/core/prepared.test.ts", // statements compiled per SQLite connection
   "test/core/event-compaction.test.ts", // SQLite's id-based compaction (test/db/pg-feed.test.ts has the seq-based one)
   "test/e2e/demo.test.ts", // orch demo makes its own SQLite database in a folder of its own
+  "test/e2e/postgres.test.ts", // PostgreSQL URLs from the binary: already on PostgreSQL
 ]);
 
 /**
@@ -33,7 +34,7 @@ export function postgresSuiteFiles(filters: readonly string[]): string[] {
   for (const dir of POSTGRES_SUITES) {
     for (const f of new Glob("**/*.test.ts").scanSync({ cwd: join(root, dir) })) {
       const file = `${dir}/${f}`;
-      if (!SQLITE_ONLY.has(file)) all.push(file);
+      if (!FIRST_PASS_ONLY.has(file)) all.push(file);
     }
   }
   const chosen = positional.length ? all.filter((f) => positional.some((p) => f.includes(p.replace(/^\.\//, "")))) : all;

@@ -142,7 +142,7 @@ pgDescribe("PostgreSQL: concurrent writers through orch", () => {
         for (let round = 0; round < rounds; round++) {
           const writers = Array.from({ length: 6 }, (_, i) => startWriter(db.url, `k${i}`, "PG-K", 100_000));
           await Promise.all(writers.map((w) => w.out.until((l) => l.includes("ready"), 30_000, `${w.name} ready`)));
-          await Bun.sleep(rnd.int(150, 600));
+          await Bun.sleep(rnd.range(150, 600));
           for (const w of writers) w.proc.kill(9);
           await Promise.all(writers.map((w) => w.proc.exited));
           const { metadata } = await readBack(db.url, "PG-K");
