@@ -21,6 +21,8 @@ export const command = singleAction("watch", {
   },
   async run({ flags }) {
     const env = readEnv();
+    // Checked before anything is shown: a malformed --db / ORCH_DB (a bad URL) is a usage error, not "cannot connect".
+    const loc = resolveDbPath({ flag: str(flags.db), env });
     const refreshSeconds = intFlag("refresh", flags.refresh, { min: 1, max: 3600 }, 5);
     const apiFlag = str(flags.api);
     if (apiFlag !== undefined && !z.url({ protocol: /^https?$/ }).safeParse(apiFlag).success)
@@ -45,7 +47,6 @@ export const command = singleAction("watch", {
       onResize: (redraw) => process.stdout.on("resize", redraw),
       openLocalStore: async () => {
         try {
-          const loc = resolveDbPath({ flag: str(flags.db), env });
           ensureDefaultDbDir(loc);
           return await openStore(loc.path);
         } catch {

@@ -6,17 +6,26 @@
 import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import type { Dialect, FeedEvent } from "./dialect.ts";
+import type { SQL } from "bun";
+import { sequencePending } from "./pg-feed.ts";
 import type { PgDb } from "./postgres.ts";
 import { events, feedState } from "./schema.ts";
 import { jsonWithoutNul } from "./text-safe.ts";
 
 async function feedCursor(db: Db): Promise<{ lastSeq: number; compactedThrough: number }> {
+  await numberCommitted(db);
   const row = (await db.select({ lastSeq: feedState.lastSeq, compactedThrough: feedState.compactedThrough }).from(feedState).where(eq(feedState.id, 1)))[0];
   return { lastSeq: Number(row?.lastSeq ?? 0), compactedThrough: Number(row?.compactedThrough ?? 0) };
 }
 
-/** Transactions (their query builders) that recorded events: the store numbers them after COMMIT. */
-export const appended = new WeakSet<Db>();
+/**
+ * Before a feed read outside a transaction: a pass, waiting for the lock, so every event committed
+ * before the read — this process's own included — has its seq (nothing to number: one cheap check).
+ */
+async function numberCommitted(db: Db): Promise<void> {
+  const client = (db as unknown as { $client?: SQL }).$client;
+  if (client) await sequencePending(client, { wait: true });
+}
 
 export const pgDialect: Dialect = {
   // migrations-pg/0003_insertion_order.sql: an identity column the tables' definitions do not name.
@@ -29,10 +38,9 @@ export const pgDialect: Dialect = {
   // jsonb compares values, not spellings. The text cast makes the parameter text, parsed by the server.
   // NUL characters as the column has them (text-safe.ts): JSON text spells one as an escape.
   jsonEquals: (column, json) => sql`${column} = (${JSON.stringify(jsonWithoutNul(JSON.parse(json)))}::text)::jsonb`,
-  // Sequenced after commit (the store sees `appended`); compaction is the sequencer's (pg-feed.ts).
+  // Numbered after commit by whoever reads the feed next; compaction is the sequencer's (pg-feed.ts).
   async appendEvent(db, kind, entityId, op, payload) {
     await db.insert(events).values({ kind, entityId, op, payload });
-    appended.add(db);
   },
   async latestMergeRecord(db, streamId) {
     const rows = await db
@@ -44,6 +52,7 @@ export const pgDialect: Dialect = {
     return rows[0]?.payload ?? null;
   },
   async eventsSince(db, after, limit) {
+    await numberCommitted(db);
     const rows = await db
       .select({ id: events.seq, kind: events.kind, entityId: events.entityId, op: events.op, payload: events.payload, createdAt: events.createdAt })
       .from(events)

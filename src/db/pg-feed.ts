@@ -27,8 +27,9 @@
  *   NOTIFY only wakes: a lost notification costs latency, never an event.
  *
  * Functions take Bun's client (`PgStore.sql`, a reserved connection or a transaction handle
- * for the reads). The PostgreSQL store (pg-store.ts) runs a sequencer after each commit and
- * watches with watchPgFeed; the dialect (pg-dialect.ts) reads by seq.
+ * for the reads). Writers only insert events (their trigger wakes the listeners at COMMIT); every
+ * feed read of the PostgreSQL dialect (pg-dialect.ts) and the store's change token run a waiting
+ * pass first; the store watches with watchPgFeed.
  */
 import { SQL } from "bun";
 import { COMPACT_EVERY, EVENTS_KEPT } from "./event-log.ts";
@@ -74,9 +75,9 @@ export interface SequenceOptions {
 }
 
 /**
- * Number every committed, unsequenced event (see the module comment). Call it after each
- * transaction that recorded events commits, on the pool or a reserved connection — never inside
- * a transaction (each pass must be its own, and see what has committed since).
+ * Number every committed, unsequenced event (see the module comment). Call it before reading the
+ * feed (or after a commit), on the pool or a reserved connection — never inside a transaction
+ * (each pass must be its own, and see what has committed since).
  *
  * A pass is one call of orch_feed_sequence() (migrations-pg/0002_feed_sequencer.sql), one
  * prepared round trip: nothing unsequenced → it returns without the lock; otherwise it takes the

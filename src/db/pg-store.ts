@@ -11,12 +11,15 @@
  * the outcome unknown: that one is reported, never retried.
  *
  * The change feed: events are inserted unnumbered and numbered in commit order after the commit
- * (db/pg-feed.ts); the store kicks its process's sequencer after every commit, and its change
- * token waits for a pass, so a process reads its own writes in the feed.
+ * (db/pg-feed.ts). A writer does no more than insert them: the insert's trigger wakes the feed's
+ * listeners at COMMIT (migration 0005), and every feed read — the change token, the dialect's
+ * reads — runs a waiting pass first, so a process reads its own writes in the feed and a pass
+ * numbers many writers' events at once.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import type { SQL } from "bun";
+import { drizzle } from "drizzle-orm/bun-sql";
 import { BunSQLSession, BunSQLTransaction } from "drizzle-orm/bun-sql/session";
 import type { PgDialect } from "drizzle-orm/pg-core";
 import { failed, isOrchError } from "../errors.ts";
@@ -24,7 +27,7 @@ import type { Db, Store } from "./client.ts";
 import { bindDialect } from "./dialect.ts";
 import { claimEngine } from "./engine.ts";
 import { createSequencer, sequencePending, watchPgFeed, type Sequencer } from "./pg-feed.ts";
-import { appended, pgDialect } from "./pg-dialect.ts";
+import { pgDialect } from "./pg-dialect.ts";
 import { parsePostgresUrl, scrubMessage, type PgTarget } from "./pg-url.ts";
 import { openPostgres, pgFailure, PG_TRACK, type PgDb } from "./postgres.ts";
 import { bindTables } from "./schema.ts";
@@ -60,7 +63,8 @@ function errorCodes(err: unknown): { state?: string; code?: string } {
 /** Worth running the whole transaction again: the server gave up on it, or never got to it. */
 function retryable(err: unknown): "conflict" | "connection" | null {
   const { state, code } = errorCodes(err);
-  if (state === "40001" || state === "40P01") return "conflict";
+  // Serialization failure, deadlock, a lock_timeout the server (or its admin) set: run it again.
+  if (state === "40001" || state === "40P01" || state === "55P03") return "conflict";
   // Connection lost or refused (a restart), the server shutting down or starting up.
   if (state?.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03") return "connection";
   if (code && /CONNECTION_(CLOSED|REFUSED|TIMEOUT|FAILED)|IDLE_TIMEOUT|LIFETIME_TIMEOUT/.test(code)) return "connection";
@@ -80,7 +84,7 @@ class PgStore implements Store {
   #closed = false;
   #identity: string | undefined;
 
-  constructor(o: { url: string; target: PgTarget; sql: SQL; db: PgDb }) {
+  constructor(o: { url: string; target: PgTarget; sql: SQL; db: PgDb | ReturnType<typeof drizzle> }) {
     this.#url = o.url;
     this.#target = o.target;
     this.path = o.target.safe;
@@ -111,7 +115,6 @@ class PgStore implements Store {
     let delay = 1;
     for (;;) {
       let committing = false;
-      let events = false;
       try {
         const result = await this.#sql.begin("isolation level serializable", async (client) => {
           const frame: Frame = { store: this, db: this.#txDb(client), open: true, parent: frames.getStore() };
@@ -120,12 +123,8 @@ class PgStore implements Store {
           } finally {
             frame.open = false;
             committing = true;
-            events = appended.has(frame.db);
           }
         });
-        // Its events numbered before the caller hears back: whoever it tells, and this process's
-        // own feed, find them (a failed pass only delays them: the next pass or a sweep numbers them).
-        if (events) await this.#sequencer.flush().catch(() => {});
         return result as T;
       } catch (err) {
         const why = retryable(err);
@@ -198,5 +197,39 @@ export async function openPgStore(url: string): Promise<Store> {
   bindTables(pgSchema as unknown as Parameters<typeof bindTables>[0]);
   bindDialect(pgDialect);
   const pg = await openPostgres(url);
-  return new PgStore({ url: target.url, target, sql: pg.sql, db: pg.db });
+  const reads = drizzle({ client: retryingReads(pg.sql), schema: pgSchema });
+  return new PgStore({ url: target.url, target, sql: pg.sql, db: reads });
+}
+
+/** How long a read outside a transaction keeps being retried while the server cannot be reached. */
+const READ_RETRY_MS = 30_000;
+
+/**
+ * The pool as drizzle's reads outside a transaction see it: a query that fails because the
+ * connection was lost or refused (a server restart) is sent again, with backoff, for up to
+ * READ_RETRY_MS — a read has no effect to repeat. Transactions retry on their own (tx above).
+ */
+function retryingReads(sql: SQL): SQL {
+  const again = async <T>(once: () => Promise<T>): Promise<T> => {
+    const deadline = Date.now() + READ_RETRY_MS;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        return await once();
+      } catch (err) {
+        if (retryable(err) !== "connection" || Date.now() > deadline) throw err;
+        await sleep(delay + Math.random() * delay);
+      }
+    }
+  };
+  const unsafe = (query: string, params?: unknown[]) => ({
+    then: <A, B>(ok: (rows: unknown) => A, fail: (err: unknown) => B) => again(() => sql.unsafe(query, params)).then(ok, fail),
+    values: () => again(() => sql.unsafe(query, params).values()),
+  });
+  return new Proxy(sql, {
+    get(target, prop) {
+      if (prop === "unsafe") return unsafe;
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
 }

@@ -12,8 +12,37 @@ export function isPostgresUrl(s: string): boolean {
   return SCHEME.test(s.trim());
 }
 
-/** Query parameters that carry a secret (password=, sslpassword=, …). */
-const SECRET_PARAM = /([?&][^=&#]*pass[^=&#]*=)[^&#]*/gi;
+/** A query parameter's name, %-escapes decoded (a driver decodes them: p%61ssword is password). */
+function paramName(name: string): string {
+  try {
+    return decodeURIComponent(name.replaceAll("+", " "));
+  } catch {
+    return name;
+  }
+}
+
+/** Query parameters that carry a secret (password=, sslpassword=, …), however their names are spelled. */
+const isSecretParam = (name: string) => /pass/i.test(paramName(name));
+const PARAM = /([?&])([^=&#]*)=([^&#]*)/g;
+
+/** The values of the URL's secret query parameters, decoded (to scrub from messages). */
+function secretParams(url: string): string[] {
+  const out: string[] = [];
+  for (const m of url.matchAll(PARAM)) if (isSecretParam(m[2]!)) out.push(m[3]!, paramName(m[3]!));
+  return out;
+}
+
+/**
+ * The URL with the reserved characters of its user info %-escaped: a password pasted as it is
+ * (base64 holds `/`) must not end the authority early and be read as a host or port. The user
+ * info ends at the last `@`.
+ */
+function escapeUserInfo(raw: string): string {
+  const start = raw.indexOf("//") + 2;
+  const at = raw.lastIndexOf("@");
+  if (start < 2 || at < start) return raw;
+  return raw.slice(0, start) + raw.slice(start, at).replace(/[/?#@[\]]/g, (c) => encodeURIComponent(c)) + raw.slice(at);
+}
 
 /**
  * The URL with its password (and any password-like query parameter) replaced by `***`; the rest is
@@ -31,7 +60,7 @@ export function redactUrl(s: string): string {
       if (colon !== -1 && colon < at) out = `${out.slice(0, colon + 1)}***${out.slice(at)}`;
     }
   }
-  return out.replace(SECRET_PARAM, "$1***");
+  return out.replace(PARAM, (m, sep: string, name: string) => (isSecretParam(name) ? `${sep}${name}=***` : m));
 }
 
 /** Every postgres:// URL inside a longer text, redacted. */
@@ -60,8 +89,8 @@ const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify
  * Throws a usage error (exit 2), one line with the URL redacted, for anything malformed.
  */
 export function parsePostgresUrl(input: string): PgTarget {
-  const raw = input.trim();
-  const safe = redactUrl(raw);
+  const safe = redactUrl(input.trim());
+  const raw = escapeUserInfo(input.trim());
   const bad = (why: string) => usageError(`invalid PostgreSQL URL ${safe}: ${why} (expected postgres://user:password@host:port/database)`);
   if (!isPostgresUrl(raw)) throw bad("it must start with postgres:// or postgresql://");
   if (/[\s\u0000-\u001f\u007f]/.test(raw)) throw bad("it contains spaces or control characters");
@@ -106,7 +135,7 @@ export function scrubMessage(message: string, target: Pick<PgTarget, "secret" | 
   let out = redactUrlsIn(message.replaceAll(target.url, redactUrl(target.url)));
   // Servers never echo the password, but a driver might: hide it wherever it appears (short
   // secrets would also hide ordinary words, and ≤ 2 characters are no secret worth the noise).
-  for (const s of new Set([target.secret, encodeURIComponent(target.secret)])) {
+  for (const s of new Set([target.secret, encodeURIComponent(target.secret), ...secretParams(target.url)])) {
     if (s.length >= 3) out = out.replaceAll(s, "***");
   }
   return out.replace(/\s*\n\s*/g, " ").trim();

@@ -1,12 +1,17 @@
 /**
- * PostgreSQL refuses the NUL character in text and jsonb alike; SQLite stores it. Agent output
- * can hold one, so on PostgreSQL it is replaced where text enters the store (U+FFFD, the
- * replacement character) instead of failing the write.
+ * PostgreSQL refuses the NUL character in text and jsonb alike, and a lone UTF-16 surrogate (a
+ * string cut inside an emoji) in jsonb; SQLite stores both. Agent output can hold either, so on
+ * PostgreSQL they are replaced where text enters the store (U+FFFD, the replacement character)
+ * instead of failing the write.
  */
 const NUL = /\u0000/g;
 
 /** Also given null (a prepared query's placeholder encodes through the column): passed on as it is. */
-export const withoutNul = <T>(s: T): T => (typeof s === "string" && s.includes("\u0000") ? (s.replace(NUL, "\uFFFD") as T) : s);
+export const withoutNul = <T>(s: T): T => {
+  if (typeof s !== "string") return s;
+  const whole = s.isWellFormed() ? s : s.toWellFormed();
+  return (whole.includes("\u0000") ? whole.replace(NUL, "\uFFFD") : whole) as T;
+};
 
 /** The same through a JSON value: strings and object keys. */
 export function jsonWithoutNul(value: unknown): unknown {

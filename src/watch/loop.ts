@@ -84,8 +84,10 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     return state.kind === "down" ? 1 : 0;
   }
 
+  // Set on exit: a frame still being read when Ctrl+C came must not land on the restored screen.
+  let ended = false;
   const paint = (text: string) => {
-    if (text === lastFrame) return;
+    if (ended || text === lastFrame) return;
     lastFrame = text;
     if (o.tty) o.write(`\x1b[H${text.replace(/\n/g, "\x1b[K\n")}\x1b[J`);
     else o.write(`${text}\n`);
@@ -154,7 +156,9 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
     const finish = async () => {
       if (finished) return;
       finished = true;
+      ended = true;
       stopWatch?.();
+      if (debounce) clearTimeout(debounce);
       clearInterval(poll);
       if (retryTimer) clearTimeout(retryTimer);
       restore();

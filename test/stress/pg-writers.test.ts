@@ -48,6 +48,8 @@ async function createTask(url: string, id: string): Promise<void> {
 async function readBack(url: string, task: string) {
   const sql = new SQL(url, { max: 1 });
   try {
+    // As every feed reader does: a pass first (writers leave their events for the next reader to number).
+    await sql`SELECT * FROM orch_feed_sequence(10000, true)`;
     const [row] = await sql`SELECT metadata FROM tasks WHERE id = ${task}`;
     const [feed] = await sql`SELECT count(*)::int AS n, min(seq)::int AS lo, max(seq)::int AS hi, count(*) FILTER (WHERE seq IS NULL)::int AS unsequenced FROM events`;
     return { metadata: row.metadata as Record<string, unknown>, feed: feed as { n: number; lo: number; hi: number; unsequenced: number } };

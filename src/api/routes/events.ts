@@ -113,8 +113,19 @@ export function eventRoutes(deps: ApiDeps): Hono {
             if ((controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) close();
           };
 
-          // Everything below up to subscribe() is synchronous: no event can slip between the
-          // snapshot/replay and the subscription; `sent` drops the ones delivered twice.
+          // Subscribed first, delivery held until the snapshot or replay is written: the reads
+          // below await the database, and an event the feed delivers meanwhile must not be lost.
+          // `sent` drops the ones the snapshot or replay already covered.
+          const held: ChangeEvent[] = [];
+          let live = false;
+          const deliver = (batch: readonly ChangeEvent[]) => {
+            for (const e of batch) {
+              if (e.id <= sent) continue;
+              sent = e.id;
+              write(change(e));
+            }
+          };
+          unsubscribe = feed.subscribe((batch) => (live ? deliver(batch) : void held.push(...batch)));
           const latest = await lastEventId(store);
           write("retry: 2000\n\n");
           // Replay only a gapless stretch: events compacted away would be missed silently.
@@ -122,9 +133,8 @@ export function eventRoutes(deps: ApiDeps): Hono {
             sent = resume;
             for (;;) {
               const batch = await eventsSince(store, sent, 500);
-              for (const e of batch) write(change(e));
-              if (batch.length) sent = batch[batch.length - 1]!.id;
-              if (batch.length < 500) break;
+              deliver(batch);
+              if (batch.length < 500 || closed) break;
             }
           } else {
             const streams = await withUsage(store, (await listStreams(store)).map((s) => apiStream(s, deps.mainBranch)));
@@ -133,13 +143,8 @@ export function eventRoutes(deps: ApiDeps): Hono {
             sent = latest;
           }
           if (closed) return; // the replay overflowed the buffer: the client reconnects from where it got to
-          unsubscribe = feed.subscribe((batch) => {
-            for (const e of batch) {
-              if (e.id <= sent) continue;
-              sent = e.id;
-              write(change(e));
-            }
-          });
+          live = true;
+          deliver(held.splice(0));
           heartbeat = setInterval(() => write(": ping\n\n"), deps.heartbeatMs);
           // An open client must not keep a process alive that wants to end (orch mcp's shared API).
           (heartbeat as { unref?: () => void }).unref?.();
