@@ -33,7 +33,7 @@
  */
 import { SQL } from "bun";
 import { COMPACT_EVERY, EVENTS_KEPT } from "./event-log.ts";
-import type { EventRow } from "./schema.ts";
+import type { FeedEvent as DialectFeedEvent } from "./dialect.ts";
 
 /** The NOTIFY channel; the payload is the last seq the pass gave. */
 export const FEED_CHANNEL = "orch_events";
@@ -42,16 +42,8 @@ export const SEQUENCE_LOCK = [0x6f726368, 2] as const;
 /** Events numbered per pass; a bigger backlog (after a crash) takes several. */
 export const SEQUENCE_BATCH = 10_000;
 
-/** One event as the feed delivers it: `seq` is the cursor (and the SSE id); `id` is the row's key. */
-export interface FeedEvent {
-  seq: number;
-  id: number;
-  kind: EventRow["kind"];
-  entityId: string;
-  op: EventRow["op"];
-  payload: unknown;
-  createdAt: string;
-}
+/** One event as read by seq: `seq` is the cursor (the SSE id the dialect hands on); `id` is the row's key. */
+export type FeedEvent = DialectFeedEvent & { seq: number };
 
 export interface SequencePass {
   /** Events this call numbered (0 when another pass had numbered them, or will). */
