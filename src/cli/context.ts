@@ -8,7 +8,7 @@ export { intFlag };
 
 export function storeFromFlags(flags: Record<string, string | boolean | undefined>): Promise<Store> {
   const dbFlag = flags.db;
-  if (dbFlag === "") throw usageError("flag --db needs a value (PATH)");
+  if (dbFlag === "") throw usageError("flag --db needs a value (a PATH or a postgres:// URL)");
   const loc = resolveDbPath({ flag: typeof dbFlag === "string" ? dbFlag : undefined, env: readEnv() });
   ensureDefaultDbDir(loc);
   return openStore(loc.path);
