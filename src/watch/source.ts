@@ -122,8 +122,10 @@ export async function servesDashboard(baseUrl: string, timeoutMs = 1000): Promis
 
 export function dbSource(store: Store, opts: { stateFile?: string; pollMs?: number } = {}): SnapshotSource {
   return {
-    async snapshot() {
-      return {
+    snapshot() {
+      // One transaction, so one moment: read statement by statement, a session could show
+      // `working` beside the question that already holds it (PostgreSQL commits in between).
+      return store.tx(async () => ({
         ...splitArchived(await withUsage(store, await listStreams(store, { includeArchived: true }))),
         activities: (await listActivity(store, { active: false })).activities,
         blockedTasks: (await listTasks(store, { status: "blocked" })).tasks.map((t) => ({
@@ -134,7 +136,7 @@ export function dbSource(store: Store, opts: { stateFile?: string; pollMs?: numb
         ...readRunMarks(opts.stateFile),
         agents: namedAgents(await listAgents(store), agentNames((await listTasks(store, { status: "in_progress" })).tasks)),
         inbox: { pending: await countPending(store), oldest: (await listInbox(store, { limit: 1 }))[0] ?? null },
-      };
+      }));
     },
     watch(onChange, onError) {
       // The same change feed as the API's SSE: the store's change nudge (a file watch), confirmed
