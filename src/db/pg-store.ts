@@ -71,6 +71,41 @@ function retryable(err: unknown): "conflict" | "connection" | null {
   return null;
 }
 
+/**
+ * The connection a transaction's query builder sends through, pointed at the transaction's own
+ * connection while it runs. Builders are kept between transactions because the queries they
+ * prepare (db/prepared.ts) capture the connection they were built on: rebuilding them for every
+ * transaction was most of an update's CPU.
+ */
+class ForwardingConnection {
+  target: SQL | null = null;
+  frame: Frame | null = null;
+
+  #conn(): SQL {
+    // A query left running by an earlier body (never awaited) must not land in the transaction
+    // now using this builder: it runs in its own body's async context, which is not this frame.
+    let f = frames.getStore();
+    while (f && f !== this.frame) f = f.parent;
+    if (!this.target || !f) throw new Error("orch: a query ran outside the transaction it was built in");
+    return this.target;
+  }
+
+  unsafe(query: string, params?: unknown[]) {
+    return this.#conn().unsafe(query, params);
+  }
+
+  // A transaction's handle has savepoint() (nested transactions); Bun's types put it elsewhere.
+  savepoint(...args: unknown[]) {
+    const conn = this.#conn() as unknown as { savepoint(...a: unknown[]): unknown };
+    return conn.savepoint(...args);
+  }
+}
+
+interface TxSlot {
+  readonly conn: ForwardingConnection;
+  readonly db: Db;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 class PgStore implements Store {
@@ -81,6 +116,8 @@ class PgStore implements Store {
   readonly #sql: SQL;
   readonly #db: Db;
   readonly #sequencer: Sequencer;
+  /** Transaction builders not in use: see TxSlot. */
+  readonly #idleSlots: TxSlot[] = [];
   #closed = false;
   #identity: string | undefined;
 
@@ -117,12 +154,17 @@ class PgStore implements Store {
       let committing = false;
       try {
         const result = await this.#sql.begin("isolation level serializable", async (client) => {
-          const frame: Frame = { store: this, db: this.#txDb(client), open: true, parent: frames.getStore() };
+          const slot = this.#idleSlots.pop() ?? this.#newSlot();
+          const frame: Frame = { store: this, db: slot.db, open: true, parent: frames.getStore() };
+          slot.conn.target = client;
+          slot.conn.frame = frame;
           try {
             return await frames.run(frame, fn, frame.db);
           } finally {
             frame.open = false;
             committing = true;
+            slot.conn.target = slot.conn.frame = null;
+            this.#idleSlots.push(slot);
           }
         });
         return result as T;
@@ -141,12 +183,13 @@ class PgStore implements Store {
     }
   }
 
-  /** A query builder on the transaction's connection (what drizzle's own transaction() makes). */
-  #txDb(client: SQL): Db {
+  /** A query builder over a forwarding connection (what drizzle's own transaction() makes, kept for reuse). */
+  #newSlot(): TxSlot {
     // drizzle keeps these private; they are what its own transaction() passes on.
     const base = this.#db as unknown as { dialect: PgDialect; session: { schema: never; options: never } };
-    const session = new BunSQLSession(client as never, base.dialect, base.session.schema, base.session.options);
-    return new BunSQLTransaction(base.dialect, session as never, base.session.schema) as unknown as Db;
+    const conn = new ForwardingConnection();
+    const session = new BunSQLSession(conn as never, base.dialect, base.session.schema, base.session.options);
+    return { conn, db: new BunSQLTransaction(base.dialect, session as never, base.session.schema) as unknown as Db };
   }
 
   #failure(err: unknown): Error {
