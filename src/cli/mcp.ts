@@ -36,7 +36,7 @@ export const command = singleAction("mcp", {
       feed.stop();
       throw err;
     }
-    const [{ createMcpServer }, { GuardedStdioTransport }] = await Promise.all([import("../mcp/server.ts"), import("../mcp/stdio.ts")]);
+    const [{ createMcpServer, createToolCaller }, { GuardedStdioTransport }] = await Promise.all([import("../mcp/server.ts"), import("../mcp/stdio.ts")]);
 
     let api: { stop(): void } | undefined;
     // The session's hooks hand their events to this process, which has the database open.
@@ -57,6 +57,7 @@ export const command = singleAction("mcp", {
       process.exit(0);
     };
 
+    const callTool = createToolCaller(store, { log });
     const transport = new GuardedStdioTransport(feed, {
       write(text) {
         try {
@@ -66,8 +67,9 @@ export const command = singleAction("mcp", {
         }
       },
       log,
+      callTool,
     });
-    const server = createMcpServer(store, { log });
+    const server = createMcpServer(store, { log }, callTool);
     // The SDK quotes whole messages here (a stray response of megabytes): one bounded line.
     server.onerror = (err) => log(`orch mcp: ${err.message.length > 500 ? `${err.message.slice(0, 500)}… (${err.message.length} characters)` : err.message}`);
     transport.onend = () => {

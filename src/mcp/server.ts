@@ -110,20 +110,14 @@ const noElicitation: jsonSchemaValidator = {
   },
 };
 
-export function createMcpServer(store: Store, opts: McpServerOptions = {}): Server {
+/** Answers one tools/call: the tool's result, an isError result for its failures; an unknown tool throws McpError. */
+export type ToolCaller = (params: { name: string; arguments?: Record<string, unknown> }) => Promise<CallToolResult>;
+
+export function createToolCaller(store: Store, opts: McpServerOptions = {}): ToolCaller {
   const tools = opts.tools ?? allTools();
   const byName = new Map(tools.map((t) => [t.name, t]));
   const ctx: McpContext = { store, cwd: opts.cwd ?? process.cwd() };
-  const server = new Server(
-    { name: SERVER_NAME, version: VERSION },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: noElicitation },
-  );
-
-  const listing = toolListing(opts.tools);
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
-
-  server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
-    const { name, arguments: args } = req.params;
+  return async ({ name, arguments: args }) => {
     const tool = byName.get(name);
     if (!tool) {
       const hint = suggest(name, [...byName.keys()]);
@@ -145,7 +139,17 @@ export function createMcpServer(store: Store, opts: McpServerOptions = {}): Serv
       if (process.env.ORCH_DEBUG === "1" && (err as Error)?.stack) opts.log?.((err as Error).stack!);
       return errorResult(line);
     }
-  });
+  };
+}
 
+export function createMcpServer(store: Store, opts: McpServerOptions = {}, callTool: ToolCaller = createToolCaller(store, opts)): Server {
+  const server = new Server(
+    { name: SERVER_NAME, version: VERSION },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: noElicitation },
+  );
+
+  const listing = toolListing(opts.tools);
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+  server.setRequestHandler(CallToolRequestSchema, (req) => callTool(req.params));
   return server;
 }

@@ -15,7 +15,10 @@ describe("screenLine", () => {
     const res = { jsonrpc: "2.0", id: "s-1", result: {} };
     expect(screenLine(JSON.stringify(res))).toEqual({ message: res as never });
     const call = { jsonrpc: "2.0", id: "a", method: "tools/call", params: { name: "task_get", arguments: { id: "T1" } } };
-    expect(screenLine(`${JSON.stringify(call)}   `)).toEqual({ message: call as never });
+    expect(screenLine(`${JSON.stringify(call)}   `)).toEqual({ message: call as never, toolCall: true });
+    // With _meta it is no plain tool call: the SDK gets it (and checks it).
+    const withMeta = { ...call, params: { ...call.params, _meta: { progressToken: 1 } } };
+    expect(screenLine(JSON.stringify(withMeta))).toEqual({ message: withMeta as never });
   });
 
   test("malformed JSON: -32700 with id null", () => {
@@ -186,5 +189,41 @@ describe("readLines and the transport", () => {
     await t.send({ jsonrpc: "2.0", id: 1, result: {} });
     await waiting;
     expect(written[1]).toBe('{"jsonrpc":"2.0","id":1,"result":{}}\n');
+  });
+
+  test("a plain tools/call is answered by callTool, not the SDK: results, thrown errors as JSON-RPC errors, and whenIdle waits for it", async () => {
+    const written: string[] = [];
+    const lines = [
+      { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "ok", arguments: { x: 1 } } },
+      { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "nope" } },
+      { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "ok", _meta: { progressToken: "p" } } },
+    ];
+    const feed = await readLines(streamOf([lines.map((l) => JSON.stringify(l)).join("\n") + "\n"]));
+    let release = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const t = new GuardedStdioTransport(feed, {
+      write: (s) => written.push(s),
+      async callTool(p) {
+        await gate;
+        if (p.name !== "ok") throw Object.assign(new Error(`Unknown tool: ${p.name}`), { code: -32602 });
+        return { content: [{ type: "text", text: JSON.stringify(p.arguments) }] };
+      },
+    });
+    const sdk: unknown[] = [];
+    t.onmessage = (m) => sdk.push(m);
+    await t.start();
+    await Bun.sleep(1);
+    expect(sdk).toEqual([lines[2]]);
+    let idle = false;
+    const waiting = t.whenIdle(5000).then(() => (idle = true));
+    release();
+    await Bun.sleep(5);
+    expect(idle).toBe(false); // request 3 is the SDK's, not answered yet
+    expect(written.map((w) => JSON.parse(w))).toEqual([
+      { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: '{"x":1}' }] } },
+      { jsonrpc: "2.0", id: 2, error: { code: -32602, message: "Unknown tool: nope" } },
+    ]);
+    await t.send({ jsonrpc: "2.0", id: 3, result: { content: [] } });
+    await waiting;
   });
 });
