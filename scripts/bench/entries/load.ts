@@ -82,7 +82,10 @@ export const about =
   "untimed updates: agent sessions live for hours, and until then the JIT is still compiling in each one (the " +
   "fresh-session row shows that cost, without a target). `sync` runs before each run, so none pays for the last " +
   "one's writeback. This machine is a shared VM: between invocations the raw figure has ranged from 21,000 to " +
-  "36,000 updates/s and orch's with it; the ratio within one run is what the target checks.";
+  "36,000 updates/s and orch's with it; the ratio within one run is what the target checks. On 2026-12-04 the " +
+  "one-in-flight row read 0.24× against 0.38× on 2026-11-27; the binary of 2026-11-27's code (before the async core, " +
+  "f41520a) run back to back with today's on the same machine gave 5,057 against 5,105 updates/s (0.215× and 0.243× of " +
+  "their runs' raw figures): the machine moved, not orch.";
 
 /** Untimed updates each process makes first: by then the JIT has settled (at 300 it is still compiling). */
 const WARM_UP = 2000;

@@ -43,7 +43,8 @@ export const about =
   "transaction, relayed to SSE by a bare `Bun.serve` LISTENing. The machine has 2 cores shared by the server, every " +
   "client and the bench, and other sessions' test suites often run meanwhile: rates have moved by a third between " +
   "rounds and nearly doubled between invocations (in the runs made while writing the entry: orch 183–561, raw " +
-  "1,871–3,630 updates/s, the ratio 0.11–0.22); the ratio within one run and the CPU per update are the steadier figures.";
+  "1,871–3,630 updates/s, the ratio 0.11–0.22, before transactions kept their prepared queries); the ratio within one run " +
+  "and the CPU per update are the steadier figures.";
 
 /** The raw writer: argv URL TASK N WARM; "ready" once warm, one stdin line starts it, "done" at the end; it exits when stdin closes. */
 const RAW_WRITER = `
