@@ -2,21 +2,22 @@
  * PgStore's transactions reuse their query builders (src/db/pg-store.ts, ForwardingConnection):
  * the prepared write path is built once, not per transaction. What that must never do: send a
  * transaction's statement on another transaction's connection — concurrent transactions, or a
- * statement an earlier body left running.
+ * statement an earlier body left running. Runs in the PostgreSQL pass (a process opens one kind
+ * of database: the SQLite pass has opened SQLite ones by then).
  */
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
-import { openStore, type Db } from "../../src/db/client.ts";
+import type { Db } from "../../src/db/client.ts";
 import { preparedQuery } from "../../src/db/prepared.ts";
 import { tasks } from "../../src/db/schema.ts";
 import { createTask, updateTask } from "../../src/core/tasks.ts";
-import { freshDatabase, pgDescribe } from "../pg.ts";
+import { ON_POSTGRES, openTestStore } from "../backend.ts";
 
 const backendPid = (db: Db) => preparedQuery(db, "test.backendPid", (d) => d.select({ pid: sql<number>`pg_backend_pid()`.mapWith(Number) }).from(tasks).limit(1).prepare());
 
-pgDescribe("PostgreSQL transactions and their query builders", () => {
+describe.skipIf(!ON_POSTGRES)("PostgreSQL transactions and their query builders", () => {
   test("concurrent transactions each send every statement on their own connection; the builders are kept for the next ones", async () => {
-    const store = await openStore((await freshDatabase("pg_store_slots")).url);
+    const store = await openTestStore(":memory:");
     try {
       await createTask(store, { id: "T1", title: "one" });
       const seen: { inTx: number[]; db: Db }[] = [];
@@ -47,7 +48,7 @@ pgDescribe("PostgreSQL transactions and their query builders", () => {
   });
 
   test("a statement an earlier body left running is refused, never run inside the transaction now using its builder", async () => {
-    const store = await openStore((await freshDatabase("pg_store_stray")).url);
+    const store = await openTestStore(":memory:");
     try {
       await createTask(store, { id: "T1", title: "one" });
       let stray: Promise<string> | undefined;
