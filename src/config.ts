@@ -9,6 +9,7 @@ import { formatZodIssues, usageError } from "./errors.ts";
 import { mainTopLevel } from "./git/git.ts";
 import { defaultDbPath, expandHome, workspaceId } from "./db/location.ts";
 import { isPostgresUrl, parsePostgresUrl } from "./db/pg-url.ts";
+import { MACHINE_NAME } from "./sys/machine.ts";
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -32,6 +33,10 @@ const envSchema = z.object({
   ORCH_API_TOKEN: z.string().min(1).optional(),
   ORCHESTRATION_WEBHOOK_URL: z.url().optional(),
   NO_COLOR: z.string().optional(),
+  /** This machine's name in a team's shared database (sys/machine.ts). */
+  ORCH_MACHINE: z.string().trim().regex(MACHINE_NAME, "must be 1 to 64 letters, digits, '.', '_', '/' or '-'").optional(),
+  /** How long a stream's claim lasts without a heartbeat (core/claims.ts), over the config file's team.leaseSeconds. */
+  ORCH_LEASE_SECONDS: z.coerce.number().int().min(2).max(86_400).optional(),
 });
 
 export type OrchEnv = z.infer<typeof envSchema>;

@@ -40,6 +40,8 @@ export interface Dialect {
   lastEventId(db: Db): Promise<number>;
   /** True when every event after `after` up to `latest` is still in the log (none compacted away). */
   replayable(db: Db, after: number, latest: number): Promise<boolean>;
+  /** The database's clock, as ISO-8601 UTC with milliseconds: the one clock every machine sharing it agrees on. */
+  databaseNow(db: Db): Promise<string>;
 }
 
 export const sqliteDialect: Dialect = {
@@ -76,6 +78,10 @@ export const sqliteDialect: Dialect = {
     const row = (await db.select({ n: sql<number>`count(*)` }).from(events).where(and(gt(events.id, after), lte(events.id, latest))))[0];
     return (row?.n ?? 0) === latest - after;
   },
+  async databaseNow(db) {
+    // drizzle's get() of raw SQL answers the row as an array of values.
+    return (await db.get<[string]>(sql`SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`))[0];
+  },
 };
 
 let active: Dialect = sqliteDialect;
@@ -94,3 +100,4 @@ export const latestMergeRecord: Dialect["latestMergeRecord"] = (db, streamId) =>
 export const eventsSince: Dialect["eventsSince"] = (db, after, limit) => active.eventsSince(db, after, limit);
 export const lastEventId: Dialect["lastEventId"] = (db) => active.lastEventId(db);
 export const replayable: Dialect["replayable"] = (db, after, latest) => active.replayable(db, after, latest);
+export const databaseNow: Dialect["databaseNow"] = (db) => active.databaseNow(db);

@@ -68,4 +68,11 @@ export const pgDialect: Dialect = {
     const s = await feedCursor(db);
     return after >= s.compactedThrough && after <= s.lastSeq;
   },
+  // clock_timestamp(), not now(): a transaction retried for a while must not stamp its start time.
+  async databaseNow(db) {
+    const rows = (await (db as unknown as PgDb).execute(
+      sql`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS now`,
+    )) as unknown as { now: string }[];
+    return rows[0]!.now;
+  },
 };

@@ -165,6 +165,7 @@ export const agents = t.agents;
 export const inbox = t.inbox;
 export const policyRules = t.policyRules;
 export const streamBudgets = t.streamBudgets;
+export const streamClaims = t.streamClaims;
 export const events = t.events;
 export const feedState = t.feedState;
 

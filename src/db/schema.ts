@@ -33,6 +33,7 @@ export let agents = sqliteTables.agents;
 export let inbox = sqliteTables.inbox;
 export let policyRules = sqliteTables.policyRules;
 export let streamBudgets = sqliteTables.streamBudgets;
+export let streamClaims = sqliteTables.streamClaims;
 export let events = sqliteTables.events;
 export let feedState = sqliteTables.feedState;
 
@@ -43,7 +44,7 @@ export let feedState = sqliteTables.feedState;
  * row types (schema-pg.ts PgTables), so the core is typed once, against these.
  */
 export function bindTables(next: Tables): void {
-  ({ initiatives, prds, streams, tasks, workProducts, agentActivity, agentSessions, agents, inbox, policyRules, streamBudgets, events, feedState } = next);
+  ({ initiatives, prds, streams, tasks, workProducts, agentActivity, agentSessions, agents, inbox, policyRules, streamBudgets, streamClaims, events, feedState } = next);
 }
 
 export type InitiativeRow = typeof initiatives.$inferSelect;
@@ -59,3 +60,4 @@ export type AgentStatus = AgentRow["status"];
 export type InboxRow = typeof inbox.$inferSelect;
 export type PolicyRuleRow = typeof policyRules.$inferSelect;
 export type StreamBudgetRow = typeof streamBudgets.$inferSelect;
+export type StreamClaimRow = typeof streamClaims.$inferSelect;

@@ -264,6 +264,25 @@ export function defineTables(k: ColumnKit) {
   });
 
   /**
+   * Which machine works a stream now (core/claims.ts): one row per claimed stream, kept alive by
+   * its holder's heartbeat. Times are the database's clock, so machines' clocks need not agree;
+   * a claim whose lease ran out may be taken over by anyone.
+   */
+  const streamClaims = k.table("stream_claims", {
+    streamId: k.text("stream_id").primaryKey(),
+    /** ORCH_MACHINE, else the host name. */
+    machine: k.text("machine").notNull(),
+    pid: k.integer("pid").notNull(),
+    /** A random id of the claiming process: tells two runs on one machine (or a reused pid) apart. */
+    holder: k.text("holder").notNull(),
+    /** What holds it: `start` (an orch start run), `continue` (orch continue). */
+    purpose: k.text("purpose").notNull(),
+    claimedAt: k.text("claimed_at").notNull(),
+    heartbeatAt: k.text("heartbeat_at").notNull(),
+    expiresAt: k.text("expires_at").notNull(),
+  });
+
+  /**
    * Append-only change log: one row in the same transaction as every change; feeds SSE.
    * Rows are never deleted, so a plain rowid key is already increasing (AUTOINCREMENT would write
    * sqlite_sequence on every change), and the only index covers stream events, which the merge
@@ -273,7 +292,7 @@ export function defineTables(k: ColumnKit) {
     "events",
     {
       id: k.integer("id").primaryKey(),
-      kind: k.text("kind", { enum: ["initiative", "prd", "stream", "task", "activity", "work_product", "agent_session", "agent", "inbox", "budget"] }).notNull(),
+      kind: k.text("kind", { enum: ["initiative", "prd", "stream", "task", "activity", "work_product", "agent_session", "agent", "inbox", "budget", "claim"] }).notNull(),
       entityId: k.text("entity_id").notNull(),
       op: k.text("op", { enum: ["create", "update", "archive", "unarchive", "delete"] }).notNull(),
       payload: k.text("payload", { mode: "json" }).$type<unknown>().notNull(),
@@ -309,7 +328,7 @@ export function defineTables(k: ColumnKit) {
     compactedThrough: k.integer("compacted_through").notNull().default(0),
   });
 
-  return { initiatives, prds, streams, tasks, workProducts, agentActivity, agentSessions, agents, inbox, policyRules, streamBudgets, events, feedState };
+  return { initiatives, prds, streams, tasks, workProducts, agentActivity, agentSessions, agents, inbox, policyRules, streamBudgets, streamClaims, events, feedState };
 }
 
 /** The tables as the SQLite kit types them (the PostgreSQL ones are mapped from these). */

@@ -32,6 +32,12 @@ const fileSchema = z
       .optional(),
     /** Seconds a question waits for a person before it is denied. */
     questionTimeout: z.number().int().min(1).max(86_400).optional(),
+    team: z
+      .object({
+        leaseSeconds: z.number().int().min(2).max(86_400).optional(),
+        heartbeatSeconds: z.number().int().min(1).max(86_400).optional(),
+      })
+      .optional(),
     budget: z
       .object({
         streamUsd: z.number().positive().optional(),
@@ -82,6 +88,26 @@ export function resolveBudget(root: string, flags: { streamUsd?: string; initiat
     ...(streamUsd !== undefined ? { streamUsd } : {}),
     ...(initiativeUsd !== undefined ? { initiativeUsd } : {}),
   };
+}
+
+export interface TeamSettings {
+  /** How long a claim lasts without a heartbeat. */
+  leaseMs: number;
+  /** How often a run renews its claims: well inside the lease. */
+  heartbeatMs: number;
+}
+
+export const DEFAULT_LEASE_S = 60;
+export const DEFAULT_HEARTBEAT_S = 15;
+
+/** Claims' lease and heartbeat: ORCH_LEASE_SECONDS > the config file's `team` > defaults. */
+export function resolveTeamSettings(root: string, env: { ORCH_LEASE_SECONDS?: number }): TeamSettings {
+  const team = readConfig(root).team ?? {};
+  const lease = env.ORCH_LEASE_SECONDS ?? team.leaseSeconds ?? DEFAULT_LEASE_S;
+  // Unset, the heartbeat fits a shortened lease three times over (a lease of 6 s beats every 2 s).
+  const heartbeat = team.heartbeatSeconds ?? Math.min(DEFAULT_HEARTBEAT_S, lease / 3);
+  if (heartbeat >= lease) throw failed(`${CONFIG_FILE}: team.heartbeatSeconds (${heartbeat}) must be shorter than the lease (${lease} s), or a live run loses its claims`);
+  return { leaseMs: lease * 1000, heartbeatMs: heartbeat * 1000 };
 }
 
 export interface RunSettings {

@@ -37,7 +37,13 @@ export type RunNote =
   | { kind: "budget-paused"; streamId: string; spent: string; command: string }
   | { kind: "budget-resumed"; streamId: string; left: string }
   | { kind: "waiting-budget"; streams: string[] }
-  | { kind: "permission-asked"; streamId: string | null; agent: string | null; tool: string; inboxId: number };
+  | { kind: "permission-asked"; streamId: string | null; agent: string | null; tool: string; inboxId: number }
+  /** Another machine's live claim holds the stream: this run leaves it alone. */
+  | { kind: "claimed-elsewhere"; streamId: string; machine: string; pid: number; expiresAt: string }
+  /** The stream's last holder stopped renewing its lease: this run takes it over. */
+  | { kind: "took-over"; streamId: string; machine: string; pid: number }
+  /** This run's claim ran out and someone else has the stream now: its agent here is stopped. */
+  | { kind: "claim-lost"; streamId: string; pid: number | null; worktree: string | null };
 
 export interface Said {
   lines: string[];
@@ -172,6 +178,17 @@ export function say(n: RunNote): Said {
       return { lines: [`▶ ${n.streamId}: budget raised (${n.left} left); resuming`], webhook: `▶ ${n.streamId} resumed: budget raised` };
     case "waiting-budget":
       return { lines: [`⏸ Waiting for a budget raise: ${n.streams.join(", ")} (orch budget raise ${n.streams.length === 1 ? n.streams[0] : "STREAM"} USD); nothing else can run`] };
+    case "claimed-elsewhere":
+      return { lines: [`… ${n.streamId} is being worked on ${n.machine} (pid ${n.pid}); leaving it to that machine (its lease runs to ${n.expiresAt})`] };
+    case "took-over":
+      return { lines: [`↻ ${n.streamId}: ${n.machine} (pid ${n.pid}) stopped renewing its claim; taking the stream over`], webhook: `↻ ${n.streamId} taken over from ${n.machine}` };
+    case "claim-lost":
+      return {
+        lines: [
+          `✖ ${n.streamId}: this machine's claim ran out and another machine has the stream now; its agent here${n.pid ? ` (pid ${n.pid})` : ""} is stopped${n.worktree ? `, its work left as it is in ${n.worktree}` : ""}`,
+        ],
+        webhook: `✖ ${n.streamId}: claim lost to another machine`,
+      };
     case "permission-asked": {
       const who = n.streamId ?? n.agent ?? "An agent";
       const line = `⏸ ${who} waits for permission: ${n.tool} — orch allow ${n.inboxId} / orch deny ${n.inboxId}`;

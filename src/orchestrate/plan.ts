@@ -21,6 +21,8 @@ export interface Decision {
   stuck: string[];
   /** Streams that could launch but are paused for budget: they wait for a raise. */
   paused: string[];
+  /** Streams that could launch but another machine works them (its claim is live): not here. */
+  elsewhere: string[];
   /** Every stream done (and parallel ones merged). */
   finished: boolean;
   /** Agents currently running after this decision's launches. */
@@ -46,6 +48,11 @@ export function decide(
     archivedDone?: ReadonlySet<string>;
     /** Streams paused for budget: never launched until raised. */
     paused?: ReadonlySet<string>;
+    /**
+     * Streams another machine has claimed (a live lease): never launched here, and each counts
+     * against `maxParallel`, which is the whole team's.
+     */
+    elsewhere?: ReadonlySet<string>;
   },
 ): Decision {
   const byId = new Map(streams.map((s) => [s.streamId, s]));
@@ -55,6 +62,7 @@ export function decide(
   const merge: string[] = [];
   const launch: string[] = [];
   const paused: string[] = [];
+  const elsewhere: string[] = [];
 
   // A failed stream whose tasks someone finished by hand counts as complete after all (on --resume).
   // An agent may mark its last task done and go on committing: done means done *and* ended.
@@ -76,6 +84,9 @@ export function decide(
   }
 
   let running = Object.values(state.streams).filter((r) => r.status === "running").length - completed.filter((id) => run(id)?.status === "running").length;
+  // Other machines' agents share the limit, but not streams whose work is done (awaiting their merge).
+  const elsewhereRunning = [...(opts.elsewhere ?? [])].filter((id) => run(id)?.status !== "running" && !(byId.get(id) && isDone(byId.get(id)!)));
+  running += elsewhereRunning.length;
   const failed = (id: string) => statusOf(id) === "failed";
 
   // Stuck: a dependency failed, directly or through other stuck streams (to a fixpoint, since a
@@ -102,6 +113,10 @@ export function decide(
       paused.push(s.streamId);
       continue;
     }
+    if (opts.elsewhere?.has(s.streamId)) {
+      elsewhere.push(s.streamId);
+      continue;
+    }
     const deps = s.dependencies.filter((d) => d !== s.streamId);
     const ready = deps.every((d) => {
       const dep = byId.get(d);
@@ -119,7 +134,7 @@ export function decide(
     const st = statusOf(s.streamId);
     return s.streamPhase === "parallel" && !opts.only ? st === "merged" : st === "completed" || st === "merged";
   });
-  return { completed, awaitingExit, merge, launch, stuck, paused, finished, running };
+  return { completed, awaitingExit, merge, launch, stuck, paused, elsewhere, finished, running };
 }
 
 /** What `--dry-run` says can start now, in the guide's words. */

@@ -30,6 +30,9 @@ import { idleFor, say, stillRunning, type RunNote } from "./messages.ts";
 import { sendWebhook } from "./notify.ts";
 import { afterUnfinishedExit, decide, isDone } from "./plan.ts";
 import { budgetStep } from "./budget-step.ts";
+import { claimStep } from "./claim-step.ts";
+import type { TeamSettings } from "./config.ts";
+import { machineId } from "../sys/machine.ts";
 import { permissionAlerts } from "./permission-alerts.ts";
 import type { BudgetLimits } from "../core/budget.ts";
 import { holdRunLock } from "./run-lock.ts";
@@ -59,7 +62,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** How often liveness and stalls are checked (ms). */
   tickMs?: number;
+  /** Claims' lease and heartbeat (default: 60 s and 15 s). */
+  team?: TeamSettings;
 }
+
+const DEFAULT_TEAM: TeamSettings = { leaseMs: 60_000, heartbeatMs: 15_000 };
 
 export type RunOutcome = RunState["outcome"];
 
@@ -153,6 +160,21 @@ async function run(
   state.budget = o.budget ?? {};
   saveState(root, state, store.now());
   const budget = budgetStep(store, state.budget, note);
+  const claims = claimStep(store, {
+    team: o.team ?? DEFAULT_TEAM,
+    machine: machineId(),
+    note,
+    stopAgent: (id) => stopLostAgent(id),
+    onError: (err) => o.print(`orch: warning: could not renew this run's claims: ${(err as Error)?.message ?? err}`),
+  });
+  /** Streams other machines work now, as of the last tick. */
+  let elsewhere: ReadonlySet<string> = new Set();
+  // Agents followed again after --resume are claimed again, under this run's name.
+  for (const id of [...adopted.keys()]) {
+    if (await claims.claim(id)) continue;
+    const lost = stopLostAgent(id);
+    note({ kind: "claim-lost", streamId: id, ...lost });
+  }
   const permissions = permissionAlerts(store, note);
   /** Streams paused for budget as of the last check: not launched until raised. */
   let paused: ReadonlySet<string> = new Set();
@@ -165,8 +187,29 @@ async function run(
     state.finishedAt = store.now();
   };
 
+  /** Another machine has the stream now: its agent here must not go on (its work stays where it is). */
+  function stopLostAgent(id: string): { pid: number | null; worktree: string | null } {
+    const r = state.streams[id];
+    if (!r || r.status !== "running") return { pid: null, worktree: null };
+    const pid = r.pid;
+    if (pid && processAlive(pid, r.argv)) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // gone meanwhile
+      }
+    }
+    Object.assign(r, { status: "pending", pid: null, agentAlive: false } satisfies Partial<StreamRun>);
+    adopted.delete(id);
+    exited.delete(id);
+    saveState(root, state, store.now());
+    return { pid, worktree: r.cwd && r.cwd !== root ? r.cwd : null };
+  }
+
   async function launch(s: StreamView): Promise<void> {
     const r = state.streams[s.streamId]!;
+    // Claimed first: another machine that has it keeps it, and this run launches nothing for it.
+    if (!(await claims.claim(s.streamId))) return;
     if (!phasesAnnounced.has(s.streamPhase)) {
       phasesAnnounced.add(s.streamPhase);
       note({ kind: "phase", phase: s.streamPhase });
@@ -296,7 +339,7 @@ async function run(
     }
   }
 
-  const plan = async () => decide(await runStreams(store), state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused });
+  const plan = async () => decide(await runStreams(store), state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused, elsewhere });
 
   async function tick(): Promise<void> {
     if (o.signal?.aborted) return finish("stopped");
@@ -314,7 +357,8 @@ async function run(
     const byId = new Map(current.map((s) => [s.streamId, s]));
     paused = await budget.check(current, state, o.only ?? null);
     state.pausedStreams = [...paused];
-    const d = decide(current, state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused });
+    elsewhere = await claims.elsewhere();
+    const d = decide(current, state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused, elsewhere });
     for (const id of d.awaitingExit) {
       if (awaitingNoted.has(id)) continue;
       awaitingNoted.add(id);
@@ -349,6 +393,7 @@ async function run(
       }
     }
     await checkStalls();
+    await claims.keepOnly(runningHere());
 
     const after = await plan();
     const quiet = after.completed.length === 0 && after.merge.length === 0;
@@ -363,6 +408,8 @@ async function run(
     waitingSaid = waiting;
     saveState(root, state, store.now());
   }
+
+  const runningHere = () => new Set(Object.entries(state.streams).filter(([, r]) => r.status === "running").map(([id]) => id));
 
   // Serialised ticks: a change that lands while one runs triggers exactly one more.
   let ticking = false;
@@ -399,6 +446,7 @@ async function run(
   o.signal?.addEventListener("abort", onAbort);
 
   note({ kind: "header", name: initiativeName, streams: streams.length, launcher: o.launcher.name, maxParallel: o.maxParallel, resumed: o.resume });
+  claims.start();
   schedule();
   try {
     await finished;
@@ -410,6 +458,7 @@ async function run(
     o.signal?.removeEventListener("abort", onAbort);
     if (outcome === "running") finish("failed");
     saveState(root, state, store.now());
+    await claims.stop(new Set([...runningHere()].filter((id) => state.streams[id]?.agentAlive !== false)));
   }
 
   for (const n of endNotes(state, outcome, o.only ?? null)) note(n);

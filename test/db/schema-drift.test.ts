@@ -33,6 +33,7 @@ const TABLES = [
   "inbox",
   "policyRules",
   "streamBudgets",
+  "streamClaims",
   "events",
   "feedState",
 ] as const;

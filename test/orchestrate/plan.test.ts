@@ -45,10 +45,21 @@ const plan = (a = 0, b = 0, c = 0, d = 0) => [
 ];
 
 describe("decide()", () => {
+  test("streams another machine works are not launched here, and count against the team's limit", () => {
+    const streams = plan(2);
+    const st = state(streams, { "Stream-A": "merged" });
+    // B is claimed elsewhere: with a limit of 2, only one of C runs here.
+    expect(decide(streams, st, { maxParallel: 2, elsewhere: new Set(["Stream-B"]) })).toMatchObject({ launch: ["Stream-C"], elsewhere: ["Stream-B"], running: 2 });
+    expect(decide(streams, st, { maxParallel: 1, elsewhere: new Set(["Stream-B"]) })).toMatchObject({ launch: [], elsewhere: ["Stream-B"], running: 1 });
+    // A stream whose tasks are all done no longer holds a place, whoever claimed it.
+    const bDone = plan(2, 2);
+    expect(decide(bDone, state(bDone, { "Stream-A": "merged" }), { maxParallel: 1, elsewhere: new Set(["Stream-B"]) }).launch).toEqual(["Stream-C"]);
+  });
+
   test("a fresh run launches the foundation only; plan order is foundation, parallel, integration", () => {
     const streams = plan();
     expect(planOrder(streams).map((s) => s.streamId)).toEqual(["Stream-A", "Stream-B", "Stream-C", "Stream-D"]);
-    expect(decide(streams, state(streams), { maxParallel: 5 })).toEqual({ completed: [], awaitingExit: [], merge: [], launch: ["Stream-A"], stuck: [], paused: [], finished: false, running: 1 });
+    expect(decide(streams, state(streams), { maxParallel: 5 })).toEqual({ completed: [], awaitingExit: [], merge: [], launch: ["Stream-A"], stuck: [], paused: [], elsewhere: [], finished: false, running: 1 });
   });
 
   test("an agent that marked its last task done but is still running: not complete, not merged, nothing launched on it", () => {
@@ -127,7 +138,7 @@ describe("decide()", () => {
   test("after a failure: the dependents are stuck (transitively), nothing launches, the run is not finished", () => {
     const streams = plan(1);
     const d = decide(streams, state(streams, { "Stream-A": "failed" }), { maxParallel: 5 });
-    expect(d).toEqual({ completed: [], awaitingExit: [], merge: [], launch: [], stuck: ["Stream-B", "Stream-C", "Stream-D"], paused: [], finished: false, running: 0 });
+    expect(d).toEqual({ completed: [], awaitingExit: [], merge: [], launch: [], stuck: ["Stream-B", "Stream-C", "Stream-D"], paused: [], elsewhere: [], finished: false, running: 0 });
 
     // Within one phase a dependency may come later in plan order: still stuck.
     const chain = [sv("F3", "foundation", ["F2"]), sv("F2", "foundation", ["F1"]), sv("F1", "foundation", []), sv("X", "foundation", [])];

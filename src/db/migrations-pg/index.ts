@@ -7,6 +7,7 @@ import m2 from "./0002_feed_sequencer.sql" with { type: "text" };
 import m3 from "./0003_insertion_order.sql" with { type: "text" };
 import m4 from "./0004_machine_host.sql" with { type: "text" };
 import m5 from "./0005_feed_wake.sql" with { type: "text" };
+import m6 from "./0006_stream_claims.sql" with { type: "text" };
 
 export const migrations: EmbeddedMigration[] = [
   { version: 0, tag: "0000_init", when: 1796319272298, sql: m0 },
@@ -15,4 +16,5 @@ export const migrations: EmbeddedMigration[] = [
   { version: 3, tag: "0003_insertion_order", when: 1796329581123, sql: m3 },
   { version: 4, tag: "0004_machine_host", when: 1796330806539, sql: m4 },
   { version: 5, tag: "0005_feed_wake", when: 1796334062480, sql: m5 },
+  { version: 6, tag: "0006_stream_claims", when: 1796356847268, sql: m6 },
 ];

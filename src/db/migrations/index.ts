@@ -8,6 +8,7 @@ import m3 from "./0003_tasks_archived_idx.sql" with { type: "text" };
 import m4 from "./0004_needs_you.sql" with { type: "text" };
 import m5 from "./0005_feed_seq.sql" with { type: "text" };
 import m6 from "./0006_machine_host.sql" with { type: "text" };
+import m7 from "./0007_stream_claims.sql" with { type: "text" };
 
 export const migrations: EmbeddedMigration[] = [
   { version: 0, tag: "0000_init", when: 1795781247747, sql: m0 },
@@ -17,4 +18,5 @@ export const migrations: EmbeddedMigration[] = [
   { version: 4, tag: "0004_needs_you", when: 1796309816837, sql: m4 },
   { version: 5, tag: "0005_feed_seq", when: 1796321552036, sql: m5 },
   { version: 6, tag: "0006_machine_host", when: 1796330805808, sql: m6 },
+  { version: 7, tag: "0007_stream_claims", when: 1796356846516, sql: m7 },
 ];

@@ -1,0 +1,119 @@
+/**
+ * The run's claims (core/claims.ts): a stream is claimed before its agent is launched and kept
+ * by a heartbeat while the agent runs; streams other machines hold are left to them and count
+ * against the team's limit; a claim this run lost — taken over after its lease ran out, or about
+ * to run out because the database cannot be reached — stops the agent here, so two machines never
+ * run an agent for one stream at once. Decisions are core/claims.ts's; this only does what they say.
+ */
+import { randomUUID } from "node:crypto";
+import { claimsOfOthers, claimStream, releaseAllClaims, releaseClaim, renewClaims, type Claim, type Claimant } from "../core/claims.ts";
+import type { Store } from "../db/client.ts";
+import type { TeamSettings } from "./config.ts";
+import type { RunNote } from "./messages.ts";
+import { processAlive } from "./state.ts";
+
+export interface ClaimStep {
+  /** Streams other machines hold now (said once per holder). */
+  elsewhere(): Promise<ReadonlySet<string>>;
+  /** Claim before launching: false when another machine has it (said). */
+  claim(streamId: string): Promise<boolean>;
+  /** Give up claims on streams no longer running here. */
+  keepOnly(running: ReadonlySet<string>): Promise<void>;
+  /** The heartbeat; stops on `stop()`. */
+  start(): void;
+  /**
+   * End of the run: claims given up, but those of agents still running here (a stopped run
+   * leaves them to `--resume`, which takes them back at once on this machine).
+   */
+  stop(stillRunning: ReadonlySet<string>): Promise<void>;
+}
+
+export interface ClaimStepOptions {
+  team: TeamSettings;
+  machine: string;
+  note(n: RunNote): void;
+  /** Stop the agent running a stream here (the claim is lost); returns its pid and where its work is. */
+  stopAgent(streamId: string): { pid: number | null; worktree: string | null };
+  /** An error the heartbeat hit (the run goes on: the next beat tries again). */
+  onError?(err: unknown): void;
+}
+
+export function claimStep(store: Store, o: ClaimStepOptions): ClaimStep {
+  const me: Claimant = { machine: o.machine, pid: process.pid, holder: randomUUID(), purpose: "start" };
+  const held = new Set<string>();
+  const said = new Map<string, string>();
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let lastRenewed = Date.now();
+  let beating = false;
+
+  // A claim of this machine whose process is gone (a killed run, before --resume) need not wait out its lease.
+  const holderGone = (c: { machine: string; pid: number }) => c.machine === me.machine && c.pid !== process.pid && !processAlive(c.pid);
+
+  const sayElsewhere = (c: Claim) => {
+    if (said.get(c.streamId) === c.holder) return;
+    said.set(c.streamId, c.holder);
+    o.note({ kind: "claimed-elsewhere", streamId: c.streamId, machine: c.machine, pid: c.pid, expiresAt: c.expiresAt });
+  };
+
+  const lose = (streamId: string) => {
+    held.delete(streamId);
+    const { pid, worktree } = o.stopAgent(streamId);
+    o.note({ kind: "claim-lost", streamId, pid, worktree });
+  };
+
+  async function beat(): Promise<void> {
+    if (beating || held.size === 0) {
+      lastRenewed = Date.now();
+      return;
+    }
+    beating = true;
+    try {
+      const kept = new Set(await renewClaims(store, me.holder, o.team.leaseMs));
+      lastRenewed = Date.now();
+      for (const id of [...held]) if (!kept.has(id)) lose(id);
+    } catch (err) {
+      o.onError?.(err);
+      // Cut off from the database: before the lease can run out and another machine take the
+      // streams over, the agents here stop (their work stays where it is).
+      if (Date.now() - lastRenewed >= o.team.leaseMs - o.team.heartbeatMs) for (const id of [...held]) lose(id);
+    } finally {
+      beating = false;
+    }
+  }
+
+  return {
+    async elsewhere() {
+      const others = (await claimsOfOthers(store, me.holder)).filter((c) => !holderGone(c));
+      for (const c of others) sayElsewhere(c);
+      return new Set(others.map((c) => c.streamId));
+    },
+    async claim(streamId) {
+      const r = await claimStream(store, streamId, me, o.team.leaseMs, holderGone);
+      if (!r.ok) {
+        sayElsewhere(r.heldBy);
+        return false;
+      }
+      held.add(streamId);
+      said.delete(streamId);
+      if (r.tookOver && r.tookOver.machine !== me.machine) o.note({ kind: "took-over", streamId, machine: r.tookOver.machine, pid: r.tookOver.pid });
+      return true;
+    },
+    async keepOnly(running) {
+      for (const id of [...held]) {
+        if (running.has(id)) continue;
+        held.delete(id);
+        await releaseClaim(store, id, me.holder);
+      }
+    },
+    start() {
+      timer ??= setInterval(() => void beat(), o.team.heartbeatMs);
+    },
+    async stop(stillRunning) {
+      if (timer) clearInterval(timer);
+      timer = null;
+      if (stillRunning.size === 0) await releaseAllClaims(store, me.holder);
+      else for (const id of held) if (!stillRunning.has(id)) await releaseClaim(store, id, me.holder);
+      held.clear();
+    },
+  };
+}
