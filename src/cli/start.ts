@@ -11,7 +11,7 @@ import { findProjectRoot, readEnv } from "../config.ts";
 import { conflict, notFound, usageError } from "../errors.ts";
 import type { Store } from "../db/client.ts";
 import { renderStatus, statusReport } from "../generate/status.ts";
-import { resolveBudget, resolveRunSettings, type RunSettings } from "../orchestrate/config.ts";
+import { resolveBudget, resolveRunSettings, resolveTeamSettings, type RunSettings } from "../orchestrate/config.ts";
 import { dryRunSummary, planOrder } from "../orchestrate/plan.ts";
 import { failures, preflight, runWillRefuse, type PreflightResult } from "../orchestrate/preflight.ts";
 import { archivedDone, runStreams } from "../orchestrate/run-setup.ts";
@@ -146,6 +146,7 @@ export const command = singleAction("start", {
       apiPort: process.env.HTTP_API_PORT ? env.HTTP_API_PORT : undefined,
       print: (line) => say(`${line}\n`),
       signal: controller.signal,
+      team: resolveTeamSettings(root, env),
     });
     await store.close();
     // Detached agents and watchers must not keep orch itself alive once the run is over.

@@ -5,6 +5,7 @@ import { storeFromFlags, str } from "./context.ts";
 import { type Column, printJson, printTable, say } from "./output.ts";
 import { taskColumns } from "./task.ts";
 import type { StreamPairConflict } from "../workspace/stream-conflicts.ts";
+import { listClaims, type Claim } from "../core/claims.ts";
 
 const streamColumns: Column<StreamView>[] = [
   { header: "STREAM", value: (s) => s.streamId, max: 24 },
@@ -102,4 +103,23 @@ const conflicts: Action = {
   },
 };
 
-export const command = commandGroup("stream", "list, get and archive streams; find conflicts", { list, get, archive, unarchive, conflicts });
+const claimColumns: Column<Claim>[] = [
+  { header: "STREAM", value: (c) => c.streamId, max: 24 },
+  { header: "MACHINE", value: (c) => c.machine, max: 32 },
+  { header: "PID", value: (c) => String(c.pid) },
+  { header: "BY", value: (c) => `orch ${c.purpose}` },
+  { header: "HEARTBEAT", value: (c) => c.heartbeatAt },
+  { header: "LEASE", value: (c) => (c.live ? `until ${c.expiresAt}` : `ran out ${c.expiresAt}`) },
+];
+
+const claims: Action = {
+  summary: "which machine works which stream now (claims and their leases)",
+  flags: { ...commonFlags },
+  async run({ flags }) {
+    const list = await listClaims(await storeFromFlags(flags));
+    if (flags.json) printJson({ claims: list });
+    else printTable(list, claimColumns, "No stream is claimed.");
+  },
+};
+
+export const command = commandGroup("stream", "list, get and archive streams; find conflicts; who works what", { list, get, archive, unarchive, conflicts, claims });

@@ -1,0 +1,100 @@
+/**
+ * orch for a team: several "machines" — separate clones, processes and ORCH_MACHINE names — on one
+ * shared database, from the compiled binary with the simulated agent. A stream one machine works
+ * is left alone by the others; a machine that dies loses its claim when the lease runs out, and
+ * another takes the stream over with no two agents on it at any moment.
+ */
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { sh } from "../git/repo-helpers.ts";
+import { tempDir } from "../helpers.ts";
+import { setup, startInBackground, startsOf, waitForRecords, type Project, type Rec } from "./start-helpers.ts";
+
+const PRD_FOUNDATION = `# Initiative: Team Demo
+
+## Foundation Phase
+### Stream-A: Core
+- TASK-001: schema
+- TASK-002: models
+- TASK-003: services
+- TASK-004: config
+`;
+
+/** A second machine: its own clone of the project, its own name, the same database. */
+function machine(p: Project, name: string): Project {
+  const root = join(tempDir("orch-team-"), "clone");
+  sh(join(root, ".."), "clone", "-q", p.root, root);
+  return { ...p, root, env: { ...p.env, ORCH_MACHINE: name } };
+}
+
+/** Lines of a background run's stdout as they come, to wait on. */
+function follow(stdout: ReadableStream<Uint8Array>) {
+  let text = "";
+  void (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of stdout) text += dec.decode(chunk, { stream: true });
+  })();
+  return {
+    text: () => text,
+    async until(pred: (t: string) => boolean, timeoutMs = 20_000): Promise<string> {
+      const t0 = performance.now();
+      while (!pred(text)) {
+        if (performance.now() - t0 > timeoutMs) throw new Error(`timed out; output so far:\n${text}`);
+        await Bun.sleep(20);
+      }
+      return text;
+    },
+  };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("several machines on one database", () => {
+  test("a machine leaves a claimed stream to its holder; when the holder dies, another takes it over after the lease, never two agents at once", async () => {
+    const p = await setup(PRD_FOUNDATION);
+    const laptop = { ...p, env: { ...p.env, ORCH_MACHINE: "laptop" } };
+    const runner = machine(p, "ci-runner");
+    const lease = { ORCH_LEASE_SECONDS: "3" };
+    const args = ["--launcher", "headless", "--agent-cmd", p.sim("--pause 400")];
+
+    const a = startInBackground(laptop, args, lease);
+    const aOut = follow(a.stdout);
+    const [first] = startsOf(await waitForRecords(p, (recs) => startsOf(recs).length === 1));
+    await aOut.until((t) => t.includes("Stream-A"));
+
+    const b = startInBackground(runner, args, lease);
+    const bOut = follow(b.stdout);
+    await bOut.until((t) => t.includes("… Stream-A is being worked on laptop"));
+    expect(bOut.text()).toContain(`… Stream-A is being worked on laptop (pid ${a.proc.pid}); leaving it to that machine`);
+    // The laptop dies: its orch and its agent with it.
+    a.proc.kill("SIGKILL");
+    process.kill(first!.pid, "SIGKILL");
+    const diedAt = Date.now();
+    while (alive(first!.pid)) await Bun.sleep(10);
+
+    const r = await b.result();
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`↻ Stream-A: laptop (pid ${a.proc.pid}) stopped renewing its claim; taking the stream over`);
+    const starts = startsOf(p.records());
+    expect(starts).toHaveLength(2);
+    const second = starts[1]!;
+    expect(second.pid).not.toBe(first!.pid);
+    // Not before the lease (3 s from the laptop's last heartbeat, which came at most 1 s before it died) ran out.
+    expect(second.t).toBeGreaterThanOrEqual(diedAt + 1000);
+    // The runner's agent did the tasks the laptop's had not.
+    const done = p.records().filter((x: Rec) => x.event === "task");
+    expect(new Set(done.map((x) => x.task))).toEqual(new Set(["TASK-001", "TASK-002", "TASK-003", "TASK-004"]));
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("✓ All 1 streams complete.");
+    // Its claim given up at the end.
+    const claims = await runner.orch(["stream", "claims", "--json"]);
+    expect(JSON.parse(claims.stdout)).toEqual({ claims: [] });
+  }, 60_000);
+});
