@@ -9,15 +9,17 @@
  *
  * `--all` builds the release instead (scripts/release.ts): every platform, packed as
  * `dist/release/orch-<version>-<platform>.tar.gz`, a copy of scripts/install.sh, and
- * `dist/release/SHA256SUMS`.
- * `--outdir D` writes them elsewhere; `--platforms linux-x64,linux-arm64` builds a subset.
+ * `dist/release/SHA256SUMS`, and the npm packages (scripts/npm.ts) in `dist/npm/`: `orch-<platform>/`
+ * for each platform built and `orch/` (@orch-cli/orch, the launcher).
+ * `--outdir D` writes the release elsewhere, `--npm-outdir D` the npm packages;
+ * `--platforms linux-x64,linux-arm64` builds a subset.
  * Bun fetches each cross-compile runtime from the npm registry once (cached in ~/.bun).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
-const pkg = (await Bun.file(join(root, "package.json")).json()) as { version: string };
+const pkg = (await Bun.file(join(root, "package.json")).json()) as { version: string; description: string; license?: string };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,6 +60,7 @@ async function buildAll(): Promise<void> {
     console.error(`build: unknown platform ${unknown.join(", ")} (known: ${PLATFORMS.join(", ")})`);
     process.exit(2);
   }
+  const npmOutdir = arg("npm-outdir") ?? join(root, "dist", "npm");
   const t0 = performance.now();
   const res = await buildRelease({
     root,
@@ -66,9 +69,11 @@ async function buildAll(): Promise<void> {
     platforms: wanted as (typeof PLATFORMS)[number][] | undefined,
     compile: build,
     log: (line) => console.log(line),
+    npm: { outdir: npmOutdir, meta: { version: pkg.version, description: pkg.description, license: pkg.license } },
   });
   for (const a of res.archives) console.log(`${a.name}  ${(a.bytes / 1e6).toFixed(1)} MB`);
   console.log(`wrote ${res.sumsFile} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(`wrote ${res.npmPackages.length} npm packages in ${npmOutdir} (publish the orch-* ones first, then orch)`);
 }
 
 if (import.meta.main) {

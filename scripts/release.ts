@@ -5,6 +5,9 @@
  * in `sha256sum` format. `scripts/install.sh` reads
  * SHA256SUMS as the index of a release folder: it picks its archive by name and verifies it.
  *
+ * With `npm`, the same binaries also become npm packages (scripts/npm.ts): one folder per package
+ * in `npm.outdir`, ready for `npm pack` / `npm publish`.
+ *
  * The tar writer is our own (ustar, ~40 lines) rather than `tar` or Bun.Archive: it sets the
  * executable bit, owner 0:0 and one mtime on every platform we build on (GNU tar and bsdtar take
  * different flags for that; Bun.Archive has no mode option).
@@ -14,6 +17,7 @@ import { promisify } from "node:util";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
+import { clearNpmPackages, writeMainPackage, writePlatformPackage, type NpmMeta } from "./npm.ts";
 
 const gzipAsync = promisify(gzip);
 
@@ -134,12 +138,15 @@ export interface ReleaseResult {
   dir: string;
   archives: { platform: Platform; name: string; sha256: string; bytes: number }[];
   sumsFile: string;
+  /** the npm package folders written (platforms in build order, then the main package) */
+  npmPackages: string[];
 }
 
 /**
  * Builds every platform in `platforms` and writes the archives and SHA256SUMS into `outdir`
  * (created if missing; `orch-*.tar.gz` and SHA256SUMS from an earlier run are replaced, nothing
  * else there is touched). `compile({target, outfile})` is scripts/build.ts's `build`.
+ * `npm.outdir` likewise holds one set of npm packages: earlier `orch` and `orch-*` folders go.
  */
 export async function buildRelease(opts: {
   root: string;
@@ -148,6 +155,7 @@ export async function buildRelease(opts: {
   platforms?: readonly Platform[];
   compile: (o: { target: string; outfile: string }) => Promise<string>;
   log?: (line: string) => void;
+  npm?: { outdir: string; meta: NpmMeta };
 }): Promise<ReleaseResult> {
   const platforms = opts.platforms ?? PLATFORMS;
   const log = opts.log ?? (() => {});
@@ -158,9 +166,12 @@ export async function buildRelease(opts: {
   }
   const work = mkdtempSync(join(tmpdir(), "orch-release-"));
   const readme = join(opts.root, "README.md");
-  const extras = existsSync(readme) ? [{ name: "README.md", data: readFileSync(readme) }] : [];
+  const readmeData = existsSync(readme) ? readFileSync(readme) : undefined;
+  const extras = readmeData ? [{ name: "README.md", data: readmeData }] : [];
   const mtime = process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : Math.floor(Date.now() / 1000);
   const archives: ReleaseResult["archives"] = [];
+  const npmPackages: string[] = [];
+  if (opts.npm) clearNpmPackages(opts.npm.outdir);
   // Builds run one at a time (a cross compile holds ~0.5 GB); the previous platform is being
   // compressed meanwhile, and at most one is, so memory stays at about one binary's worth.
   let packing: Promise<void> = Promise.resolve();
@@ -173,6 +184,7 @@ export async function buildRelease(opts: {
       await packing;
       const binary = new Uint8Array(readFileSync(outfile));
       rmSync(join(work, platform), { recursive: true, force: true });
+      if (opts.npm) npmPackages.push(writePlatformPackage(opts.npm.outdir, platform, binary, opts.npm.meta));
       packing = packArchive({ binary, version: opts.version, platform, extras, mtime }).then((a) => {
         writeFileSync(join(opts.outdir, a.name), a.data);
         archives.push({ platform, name: a.name, sha256: sha256Hex(a.data), bytes: a.data.length });
@@ -197,5 +209,7 @@ export async function buildRelease(opts: {
   }
   const sumsFile = join(opts.outdir, "SHA256SUMS");
   writeFileSync(sumsFile, sha256sums(listed));
-  return { dir: opts.outdir, archives, sumsFile };
+  // The main package names every platform, built this time or not: it describes the published set.
+  if (opts.npm) npmPackages.push(writeMainPackage(opts.npm.outdir, PLATFORMS, opts.npm.meta, readmeData));
+  return { dir: opts.outdir, archives, sumsFile, npmPackages };
 }

@@ -8,11 +8,13 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { archiveName, packArchive, PLATFORMS, sha256Hex, sha256sums, tar, type Platform } from "../../scripts/release.ts";
+import { launcherPath, mainManifest, platformManifest } from "../../scripts/npm.ts";
 import { tempDir } from "../helpers.ts";
 
 const root = join(import.meta.dir, "..", "..");
 const script = join(root, "scripts", "install.sh");
-const version = ((await Bun.file(join(root, "package.json")).json()) as { version: string }).version;
+const pkg = (await Bun.file(join(root, "package.json")).json()) as { version: string; description: string; license?: string };
+const version = pkg.version;
 
 /** What install.sh should pick on this machine, worked out independently of it. */
 const hostPlatform: Platform = (() => {
@@ -27,13 +29,16 @@ const hostPlatform: Platform = (() => {
 setDefaultTimeout(30_000);
 
 let release = ""; // the folder `build --all` wrote
+let npmOut = ""; // and its npm packages
 let buildOutput = "";
 let buildSeconds = 0;
 
 beforeAll(async () => {
-  release = join(tempDir("orch-release-test-"), "release");
+  const top = tempDir("orch-release-test-");
+  release = join(top, "release");
+  npmOut = join(top, "npm");
   const t0 = performance.now();
-  const p = Bun.spawn([process.execPath, join(root, "scripts", "build.ts"), "--all", "--outdir", release], {
+  const p = Bun.spawn([process.execPath, join(root, "scripts", "build.ts"), "--all", "--outdir", release, "--npm-outdir", npmOut], {
     cwd: root,
     stdout: "pipe",
     stderr: "pipe",
@@ -100,7 +105,7 @@ function serve(dir: string, tamper?: (name: string, data: Uint8Array) => Uint8Ar
 }
 
 /** The first bytes of `<stem>/orch` inside a .tar.gz, read with our own ustar walk. */
-function binaryHead(archive: string, n = 20): { name: string; mode: number; head: Uint8Array } {
+function binaryHead(archive: string, n = 20): { name: string; mode: number; size: number; head: Uint8Array } {
   const raw = Bun.gunzipSync(readFileSync(archive));
   const dec = new TextDecoder();
   for (let off = 0; off + 512 <= raw.length; ) {
@@ -109,7 +114,7 @@ function binaryHead(archive: string, n = 20): { name: string; mode: number; head
     const name = dec.decode(h.subarray(0, 100)).replace(/\0.*$/s, "");
     const size = parseInt(dec.decode(h.subarray(124, 136)).replace(/\0.*$/s, ""), 8);
     const mode = parseInt(dec.decode(h.subarray(100, 108)).replace(/\0.*$/s, ""), 8);
-    if (name.endsWith("/orch")) return { name, mode, head: raw.subarray(off + 512, off + 512 + n) };
+    if (name.endsWith("/orch")) return { name, mode, size, head: raw.subarray(off + 512, off + 512 + n) };
     off += 512 + Math.ceil(size / 512) * 512;
   }
   throw new Error(`no orch in ${archive}`);
@@ -178,6 +183,26 @@ describe("build --all", () => {
       "darwin-x64-baseline": "Mach-O x86_64",
       "darwin-arm64": "Mach-O arm64",
     });
+  });
+
+  test("the npm packages: one per platform, each with its archive's binary, and @orch-cli/orch naming the default ones", () => {
+    expect(readdirSync(npmOut).sort()).toEqual(["orch", ...PLATFORMS.map((p) => `orch-${p}`)].sort());
+    const meta = { version, description: pkg.description, license: pkg.license };
+    const manifest = (dir: string) => JSON.parse(readFileSync(join(npmOut, dir, "package.json"), "utf8")) as unknown;
+    for (const p of PLATFORMS) {
+      const dir = join(npmOut, `orch-${p}`);
+      expect(manifest(`orch-${p}`)).toEqual(platformManifest(p, meta));
+      expect(readdirSync(dir).sort()).toEqual(["README.md", "bin", "package.json"]);
+      const bin = join(dir, "bin", "orch");
+      expect(statSync(bin).mode & 0o777).toBe(0o755);
+      const inArchive = binaryHead(join(release, archiveName(version, p)), 4096);
+      expect(statSync(bin).size).toBe(inArchive.size);
+      expect(new Uint8Array(readFileSync(bin).subarray(0, 4096))).toEqual(new Uint8Array(inArchive.head));
+    }
+    expect(manifest("orch")).toEqual(mainManifest(PLATFORMS, meta));
+    expect(readFileSync(join(npmOut, "orch", "bin", "orch"))).toEqual(readFileSync(launcherPath));
+    expect(readFileSync(join(npmOut, "orch", "README.md"))).toEqual(readFileSync(join(root, "README.md")));
+    expect(buildOutput).toContain(`wrote ${PLATFORMS.length + 1} npm packages in ${npmOut} (publish the orch-* ones first, then orch)\n`);
   });
 
   test("an unknown --platforms name is refused before building anything", () => {
