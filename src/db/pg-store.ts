@@ -159,7 +159,8 @@ class PgStore implements Store {
           slot.conn.target = client;
           slot.conn.frame = frame;
           try {
-            return await frames.run(frame, fn, frame.db);
+            // Awaited inside the frame: a body may return a query unawaited, and it runs when awaited.
+            return await frames.run(frame, async (db) => await fn(db), frame.db);
           } finally {
             frame.open = false;
             committing = true;

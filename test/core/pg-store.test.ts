@@ -68,4 +68,15 @@ describe.skipIf(!ON_POSTGRES)("PostgreSQL transactions and their query builders"
       await store.close();
     }
   });
+
+  test("a body may return its query unawaited: it runs when the transaction awaits it, inside it", async () => {
+    const store = await openTestStore(":memory:");
+    try {
+      await createTask(store, { id: "T1", title: "one" });
+      const rows = await store.tx((db) => db.update(tasks).set({ title: "two" }).where(eq(tasks.id, "T1")).returning({ title: tasks.title }));
+      expect(rows).toEqual([{ title: "two" }]);
+    } finally {
+      await store.close();
+    }
+  });
 });
