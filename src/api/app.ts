@@ -26,12 +26,15 @@ import { taskRoutes } from "./routes/tasks.ts";
 import { workProductRoutes } from "./routes/work-products.ts";
 import { runRoutes } from "./routes/run.ts";
 import { sessionRoutes } from "./routes/session.ts";
+import { createCredentials } from "./credentials.ts";
 
 export interface AppOptions {
   /** The address the server binds: requests must name it (or localhost) in their Host header. */
   host?: string;
   /** When set, every request needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** Named tokens (orch token create) existed at start: every request needs one of them (or `token`). */
+  namedTokens?: boolean;
   /** `branchName` shown for streams working in the main checkout (see context.ts apiStream). */
   mainBranch?: string | null | (() => string | null);
   /** The change feed SSE listens to (default: the process-wide one of this store, started on the first client). */
@@ -72,18 +75,28 @@ export async function createApi(store: Store, opts: AppOptions = {}): Promise<Ap
   };
   const log = opts.log ?? ((line: string) => errOut(`${line}\n`));
 
+  const creds = createCredentials(store, opts.token, opts.namedTokens === true);
+
   const app = new Hono({ strict: false });
   app.use(hostCheck(opts.host ?? "127.0.0.1"));
   // The one-time login link (GET /?login=CODE): a browser cannot send the bearer token on a navigation.
   app.use(loginHandler(deps.auth));
   // Before the token: a cross-site write is refused whoever's credentials it carries; a browser's needs its session too.
-  app.use(writeGuard(opts.host ?? "127.0.0.1", opts.token, deps.auth));
-  app.use("/api/*", browserReadGuard(deps.auth, opts.token));
-  app.use("/openapi.json", browserReadGuard(deps.auth, opts.token));
+  app.use(writeGuard(opts.host ?? "127.0.0.1", creds, deps.auth));
+  app.use("/api/*", browserReadGuard(deps.auth, creds));
+  app.use("/openapi.json", browserReadGuard(deps.auth, creds));
   // /health answers without a token: clients identify the server before trusting it (peer.ts).
   app.route("/health", healthRoutes(deps, opts.token));
-  if (opts.token) app.use(bearerAuth(opts.token, deps.auth));
-  app.route("/api/session", sessionRoutes(deps, opts.token));
+  if (creds.required) {
+    app.use(bearerAuth(creds, deps.auth));
+    // Each change is said with whose token made it.
+    app.use(async (c, next) => {
+      await next();
+      if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.req.method !== "OPTIONS")
+        log(`orch: ${c.req.method} ${c.req.path} → ${c.res.status} by ${String(c.get("principal" as never) ?? "?")}`);
+    });
+  }
+  app.route("/api/session", sessionRoutes(deps, creds.required));
   app.route("/openapi.json", openApiRoutes(deps));
   app.route("/api/streams", streamRoutes(deps));
   app.route("/api/streams", streamActionRoutes(deps));

@@ -1,14 +1,14 @@
 /**
  * Who may talk to the API: the bind policy (a non-loopback address needs a token), the Host
  * check (DNS rebinding: a web page whose name resolves to 127.0.0.1 must not read local data)
- * and the bearer token (compared in constant time).
+ * and the bearer token (ORCH_API_TOKEN or a named one: credentials.ts).
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
 import type { Context, MiddlewareHandler } from "hono";
 import { createBrowserAuth, hasSession, type BrowserAuth } from "./browser-auth.ts";
+import { bearerOf, type Credentials } from "./credentials.ts";
 import { isLoopbackHost, normalizeHost } from "../net/address.ts";
 
 export { isLoopbackHost, normalizeHost };
@@ -27,15 +27,16 @@ const isLoopbackAddress = (address: string) => {
 
 const refuse = (host: string, why = "") =>
   usageError(
-    `refusing to serve on ${host}${why} without ORCH_API_TOKEN: a non-loopback address exposes the API to the network; set ORCH_API_TOKEN (clients then send "Authorization: Bearer <token>") or bind 127.0.0.1`,
+    `refusing to serve on ${host}${why} without ORCH_API_TOKEN: a non-loopback address exposes the API to the network; set ORCH_API_TOKEN or create a named token (orch token create NAME) (clients then send "Authorization: Bearer <token>"), or bind 127.0.0.1`,
   );
 
 /**
- * Refuse (exit 2) to expose the data beyond this machine without a token. Decided by address:
+ * Refuse (exit 2) to expose the data beyond this machine without a token (`token`: ORCH_API_TOKEN,
+ * or true when named tokens exist). Decided by address:
  * a name (even `localhost` or `*.localhost`) is for the resolver to map, so it needs
  * `resolveBindAddress` first; here it passes only with a token.
  */
-export function checkBindPolicy(host: string, token: string | undefined): void {
+export function checkBindPolicy(host: string, token: string | boolean | undefined): void {
   if (token || (isIpLiteral(host) && isLoopbackAddress(host))) return;
   throw refuse(host);
 }
@@ -47,7 +48,7 @@ export function checkBindPolicy(host: string, token: string | undefined): void {
  */
 export async function resolveBindAddress(
   host: string,
-  token: string | undefined,
+  token: string | boolean | undefined,
   resolve: (name: string) => Promise<{ address: string }[]> = (name) => lookup(name, { all: true }),
 ): Promise<string> {
   if (isIpLiteral(host)) {
@@ -103,27 +104,26 @@ export function hostCheck(bindHost: string): MiddlewareHandler {
   };
 }
 
-const digest = (s: string) => createHash("sha256").update(s).digest();
-
-/** True when `Authorization` carries exactly this token (constant time: hashing first equalises lengths). */
-function bearerMatches(header: string | undefined, want: Buffer): boolean {
-  const m = /^Bearer[ ]+(.+)$/i.exec((header ?? "").trim());
-  return !!m && timingSafeEqual(digest(m[1]!), want);
-}
-
 /**
  * Every request needs `Authorization: Bearer <token>` — or, from a browser, the session cookie
- * it got by proving the token once (POST /api/session): a page cannot put a header on an
- * EventSource. The guards before this one already refused browsers on other origins.
+ * it got by proving a token once (POST /api/session): a page cannot put a header on an
+ * EventSource. The guards before this one already refused browsers on other origins. Who sent
+ * it is kept as the request's `principal` (its token's name), for the log of writes.
  */
-export function bearerAuth(token: string, auth?: BrowserAuth): MiddlewareHandler {
-  const want = digest(token);
+export function bearerAuth(creds: Credentials, auth?: BrowserAuth): MiddlewareHandler {
   return async (c, next) => {
-    const header = c.req.header("authorization") ?? "";
-    if (bearerMatches(header, want) || (auth && fromBrowser(c) && hasSession(c, auth))) return next();
+    const bearer = bearerOf(c.req.header("authorization"));
+    const who = bearer === null ? null : await creds.identify(bearer);
+    if (who !== null) {
+      c.set("principal" as never, who as never);
+      return next();
+    }
+    if (auth && fromBrowser(c) && hasSession(c, auth)) {
+      c.set("principal" as never, "browser session" as never);
+      return next();
+    }
     c.header("WWW-Authenticate", 'Bearer realm="orch"');
-    const sent = /^Bearer[ ]+(.+)$/i.test(header.trim());
-    return c.json({ error: sent ? "Unauthorized: invalid token" : "Unauthorized: send Authorization: Bearer <ORCH_API_TOKEN>" }, 401);
+    return c.json({ error: bearer !== null ? "Unauthorized: invalid token" : "Unauthorized: send Authorization: Bearer <ORCH_API_TOKEN>" }, 401);
   };
 }
 
@@ -153,9 +153,11 @@ function sameOrigin(origin: string, own: string | null): boolean {
 /** A request a browser made: browsers send `Origin` and/or `Sec-Fetch-Site`; curl and orch's own clients send neither. */
 const fromBrowser = (c: Context) => c.req.header("origin") !== undefined || c.req.header("sec-fetch-site") !== undefined;
 
-/** The session cookie, or the bearer token when the server has one: what a browser proves it may act with. */
-function browserCredentials(c: Context, auth: BrowserAuth, want: Buffer | undefined): boolean {
-  return hasSession(c, auth) || (want !== undefined && bearerMatches(c.req.header("authorization"), want));
+/** The session cookie, or a bearer token the server takes: what a browser proves it may act with. */
+async function browserCredentials(c: Context, auth: BrowserAuth, creds: Credentials): Promise<boolean> {
+  if (hasSession(c, auth)) return true;
+  const bearer = creds.required ? bearerOf(c.req.header("authorization")) : null;
+  return bearer !== null && (await creds.identify(bearer)) !== null;
 }
 
 /**
@@ -170,9 +172,8 @@ function browserCredentials(c: Context, auth: BrowserAuth, want: Buffer | undefi
  * - without a token, writes are taken only on loopback. The bind policy already refuses a
  *   non-loopback bind without one; this keeps the rule true for any other way an app is built.
  */
-export function writeGuard(bindHost: string, token: string | undefined, auth: BrowserAuth = createBrowserAuth()): MiddlewareHandler {
-  const exposed = !token && !isLoopbackHost(bindHost);
-  const want = token ? digest(token) : undefined;
+export function writeGuard(bindHost: string, creds: Credentials, auth: BrowserAuth = createBrowserAuth()): MiddlewareHandler {
+  const exposed = !creds.required && !isLoopbackHost(bindHost);
   return async (c, next) => {
     if (SAFE_METHODS.has(c.req.method)) return next();
     const site = c.req.header("sec-fetch-site");
@@ -185,7 +186,7 @@ export function writeGuard(bindHost: string, token: string | undefined, auth: Br
     }
     if (fromBrowser(c)) {
       if (origin === undefined) return c.json({ error: "Forbidden: a write from a browser must come from this server's own page (no Origin)" }, 403);
-      if (!browserCredentials(c, auth, want))
+      if (!(await browserCredentials(c, auth, creds)))
         return c.json({ error: "Forbidden: this browser has no session: open the dashboard through the one-time login link orch serve printed" }, 403);
     }
     if (exposed) return c.json({ error: "Forbidden: writes need ORCH_API_TOKEN when the API is bound beyond loopback" }, 403);
@@ -201,8 +202,7 @@ export function writeGuard(bindHost: string, token: string | undefined, auth: Br
  * from there learns nothing and holds nothing open — and asks this server's own pages for the
  * session (401 without it), as for writes. Programs sending neither header pass as before.
  */
-export function browserReadGuard(auth: BrowserAuth, token: string | undefined): MiddlewareHandler {
-  const want = token ? digest(token) : undefined;
+export function browserReadGuard(auth: BrowserAuth, creds: Credentials): MiddlewareHandler {
   return async (c, next) => {
     if (!SAFE_METHODS.has(c.req.method) || !fromBrowser(c)) return next();
     const site = c.req.header("sec-fetch-site");
@@ -213,7 +213,7 @@ export function browserReadGuard(auth: BrowserAuth, token: string | undefined): 
     ) {
       return c.json({ error: "Forbidden: a page on another site or origin cannot read this server's data" }, 403);
     }
-    if (c.req.method !== "OPTIONS" && !browserCredentials(c, auth, want)) return noBrowserSession(c, token !== undefined);
+    if (c.req.method !== "OPTIONS" && !(await browserCredentials(c, auth, creds))) return noBrowserSession(c, creds.required);
     await next();
   };
 }

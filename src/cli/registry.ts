@@ -27,6 +27,7 @@ export const commands: CommandEntry[] = [
   { name: "inbox", summary: "questions agents wait on", load: () => import("./inbox.ts") },
   { name: "allow", summary: "answer an inbox question: allow (--always: and every call like it)", load: () => import("./answer.ts").then((m) => ({ command: m.allow })) },
   { name: "deny", summary: "answer an inbox question: deny (--reason: what the agent is told)", load: () => import("./answer.ts").then((m) => ({ command: m.deny })) },
+  { name: "token", summary: "named API tokens for orch serve: create, list, revoke", load: () => import("./token.ts") },
   { name: "budget", summary: "spending per stream against its budget; orch budget raise STREAM USD", load: () => import("./budget.ts") },
   { name: "demo", summary: "see the whole system work on a sample initiative", load: () => import("./demo.ts") },
   { name: "hook", summary: "report a Claude Code hook event to orch (run by Claude Code)", load: () => import("./hook.ts"), hidden: true },

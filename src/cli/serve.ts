@@ -1,10 +1,14 @@
 /**
  * `orch serve [--host H] [--port N] [--open]`: the REST API, live events and the browser
  * dashboard (GET /) until SIGINT/SIGTERM. Flags > HTTP_API_HOST/HTTP_API_PORT > 127.0.0.1:9090.
- * Off loopback it needs ORCH_API_TOKEN. The dashboard's module is imported here, dynamically:
+ * Off loopback it needs ORCH_API_TOKEN or named tokens (orch token create). The dashboard's module is imported here, dynamically:
  * no other command loads its assets.
  */
-import { readEnv } from "../config.ts";
+import { existsSync } from "node:fs";
+import { readEnv, resolveDbPath } from "../config.ts";
+import { isPostgresUrl } from "../db/pg-url.ts";
+import { hasNamedTokens } from "../core/tokens.ts";
+import type { Store } from "../db/client.ts";
 import { usageError } from "../errors.ts";
 import { mainCheckoutBranch } from "../api/main-branch.ts";
 import { createApi } from "../api/app.ts";
@@ -19,6 +23,12 @@ export function portFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^[0-9]{1,5}$/.test(value) || Number(value) > 65535) throw usageError(`flag --port must be a port number from 0 to 65535 (got "${value}")`);
   return Number(value);
+}
+
+/** The database `flags` name is there already (a PostgreSQL URL always counts). */
+function databaseExists(flags: Record<string, string | boolean | undefined>): boolean {
+  const loc = resolveDbPath({ flag: typeof flags.db === "string" ? flags.db : undefined, env: readEnv() });
+  return isPostgresUrl(loc.path) || existsSync(loc.path);
 }
 
 export const command = singleAction("serve", {
@@ -36,11 +46,25 @@ export const command = singleAction("serve", {
     if (host.trim() === "") throw usageError("flag --host needs a value (HOST)");
     const port = portFlag(str(flags.port)) ?? env.HTTP_API_PORT;
     const token = env.ORCH_API_TOKEN;
-    // Before opening anything: a refused start leaves no trace.
-    const address = await resolveBindAddress(host, token);
-    const store = await storeFromFlags(flags);
-    const options = { host, bindAddress: address, port, token, mainBranch: () => mainCheckoutBranch() };
-    checkBindPolicy(address, token);
+    // Before opening anything: a refused start leaves no trace. Only a database that is already
+    // there can hold named tokens, so only then is it opened to look.
+    let opened: Store | undefined;
+    let namedTokens = false;
+    const address = await resolveBindAddress(host, token).catch(async (err) => {
+      if (!databaseExists(flags)) throw err;
+      opened = await storeFromFlags(flags);
+      namedTokens = await hasNamedTokens(opened);
+      if (!namedTokens) {
+        await opened.close();
+        throw err;
+      }
+      return resolveBindAddress(host, true);
+    });
+    const store = opened ?? (await storeFromFlags(flags));
+    namedTokens ||= await hasNamedTokens(store);
+    const guarded = token !== undefined || namedTokens;
+    const options = { host, bindAddress: address, port, token, namedTokens, mainBranch: () => mainCheckoutBranch() };
+    checkBindPolicy(address, guarded);
     const { withDashboard } = await import("../dashboard/routes.ts");
     const api = bindApi(withDashboard(await createApi(store, options), { host }), options);
     const stopped = new Promise<number>((resolve) => {
@@ -55,13 +79,13 @@ export const command = singleAction("serve", {
     });
     // After the handlers: whoever waits for this line may signal at once. The guide's
     // troubleshooting step looks for exactly this text.
-    errOut(`HTTP server listening on ${api.address}${token ? " (token required)" : ""}\n`);
+    errOut(`HTTP server listening on ${api.address}${guarded ? " (token required)" : ""}\n`);
     // Without a token, a one-time login link (browser-auth.ts) gives a browser the session cookie;
     // with one, the page asks for the token itself. --open uses a link of its own.
     // A wildcard bind is no address to open: this machine reaches itself on loopback.
     const base = isWildcard(address) ? `http://127.0.0.1:${new URL(api.url).port}` : api.url;
-    const dashboard = () => (token ? `${base}/` : dashboardLoginUrl({ url: base, deps: api.deps }));
-    errOut(`Dashboard: ${dashboard()}${token ? " (sign in with ORCH_API_TOKEN)" : ""}\n`);
+    const dashboard = () => (guarded ? `${base}/` : dashboardLoginUrl({ url: base, deps: api.deps }));
+    errOut(`Dashboard: ${dashboard()}${guarded ? ` (sign in with ${token ? "ORCH_API_TOKEN" : "a token from orch token create"})` : ""}\n`);
     if (flags.open === true) {
       const { openInBrowser } = await import("../dashboard/open.ts");
       const warning = await openInBrowser(dashboard());

@@ -166,6 +166,7 @@ export const inbox = t.inbox;
 export const policyRules = t.policyRules;
 export const streamBudgets = t.streamBudgets;
 export const streamClaims = t.streamClaims;
+export const apiTokens = t.apiTokens;
 export const events = t.events;
 export const feedState = t.feedState;
 

@@ -34,6 +34,7 @@ export let inbox = sqliteTables.inbox;
 export let policyRules = sqliteTables.policyRules;
 export let streamBudgets = sqliteTables.streamBudgets;
 export let streamClaims = sqliteTables.streamClaims;
+export let apiTokens = sqliteTables.apiTokens;
 export let events = sqliteTables.events;
 export let feedState = sqliteTables.feedState;
 
@@ -44,7 +45,7 @@ export let feedState = sqliteTables.feedState;
  * row types (schema-pg.ts PgTables), so the core is typed once, against these.
  */
 export function bindTables(next: Tables): void {
-  ({ initiatives, prds, streams, tasks, workProducts, agentActivity, agentSessions, agents, inbox, policyRules, streamBudgets, streamClaims, events, feedState } = next);
+  ({ initiatives, prds, streams, tasks, workProducts, agentActivity, agentSessions, agents, inbox, policyRules, streamBudgets, streamClaims, apiTokens, events, feedState } = next);
 }
 
 export type InitiativeRow = typeof initiatives.$inferSelect;
@@ -61,3 +62,4 @@ export type InboxRow = typeof inbox.$inferSelect;
 export type PolicyRuleRow = typeof policyRules.$inferSelect;
 export type StreamBudgetRow = typeof streamBudgets.$inferSelect;
 export type StreamClaimRow = typeof streamClaims.$inferSelect;
+export type ApiTokenRow = typeof apiTokens.$inferSelect;

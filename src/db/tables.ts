@@ -283,6 +283,20 @@ export function defineTables(k: ColumnKit) {
   });
 
   /**
+   * Named API tokens (`orch token create NAME`), beside ORCH_API_TOKEN: only a hash of each is
+   * kept (core/tokens.ts), so the database never holds what a request presents.
+   */
+  const apiTokens = k.table("api_tokens", {
+    name: k.text("name").primaryKey(),
+    /** sha256 of the token, hex. */
+    hash: k.text("hash").notNull().unique(),
+    createdAt: k.text("created_at").notNull(),
+    /** The machine it was created on (sys/machine.ts). */
+    createdOn: k.text("created_on").notNull(),
+    lastUsedAt: k.text("last_used_at"),
+  });
+
+  /**
    * Append-only change log: one row in the same transaction as every change; feeds SSE.
    * Rows are never deleted, so a plain rowid key is already increasing (AUTOINCREMENT would write
    * sqlite_sequence on every change), and the only index covers stream events, which the merge
@@ -328,7 +342,7 @@ export function defineTables(k: ColumnKit) {
     compactedThrough: k.integer("compacted_through").notNull().default(0),
   });
 
-  return { initiatives, prds, streams, tasks, workProducts, agentActivity, agentSessions, agents, inbox, policyRules, streamBudgets, streamClaims, events, feedState };
+  return { initiatives, prds, streams, tasks, workProducts, agentActivity, agentSessions, agents, inbox, policyRules, streamBudgets, streamClaims, apiTokens, events, feedState };
 }
 
 /** The tables as the SQLite kit types them (the PostgreSQL ones are mapped from these). */

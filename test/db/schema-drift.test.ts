@@ -34,6 +34,7 @@ const TABLES = [
   "policyRules",
   "streamBudgets",
   "streamClaims",
+  "apiTokens",
   "events",
   "feedState",
 ] as const;

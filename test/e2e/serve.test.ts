@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { resolveBindAddress } from "../../src/api/security.ts";
 import { cleanEnv, orchBin, runOrch, tempDir } from "../helpers.ts";
 import { freePort } from "../net.ts";
+import { ON_POSTGRES } from "../backend.ts";
 
 const procs: Bun.Subprocess[] = [];
 afterEach(() => {
@@ -13,8 +14,7 @@ afterEach(() => {
 
 
 /** Start `orch serve …` and resolve with its port once it prints the listening line. */
-async function startServe(args: string[], env: Record<string, string> = {}) {
-  const db = join(tempDir(), "tasks.db");
+async function startServe(args: string[], env: Record<string, string> = {}, db = join(tempDir(), "tasks.db")) {
   const p = Bun.spawn([orchBin(), "serve", ...args], {
     env: cleanEnv({ ORCH_DB: db, ...env }),
     stdin: "ignore",
@@ -72,7 +72,7 @@ describe("orch serve (compiled binary)", () => {
       expect(r.code).toBe(2);
       expect(r.stdout).toBe("");
       expect(r.stderr).toBe(
-        `orch: refusing to serve on ${args[1] ?? "0.0.0.0"} without ORCH_API_TOKEN: a non-loopback address exposes the API to the network; set ORCH_API_TOKEN (clients then send "Authorization: Bearer <token>") or bind 127.0.0.1\n`,
+        `orch: refusing to serve on ${args[1] ?? "0.0.0.0"} without ORCH_API_TOKEN: a non-loopback address exposes the API to the network; set ORCH_API_TOKEN or create a named token (orch token create NAME) (clients then send "Authorization: Bearer <token>"), or bind 127.0.0.1\n`,
       );
     }
     expect(existsSync(db)).toBe(false);
@@ -137,3 +137,78 @@ describe("orch serve (compiled binary)", () => {
     expect(help.stdout).toContain("--port N");
   });
 });
+
+describe("named API tokens (orch token)", () => {
+  /** Read a running server's stderr as it comes. */
+  function stderrOf(p: Bun.Subprocess<"ignore", "pipe", "pipe">) {
+    let text = "";
+    void (async () => {
+      const dec = new TextDecoder();
+      for await (const chunk of p.stderr) text += dec.decode(chunk, { stream: true });
+    })();
+    return () => text;
+  }
+
+  test("create prints the token once and keeps only its hash; a server with named tokens needs one, even off loopback; requests are attributed; a revocation holds within seconds", async () => {
+    const db = join(tempDir(), "tasks.db");
+    const env = { ORCH_DB: db };
+    const made = await runOrch(["token", "create", "ci-runner"], { env });
+    expect(made.code).toBe(0);
+    const token = made.stdout.trim();
+    expect(token).toMatch(/^orch_[A-Za-z0-9_-]{43}$/);
+    expect(made.stderr).toContain("orch: token ci-runner created; it is shown this once.");
+    const again = await runOrch(["token", "create", "ci-runner"], { env });
+    expect([again.code, again.stdout]).toEqual([1, ""]);
+    expect(again.stderr).toBe("orch: a token named ci-runner exists already: revoke it first (orch token revoke ci-runner)\n");
+    const bad = await runOrch(["token", "create", "no spaces\u001b[31m"], { env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    expect(bad.stderr).not.toContain("\u001b");
+    const listed = JSON.parse((await runOrch(["token", "list", "--json"], { env })).stdout);
+    expect(listed.tokens).toEqual([{ name: "ci-runner", createdAt: expect.any(String), createdOn: expect.any(String), lastUsedAt: null }]);
+    expect(JSON.stringify(listed)).not.toContain(token);
+
+    // Off loopback with no ORCH_API_TOKEN: allowed, because named tokens exist.
+    const s = await startServe(["--host", "0.0.0.0", "--port", "0"], {}, db);
+    expect(s.line).toBe(`HTTP server listening on 0.0.0.0:${s.port} (token required)`);
+    const log = stderrOf(s.proc as Bun.Subprocess<"ignore", "pipe", "pipe">);
+    const url = `http://127.0.0.1:${s.port}`;
+    const get = (t?: string) => fetch(`${url}/api/streams`, { headers: t ? { authorization: `Bearer ${t}` } : {} }).then((r) => r.status);
+    expect(await get()).toBe(401);
+    expect(await get("orch_not-a-token")).toBe(401);
+    expect(await get(token)).toBe(200);
+    // A write says whose token made it.
+    const post = await fetch(`${url}/api/inbox/999`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ decision: "allow" }) });
+    expect(post.status).toBe(404);
+    for (let i = 0; i < 100 && !log().includes("by ci-runner"); i++) await Bun.sleep(20);
+    expect(log()).toContain("orch: POST /api/inbox/999 → 404 by ci-runner");
+    // The dashboard's sign-in takes it too (from the server's own page).
+    const signIn = await fetch(`${url}/api/session`, { method: "POST", headers: { authorization: `Bearer ${token}`, origin: url, "sec-fetch-site": "same-origin" } });
+    expect(signIn.status).toBe(200);
+    expect(signIn.headers.get("set-cookie")).toContain("HttpOnly");
+
+    // Revoked from another process: refused within seconds, no restart.
+    expect((await runOrch(["token", "revoke", "ci-runner"], { env })).code).toBe(0);
+    const t0 = performance.now();
+    while ((await get(token)) === 200) {
+      expect(performance.now() - t0).toBeLessThan(5000);
+      await Bun.sleep(100);
+    }
+    expect(await get(token)).toBe(401);
+    expect((await runOrch(["token", "revoke", "ci-runner"], { env })).stderr).toBe("orch: no token named ci-runner (orch token list shows them)\n");
+    // The database never held the token itself (on PostgreSQL the file is a stand-in's name).
+    if (!ON_POSTGRES) {
+      expect(Bun.file(db).size).toBeGreaterThan(0);
+      expect(await Bun.file(db).text()).not.toContain(token);
+    }
+  });
+
+  test("without any token, off loopback is still refused; an existing database without named tokens is left as it was", async () => {
+    const db = join(tempDir(), "tasks.db");
+    expect((await runOrch(["task", "list"], { env: { ORCH_DB: db } })).code).toBe(0);
+    const r = await runOrch(["serve", "--host", "0.0.0.0", "--port", "0"], { env: { ORCH_DB: db } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toStartWith("orch: refusing to serve on 0.0.0.0 without ORCH_API_TOKEN");
+  });
+});
+

@@ -25,9 +25,9 @@ export const sessionDocs: RouteDoc[] = [
   },
 ];
 
-export function sessionRoutes(deps: ApiDeps, token: string | undefined): Hono {
+export function sessionRoutes(deps: ApiDeps, tokenServer: boolean): Hono {
   return new Hono().post("/", (c) => {
-    if (!token)
+    if (!tokenServer)
       return c.json({ error: "this server has no API token: open the dashboard through the one-time login link orch serve printed" }, 400);
     c.header("Set-Cookie", sessionCookie(c, deps.auth.issueSession()));
     c.header("Cache-Control", "no-store");

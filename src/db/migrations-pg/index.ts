@@ -8,6 +8,7 @@ import m3 from "./0003_insertion_order.sql" with { type: "text" };
 import m4 from "./0004_machine_host.sql" with { type: "text" };
 import m5 from "./0005_feed_wake.sql" with { type: "text" };
 import m6 from "./0006_stream_claims.sql" with { type: "text" };
+import m7 from "./0007_api_tokens.sql" with { type: "text" };
 
 export const migrations: EmbeddedMigration[] = [
   { version: 0, tag: "0000_init", when: 1796319272298, sql: m0 },
@@ -17,4 +18,5 @@ export const migrations: EmbeddedMigration[] = [
   { version: 4, tag: "0004_machine_host", when: 1796330806539, sql: m4 },
   { version: 5, tag: "0005_feed_wake", when: 1796334062480, sql: m5 },
   { version: 6, tag: "0006_stream_claims", when: 1796356847268, sql: m6 },
+  { version: 7, tag: "0007_api_tokens", when: 1796357725599, sql: m7 },
 ];

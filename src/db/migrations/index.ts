@@ -9,6 +9,7 @@ import m4 from "./0004_needs_you.sql" with { type: "text" };
 import m5 from "./0005_feed_seq.sql" with { type: "text" };
 import m6 from "./0006_machine_host.sql" with { type: "text" };
 import m7 from "./0007_stream_claims.sql" with { type: "text" };
+import m8 from "./0008_api_tokens.sql" with { type: "text" };
 
 export const migrations: EmbeddedMigration[] = [
   { version: 0, tag: "0000_init", when: 1795781247747, sql: m0 },
@@ -19,4 +20,5 @@ export const migrations: EmbeddedMigration[] = [
   { version: 5, tag: "0005_feed_seq", when: 1796321552036, sql: m5 },
   { version: 6, tag: "0006_machine_host", when: 1796330805808, sql: m6 },
   { version: 7, tag: "0007_stream_claims", when: 1796356846516, sql: m7 },
+  { version: 8, tag: "0008_api_tokens", when: 1796357724948, sql: m8 },
 ];
