@@ -33,9 +33,24 @@ export interface MergeDoneRecord {
   outside?: true;
 }
 
+/**
+ * A team's stream whose work was pushed to the team's remote by the machine that did it: the
+ * branch (a parallel stream's, or the main branch for work done in the main checkout) and the
+ * commit that holds it all. Another machine merges or builds on it only once it has that commit.
+ */
+export interface PushRecord {
+  remote: string;
+  branch: string;
+  commit: string;
+  machine: string;
+  pushedAt: string;
+}
+
 export interface MergeState {
   mergeConflict: MergeConflictRecord | null;
   merged: MergeDoneRecord | null;
+  /** Recorded by team runs only (orchestrate/travel-step.ts). */
+  pushed?: PushRecord | null;
 }
 
 async function record(store: Store, streamId: string, state: MergeState): Promise<void> {
@@ -58,11 +73,17 @@ export async function recordMergeDone(store: Store, streamId: string, m: Omit<Me
   return done;
 }
 
+export async function recordPushed(store: Store, streamId: string, p: Omit<PushRecord, "pushedAt">): Promise<PushRecord> {
+  const pushed: PushRecord = { ...p, pushedAt: store.now() };
+  await record(store, streamId, { mergeConflict: null, merged: null, pushed });
+  return pushed;
+}
+
 /** The stream's last recorded merge outcome, or null when none was ever recorded. */
 export async function lastMergeState(store: Store, streamId: string): Promise<MergeState | null> {
   const payload = (await latestMergeRecord(store.db, streamId)) as Partial<MergeState> | null;
   if (!payload) return null;
-  return { mergeConflict: payload.mergeConflict ?? null, merged: payload.merged ?? null };
+  return { mergeConflict: payload.mergeConflict ?? null, merged: payload.merged ?? null, ...(payload.pushed ? { pushed: payload.pushed } : {}) };
 }
 
 /** What git says now about a recorded conflict's branch and the branch it was to merge into. */

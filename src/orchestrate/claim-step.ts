@@ -19,6 +19,11 @@ export interface ClaimStep {
   claim(streamId: string): Promise<boolean>;
   /** Give up claims on streams no longer running here. */
   keepOnly(running: ReadonlySet<string>): Promise<void>;
+  /**
+   * Run `fn` holding the team-wide lock `name` (a claim no stream has: `~merge`), waiting for
+   * whoever holds it; its lease covers a holder that dies with it.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** The heartbeat; stops on `stop()`. */
   start(): void;
   /**
@@ -83,7 +88,8 @@ export function claimStep(store: Store, o: ClaimStepOptions): ClaimStep {
 
   return {
     async elsewhere() {
-      const others = (await claimsOfOthers(store, me.holder)).filter((c) => !holderGone(c));
+      // Streams only: a `~…` lock of another machine is no stream being worked.
+      const others = (await claimsOfOthers(store, me.holder)).filter((c) => !c.streamId.startsWith("~") && !holderGone(c));
       for (const c of others) sayElsewhere(c);
       return new Set(others.map((c) => c.streamId));
     },
@@ -100,9 +106,24 @@ export function claimStep(store: Store, o: ClaimStepOptions): ClaimStep {
     },
     async keepOnly(running) {
       for (const id of [...held]) {
-        if (running.has(id)) continue;
+        // `~…`: a lock withLock holds (no stream id starts so).
+        if (running.has(id) || id.startsWith("~")) continue;
         held.delete(id);
         await releaseClaim(store, id, me.holder);
+      }
+    },
+    async withLock(name, fn) {
+      for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+        const r = await claimStream(store, name, me, o.team.leaseMs, holderGone);
+        if (r.ok) break;
+        await Bun.sleep(delay);
+      }
+      held.add(name);
+      try {
+        return await fn();
+      } finally {
+        held.delete(name);
+        await releaseClaim(store, name, me.holder);
       }
     },
     start() {

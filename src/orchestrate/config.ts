@@ -36,6 +36,8 @@ const fileSchema = z
       .object({
         leaseSeconds: z.number().int().min(2).max(86_400).optional(),
         heartbeatSeconds: z.number().int().min(1).max(86_400).optional(),
+        /** The git remote streams' work travels through between machines (orchestrate/travel-step.ts). */
+        remote: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, "a git remote's name, like origin").optional(),
       })
       .optional(),
     budget: z
@@ -95,6 +97,8 @@ export interface TeamSettings {
   leaseMs: number;
   /** How often a run renews its claims: well inside the lease. */
   heartbeatMs: number;
+  /** The git remote work travels through between machines; none: one machine's run. */
+  remote?: string;
 }
 
 export const DEFAULT_LEASE_S = 60;
@@ -107,7 +111,7 @@ export function resolveTeamSettings(root: string, env: { ORCH_LEASE_SECONDS?: nu
   // Unset, the heartbeat fits a shortened lease three times over (a lease of 6 s beats every 2 s).
   const heartbeat = team.heartbeatSeconds ?? Math.min(DEFAULT_HEARTBEAT_S, lease / 3);
   if (heartbeat >= lease) throw failed(`${CONFIG_FILE}: team.heartbeatSeconds (${heartbeat}) must be shorter than the lease (${lease} s), or a live run loses its claims`);
-  return { leaseMs: lease * 1000, heartbeatMs: heartbeat * 1000 };
+  return { leaseMs: lease * 1000, heartbeatMs: heartbeat * 1000, ...(team.remote ? { remote: team.remote } : {}) };
 }
 
 export interface RunSettings {

@@ -43,7 +43,11 @@ export type RunNote =
   /** The stream's last holder stopped renewing its lease: this run takes it over. */
   | { kind: "took-over"; streamId: string; machine: string; pid: number }
   /** This run's claim ran out and someone else has the stream now: its agent here is stopped. */
-  | { kind: "claim-lost"; streamId: string; pid: number | null; worktree: string | null };
+  | { kind: "claim-lost"; streamId: string; pid: number | null; worktree: string | null }
+  /** Team runs: a stream's work went to the team's remote. */
+  | { kind: "pushed"; streamId: string; remote: string; branch: string; commit: string }
+  /** Team runs: a stream done on another machine, its work now here. */
+  | { kind: "arrived"; streamId: string; remote: string; commit: string };
 
 export interface Said {
   lines: string[];
@@ -189,6 +193,10 @@ export function say(n: RunNote): Said {
         ],
         webhook: `✖ ${n.streamId}: claim lost to another machine`,
       };
+    case "pushed":
+      return { lines: [`⇡ ${n.streamId}: pushed ${n.branch} to ${n.remote} (${n.commit.slice(0, 12)})`] };
+    case "arrived":
+      return { lines: [`⇣ ${n.streamId}: done on another machine; its work is here from ${n.remote} (${n.commit.slice(0, 12)})`] };
     case "permission-asked": {
       const who = n.streamId ?? n.agent ?? "An agent";
       const line = `⏸ ${who} waits for permission: ${n.tool} — orch allow ${n.inboxId} / orch deny ${n.inboxId}`;

@@ -53,6 +53,11 @@ export function decide(
      * against `maxParallel`, which is the whole team's.
      */
     elsewhere?: ReadonlySet<string>;
+    /**
+     * Streams done on another machine whose work has not reached this one yet (team runs: it
+     * travels through the git remote): neither complete here nor launched; dependents wait.
+     */
+    notArrived?: ReadonlySet<string>;
   },
 ): Decision {
   const byId = new Map(streams.map((s) => [s.streamId, s]));
@@ -69,6 +74,7 @@ export function decide(
   for (const s of planOrder(streams)) {
     const r = run(s.streamId);
     if (!isDone(s) || !r || !(r.status === "pending" || r.status === "running" || r.status === "failed")) continue;
+    if (opts.notArrived?.has(s.streamId)) continue;
     if (r.status === "running" && r.agentAlive) awaitingExit.push(s.streamId);
     else completed.push(s.streamId);
   }
@@ -85,7 +91,7 @@ export function decide(
 
   let running = Object.values(state.streams).filter((r) => r.status === "running").length - completed.filter((id) => run(id)?.status === "running").length;
   // Other machines' agents share the limit, but not streams whose work is done (awaiting their merge).
-  const elsewhereRunning = [...(opts.elsewhere ?? [])].filter((id) => run(id)?.status !== "running" && !(byId.get(id) && isDone(byId.get(id)!)));
+  const elsewhereRunning = [...(opts.elsewhere ?? [])].filter((id) => byId.has(id) && run(id)?.status !== "running" && !isDone(byId.get(id)!));
   running += elsewhereRunning.length;
   const failed = (id: string) => statusOf(id) === "failed";
 
@@ -117,11 +123,13 @@ export function decide(
       elsewhere.push(s.streamId);
       continue;
     }
+    if (opts.notArrived?.has(s.streamId)) continue;
     const deps = s.dependencies.filter((d) => d !== s.streamId);
     const ready = deps.every((d) => {
       const dep = byId.get(d);
       if (!dep) return opts.archivedDone?.has(d) === true;
       if (awaitingExit.includes(d)) return false; // its agent may still be changing the main checkout
+      if (opts.notArrived?.has(d)) return false; // done elsewhere, but its work is not in this checkout yet
       return dep.streamPhase === "parallel" ? merged(d) : doneOf(d) || isDone(dep);
     });
     if (!ready || running >= opts.maxParallel) continue;

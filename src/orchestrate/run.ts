@@ -17,7 +17,7 @@ import { currentInitiative } from "../core/initiatives.ts";
 import { getStream, type StreamView } from "../core/streams.ts";
 import { validateGraph } from "../core/graph.ts";
 import type { Store } from "../db/client.ts";
-import { isOrchError, notFound } from "../errors.ts";
+import { isOrchError, notFound, usageError } from "../errors.ts";
 import { currentBranch, ensureExcluded, repoInfo } from "../git/repo.ts";
 import { EXCLUDE_PATTERNS } from "../paths.ts";
 import { applyAgentEvent } from "./agent-events.ts";
@@ -31,6 +31,8 @@ import { sendWebhook } from "./notify.ts";
 import { afterUnfinishedExit, decide, isDone } from "./plan.ts";
 import { budgetStep } from "./budget-step.ts";
 import { claimStep } from "./claim-step.ts";
+import { travelStep } from "./travel-step.ts";
+import { hasRemote } from "../git/remote.ts";
 import type { TeamSettings } from "./config.ts";
 import { machineId } from "../sys/machine.ts";
 import { permissionAlerts } from "./permission-alerts.ts";
@@ -83,6 +85,8 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
     { maxParallel: Number.POSITIVE_INFINITY },
   );
   o.launcher.check();
+  if (o.team?.remote && !hasRemote(root, o.team.remote))
+    throw usageError(`team.remote is ${o.team.remote}, which is not a remote of this repository (git remote add ${o.team.remote} URL)`);
   const initiative = await currentInitiative(store);
   try {
     // The state file and logs are orch's own bookkeeping: keep them out of the user's `git status`
@@ -169,6 +173,9 @@ async function run(
   });
   /** Streams other machines work now, as of the last tick. */
   let elsewhere: ReadonlySet<string> = new Set();
+  /** Team runs: work travels through the remote; streams done elsewhere whose work is not here yet. */
+  const travel = o.team?.remote ? travelStep(store, { root, remote: o.team.remote, machine: machineId(), claims, note }) : null;
+  let notArrived: ReadonlySet<string> = new Set();
   // Agents followed again after --resume are claimed again, under this run's name.
   for (const id of [...adopted.keys()]) {
     if (await claims.claim(id)) continue;
@@ -256,6 +263,7 @@ async function run(
 
   /** Merge one finished parallel stream; false when the run must stop (said why). */
   async function merge(id: string): Promise<boolean> {
+    if (travel) return teamMerge(id);
     const step = await mergeFinished(store, root, id, state.streams[id]!.cwd, state.streams[id]!.startedAt);
     if (step.note) note(step.note);
     if (!step.ok) {
@@ -265,6 +273,22 @@ async function run(
     }
     state.streams[id]!.status = "merged";
     state.streams[id]!.mergeCommit = step.commit;
+    return true;
+  }
+
+  /** A team run's merge: waits for the stream's pushed work, merges under the team's lock, pushes main. */
+  async function teamMerge(id: string): Promise<boolean> {
+    const outcome = await travel!.merge(id, state, async () => {
+      const step = await mergeFinished(store, root, id, state.streams[id]!.cwd, state.streams[id]!.startedAt);
+      if (step.note) note(step.note);
+      if (!step.ok) state.conflict = step.stop;
+      return { ok: step.ok, commit: step.ok ? step.commit : null };
+    });
+    if (outcome === "stopped") {
+      finish("conflict");
+      return false;
+    }
+    if (outcome === "merged") state.streams[id]!.status = "merged";
     return true;
   }
 
@@ -339,7 +363,7 @@ async function run(
     }
   }
 
-  const plan = async () => decide(await runStreams(store), state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused, elsewhere });
+  const plan = async () => decide(await runStreams(store), state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused, elsewhere, notArrived });
 
   async function tick(): Promise<void> {
     if (o.signal?.aborted) return finish("stopped");
@@ -358,7 +382,16 @@ async function run(
     paused = await budget.check(current, state, o.only ?? null);
     state.pausedStreams = [...paused];
     elsewhere = await claims.elsewhere();
-    const d = decide(current, state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused, elsewhere });
+    if (travel) {
+      const arrival = await travel.notArrived(current, state);
+      if (arrival.stop) {
+        note(arrival.stop.note);
+        state.conflict = arrival.stop.stop;
+        return finish("conflict");
+      }
+      notArrived = arrival.waiting;
+    }
+    const d = decide(current, state, { maxParallel: o.maxParallel, only: o.only, archivedDone, paused, elsewhere, notArrived });
     for (const id of d.awaitingExit) {
       if (awaitingNoted.has(id)) continue;
       awaitingNoted.add(id);
@@ -367,6 +400,16 @@ async function run(
     for (const id of d.completed) {
       const s = byId.get(id)!;
       if (!leftNothingInMain(id, s)) return;
+      // Team runs: what was done here goes to the remote before anyone builds on it (and before
+      // it counts as complete, so --resume pushes it again after a failure).
+      if (travel && state.streams[id]!.launches > 0) {
+        const stop = await travel.publish(s, state);
+        if (stop) {
+          note(stop.note);
+          state.conflict = stop.stop;
+          return finish("conflict");
+        }
+      }
       Object.assign(state.streams[id]!, { status: "completed", completedAt: store.now() });
       exited.delete(id);
       adopted.delete(id);

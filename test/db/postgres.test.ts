@@ -150,7 +150,7 @@ pgDescribe("PostgreSQL: opening a database", () => {
     expect(store.url).not.toContain(new URL(PG_URL!).password);
     const tables = (await store.sql`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`).map((r: { tablename: string }) => r.tablename);
     expect(tables).toEqual(
-      [PG_TRACK, "agent_activity", "agent_sessions", "agents", "events", "feed_state", "inbox", "initiatives", "policy_rules", "prds", "stream_budgets", "streams", "tasks", "work_products"].sort(),
+      [PG_TRACK, "agent_activity", "agent_sessions", "agents", "events", "feed_state", "inbox", "initiatives", "policy_rules", "prds", "stream_budgets", "stream_claims", "api_tokens", "streams", "tasks", "work_products"].sort(),
     );
     const indexes = (await store.sql`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`).map((r: { indexname: string }) => r.indexname);
     for (const name of ["tasks_stream_status_idx", "events_stream_idx", "inbox_pending_idx", "agent_activity_task_agent_idx", "policy_rules_rule_unique"]) expect(indexes).toContain(name);
@@ -247,7 +247,7 @@ pgDescribe("PostgreSQL: opening a database", () => {
     const s = await openPostgres(`${db.url}?search_path=orch`);
     expect(s.migrated).toBe(pgMigrations.length);
     const [where] = await s.sql`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'orch'`;
-    expect(where.n).toBe(14);
+    expect(where.n).toBe(16);
     const [pub] = await s.sql`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`;
     expect(pub.n).toBe(0);
     // The feed's sequencing function lives there too, and numbers the events of that schema.

@@ -5,10 +5,11 @@
  * another takes the stream over with no two agents on it at any moment.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sh } from "../git/repo-helpers.ts";
 import { tempDir } from "../helpers.ts";
-import { setup, startInBackground, startsOf, waitForRecords, type Project, type Rec } from "./start-helpers.ts";
+import { PRD_GUIDE, setup, startInBackground, startsOf, waitForRecords, type Project, type Rec } from "./start-helpers.ts";
 
 const PRD_FOUNDATION = `# Initiative: Team Demo
 
@@ -20,11 +21,17 @@ const PRD_FOUNDATION = `# Initiative: Team Demo
 - TASK-004: config
 `;
 
-/** A second machine: its own clone of the project, its own name, the same database. */
-function machine(p: Project, name: string): Project {
+/** A second machine: its own clone of the project (or of `from`), its own name, the same database. */
+function machine(p: Project, name: string, from = p.root): Project {
   const root = join(tempDir("orch-team-"), "clone");
-  sh(join(root, ".."), "clone", "-q", p.root, root);
+  sh(join(root, ".."), "clone", "-q", from, root);
   return { ...p, root, env: { ...p.env, ORCH_MACHINE: name } };
+}
+
+/** The team's config: work travels through `origin`. */
+function teamConfig(root: string, team: Record<string, unknown>): void {
+  mkdirSync(join(root, ".claude/orchestration"), { recursive: true });
+  writeFileSync(join(root, ".claude/orchestration/orchestration-config.json"), JSON.stringify({ team }));
 }
 
 /** Lines of a background run's stdout as they come, to wait on. */
@@ -97,4 +104,50 @@ describe("several machines on one database", () => {
     const claims = await runner.orch(["stream", "claims", "--json"]);
     expect(JSON.parse(claims.stdout)).toEqual({ claims: [] });
   }, 60_000);
+
+  test("a whole initiative over two machines and a bare remote: each stream started once, its work pushed, merged where the merge runs, every commit on the remote's main, both runs complete", async () => {
+    const p = await setup(PRD_GUIDE);
+    const bare = join(tempDir("orch-remote-"), "team.git");
+    sh(join(bare, ".."), "clone", "-q", "--bare", p.root, bare);
+    sh(p.root, "remote", "add", "origin", bare);
+    sh(p.root, "fetch", "-q", "origin");
+    sh(p.root, "branch", "-q", "--set-upstream-to", "origin/main");
+    const laptop = { ...p, env: { ...p.env, ORCH_MACHINE: "laptop" } };
+    const runner = machine(p, "ci-runner", bare);
+    for (const m of [laptop, runner]) teamConfig(m.root, { remote: "origin", leaseSeconds: 6 });
+    const args = (n: number) => ["--launcher", "headless", "--max-parallel", String(n), "--agent-cmd", p.sim("--pause 150")];
+
+    // The laptop takes one stream at a time: once it has one parallel stream, the other is the runner's.
+    const a = startInBackground(laptop, args(1));
+    await waitForRecords(p, (recs) => startsOf(recs).length === 1);
+    const b = startInBackground(runner, args(2));
+    const [ra, rb] = await Promise.all([a.result(), b.result()]);
+    for (const r of [ra, rb]) {
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("✓ All 4 streams complete.");
+    }
+    const recs = p.records();
+    for (const id of ["Stream-A", "Stream-B", "Stream-C", "Stream-D"]) expect(startsOf(recs, id)).toHaveLength(1);
+    // Every task's commit is on the remote's main, and both machines' main is the remote's.
+    const remoteMain = sh(bare, "rev-parse", "main").trim();
+    const subjects = sh(bare, "log", "--format=%s", "main");
+    for (const t of ["TASK-001", "TASK-002", "TASK-003", "TASK-004", "TASK-005"]) expect(subjects).toContain(t);
+    // Each parallel branch grew from a main that had the foundation's work, whichever machine ran it.
+    for (const b of ["stream-b", "stream-c"]) expect(sh(bare, "log", "--format=%s", b)).toContain("TASK-002");
+    expect(sh(laptop.root, "rev-parse", "main").trim()).toBe(remoteMain);
+    expect(sh(runner.root, "rev-parse", "main").trim()).toBe(remoteMain);
+    // Spread over both machines.
+    const started = (out: string) => out.split("\n").filter((l) => /^▶ Stream-. \(\w+\) started/.test(l)).length;
+    expect(started(ra.stdout)).toBeGreaterThanOrEqual(1);
+    expect(started(rb.stdout)).toBeGreaterThanOrEqual(1);
+    expect(started(ra.stdout) + started(rb.stdout)).toBe(4);
+    if (process.env.TEAM_DEBUG) console.log(`--- laptop\n${ra.stdout}\n--- runner\n${rb.stdout}`);
+    // What each machine said it pushed and took in.
+    const said = `${ra.stdout}\n${rb.stdout}`;
+    expect(said).toContain("⇡ Stream-A: pushed main to origin");
+    expect(said).toContain("⇡ Stream-D: pushed main to origin");
+    expect(said).toMatch(/⇣ Stream-A: done on another machine; its work is here from origin/);
+  }, 90_000);
 });
+

@@ -45,6 +45,13 @@ const plan = (a = 0, b = 0, c = 0, d = 0) => [
 ];
 
 describe("decide()", () => {
+  test("a dependency done on another machine whose work has not arrived holds its dependents back", () => {
+    const streams = plan(2);
+    const d = decide(streams, state(streams), { maxParallel: 5, notArrived: new Set(["Stream-A"]) });
+    expect(d).toMatchObject({ completed: [], launch: [], finished: false });
+    expect(decide(streams, state(streams), { maxParallel: 5 }).launch).toEqual(["Stream-B", "Stream-C"]);
+  });
+
   test("streams another machine works are not launched here, and count against the team's limit", () => {
     const streams = plan(2);
     const st = state(streams, { "Stream-A": "merged" });
