@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import { findProjectRoot } from "../config.ts";
 import { importPrdMarkdown, listPrds, type PlanImportReport } from "../core/index.ts";
 import { usageError } from "../errors.ts";
 import { commandGroup, commonFlags, type Action } from "./command.ts";
@@ -80,10 +82,18 @@ const importAction: Action = {
       maxParallel,
       dryRun: flags["dry-run"] === true,
       source: file === "-" ? "stdin" : file,
+      repoPath: file === "-" ? undefined : pathInRepository(file),
     });
     if (flags.json) return printJson(report);
     say(summary(report));
   },
 };
+
+/** `file` relative to the project's repository, "/"-separated, when it lies inside it. */
+function pathInRepository(file: string): string | undefined {
+  const rel = relative(findProjectRoot(), resolve(file));
+  if (!rel || rel.startsWith("..") || isAbsolute(rel)) return undefined;
+  return rel.split(sep).join("/");
+}
 
 export const command = commandGroup("prd", "import and list PRDs", { import: importAction, list });

@@ -48,6 +48,8 @@ export interface PlanImportOptions {
   maxParallel?: number;
   /** Where the PRD came from (a file path), kept in the PRD's metadata. */
   source?: string;
+  /** The PRD file's path relative to the repository, when it is in it: what a CI job imports again. */
+  repoPath?: string;
   /** Do everything, report, then roll back. */
   dryRun?: boolean;
 }
@@ -164,6 +166,7 @@ async function upsertPrd(db: Db, now: string, name: string, initiativeId: string
     ...(prd?.metadata ?? {}),
     format: "orch-prd-markdown",
     ...(opts.source ? { source: opts.source } : {}),
+    ...(opts.repoPath ? { repoPath: opts.repoPath } : {}),
     ...(opts.maxParallel !== undefined ? { maxParallelStreams: opts.maxParallel } : {}),
   };
   const content = opts.content ?? prd?.content ?? "";

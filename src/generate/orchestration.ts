@@ -14,6 +14,8 @@ import { START_STREAMS_PY, WATCH_STATUS_PY } from "./launchers.ts";
 import { CONFIG_FILE, README_FILE, START_SCRIPT, WATCH_SCRIPT, WORKFLOW_FILE } from "../paths.ts";
 import { buildReadme } from "./readme.ts";
 import { buildWorkflow } from "./workflow.ts";
+import { listPrds } from "../core/prds.ts";
+import { VERSION } from "../version.ts";
 import type { FileToWrite } from "./writer.ts";
 
 export interface PlanSource {
@@ -106,7 +108,12 @@ export async function generateOrchestration(store: Store, opts: GenerateOptions)
     { path: WATCH_SCRIPT, content: stamp(WATCH_SCRIPT, WATCH_STATUS_PY), mode: 0o755 },
     { path: README_FILE, content: stamp(README_FILE, buildReadme(forMarkdown(config))) },
   ];
-  if (opts.ci === "github") stamped.push({ path: WORKFLOW_FILE, content: stamp(WORKFLOW_FILE, buildWorkflow(forYaml(config))) });
+  if (opts.ci === "github") {
+    // The plan each job imports again: the PRD file as `orch prd import` was given it, in the repository.
+    const prds = src.initiative?.id ? await listPrds(store, { initiativeId: src.initiative.id }) : [];
+    const prdPath = prds.map((p) => p.metadata.repoPath).find((v): v is string => typeof v === "string") ?? null;
+    stamped.push({ path: WORKFLOW_FILE, content: stamp(WORKFLOW_FILE, buildWorkflow(forYaml(config), { prdPath, orchVersion: VERSION })) });
+  }
   const kept = opts.force ? [] : stamped.filter((f) => changedByUser(onDisk(f.path), f.content)).map((f) => f.path);
   const files = [{ path: CONFIG_FILE, content: mergedConfigJson(mergeConfig(previous, config)) }, ...stamped.filter((f) => !kept.includes(f.path))];
   return { config, files, kept };

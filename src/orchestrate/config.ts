@@ -104,14 +104,15 @@ export interface TeamSettings {
 export const DEFAULT_LEASE_S = 60;
 export const DEFAULT_HEARTBEAT_S = 15;
 
-/** Claims' lease and heartbeat: ORCH_LEASE_SECONDS > the config file's `team` > defaults. */
-export function resolveTeamSettings(root: string, env: { ORCH_LEASE_SECONDS?: number }): TeamSettings {
+/** Claims' lease and heartbeat, and the team's remote: ORCH_LEASE_SECONDS / ORCH_REMOTE > the config file's `team` > defaults. */
+export function resolveTeamSettings(root: string, env: { ORCH_LEASE_SECONDS?: number; ORCH_REMOTE?: string }): TeamSettings {
   const team = readConfig(root).team ?? {};
   const lease = env.ORCH_LEASE_SECONDS ?? team.leaseSeconds ?? DEFAULT_LEASE_S;
   // Unset, the heartbeat fits a shortened lease three times over (a lease of 6 s beats every 2 s).
   const heartbeat = team.heartbeatSeconds ?? Math.min(DEFAULT_HEARTBEAT_S, lease / 3);
   if (heartbeat >= lease) throw failed(`${CONFIG_FILE}: team.heartbeatSeconds (${heartbeat}) must be shorter than the lease (${lease} s), or a live run loses its claims`);
-  return { leaseMs: lease * 1000, heartbeatMs: heartbeat * 1000, ...(team.remote ? { remote: team.remote } : {}) };
+  const remote = env.ORCH_REMOTE ?? team.remote;
+  return { leaseMs: lease * 1000, heartbeatMs: heartbeat * 1000, ...(remote ? { remote } : {}) };
 }
 
 export interface RunSettings {

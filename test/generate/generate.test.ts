@@ -116,7 +116,17 @@ describe("GitHub workflow", () => {
     expect(b.name).toBe("Stream-B: UI Component Updates (parallel)");
     expect(b["runs-on"]).toBe("ubuntu-latest");
     expect(b.env.STREAM_ID).toBe("Stream-B");
-    expect(b.steps.at(-1)!.run).toBe('claude -p "/continue $STREAM_ID"');
+    expect(b.steps.at(-1)!.run).toBe('orch start --stream "$STREAM_ID" --launcher headless');
+    expect(b.env.ORCH_MACHINE).toBe("github-${{ github.run_id }}-stream-b");
+    expect(b.steps.map((s) => s.uses ?? s.run)).toEqual([
+      "actions/checkout@v4",
+      "actions/setup-node@v4",
+      'npm install -g "@orch-cli/orch@$ORCH_VERSION" @anthropic-ai/claude-code',
+      'git config user.name "orch (GitHub Actions)" && git config user.email "orch@users.noreply.github.com"',
+      // Imported from outside the repository (these tests' PRDs are): the job says so and fails.
+      expect.stringContaining("orch: the PRD was imported from outside this repository"),
+      'orch start --stream "$STREAM_ID" --launcher headless',
+    ]);
   });
 
   test("awkward ids and names stay valid YAML and valid job ids", () => {
@@ -132,7 +142,7 @@ describe("GitHub workflow", () => {
       generatedAt: NOW,
     });
     const text = buildWorkflow(config);
-    expect(text).not.toContain("${{ secrets");
+    expect(text).not.toContain("${{ secrets.X");
     const wf = Bun.YAML.parse(text) as { name: string; jobs: Record<string, { name: string; needs?: string[] }> };
     expect(Object.keys(wf.jobs)).toEqual(["s-2fa_core", "s-2fa_core-2"]);
     for (const id of Object.keys(wf.jobs)) expect(id).toMatch(/^[A-Za-z_][A-Za-z0-9_-]*$/);
