@@ -424,7 +424,11 @@ async function run(
       if (state.streams[id]!.status === "running" && s && !isDone(s)) unfinishedExit(id, s);
     }
 
-    for (const id of (await plan()).launch) {
+    // Decided again on fresh facts; but a stream that finished since this tick's decision has not
+    // had its checks (nothing left uncommitted, merged) — nothing builds on it before the next tick.
+    const next = await plan();
+    if (next.completed.length) schedule();
+    for (const id of next.completed.length ? [] : next.launch) {
       if (o.signal?.aborted) break;
       const s = byId.get(id) ?? (await runStreams(store)).find((x) => x.streamId === id)!;
       try {
