@@ -93,7 +93,7 @@ export async function createApi(store: Store, opts: AppOptions = {}): Promise<Ap
     app.use(async (c, next) => {
       await next();
       if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.req.method !== "OPTIONS")
-        log(`orch: ${c.req.method} ${c.req.path} → ${c.res.status} by ${String(c.get("principal" as never) ?? "?")}`);
+        log(`orch: ${c.req.method} ${rawPath(c.req.url)} → ${c.res.status} by ${String(c.get("principal" as never) ?? "?")}`);
     });
   }
   app.route("/api/session", sessionRoutes(deps, creds.required));
@@ -111,10 +111,19 @@ export async function createApi(store: Store, opts: AppOptions = {}): Promise<Ap
   app.notFound((c) => c.json({ error: "Not found", path: c.req.path }, 404));
   app.onError((err, c) => {
     const a = errorAnswer(err);
-    if (a.unexpected) log(`orch: ${c.req.method} ${c.req.path} failed: ${(err as Error)?.message ?? String(err)}`);
+    if (a.unexpected) log(`orch: ${c.req.method} ${rawPath(c.req.url)} failed: ${(err as Error)?.message ?? String(err)}`);
     return c.json(a.body, a.status as 400);
   });
   return { app, deps };
+}
+
+/**
+ * A request's path for a log line as the client sent it, still %-encoded: decoded, a path could
+ * carry line breaks and escape sequences into the operator's terminal (forged log lines).
+ */
+function rawPath(url: string): string {
+  const path = url.replace(/^[a-z]+:\/\/[^/]*/i, "").replace(/[?#].*$/s, "");
+  return path.length > 300 ? `${path.slice(0, 300)}…` : path;
 }
 
 export const createApp = async (store: Store, opts: AppOptions = {}): Promise<Hono> => (await createApi(store, opts)).app;

@@ -27,25 +27,33 @@ export interface BrowserAuth {
   newLoginCode(): string;
   /** Trade a login code for a new session value; null when the code is unknown or already used. */
   redeem(code: string): string | null;
-  /** A new session value for a browser that proved it holds the API token (POST /api/session). */
-  issueSession(): string;
+  /**
+   * A new session value for a browser that proved it holds an API token (POST /api/session): the
+   * session lasts as long as that token does (a revoked named token ends it).
+   */
+  issueSession(bearer?: string): string;
   /** True for a session value this server handed out. */
   isSession(value: string | undefined): boolean;
+  /** The token a session was signed in with; null for a login-link session; undefined: no session. */
+  sessionBearer(value: string | undefined): string | null | undefined;
 }
 
 export function createBrowserAuth(): BrowserAuth {
   // Digests only: a heap dump or a timing probe of the Set shows nothing usable.
   const codes = new Set<string>();
-  const sessions = new Set<string>();
+  // Session digest → the token it was signed in with (kept in this process's memory only), or null.
+  const sessions = new Map<string, string | null>();
   const remember = (set: Set<string>, value: string, max: number) => {
     set.add(value);
     if (set.size > max) set.delete(set.values().next().value!);
   };
-  const issueSession = () => {
+  const issueSession = (bearer?: string) => {
     const session = randomToken();
-    remember(sessions, digest(session), MAX_SESSIONS);
+    sessions.set(digest(session), bearer ?? null);
+    if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
     return session;
   };
+  const known = (value: string | undefined): value is string => value !== undefined && value.length > 0 && value.length <= 200;
   return {
     newLoginCode() {
       const code = randomToken();
@@ -58,7 +66,10 @@ export function createBrowserAuth(): BrowserAuth {
     },
     issueSession,
     isSession(value) {
-      return value !== undefined && value.length > 0 && value.length <= 200 && sessions.has(digest(value));
+      return known(value) && sessions.has(digest(value));
+    },
+    sessionBearer(value) {
+      return known(value) ? sessions.get(digest(value)) : undefined;
     },
   };
 }
@@ -78,6 +89,11 @@ export function sessionCookieName(c: Context): string {
 /** True when the request carries this server's session cookie. */
 export function hasSession(c: Context, auth: BrowserAuth): boolean {
   return auth.isSession(getCookie(c, sessionCookieName(c)));
+}
+
+/** The request's session: the token it was signed in with, null for a login-link session, undefined for none. */
+export function sessionBearerOf(c: Context, auth: BrowserAuth): string | null | undefined {
+  return auth.sessionBearer(getCookie(c, sessionCookieName(c)));
 }
 
 /** The Set-Cookie value carrying a session: HttpOnly (no script reads it), SameSite=Strict, this port's name. */

@@ -7,7 +7,7 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
 import type { Context, MiddlewareHandler } from "hono";
-import { createBrowserAuth, hasSession, type BrowserAuth } from "./browser-auth.ts";
+import { createBrowserAuth, sessionBearerOf, type BrowserAuth } from "./browser-auth.ts";
 import { bearerOf, type Credentials } from "./credentials.ts";
 import { isLoopbackHost, normalizeHost } from "../net/address.ts";
 
@@ -118,8 +118,9 @@ export function bearerAuth(creds: Credentials, auth?: BrowserAuth): MiddlewareHa
       c.set("principal" as never, who as never);
       return next();
     }
-    if (auth && fromBrowser(c) && hasSession(c, auth)) {
-      c.set("principal" as never, "browser session" as never);
+    const session = auth && fromBrowser(c) ? await sessionPrincipal(c, auth, creds) : null;
+    if (session !== null) {
+      c.set("principal" as never, session as never);
       return next();
     }
     c.header("WWW-Authenticate", 'Bearer realm="orch"');
@@ -153,9 +154,20 @@ function sameOrigin(origin: string, own: string | null): boolean {
 /** A request a browser made: browsers send `Origin` and/or `Sec-Fetch-Site`; curl and orch's own clients send neither. */
 const fromBrowser = (c: Context) => c.req.header("origin") !== undefined || c.req.header("sec-fetch-site") !== undefined;
 
+/**
+ * Who a browser's session cookie stands for: the name of the token it signed in with — while
+ * that token is still taken (a revoked one ends its sessions) — or the login link's; null: none.
+ */
+async function sessionPrincipal(c: Context, auth: BrowserAuth, creds: Credentials): Promise<string | null> {
+  const bearer = sessionBearerOf(c, auth);
+  if (bearer === undefined) return null;
+  if (bearer === null) return "browser session (login link)";
+  return creds.identify(bearer);
+}
+
 /** The session cookie, or a bearer token the server takes: what a browser proves it may act with. */
 async function browserCredentials(c: Context, auth: BrowserAuth, creds: Credentials): Promise<boolean> {
-  if (hasSession(c, auth)) return true;
+  if ((await sessionPrincipal(c, auth, creds)) !== null) return true;
   const bearer = creds.required ? bearerOf(c.req.header("authorization")) : null;
   return bearer !== null && (await creds.identify(bearer)) !== null;
 }

@@ -67,23 +67,34 @@ export function claimStep(store: Store, o: ClaimStepOptions): ClaimStep {
   };
 
   async function beat(): Promise<void> {
-    if (beating || held.size === 0) {
+    if (beating) return;
+    if (held.size === 0) {
       lastRenewed = Date.now();
       return;
     }
     beating = true;
     try {
-      const kept = new Set(await renewClaims(store, me.holder, o.team.leaseMs));
+      const kept = await renewClaims(store, me.holder, o.team.leaseMs);
       lastRenewed = Date.now();
-      for (const id of [...held]) if (!kept.has(id)) lose(id);
+      for (const id of [...held]) if (!kept.includes(id)) lose(id);
+      // Renewed after all, but given up here meanwhile (cut off too long): let others have them now.
+      for (const id of kept) if (!held.has(id)) await releaseClaim(store, id, me.holder);
     } catch (err) {
       o.onError?.(err);
-      // Cut off from the database: before the lease can run out and another machine take the
-      // streams over, the agents here stop (their work stays where it is).
-      if (Date.now() - lastRenewed >= o.team.leaseMs - o.team.heartbeatMs) for (const id of [...held]) lose(id);
     } finally {
       beating = false;
     }
+  }
+
+  /**
+   * Each heartbeat: cut off from the database (a renewal failing, or still retrying), the agents
+   * here stop before the lease can run out and another machine take their streams over; their
+   * work stays where it is.
+   */
+  function heartbeat(): void {
+    const silent = Date.now() - lastRenewed;
+    if (held.size && silent >= o.team.leaseMs - o.team.heartbeatMs) for (const id of [...held]) if (!id.startsWith("~")) lose(id);
+    void beat();
   }
 
   return {
@@ -127,7 +138,7 @@ export function claimStep(store: Store, o: ClaimStepOptions): ClaimStep {
       }
     },
     start() {
-      timer ??= setInterval(() => void beat(), o.team.heartbeatMs);
+      timer ??= setInterval(heartbeat, o.team.heartbeatMs);
     },
     async stop(stillRunning) {
       if (timer) clearInterval(timer);

@@ -40,7 +40,7 @@ import type { BudgetLimits } from "../core/budget.ts";
 import { holdRunLock } from "./run-lock.ts";
 import { archivedDone, openRunState, runStreams } from "./run-setup.ts";
 import { processAlive, saveState, type RunState, type StreamRun } from "./state.ts";
-import { findProcessByEnv } from "../sys/process.ts";
+import { findProcessByEnv, groupAlive, stopProcessGroup } from "../sys/process.ts";
 import { strayCommits } from "../git/reach.ts";
 
 export { runStreams };
@@ -199,13 +199,9 @@ async function run(
     const r = state.streams[id];
     if (!r || r.status !== "running") return { pid: null, worktree: null };
     const pid = r.pid;
-    if (pid && processAlive(pid, r.argv)) {
-      try {
-        process.kill(pid, "SIGTERM");
-      } catch {
-        // gone meanwhile
-      }
-    }
+    // The whole group (a wrapper script's children too), SIGKILL if SIGTERM is not enough.
+    // (An agent that exec'd another program no longer shows its argv; its group is still there.)
+    if (pid && (processAlive(pid, r.argv) || groupAlive(pid))) stopProcessGroup(pid);
     Object.assign(r, { status: "pending", pid: null, agentAlive: false } satisfies Partial<StreamRun>);
     adopted.delete(id);
     exited.delete(id);

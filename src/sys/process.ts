@@ -57,3 +57,30 @@ export function findProcessByEnv(key: string, value: string): number | null {
   }
   return null;
 }
+
+/** How long a stopped agent gets to end on SIGTERM before its whole group is killed. */
+export const STOP_GRACE_MS = 2000;
+
+/**
+ * Stop a process and everything of its group (an agent started through a wrapper script runs as
+ * the wrapper's child): SIGTERM, then SIGKILL to whatever is left after STOP_GRACE_MS. A process
+ * that leads no group of its own is signalled alone.
+ */
+export function stopProcessGroup(pid: number): void {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // gone
+      }
+    }
+  };
+  signal("SIGTERM");
+  const timer = setTimeout(() => {
+    if (groupAlive(pid) || pidAlive(pid)) signal("SIGKILL");
+  }, STOP_GRACE_MS);
+  timer.unref?.();
+}

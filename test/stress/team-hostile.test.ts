@@ -127,7 +127,7 @@ describe("claims: a machine that loses its claim stops its agent", () => {
     expect(r.lateTasks).toBe(0);
   }, 90_000);
 
-  test.failing("DEFECT: an agent command that is a wrapper script (sh around the agent) keeps working after its machine lost the claim: only the wrapper's pid gets SIGTERM, not its process group", async () => {
+  test("fixed (was: an agent command that is a wrapper script (sh around the agent) keeps working after its machine lost the claim: only the wrapper's pid gets SIGTERM, not its process group)", async () => {
     // A wrapper is how agents are often launched (env setup, logging): the shell waits for its child.
     const r = await stoppedPastLease((p) => script(p, (sim) => `${sim}\necho finished`));
     // orch says its agent is stopped…
@@ -136,7 +136,7 @@ describe("claims: a machine that loses its claim stops its agent", () => {
     expect({ stillAlive: r.stillAlive, lateTasks: r.lateTasks }).toEqual({ stillAlive: false, lateTasks: 0 });
   }, 90_000);
 
-  test.failing("DEFECT: an agent that ignores SIGTERM keeps working after its machine lost the claim: no SIGKILL follows (the tmux launcher escalates; this path does not)", async () => {
+  test("fixed (was: an agent that ignores SIGTERM keeps working after its machine lost the claim: no SIGKILL follows (the tmux launcher escalates; this path does not))", async () => {
     const r = await stoppedPastLease((p) => script(p, (sim) => `trap '' TERM\nexec ${sim}`));
     expect(r.laptopSaid).toContain("this machine's claim ran out");
     expect({ stillAlive: r.stillAlive, lateTasks: r.lateTasks }).toEqual({ stillAlive: false, lateTasks: 0 });
@@ -207,7 +207,7 @@ describe("claims: the heartbeat when the database does not answer", () => {
     expect(r.stopped[0]! - r.cutAt).toBeLessThan(r.leaseMs);
   }, 30_000);
 
-  test.failing("DEFECT: a renewal that hangs (PostgreSQL retries a lost connection for 60 s) never stops the agent: the skipped beats reset the 'last renewed' clock, and the cut-off check runs only once the renewal fails", async () => {
+  test("fixed (was: a renewal that hangs (PostgreSQL retries a lost connection for 60 s) never stops the agent: the skipped beats reset the 'last renewed' clock, and the cut-off check runs only once the renewal fails)", async () => {
     const r = await cutOff("hang");
     expect(r.tookOver).toBe(true);
     expect(r.stopped).toHaveLength(1);
@@ -263,7 +263,7 @@ function cuttableProxy(target: number) {
 }
 
 pgDescribe("claims on PostgreSQL: a machine cut off from the database", () => {
-  test.failing("DEFECT: a machine whose connection to PostgreSQL is cut keeps its agent running past its lease, beside the agent of the machine that took the stream over", async () => {
+  test("fixed (was: a machine whose connection to PostgreSQL is cut keeps its agent running past its lease, beside the agent of the machine that took the stream over)", async () => {
     const db = await freshDatabase("team_partition");
     const u = new URL(db.url);
     const px = cuttableProxy(Number(u.port));

@@ -5,7 +5,8 @@
  * token; the write guard has verified the request came from this server's own page.
  */
 import { Hono } from "hono";
-import { sessionCookie } from "../browser-auth.ts";
+import { sessionBearerOf, sessionCookie } from "../browser-auth.ts";
+import { bearerOf } from "../credentials.ts";
 import type { ApiDeps, RouteDoc } from "../context.ts";
 import { errorShape, sessionShape } from "../shapes.ts";
 
@@ -29,7 +30,9 @@ export function sessionRoutes(deps: ApiDeps, tokenServer: boolean): Hono {
   return new Hono().post("/", (c) => {
     if (!tokenServer)
       return c.json({ error: "this server has no API token: open the dashboard through the one-time login link orch serve printed" }, 400);
-    c.header("Set-Cookie", sessionCookie(c, deps.auth.issueSession()));
+    // Tied to the token that signed it in (from the header, or the session it already has).
+    const bearer = bearerOf(c.req.header("authorization")) ?? sessionBearerOf(c, deps.auth) ?? undefined;
+    c.header("Set-Cookie", sessionCookie(c, deps.auth.issueSession(bearer)));
     c.header("Cache-Control", "no-store");
     return c.json({ signedIn: true as const });
   });
