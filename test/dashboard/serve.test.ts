@@ -149,7 +149,9 @@ describe("orch serve (compiled binary)", () => {
       /^HTTP server listening on 127\.0\.0\.1:(\d+)\nDashboard: (http:\/\/127\.0\.0\.1:\d+\/\?login=[A-Za-z0-9_-]+)\n/.exec(err) ??
       /^HTTP server listening on [0-9.:]+:(\d+) \(token required\)\nDashboard: (http:\/\/[^ ]+\/) \(sign in with ORCH_API_TOKEN\)\n/.exec(err);
     if (!m) throw new Error(`orch serve did not start: ${err}`);
-    return { proc: p, port: Number(m[1]), url: m[2]!, reader: p.stderr };
+    // What came in the same chunk after those two lines (a warning may follow them at once).
+    const rest = err.slice(m[0].length);
+    return { proc: p, port: Number(m[1]), url: m[2]!, reader: p.stderr, rest };
   }
 
   test("serves the page and its assets from inside the binary; the printed login link logs a browser in", async () => {
@@ -236,8 +238,13 @@ describe("orch serve (compiled binary)", () => {
     chmodSync(join(bad, "xdg-open"), 0o755);
     const s = await serve(["--open"], { PATH: `${bad}:${process.env.PATH}` });
     const reader = s.reader.getReader();
-    const { value } = await reader.read();
-    expect(new TextDecoder().decode(value)).toBe("orch: warning: cannot open a browser: xdg-open exited with status 4; open the Dashboard link yourself\n");
+    let warning = s.rest;
+    while (!warning.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      warning += new TextDecoder().decode(value);
+    }
+    expect(warning).toBe("orch: warning: cannot open a browser: xdg-open exited with status 4; open the Dashboard link yourself\n");
     // Still serving; the printed link still logs in.
     expect((await fetch(s.url, { redirect: "manual" })).status).toBe(303);
   }, 60_000);
