@@ -31,6 +31,7 @@ export const commands: CommandEntry[] = [
   { name: "budget", summary: "spending per stream against its budget; orch budget raise STREAM USD", load: () => import("./budget.ts") },
   { name: "demo", summary: "see the whole system work on a sample initiative", load: () => import("./demo.ts") },
   { name: "hook", summary: "report a Claude Code hook event to orch (run by Claude Code)", load: () => import("./hook.ts"), hidden: true },
+  { name: "keep-claims", summary: "renew a stopped run's claims while its agents still work (run by orch start)", load: () => import("./keep-claims.ts"), hidden: true },
   { name: "agent-sim", summary: "the simulated agent used by orch demo and the tests", load: () => import("./agent-sim.ts"), hidden: true },
 ];
 

@@ -28,9 +28,10 @@ export interface ClaimStep {
   start(): void;
   /**
    * End of the run: claims given up, but those of agents still running here (a stopped run
-   * leaves them to `--resume`, which takes them back at once on this machine).
+   * leaves them to `--resume`, which takes them back at once on this machine): a keeper process
+   * (claim-keeper.ts) renews those while their agents live.
    */
-  stop(stillRunning: ReadonlySet<string>): Promise<void>;
+  stop(stillRunning: ReadonlyMap<string, number | null>): Promise<void>;
 }
 
 export interface ClaimStepOptions {
@@ -41,6 +42,8 @@ export interface ClaimStepOptions {
   stopAgent(streamId: string): { pid: number | null; worktree: string | null };
   /** An error the heartbeat hit (the run goes on: the next beat tries again). */
   onError?(err: unknown): void;
+  /** Hand claims of agents still running to a process that outlives the run (claim-keeper.ts). */
+  keepAfterExit?(holder: string, agents: ReadonlyMap<string, number>): void;
 }
 
 export function claimStep(store: Store, o: ClaimStepOptions): ClaimStep {
@@ -143,9 +146,14 @@ export function claimStep(store: Store, o: ClaimStepOptions): ClaimStep {
     async stop(stillRunning) {
       if (timer) clearInterval(timer);
       timer = null;
-      if (stillRunning.size === 0) await releaseAllClaims(store, me.holder);
-      else for (const id of held) if (!stillRunning.has(id)) await releaseClaim(store, id, me.holder);
+      const kept = new Map<string, number>();
+      for (const id of held) {
+        const pid = stillRunning.get(id);
+        if (pid) kept.set(id, pid);
+        else await releaseClaim(store, id, me.holder);
+      }
       held.clear();
+      if (kept.size) o.keepAfterExit?.(me.holder, kept);
     },
   };
 }

@@ -35,6 +35,7 @@ import { travelStep } from "./travel-step.ts";
 import { hasRemote } from "../git/remote.ts";
 import type { TeamSettings } from "./config.ts";
 import { machineId } from "../sys/machine.ts";
+import { selfCommand } from "../self.ts";
 import { permissionAlerts } from "./permission-alerts.ts";
 import type { BudgetLimits } from "../core/budget.ts";
 import { holdRunLock } from "./run-lock.ts";
@@ -69,6 +70,19 @@ export interface RunOptions {
 }
 
 const DEFAULT_TEAM: TeamSettings = { leaseMs: 60_000, heartbeatMs: 15_000 };
+
+/** `orch keep-claims`, detached: it outlives this run and renews the claims of its agents still working. */
+function spawnClaimKeeper(store: Store, holder: string, agents: ReadonlyMap<string, number>, team: TeamSettings): void {
+  const args = ["keep-claims", "--holder", holder, "--lease-ms", String(team.leaseMs), "--heartbeat-ms", String(team.heartbeatMs), ...[...agents].map(([id, pid]) => `${id}=${pid}`)];
+  const child = Bun.spawn([...selfCommand(), ...args], {
+    env: { ...(process.env as Record<string, string>), ORCH_DB: store.location },
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "ignore",
+    detached: true,
+  });
+  child.unref();
+}
 
 export type RunOutcome = RunState["outcome"];
 
@@ -170,6 +184,7 @@ async function run(
     note,
     stopAgent: (id) => stopLostAgent(id),
     onError: (err) => o.print(`orch: warning: could not renew this run's claims: ${(err as Error)?.message ?? err}`),
+    keepAfterExit: (holder, agents) => spawnClaimKeeper(store, holder, agents, o.team ?? DEFAULT_TEAM),
   });
   /** Streams other machines work now, as of the last tick. */
   let elsewhere: ReadonlySet<string> = new Set();
@@ -501,7 +516,7 @@ async function run(
     o.signal?.removeEventListener("abort", onAbort);
     if (outcome === "running") finish("failed");
     saveState(root, state, store.now());
-    await claims.stop(new Set([...runningHere()].filter((id) => state.streams[id]?.agentAlive !== false)));
+    await claims.stop(new Map([...runningHere()].filter((id) => state.streams[id]?.agentAlive !== false).map((id) => [id, state.streams[id]!.pid])));
   }
 
   for (const n of endNotes(state, outcome, o.only ?? null)) note(n);

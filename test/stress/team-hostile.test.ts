@@ -142,7 +142,7 @@ describe("claims: a machine that loses its claim stops its agent", () => {
     expect({ stillAlive: r.stillAlive, lateTasks: r.lateTasks }).toEqual({ stillAlive: false, lateTasks: 0 });
   }, 90_000);
 
-  test.failing("DEFECT: Ctrl-C on one machine leaves its agent running (as documented, for --resume) with a claim nobody renews: once the lease runs out another machine takes the stream over beside it", async () => {
+  test("fixed (was: Ctrl-C on one machine leaves its agent running (as documented, for --resume) with a claim nobody renews: once the lease runs out another machine takes the stream over beside it; now a keeper process renews the claim while the agent lives)", async () => {
     const p = await setup(prd(20));
     const laptop = { ...p, env: { ...p.env, ORCH_MACHINE: "laptop" } };
     const runner = machine(p, "ci-runner");
