@@ -6,6 +6,8 @@ import { type Column, printJson, printTable, say } from "./output.ts";
 import { taskColumns } from "./task.ts";
 import type { StreamPairConflict } from "../workspace/stream-conflicts.ts";
 import { listClaims, type Claim } from "../core/claims.ts";
+import { findProjectRoot, readEnv } from "../config.ts";
+import { resolveTeamSettings } from "../orchestrate/config.ts";
 
 const streamColumns: Column<StreamView>[] = [
   { header: "STREAM", value: (s) => s.streamId, max: 24 },
@@ -85,7 +87,8 @@ const conflicts: Action = {
   async run({ flags }) {
     // Loaded on use: `stream list`, which the monitor's users run often, does not parse the git layer.
     const { streamConflicts } = await import("../workspace/stream-conflicts.ts");
-    const r = await streamConflicts(await storeFromFlags(flags), { initiativeId: str(flags.initiative) });
+    const remote = resolveTeamSettings(findProjectRoot(), readEnv()).remote;
+    const r = await streamConflicts(await storeFromFlags(flags), { initiativeId: str(flags.initiative), remote });
     if (flags.json) return printJson(r);
     const shown = r.pairs.filter((p) => p.conflictingFiles.length || p.declaredOverlap.length || p.error);
     const files = (xs: string[]) => (xs.length ? xs.join(", ") : "-");

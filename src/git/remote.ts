@@ -4,7 +4,7 @@
  * never a switch of the user's branch.
  */
 import { failed } from "../errors.ts";
-import { git, gitMessage } from "./git.ts";
+import { git, gitMessage, gitOk } from "./git.ts";
 import { currentBranch, isAncestor, operationInProgress, resolveCommit } from "./repo.ts";
 
 export function hasRemote(cwd: string, remote: string): boolean {
@@ -60,4 +60,25 @@ export function fastForwardCheckout(root: string, branch: string, commit: string
   if (op) return { result: "blocked", message: `the main checkout is in the middle of ${op}` };
   const r = git(root, ["merge", "--ff-only", "--quiet", commit]);
   return r.code === 0 ? { result: "fast-forwarded" } : { result: "blocked", message: gitMessage(r) };
+}
+
+/**
+ * Branch tips as a team sees them: each local branch, or the remote's when the remote is ahead of
+ * it or it exists only there (another machine's stream). A local branch that has moved on its own
+ * stays as it is.
+ */
+export function teamBranchTips(cwd: string, remote: string, local: Map<string, string>): Map<string, string> {
+  const out = gitOk(cwd, ["for-each-ref", "--format=%(objectname) %(refname)", `refs/remotes/${remote}/`], "cannot list the remote's branches");
+  const tips = new Map(local);
+  const prefix = `refs/remotes/${remote}/`;
+  for (const line of out.split("\n")) {
+    const sp = line.indexOf(" ");
+    if (sp <= 0) continue;
+    const commit = line.slice(0, sp);
+    const name = line.slice(sp + 1 + prefix.length);
+    if (name === "HEAD") continue;
+    const mine = local.get(name);
+    if (!mine || (mine !== commit && isAncestor(cwd, mine, commit))) tips.set(name, commit);
+  }
+  return tips;
 }

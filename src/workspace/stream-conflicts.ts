@@ -13,6 +13,7 @@ import { currentMergeConflict, type ConflictFacts, type MergeConflictRecord } fr
 import { listStreams, type StreamView } from "../core/streams.ts";
 import { predictConflicts } from "../git/merge.ts";
 import { branchTips, isAncestor, repoInfo } from "../git/repo.ts";
+import { fetchRemote, hasRemote, teamBranchTips } from "../git/remote.ts";
 import { baseBranchOf, streamBranchName } from "./naming.ts";
 
 export interface StreamPairConflict {
@@ -116,7 +117,10 @@ function pairOf(root: string | null, a: StreamView, b: StreamView, sa: Side | nu
 }
 
 /** With `streamId`, only the pairs that include that stream are compared (its page asks for them). */
-export async function streamConflicts(store: Store, opts: { cwd?: string; initiativeId?: string; streamId?: string } = {}): Promise<StreamConflictsResult> {
+export async function streamConflicts(
+  store: Store,
+  opts: { cwd?: string; initiativeId?: string; streamId?: string; /** A team's remote: its branches count too (fetched first). */ remote?: string } = {},
+): Promise<StreamConflictsResult> {
   const active = await listStreams(store, { initiativeId: opts.initiativeId });
   let root: string | null = null;
   try {
@@ -124,7 +128,16 @@ export async function streamConflicts(store: Store, opts: { cwd?: string; initia
   } catch {
     // Outside a repository only declared files can be compared.
   }
-  const tips = root ? branchTips(root) : new Map<string, string>();
+  let tips = root ? branchTips(root) : new Map<string, string>();
+  if (root && opts.remote && hasRemote(root, opts.remote)) {
+    // Another machine's streams are only on the remote: predict with them too (the last fetch if this one fails).
+    try {
+      fetchRemote(root, opts.remote);
+    } catch {
+      // offline: what was fetched before
+    }
+    tips = teamBranchTips(root, opts.remote, tips);
+  }
   const sides = active.map((s) => (root ? sideOf(root, tips, s) : null));
   const pairs: StreamPairConflict[] = [];
   for (let i = 0; i < active.length; i++)

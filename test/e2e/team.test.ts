@@ -8,7 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sh } from "../git/repo-helpers.ts";
-import { tempDir } from "../helpers.ts";
+import { runOrch, tempDir } from "../helpers.ts";
 import { PRD_GUIDE, setup, startInBackground, startsOf, waitForRecords, type Project, type Rec } from "./start-helpers.ts";
 
 const PRD_FOUNDATION = `# Initiative: Team Demo
@@ -149,5 +149,33 @@ describe("several machines on one database", () => {
     expect(said).toContain("⇡ Stream-D: pushed main to origin");
     expect(said).toMatch(/⇣ Stream-A: done on another machine; its work is here from origin/);
   }, 90_000);
+
+  test("orch stream conflicts predicts from the remote's branches too: another machine's stream is compared with this one's", async () => {
+    const p = await setup(PRD_GUIDE);
+    const bare = join(tempDir("orch-remote-"), "team.git");
+    sh(join(bare, ".."), "clone", "-q", "--bare", p.root, bare);
+    sh(p.root, "remote", "add", "origin", bare);
+    // The laptop's Stream-B, pushed; the runner's Stream-C, only on the runner: both rewrite src/shared.ts.
+    sh(p.root, "switch", "-q", "-c", "stream-b");
+    writeFileSync(join(p.root, "src/shared.ts"), "export const a = 10;\n");
+    sh(p.root, "commit", "-q", "-am", "B");
+    sh(p.root, "push", "-q", "origin", "stream-b");
+    sh(p.root, "switch", "-q", "main");
+    const runner = machine(p, "ci-runner", bare);
+    sh(runner.root, "config", "user.email", "ci@example.com");
+    sh(runner.root, "config", "user.name", "CI");
+    sh(runner.root, "switch", "-q", "-c", "stream-c");
+    writeFileSync(join(runner.root, "src/shared.ts"), "export const a = 20;\n");
+    sh(runner.root, "commit", "-q", "-am", "C");
+    sh(runner.root, "switch", "-q", "main");
+    const ask = async (extra: Record<string, string>) => {
+      const r = await runOrch(["stream", "conflicts", "--json"], { cwd: runner.root, env: { ...runner.env, ...extra } });
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as { pairs: { streams: string[]; conflictingFiles: string[] }[] };
+    };
+    const pairBC = (r: Awaited<ReturnType<typeof ask>>) => r.pairs.find((x) => x.streams.join() === "Stream-B,Stream-C")!;
+    expect(pairBC(await ask({})).conflictingFiles).toEqual([]);
+    expect(pairBC(await ask({ ORCH_REMOTE: "origin" })).conflictingFiles).toEqual(["src/shared.ts"]);
+  }, 60_000);
 });
 
