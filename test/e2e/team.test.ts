@@ -80,6 +80,11 @@ describe("several machines on one database", () => {
     const bOut = follow(b.stdout);
     await bOut.until((t) => t.includes("… Stream-A is being worked on laptop"));
     expect(bOut.text()).toContain(`… Stream-A is being worked on laptop (pid ${a.proc.pid}); leaving it to that machine`);
+    // A person on the runner typing /continue Stream-A is told the same, and nothing is started.
+    const cont = await runOrch(["continue", "Stream-A"], { cwd: runner.root, env: runner.env });
+    expect([cont.code, cont.stdout]).toEqual([1, ""]);
+    expect(cont.stderr).toStartWith(`orch: Stream-A is being worked on laptop (pid ${a.proc.pid}, orch start) until `);
+    expect(cont.stderr).toEndWith(": continuing here would put a second agent on it (orch stream claims; --force to take it over)\n");
     // The laptop dies: its orch and its agent with it.
     a.proc.kill("SIGKILL");
     process.kill(first!.pid, "SIGKILL");
