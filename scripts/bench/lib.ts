@@ -70,3 +70,23 @@ export function row(r: Omit<BenchRow, "ratio" | "pass"> & { maxRatio?: number; m
   const { maxRatio: _a, minRatio: _b, ...rest } = r;
   return { ...rest, ratio: Number.isNaN(ratio) ? Number.NaN : Math.round(ratio * 1000) / 1000, pass };
 }
+
+/** Lines from a child's stdout, one at a time. */
+export function lineReader(stream: ReadableStream<Uint8Array>): () => Promise<string> {
+  const reader = stream.getReader();
+  const dec = new TextDecoder();
+  let buf = "";
+  return async () => {
+    for (;;) {
+      const nl = buf.indexOf("\n");
+      if (nl !== -1) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        return line;
+      }
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`child ended mid-line: ${buf}`);
+      buf += dec.decode(value, { stream: true });
+    }
+  };
+}

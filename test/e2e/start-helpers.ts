@@ -197,3 +197,30 @@ export function simThen(p: Project, then: string): string {
   chmodSync(script, 0o755);
   return script;
 }
+
+/** Another machine of a team: its own clone of the project (or of `from`), its own name, the same database. */
+export function machine(p: Project, name: string, from = p.root): Project {
+  const root = join(tempDir("orch-team-"), "clone");
+  sh(join(root, ".."), "clone", "-q", from, root);
+  return { ...p, root, env: { ...p.env, ORCH_MACHINE: name } };
+}
+
+/** A background run's stdout as it comes, to wait on; `until` answers when (Date.now()) it held. */
+export function follow(stdout: ReadableStream<Uint8Array>) {
+  let text = "";
+  void (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of stdout) text += dec.decode(chunk, { stream: true });
+  })();
+  return {
+    text: () => text,
+    async until(pred: (t: string) => boolean, timeoutMs = 20_000): Promise<number> {
+      const t0 = performance.now();
+      while (!pred(text)) {
+        if (performance.now() - t0 > timeoutMs) throw new Error(`timed out; output so far:\n${text}`);
+        await Bun.sleep(20);
+      }
+      return Date.now();
+    },
+  };
+}

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sh } from "../git/repo-helpers.ts";
 import { runOrch, tempDir } from "../helpers.ts";
-import { PRD_GUIDE, setup, startInBackground, startsOf, waitForRecords, type Project, type Rec } from "./start-helpers.ts";
+import { follow, machine, PRD_GUIDE, setup, startInBackground, startsOf, waitForRecords, type Rec } from "./start-helpers.ts";
 
 const PRD_FOUNDATION = `# Initiative: Team Demo
 
@@ -21,12 +21,6 @@ const PRD_FOUNDATION = `# Initiative: Team Demo
 - TASK-004: config
 `;
 
-/** A second machine: its own clone of the project (or of `from`), its own name, the same database. */
-function machine(p: Project, name: string, from = p.root): Project {
-  const root = join(tempDir("orch-team-"), "clone");
-  sh(join(root, ".."), "clone", "-q", from, root);
-  return { ...p, root, env: { ...p.env, ORCH_MACHINE: name } };
-}
 
 /** The team's config: work travels through `origin`. */
 function teamConfig(root: string, team: Record<string, unknown>): void {
@@ -34,25 +28,6 @@ function teamConfig(root: string, team: Record<string, unknown>): void {
   writeFileSync(join(root, ".claude/orchestration/orchestration-config.json"), JSON.stringify({ team }));
 }
 
-/** Lines of a background run's stdout as they come, to wait on. */
-function follow(stdout: ReadableStream<Uint8Array>) {
-  let text = "";
-  void (async () => {
-    const dec = new TextDecoder();
-    for await (const chunk of stdout) text += dec.decode(chunk, { stream: true });
-  })();
-  return {
-    text: () => text,
-    async until(pred: (t: string) => boolean, timeoutMs = 20_000): Promise<string> {
-      const t0 = performance.now();
-      while (!pred(text)) {
-        if (performance.now() - t0 > timeoutMs) throw new Error(`timed out; output so far:\n${text}`);
-        await Bun.sleep(20);
-      }
-      return text;
-    },
-  };
-}
 
 const alive = (pid: number) => {
   try {

@@ -20,7 +20,7 @@ import { sh, tempRepo } from "../git/repo-helpers.ts";
 import { cleanEnv, orchBin, runOrch, tempDir, tempStore } from "../helpers.ts";
 import { freePort } from "../net.ts";
 import { freshDatabase, pgDescribe } from "../pg.ts";
-import { maxConcurrency, readRecords, setup, startInBackground, startsOf, waitForRecords, type Project, type Rec } from "../e2e/start-helpers.ts";
+import { follow, machine, maxConcurrency, readRecords, setup, startInBackground, startsOf, waitForRecords, type Project, type Rec } from "../e2e/start-helpers.ts";
 import { seeded } from "./harness/prng.ts";
 
 const prd = (tasks: number, phase = "Foundation", streams = ["Stream-A"]) =>
@@ -29,12 +29,6 @@ const prd = (tasks: number, phase = "Foundation", streams = ["Stream-A"]) =>
     .map((s, k) => `### ${s}: Part ${k}\n${Array.from({ length: tasks }, (_, i) => `- TASK-${s.slice(-1)}${String(i + 1).padStart(2, "0")}: step ${i + 1}`).join("\n")}\n`)
     .join("\n");
 
-/** Another machine: its own clone of the project, its own name, the same database. */
-function machine(p: Project, name: string): Project {
-  const root = join(tempDir("orch-team-"), "clone");
-  sh(join(root, ".."), "clone", "-q", p.root, root);
-  return { ...p, root, env: { ...p.env, ORCH_MACHINE: name } };
-}
 
 const alive = (pid: number) => {
   try {
@@ -45,25 +39,6 @@ const alive = (pid: number) => {
   }
 };
 
-/** Lines of a background run's stdout as they come. */
-function follow(stdout: ReadableStream<Uint8Array>) {
-  let text = "";
-  void (async () => {
-    const dec = new TextDecoder();
-    for await (const chunk of stdout) text += dec.decode(chunk, { stream: true });
-  })();
-  return {
-    text: () => text,
-    async until(pred: (t: string) => boolean, timeoutMs = 20_000): Promise<number> {
-      const t0 = performance.now();
-      while (!pred(text)) {
-        if (performance.now() - t0 > timeoutMs) throw new Error(`timed out; output so far:\n${text}`);
-        await Bun.sleep(20);
-      }
-      return Date.now();
-    },
-  };
-}
 
 /** Every process a test started, killed at its end whatever happened (agents are detached). */
 const leftovers: (() => number[])[] = [];

@@ -26,7 +26,7 @@ import { SQL } from "bun";
 import { sseMessages } from "../../../src/net/sse-client.ts";
 import { startTestPostgres, type TestPostgres } from "../../pg.ts";
 import { RpcSession } from "../rpc-session.ts";
-import { median, percentile, round, row, type BenchContext, type BenchRow } from "../lib.ts";
+import { lineReader, median, percentile, round, row, type BenchContext, type BenchRow } from "../lib.ts";
 
 const PROCESSES = 16;
 
@@ -119,25 +119,6 @@ function env(dir: string, db: string): Record<string, string> {
   return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ORCH_DB: db };
 }
 
-/** Lines from a child's stdout, one at a time. */
-function lineReader(stream: ReadableStream<Uint8Array>): () => Promise<string> {
-  const reader = stream.getReader();
-  const dec = new TextDecoder();
-  let buf = "";
-  return async () => {
-    for (;;) {
-      const nl = buf.indexOf("\n");
-      if (nl !== -1) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        return line;
-      }
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`child ended mid-line: ${buf}`);
-      buf += dec.decode(value, { stream: true });
-    }
-  };
-}
 
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -18,7 +18,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SQL } from "bun";
 import { startTestPostgres } from "../../pg.ts";
-import { median, percentile, round, row, type BenchContext, type BenchRow } from "../lib.ts";
+import { lineReader, median, percentile, round, row, type BenchContext, type BenchRow } from "../lib.ts";
 
 const MACHINES = 8;
 const STREAMS = 4;
@@ -103,24 +103,6 @@ const PRD = `# Initiative: Hand-over
 - TASK-003: end to end
 `;
 
-function lines(stream: ReadableStream<Uint8Array>): () => Promise<string> {
-  const reader = stream.getReader();
-  const dec = new TextDecoder();
-  let buf = "";
-  return async () => {
-    for (;;) {
-      const nl = buf.indexOf("\n");
-      if (nl !== -1) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        return line;
-      }
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`claimer ended: ${buf}`);
-      buf += dec.decode(value, { stream: true });
-    }
-  };
-}
 
 async function freshDatabase(admin: SQL, base: string, name: string): Promise<string> {
   await admin.unsafe(`CREATE DATABASE "${name}"`);
@@ -138,7 +120,7 @@ async function claimRun(ctx: BenchContext, script: string, url: string, n: numbe
     Bun.spawn([process.execPath, file, url, `m${k}`, String(n)], { cwd: ctx.root, stdin: "pipe", stdout: "pipe", stderr: "inherit" }),
   );
   try {
-    const next = procs.map((p) => lines(p.stdout));
+    const next = procs.map((p) => lineReader(p.stdout));
     for (const l of next) if ((await l()) !== "ready") throw new Error("claimer not ready");
     const t0 = performance.now();
     for (const p of procs) {
