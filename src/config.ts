@@ -37,6 +37,11 @@ const envSchema = z.object({
   ORCH_MACHINE: z.string().trim().regex(MACHINE_NAME, "must be 1 to 64 letters, digits, '.', '_', '/' or '-'").optional(),
   /** How long a stream's claim lasts without a heartbeat (core/claims.ts), over the config file's team.leaseSeconds. */
   ORCH_LEASE_SECONDS: z.coerce.number().int().min(2).max(86_400).optional(),
+  /** Where a reverse proxy (TLS) serves `orch serve` to people: https://orch.example.com. */
+  ORCH_PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => /^https?:\/\/[^/?#]+\/?$/.test(u), "must be a scheme and a host, like https://orch.example.com")
+    .optional(),
   /** The git remote a team's work travels through, over the config file's team.remote (CI jobs set it). */
   ORCH_REMOTE: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, "must be a git remote's name, like origin").optional(),
 });

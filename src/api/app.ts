@@ -35,6 +35,8 @@ export interface AppOptions {
   token?: string;
   /** Named tokens (orch token create) existed at start: every request needs one of them (or `token`). */
   namedTokens?: boolean;
+  /** The URL a reverse proxy serves this server at (it keeps the Host header): its name and origin are this server's too. */
+  publicUrl?: string;
   /** `branchName` shown for streams working in the main checkout (see context.ts apiStream). */
   mainBranch?: string | null | (() => string | null);
   /** The change feed SSE listens to (default: the process-wide one of this store, started on the first client). */
@@ -78,13 +80,13 @@ export async function createApi(store: Store, opts: AppOptions = {}): Promise<Ap
   const creds = createCredentials(store, opts.token, opts.namedTokens === true);
 
   const app = new Hono({ strict: false });
-  app.use(hostCheck(opts.host ?? "127.0.0.1"));
+  app.use(hostCheck(opts.host ?? "127.0.0.1", opts.publicUrl));
   // The one-time login link (GET /?login=CODE): a browser cannot send the bearer token on a navigation.
   app.use(loginHandler(deps.auth));
   // Before the token: a cross-site write is refused whoever's credentials it carries; a browser's needs its session too.
-  app.use(writeGuard(opts.host ?? "127.0.0.1", creds, deps.auth));
-  app.use("/api/*", browserReadGuard(deps.auth, creds));
-  app.use("/openapi.json", browserReadGuard(deps.auth, creds));
+  app.use(writeGuard(opts.host ?? "127.0.0.1", creds, deps.auth, opts.publicUrl));
+  app.use("/api/*", browserReadGuard(deps.auth, creds, opts.publicUrl));
+  app.use("/openapi.json", browserReadGuard(deps.auth, creds, opts.publicUrl));
   // /health answers without a token: clients identify the server before trusting it (peer.ts).
   app.route("/health", healthRoutes(deps, opts.token));
   if (creds.required) {

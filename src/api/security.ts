@@ -91,8 +91,10 @@ export function hostnameOf(hostHeader: string): string {
   return normalizeHost(colon === -1 ? h : h.slice(0, colon));
 }
 
-export function hostCheck(bindHost: string): MiddlewareHandler {
+export function hostCheck(bindHost: string, publicUrl?: string): MiddlewareHandler {
   const allowed = allowedHostnames(bindHost);
+  // Behind a reverse proxy that keeps the Host header: the public name reaches this server too.
+  if (publicUrl) allowed.add(normalizeHost(new URL(publicUrl).hostname));
   return async (c, next) => {
     // Bun builds the request URL from the Host header; a request built in-process may lack one.
     const header = c.req.header("host") ?? new URL(c.req.url).host;
@@ -132,10 +134,14 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** `Sec-Fetch-Site` values a browser sends for this server's own pages and for typed-in URLs. */
 const OWN_SITE = new Set(["same-origin", "none"]);
 
-/** The request's own origin: its scheme and its Host header (what a browser on this server sends as Origin). */
-function ownOrigin(url: string, hostHeader: string | undefined): string | null {
+/**
+ * The request's own origin: its scheme and its Host header (what a browser on this server sends as
+ * Origin) — or, for a request to the public URL a reverse proxy serves (TLS ends there), that URL's.
+ */
+function ownOrigin(url: string, hostHeader: string | undefined, publicUrl?: string): string | null {
   try {
     const u = new URL(url);
+    if (publicUrl && hostHeader !== undefined && hostHeader.toLowerCase() === new URL(publicUrl).host) return new URL(publicUrl).origin;
     return new URL(`${u.protocol}//${hostHeader ?? u.host}`).origin;
   } catch {
     return null;
@@ -184,7 +190,7 @@ async function browserCredentials(c: Context, auth: BrowserAuth, creds: Credenti
  * - without a token, writes are taken only on loopback. The bind policy already refuses a
  *   non-loopback bind without one; this keeps the rule true for any other way an app is built.
  */
-export function writeGuard(bindHost: string, creds: Credentials, auth: BrowserAuth = createBrowserAuth()): MiddlewareHandler {
+export function writeGuard(bindHost: string, creds: Credentials, auth: BrowserAuth = createBrowserAuth(), publicUrl?: string): MiddlewareHandler {
   const exposed = !creds.required && !isLoopbackHost(bindHost);
   return async (c, next) => {
     if (SAFE_METHODS.has(c.req.method)) return next();
@@ -193,7 +199,7 @@ export function writeGuard(bindHost: string, creds: Credentials, auth: BrowserAu
       return c.json({ error: "Forbidden: a cross-site request cannot change anything here (Sec-Fetch-Site)" }, 403);
     }
     const origin = c.req.header("origin");
-    if (origin !== undefined && !sameOrigin(origin, ownOrigin(c.req.url, c.req.header("host")))) {
+    if (origin !== undefined && !sameOrigin(origin, ownOrigin(c.req.url, c.req.header("host"), publicUrl))) {
       return c.json({ error: "Forbidden: a request from another origin cannot change anything here (Origin)" }, 403);
     }
     if (fromBrowser(c)) {
@@ -214,14 +220,14 @@ export function writeGuard(bindHost: string, creds: Credentials, auth: BrowserAu
  * from there learns nothing and holds nothing open — and asks this server's own pages for the
  * session (401 without it), as for writes. Programs sending neither header pass as before.
  */
-export function browserReadGuard(auth: BrowserAuth, creds: Credentials): MiddlewareHandler {
+export function browserReadGuard(auth: BrowserAuth, creds: Credentials, publicUrl?: string): MiddlewareHandler {
   return async (c, next) => {
     if (!SAFE_METHODS.has(c.req.method) || !fromBrowser(c)) return next();
     const site = c.req.header("sec-fetch-site");
     const origin = c.req.header("origin");
     if (
       (site !== undefined && !OWN_SITE.has(site.trim().toLowerCase())) ||
-      (origin !== undefined && !sameOrigin(origin, ownOrigin(c.req.url, c.req.header("host"))))
+      (origin !== undefined && !sameOrigin(origin, ownOrigin(c.req.url, c.req.header("host"), publicUrl)))
     ) {
       return c.json({ error: "Forbidden: a page on another site or origin cannot read this server's data" }, 403);
     }

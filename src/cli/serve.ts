@@ -25,6 +25,20 @@ export function portFlag(value: string | undefined): number | undefined {
   return Number(value);
 }
 
+/** `--public-url` checked: a scheme and a host, nothing after (the proxy serves orch at its root). */
+function publicUrlOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw usageError(`flag --public-url must be a URL like https://orch.example.com, not "${value.slice(0, 100)}"`);
+  }
+  if (!/^https?:$/.test(u.protocol) || (u.pathname !== "/" && u.pathname !== "") || u.search || u.hash || u.username || u.password)
+    throw usageError(`flag --public-url must be a scheme and a host, like https://orch.example.com, not "${value.slice(0, 100)}"`);
+  return u.origin;
+}
+
 /** The database `flags` name is there already (a PostgreSQL URL always counts). */
 function databaseExists(flags: Record<string, string | boolean | undefined>): boolean {
   const loc = resolveDbPath({ flag: typeof flags.db === "string" ? flags.db : undefined, env: readEnv() });
@@ -37,6 +51,7 @@ export const command = singleAction("serve", {
     host: { type: "string", value: "HOST", description: "address to bind (else HTTP_API_HOST, else 127.0.0.1)" },
     port: { type: "string", value: "N", description: "port to bind, 0 for any free one (else HTTP_API_PORT, else 9090)" },
     open: { type: "boolean", description: "open the dashboard in the browser (xdg-open / open)" },
+    "public-url": { type: "string", value: "URL", description: "where a reverse proxy serves it (TLS), e.g. https://orch.example.com (else ORCH_PUBLIC_URL); needs a token" },
     db: commonFlags.db,
     help: commonFlags.help,
   },
@@ -46,6 +61,7 @@ export const command = singleAction("serve", {
     if (host.trim() === "") throw usageError("flag --host needs a value (HOST)");
     const port = portFlag(str(flags.port)) ?? env.HTTP_API_PORT;
     const token = env.ORCH_API_TOKEN;
+    const publicUrl = publicUrlOf(str(flags["public-url"]) ?? env.ORCH_PUBLIC_URL);
     // Before opening anything: a refused start leaves no trace. Only a database that is already
     // there can hold named tokens, so only then is it opened to look.
     let opened: Store | undefined;
@@ -63,10 +79,15 @@ export const command = singleAction("serve", {
     const store = opened ?? (await storeFromFlags(flags));
     namedTokens ||= await hasNamedTokens(store);
     const guarded = token !== undefined || namedTokens;
-    const options = { host, bindAddress: address, port, token, namedTokens, mainBranch: () => mainCheckoutBranch() };
+    // Behind a public proxy a loopback bind is exposed all the same.
+    if (publicUrl && !guarded) {
+      await store.close();
+      throw usageError(`refusing to serve ${publicUrl} without a token: set ORCH_API_TOKEN or create a named token (orch token create NAME)`);
+    }
+    const options = { host, bindAddress: address, port, token, namedTokens, publicUrl, mainBranch: () => mainCheckoutBranch() };
     checkBindPolicy(address, guarded);
     const { withDashboard } = await import("../dashboard/routes.ts");
-    const api = bindApi(withDashboard(await createApi(store, options), { host }), options);
+    const api = bindApi(withDashboard(await createApi(store, options), { host, publicUrl }), options);
     const stopped = new Promise<number>((resolve) => {
       const shutdown = async () => {
         api.deps.feed.stop();
@@ -83,7 +104,7 @@ export const command = singleAction("serve", {
     // Without a token, a one-time login link (browser-auth.ts) gives a browser the session cookie;
     // with one, the page asks for the token itself. --open uses a link of its own.
     // A wildcard bind is no address to open: this machine reaches itself on loopback.
-    const base = isWildcard(address) ? `http://127.0.0.1:${new URL(api.url).port}` : api.url;
+    const base = publicUrl ?? (isWildcard(address) ? `http://127.0.0.1:${new URL(api.url).port}` : api.url);
     const dashboard = () => (guarded ? `${base}/` : dashboardLoginUrl({ url: base, deps: api.deps }));
     errOut(`Dashboard: ${dashboard()}${guarded ? ` (sign in with ${token ? "ORCH_API_TOKEN" : "a token from orch token create"})` : ""}\n`);
     if (flags.open === true) {

@@ -71,10 +71,10 @@ export function dashboardRoutes(opts: { onPage?: PageHook } = {}): Hono {
  * The API app with the dashboard in front: `/`, `/index.html` and `/assets/*` answer here, every
  * other request goes to the API exactly as before (its own Host check, write guard, token).
  */
-export function withDashboard(api: ApiApp, opts: { host: string; onPage?: PageHook }): ApiApp {
+export function withDashboard(api: ApiApp, opts: { host: string; publicUrl?: string; onPage?: PageHook }): ApiApp {
   const outer = new Hono({ strict: false });
   const pages = dashboardRoutes({ onPage: opts.onPage });
-  const check = hostCheck(opts.host);
+  const check = hostCheck(opts.host, opts.publicUrl);
   outer.use("/", check);
   // `/?login=CODE` is the API's (browser-auth.ts: it trades the one-time code for the session cookie).
   outer.use("/", async (c, next) => {

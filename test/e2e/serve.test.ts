@@ -210,5 +210,59 @@ describe("named API tokens (orch token)", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toStartWith("orch: refusing to serve on 0.0.0.0 without ORCH_API_TOKEN");
   });
+
+  test("behind a TLS reverse proxy (--public-url): the proxy's name and https origin are the server's own; the dashboard signs in and writes through it; refused without a token", async () => {
+    const dir = tempDir();
+    const db = join(dir, "tasks.db");
+    const env = { ORCH_DB: db };
+    // Without any token a public URL is refused: the proxy exposes the loopback bind.
+    const open = await runOrch(["serve", "--port", "0", "--public-url", "https://orch.test"], { env });
+    expect([open.code, open.stderr]).toEqual([2, "orch: refusing to serve https://orch.test without a token: set ORCH_API_TOKEN or create a named token (orch token create NAME)\n"]);
+    const bad = await runOrch(["serve", "--port", "0", "--public-url", "https://orch.test/sub?x=1"], { env });
+    expect(bad.code).toBe(2);
+    const token = (await runOrch(["token", "create", "alice"], { env })).stdout.trim();
+    // A TLS-terminating proxy (what Caddy or nginx do), keeping the Host header.
+    const key = join(dir, "key.pem");
+    const cert = join(dir, "cert.pem");
+    const ssl = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=orch.test", "-keyout", key, "-out", cert, "-days", "1"], { stderr: "pipe" });
+    expect(ssl.exitCode).toBe(0);
+    let upstream = 0;
+    const proxy = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { key: Bun.file(key), cert: Bun.file(cert) },
+      async fetch(req) {
+        const u = new URL(req.url);
+        const headers = new Headers(req.headers);
+        return fetch(`http://127.0.0.1:${upstream}${u.pathname}${u.search}`, { method: req.method, headers, body: req.body, redirect: "manual" });
+      },
+    });
+    try {
+      const publicUrl = `https://orch.test:${proxy.port}`;
+      const s = await startServe(["--port", "0", "--public-url", publicUrl], {}, db);
+      upstream = s.port;
+      const via = (path: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
+        fetch(`https://127.0.0.1:${proxy.port}${path}`, { ...init, headers: { host: `orch.test:${proxy.port}`, ...init.headers }, tls: { rejectUnauthorized: false } } as RequestInit);
+      // A program with the token reads through the proxy; without it, 401.
+      expect((await via("/api/streams")).status).toBe(401);
+      expect((await via("/api/streams", { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      // The dashboard's page, then its sign-in and a write from that page (https origin, via the proxy).
+      expect((await via("/")).status).toBe(200);
+      const browser = { origin: publicUrl, "sec-fetch-site": "same-origin" };
+      const signIn = await via("/api/session", { method: "POST", headers: { ...browser, authorization: `Bearer ${token}` } });
+      expect(signIn.status).toBe(200);
+      const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+      expect((await via("/api/streams", { headers: { ...browser, cookie } })).status).toBe(200);
+      const write = await via("/api/inbox/999", { method: "POST", headers: { ...browser, cookie, "content-type": "application/json" }, body: JSON.stringify({ decision: "allow" }) });
+      expect(write.status).toBe(404); // through every guard to the route: no such question
+      // Another site is still another site.
+      const foreign = await via("/api/inbox/999", { method: "POST", headers: { origin: "https://evil.test", "sec-fetch-site": "cross-site", cookie, "content-type": "application/json" }, body: "{}" });
+      expect(foreign.status).toBe(403);
+      // And a Host that is neither the proxy's name nor this machine's is refused (DNS rebinding).
+      expect((await fetch(`http://127.0.0.1:${s.port}/api/streams`, { headers: { host: "evil.test", authorization: `Bearer ${token}` } })).status).toBe(403);
+    } finally {
+      proxy.stop(true);
+    }
+  });
 });
 
