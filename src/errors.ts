@@ -2,7 +2,8 @@
  * Typed errors carrying the one line a user sees and the exit code (SPEC: 0 ok, 1 failed, 2 usage).
  * Faces map them: the CLI prints `orch: <message>`, the API answers JSON, MCP returns isError.
  */
-export type ErrorKind = "usage" | "invalid" | "not_found" | "conflict" | "failed";
+/** `unavailable`: the database could not be reached (a lost network, a server restarting): worth trying again. */
+export type ErrorKind = "usage" | "invalid" | "not_found" | "conflict" | "failed" | "unavailable";
 
 export class OrchError extends Error {
   constructor(
@@ -27,6 +28,8 @@ export const notFound = (message: string, details?: unknown) => new OrchError(me
 /** The operation is refused in the current state (dependencies, dirty tree…): exit 1. */
 export const conflict = (message: string, details?: unknown) => new OrchError(message, "conflict", details);
 export const failed = (message: string, details?: unknown) => new OrchError(message, "failed", details);
+/** The database cannot be reached now: exit 1, HTTP 503; a long-running process waits and tries again. */
+export const unavailable = (message: string, details?: unknown) => new OrchError(message, "unavailable", details);
 
 /** A stream's branch does not exist (it never had a worktree): nothing of it to merge. */
 export class BranchMissingError extends OrchError {

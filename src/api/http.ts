@@ -115,7 +115,8 @@ export function safeJson(c: Context, value: unknown): Response {
 export function errorAnswer(err: unknown): { status: number; body: Record<string, unknown>; unexpected: boolean } {
   if (err instanceof ApiError) return { status: err.status, body: err.body, unexpected: false };
   if (isOrchError(err)) {
-    const status = err.kind === "not_found" ? 404 : err.kind === "usage" || err.kind === "invalid" ? 400 : err.kind === "conflict" ? 409 : 500;
+    const status =
+      err.kind === "not_found" ? 404 : err.kind === "usage" || err.kind === "invalid" ? 400 : err.kind === "conflict" ? 409 : err.kind === "unavailable" ? 503 : 500;
     if (status !== 500) return { status, body: { error: err.message }, unexpected: false };
   }
   return { status: 500, body: { error: "Internal server error" }, unexpected: true };

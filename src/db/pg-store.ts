@@ -25,6 +25,7 @@ import type { PgDialect } from "drizzle-orm/pg-core";
 import { failed, isOrchError } from "../errors.ts";
 import type { Db, Store } from "./client.ts";
 import { bindDialect } from "./dialect.ts";
+import { errorCodes, retryable } from "./unavailable.ts";
 import { claimEngine } from "./engine.ts";
 import { createSequencer, sequencePending, watchPgFeed, type Sequencer } from "./pg-feed.ts";
 import { pgDialect } from "./pg-dialect.ts";
@@ -48,27 +49,6 @@ const frames = new AsyncLocalStorage<Frame>();
 function openFrame(store: PgStore): Frame | undefined {
   for (let f = frames.getStore(); f; f = f.parent) if (f.open && f.store === store) return f;
   return undefined;
-}
-
-/** The SQLSTATE or Bun's client code of an error, looking through drizzle's wrapper. */
-function errorCodes(err: unknown): { state?: string; code?: string } {
-  for (let e = err as { errno?: unknown; code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
-    const state = typeof e.errno === "string" && /^[0-9A-Z]{5}$/.test(e.errno) ? e.errno : undefined;
-    const code = typeof e.code === "string" && e.code.startsWith("ERR_POSTGRES_") ? e.code : undefined;
-    if (state || code) return { state, code };
-  }
-  return {};
-}
-
-/** Worth running the whole transaction again: the server gave up on it, or never got to it. */
-function retryable(err: unknown): "conflict" | "connection" | null {
-  const { state, code } = errorCodes(err);
-  // Serialization failure, deadlock, a lock_timeout the server (or its admin) set: run it again.
-  if (state === "40001" || state === "40P01" || state === "55P03") return "conflict";
-  // Connection lost or refused (a restart), the server shutting down or starting up.
-  if (state?.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03") return "connection";
-  if (code && /CONNECTION_(CLOSED|REFUSED|TIMEOUT|FAILED)|IDLE_TIMEOUT|LIFETIME_TIMEOUT/.test(code)) return "connection";
-  return null;
 }
 
 /**

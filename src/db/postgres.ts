@@ -10,7 +10,7 @@
  */
 import { SQL } from "bun";
 import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
-import { conflict, failed, isOrchError, type OrchError } from "../errors.ts";
+import { conflict, failed, isOrchError, unavailable, type OrchError } from "../errors.ts";
 import { migrations as pgMigrations } from "./migrations-pg/index.ts";
 import { parsePostgresUrl, scrubMessage, type PgTarget } from "./pg-url.ts";
 import { pgSchema } from "./schema-pg.ts";
@@ -163,15 +163,17 @@ export function pgFailure(err: unknown, target: PgTarget): OrchError {
   const at = `${target.host.includes(":") ? `[${target.host}]` : target.host}:${target.port}`;
   const who = target.user ? `user "${target.user}"` : "the default user";
   const say = (problem: string) => failed(scrubMessage(`cannot open database ${target.safe}: ${problem}`, target));
+  // Not reached (as opposed to refused by it): a long-running orch waits for it to come back.
+  const away = (problem: string) => unavailable(scrubMessage(`cannot open database ${target.safe}: ${problem}`, target));
   const server = scrubMessage(e.message ?? String(err), target);
   switch (e.code) {
     case "ERR_POSTGRES_CONNECTION_REFUSED":
-      return say(`cannot connect to ${at}: connection refused or host not found (is PostgreSQL running there?)`);
+      return away(`cannot connect to ${at}: connection refused or host not found (is PostgreSQL running there?)`);
     case "ERR_POSTGRES_CONNECTION_TIMEOUT":
     case "ERR_POSTGRES_CONNECTION_FAILED":
-      return say(`cannot connect to ${at}: no answer (the connection timed out or closed before the login)`);
+      return away(`cannot connect to ${at}: no answer (the connection timed out or closed before the login)`);
     case "ERR_POSTGRES_CONNECTION_CLOSED":
-      return say(`the connection to ${at} closed unexpectedly`);
+      return away(`the connection to ${at} closed unexpectedly`);
     case "ERR_POSTGRES_TLS_NOT_AVAILABLE":
       return say(`the server at ${at} does not offer TLS, which the URL's sslmode requires`);
     case "ERR_POSTGRES_TLS_UPGRADE_FAILED":

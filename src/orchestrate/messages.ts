@@ -46,6 +46,9 @@ export type RunNote =
   | { kind: "claim-lost"; streamId: string; pid: number | null; worktree: string | null }
   /** Team runs: a stream's work went to the team's remote. */
   | { kind: "pushed"; streamId: string; remote: string; branch: string; commit: string }
+  /** The database cannot be reached: the run waits for it (agents here stop before their claims run out). */
+  | { kind: "db-unreachable"; message: string }
+  | { kind: "db-back" }
   /** Team runs: a stream done on another machine, its work now here. */
   | { kind: "arrived"; streamId: string; remote: string; commit: string };
 
@@ -193,6 +196,10 @@ export function say(n: RunNote): Said {
         ],
         webhook: `✖ ${n.streamId}: claim lost to another machine`,
       };
+    case "db-unreachable":
+      return { lines: [`⚠ The database cannot be reached (${n.message}); waiting for it. Agents here stop before their claims run out; their work stays where it is.`] };
+    case "db-back":
+      return { lines: ["✓ The database is reachable again; catching up"] };
     case "pushed":
       return { lines: [`⇡ ${n.streamId}: pushed ${n.branch} to ${n.remote} (${n.commit.slice(0, 12)})`] };
     case "arrived":

@@ -36,6 +36,8 @@ import { hasRemote } from "../git/remote.ts";
 import type { TeamSettings } from "./config.ts";
 import { machineId } from "../sys/machine.ts";
 import { selfCommand } from "../self.ts";
+import { databaseUnavailable } from "../db/unavailable.ts";
+import { oneLine } from "../text/neutralise.ts";
 import { permissionAlerts } from "./permission-alerts.ts";
 import type { BudgetLimits } from "../core/budget.ts";
 import { holdRunLock } from "./run-lock.ts";
@@ -70,6 +72,8 @@ export interface RunOptions {
 }
 
 const DEFAULT_TEAM: TeamSettings = { leaseMs: 60_000, heartbeatMs: 15_000 };
+/** How often a run cut off from its database tries again. */
+const UNREACHABLE_RETRY_MS = 2000;
 
 /** `orch keep-claims`, detached: it outlives this run and renews the claims of its agents still working. */
 function spawnClaimKeeper(store: Store, holder: string, agents: ReadonlyMap<string, number>, team: TeamSettings): void {
@@ -471,6 +475,7 @@ async function run(
 
   // Serialised ticks: a change that lands while one runs triggers exactly one more.
   let ticking = false;
+  let unreachable = false;
   let again = false;
   let tickError: unknown = null;
   let resolveDone!: () => void;
@@ -487,8 +492,18 @@ async function run(
           again = false;
           await tick();
         } while (again && outcome === "running");
+        if (unreachable) {
+          unreachable = false;
+          note({ kind: "db-back" });
+        }
       } catch (err) {
-        tickError = err;
+        // Cut off from the database: wait for it, and catch up when it is back (the heartbeat
+        // stops this machine's agents before their claims can run out).
+        if (databaseUnavailable(err) && !o.signal?.aborted) {
+          if (!unreachable) note({ kind: "db-unreachable", message: oneLine(String((err as Error)?.message ?? err)).slice(0, 200) });
+          unreachable = true;
+          setTimeout(schedule, UNREACHABLE_RETRY_MS);
+        } else tickError = err;
       } finally {
         ticking = false;
         if (outcome !== "running" || tickError) resolveDone();

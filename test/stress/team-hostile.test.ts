@@ -195,44 +195,51 @@ function cuttableProxy(target: number) {
   const port = freePort();
   const socks = new Set<{ end(): void }>();
   type Up = { write(d: Uint8Array): number; end(): void };
-  const server = Bun.listen<{ up?: Up; queue: Uint8Array[] }>({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      open(client) {
-        client.data = { queue: [] };
-        socks.add(client);
-        void Bun.connect({
-          hostname: "127.0.0.1",
-          port: target,
-          socket: {
-            data(_up, d) {
-              client.write(d);
+  const listen = () =>
+    Bun.listen<{ up?: Up; queue: Uint8Array[] }>({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open(client) {
+          client.data = { queue: [] };
+          socks.add(client);
+          void Bun.connect({
+            hostname: "127.0.0.1",
+            port: target,
+            socket: {
+              data(_up, d) {
+                client.write(d);
+              },
+              close() {
+                client.end();
+              },
             },
-            close() {
-              client.end();
-            },
-          },
-        }).then((up) => {
-          socks.add(up);
-          client.data.up = up;
-          for (const q of client.data.queue) up.write(q);
-        });
+          }).then((up) => {
+            socks.add(up);
+            client.data.up = up;
+            for (const q of client.data.queue) up.write(q);
+          });
+        },
+        data(client, d) {
+          if (client.data.up) client.data.up.write(d);
+          else client.data.queue.push(new Uint8Array(d));
+        },
+        close(client) {
+          client.data.up?.end();
+        },
       },
-      data(client, d) {
-        if (client.data.up) client.data.up.write(d);
-        else client.data.queue.push(new Uint8Array(d));
-      },
-      close(client) {
-        client.data.up?.end();
-      },
-    },
-  });
+    });
+  let server = listen();
   return {
     port,
     cut() {
       server.stop(true);
       for (const s of socks) s.end();
+      socks.clear();
+    },
+    /** The network back: the same port answers again. */
+    restore() {
+      server = listen();
     },
   };
 }
@@ -285,6 +292,15 @@ pgDescribe("claims on PostgreSQL: a machine cut off from the database", () => {
       laptopAgentAliveAtTakeover: false,
       most: 1,
     });
+    // The network comes back: the laptop catches up — it leaves the stream to the runner, and
+    // says what its stopped agent left where, if anything — and both runs end; no third agent.
+    px.restore();
+    const [codeA, codeB] = await Promise.all([a.exited, b.exited]);
+    const outA = await new Response(a.stdout).text();
+    expect(outA).toContain("✖ Stream-A: this machine's claim ran out and another machine has the stream now");
+    expect(codeB).toBe(0);
+    expect(codeA === 0 ? outA.trimEnd().split("\n").at(-1) : outA).toMatch(codeA === 0 ? /All 1 streams complete/ : /its agent ended leaving uncommitted changes|Run ended/);
+    expect(startsOf(recs())).toHaveLength(2);
   }, 120_000);
 });
 
