@@ -14,7 +14,7 @@ function ephemeralStart(): number {
   }
 }
 
-const BLOCK = 40;
+const BLOCK = 100;
 const floor = 20000;
 const blocks = Math.max(1, Math.floor((ephemeralStart() - floor) / BLOCK));
 let next = floor + (process.pid % blocks) * BLOCK;
