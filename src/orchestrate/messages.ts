@@ -49,6 +49,8 @@ export type RunNote =
   /** The database cannot be reached: the run waits for it (agents here stop before their claims run out). */
   | { kind: "db-unreachable"; message: string }
   | { kind: "db-back" }
+  /** Team runs: a stream taken up here from the work another machine pushed. */
+  | { kind: "adopted-push"; streamId: string; remote: string; commit: string }
   /** Team runs: a stream done on another machine, its work now here. */
   | { kind: "arrived"; streamId: string; remote: string; commit: string };
 
@@ -200,6 +202,8 @@ export function say(n: RunNote): Said {
       return { lines: [`⚠ The database cannot be reached (${n.message}); waiting for it. Agents here stop before their claims run out; their work stays where it is.`] };
     case "db-back":
       return { lines: ["✓ The database is reachable again; catching up"] };
+    case "adopted-push":
+      return { lines: [`↻ ${n.streamId}: going on from the work pushed to ${n.remote} (${n.commit.slice(0, 12)})`] };
     case "pushed":
       return { lines: [`⇡ ${n.streamId}: pushed ${n.branch} to ${n.remote} (${n.commit.slice(0, 12)})`] };
     case "arrived":

@@ -236,6 +236,8 @@ async function run(
       phasesAnnounced.add(s.streamPhase);
       note({ kind: "phase", phase: s.streamPhase });
     }
+    // Team runs: a stream another machine began goes on from what it pushed.
+    travel?.adoptPushed(s);
     const beforeSpawn = () => saveState(root, state, store.now());
     const budgetCapUsd = budget.capFor(s.streamId);
     const agent = await launchStream({ store, root, launcher: o.launcher, agentTemplate: o.agentTemplate, apiPort: o.apiPort, initiativeId: state.initiativeId, budgetCapUsd, note, beforeSpawn }, s, r);
@@ -515,6 +517,18 @@ async function run(
   const unsubscribe = feed.subscribe(() => schedule());
   feed.start();
   const timer = setInterval(schedule, o.tickMs ?? 1000);
+  // Team runs: parallel streams' branches go to the remote as they grow, so a machine that dies
+  // leaves its agents' commits to the one that takes over.
+  const pushTimer = travel
+    ? setInterval(() => {
+        const ids = [...runningHere()].filter((id) => streams.find((x) => x.streamId === id)?.streamPhase === "parallel");
+        try {
+          travel.pushProgress(ids);
+        } catch {
+          // the next beat
+        }
+      }, (o.team ?? DEFAULT_TEAM).heartbeatMs)
+    : null;
   const onAbort = () => schedule();
   o.signal?.addEventListener("abort", onAbort);
 
@@ -526,6 +540,7 @@ async function run(
     if (tickError) throw tickError;
   } finally {
     clearInterval(timer);
+    if (pushTimer) clearInterval(pushTimer);
     unsubscribe();
     feed.stop();
     o.signal?.removeEventListener("abort", onAbort);

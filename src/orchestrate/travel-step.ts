@@ -35,6 +35,13 @@ export interface TravelStep {
   notArrived(streams: readonly StreamView[], state: RunState): Promise<{ waiting: ReadonlySet<string>; stop?: TravelStop }>;
   /** A stream finished here: push its work; a stop when it cannot go. */
   publish(s: StreamView, state: RunState): Promise<TravelStop | null>;
+  /**
+   * Before launching a parallel stream here: its branch as the team last pushed it, when that is
+   * ahead of (or missing) here — a machine that died mid-stream leaves its pushed work to the next.
+   */
+  adoptPushed(s: StreamView): void;
+  /** While agents work here: their streams' branches pushed as they grow (no-op while unchanged). */
+  pushProgress(streamIds: readonly string[]): void;
   /** Merge a finished parallel stream the team's way: `merge` does the local merge once main and the branch are ready. */
   merge(id: string, state: RunState, mergeHere: () => Promise<{ ok: boolean; commit: string | null }>): Promise<"merged" | "stopped" | "waiting">;
 }
@@ -105,6 +112,31 @@ export function travelStep(store: Store, o: TravelOptions): TravelStep {
         if (s.streamPhase === "parallel") Object.assign(r, { status: "merged", mergeCommit: commit });
       }
       return { waiting };
+    },
+
+    adoptPushed(s) {
+      if (s.streamPhase !== "parallel") return;
+      fetchSoon(true);
+      const branch = branchFor(s.streamId);
+      const theirs = remoteTip(root, remote, branch);
+      const mine = resolveCommit(root, `refs/heads/${branch}`);
+      if (!theirs || theirs === mine || (mine && !isAncestor(root, mine, theirs))) return;
+      try {
+        setBranch(root, branch, theirs);
+        o.note({ kind: "adopted-push", streamId: s.streamId, remote, commit: theirs });
+      } catch {
+        // Checked out in a worktree here: that worktree's own work goes on as it is.
+      }
+    },
+
+    pushProgress(streamIds) {
+      for (const id of streamIds) {
+        const branch = branchFor(id);
+        const mine = resolveCommit(root, `refs/heads/${branch}`);
+        if (!mine || mine === remoteTip(root, remote, branch)) continue;
+        // Best effort: a machine cut off pushes on a later beat; a branch another machine moved is left alone.
+        pushBranch(root, remote, branch);
+      }
     },
 
     async publish(s, state) {

@@ -157,5 +157,51 @@ describe("several machines on one database", () => {
     expect(pairBC(await ask({})).conflictingFiles).toEqual([]);
     expect(pairBC(await ask({ ORCH_REMOTE: "origin" })).conflictingFiles).toEqual(["src/shared.ts"]);
   }, 60_000);
+
+  test("a machine dies mid-stream: its agents' commits were pushed as they came, and the machine that takes over goes on from them — no commit lost", async () => {
+    const prd = `# Initiative: Hand-over\n\n## Foundation Phase\n### Stream-A: Core\n- TASK-001: schema\n\n## Parallel Phase\n### Stream-B: API\n${[2, 3, 4, 5, 6, 7].map((n) => `- TASK-00${n}: part ${n}`).join("\n")}\n`;
+    const p = await setup(prd);
+    const bare = join(tempDir("orch-remote-"), "team.git");
+    sh(join(bare, ".."), "clone", "-q", "--bare", p.root, bare);
+    sh(p.root, "remote", "add", "origin", bare);
+    sh(p.root, "fetch", "-q", "origin");
+    const laptop = { ...p, env: { ...p.env, ORCH_MACHINE: "laptop", ORCH_REMOTE: "origin", ORCH_LEASE_SECONDS: "3" } };
+    const runner = { ...machine(p, "ci-runner", bare), env: { ...p.env, ORCH_MACHINE: "ci-runner", ORCH_REMOTE: "origin", ORCH_LEASE_SECONDS: "3" } };
+    sh(runner.root, "config", "user.email", "ci@example.com");
+    sh(runner.root, "config", "user.name", "CI");
+    const foundation = await startInBackground(laptop, ["--stream", "Stream-A", "--launcher", "headless", "--agent-cmd", p.sim("--pause 20")]).result();
+    expect(foundation.code).toBe(0);
+    const slow = ["--stream", "Stream-B", "--launcher", "headless", "--agent-cmd", p.sim("--pause 700")];
+    const a = startInBackground(laptop, slow);
+    // Two of Stream-B's commits on the remote, then the laptop dies with its agent.
+    const onRemote = () => {
+      try {
+        return sh(bare, "log", "--format=%s", "stream-b");
+      } catch {
+        return "";
+      }
+    };
+    const t0 = Date.now();
+    while (!(onRemote().includes("TASK-002") && onRemote().includes("TASK-003"))) {
+      if (Date.now() - t0 > 30_000) throw new Error("the laptop's commits never reached the remote");
+      await Bun.sleep(50);
+    }
+    const pushed = onRemote();
+    a.proc.kill("SIGKILL");
+    const agent = startsOf(p.records(), "Stream-B")[0]!;
+    try {
+      process.kill(-agent.pid, "SIGKILL");
+    } catch {
+      process.kill(agent.pid, "SIGKILL");
+    }
+    const r = await startInBackground(runner, slow.map((x) => x.replace("--pause 700", "--pause 20"))).result();
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("↻ Stream-B: going on from the work pushed to origin");
+    // Everything the laptop pushed is in what the runner pushed, and every task's commit is there.
+    const final = sh(bare, "log", "--format=%s", "stream-b");
+    for (const line of pushed.split("\n").filter(Boolean)) expect(final).toContain(line);
+    for (const t of ["TASK-002", "TASK-003", "TASK-004", "TASK-005", "TASK-006", "TASK-007"]) expect(final).toContain(t);
+  }, 90_000);
 });
 
