@@ -142,17 +142,19 @@ export async function waitForRecords(p: Project, pred: (recs: Rec[]) => boolean,
 }
 
 /** Wait until every recorded agent process has exited (they are detached from orch). */
+/** A live process (a zombie, exited but not yet reaped, is not). */
+export const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+  } catch {
+    return false;
+  }
+};
+
 export async function agentsGone(recs: Rec[], timeoutMs = 10_000): Promise<void> {
   const pids = [...new Set(recs.map((r) => r.pid))];
   const t0 = performance.now();
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
-    } catch {
-      return false;
-    }
-  };
   while (pids.some(alive)) {
     if (performance.now() - t0 > timeoutMs) throw new Error("simulated agents did not exit");
     await Bun.sleep(15);

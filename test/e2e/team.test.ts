@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sh } from "../git/repo-helpers.ts";
 import { runOrch, tempDir } from "../helpers.ts";
-import { follow, machine, PRD_GUIDE, setup, startInBackground, startsOf, waitForRecords, type Rec } from "./start-helpers.ts";
+import { alive, follow, machine, PRD_GUIDE, setup, startInBackground, startsOf, waitForRecords, type Rec } from "./start-helpers.ts";
 
 const PRD_FOUNDATION = `# Initiative: Team Demo
 
@@ -29,14 +29,6 @@ function teamConfig(root: string, team: Record<string, unknown>): void {
 }
 
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("several machines on one database", () => {
   test("a machine leaves a claimed stream to its holder; when the holder dies, another takes it over after the lease, never two agents at once", async () => {

@@ -11,7 +11,7 @@
  * a failure once the defect is fixed — then drop `.failing`). Random choices come from `seeded`.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { claimStream } from "../../src/core/claims.ts";
 import type { Store } from "../../src/db/client.ts";
@@ -20,7 +20,7 @@ import { sh, tempRepo } from "../git/repo-helpers.ts";
 import { cleanEnv, orchBin, runOrch, tempDir, tempStore } from "../helpers.ts";
 import { freePort } from "../net.ts";
 import { freshDatabase, pgDescribe } from "../pg.ts";
-import { follow, machine, maxConcurrency, readRecords, setup, startInBackground, startsOf, waitForRecords, type Project, type Rec } from "../e2e/start-helpers.ts";
+import { alive, follow, machine, maxConcurrency, readRecords, setup, startInBackground, startsOf, waitForRecords, type Project, type Rec } from "../e2e/start-helpers.ts";
 import { seeded } from "./harness/prng.ts";
 
 const prd = (tasks: number, phase = "Foundation", streams = ["Stream-A"]) =>
@@ -29,15 +29,6 @@ const prd = (tasks: number, phase = "Foundation", streams = ["Stream-A"]) =>
     .map((s, k) => `### ${s}: Part ${k}\n${Array.from({ length: tasks }, (_, i) => `- TASK-${s.slice(-1)}${String(i + 1).padStart(2, "0")}: step ${i + 1}`).join("\n")}\n`)
     .join("\n");
 
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
-  } catch {
-    return false;
-  }
-};
 
 
 /** Every process a test started, killed at its end whatever happened (agents are detached). */
