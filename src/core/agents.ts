@@ -4,8 +4,8 @@
  * marks a session whose pid is gone `exited`, and one that stopped reporting `stale`.
  */
 import { and, desc, eq, isNotNull, isNull, ne, or } from "drizzle-orm";
-import type { Store } from "../db/client.ts";
-import { agents, streams, type AgentRow, type AgentStatus } from "../db/schema.ts";
+import type { Db, Store } from "../db/client.ts";
+import { agents, inbox, streams, type AgentRow, type AgentStatus } from "../db/schema.ts";
 import { isThisMachine, machineId } from "../sys/machine.ts";
 import { pidAlive } from "../sys/process.ts";
 import { agentEvent, nextAgentRow, type AgentChange, type HookContext } from "./agent-status.ts";
@@ -36,12 +36,34 @@ export function recordAgentChange(store: Store, ctx: HookContext, change: AgentC
   return store.tx(async (db) => {
     const prior = (await db.select().from(agents).where(eq(agents.sessionId, ctx.sessionId)))[0] ?? null;
     const streamId = ctx.streamId ?? prior?.streamId ?? (streamOf ? await streamOf() : null);
-    const { row, moved } = nextAgentRow(prior, { ...ctx, streamId }, change, store.now());
+    const next = nextAgentRow(prior, { ...ctx, streamId }, change, store.now());
+    const { row, moved } = await stillAsking(db, prior, next, change);
     const { sessionId: _key, ...rest } = row;
     await db.insert(agents).values(row).onConflictDoUpdate({ target: agents.sessionId, set: rest });
     if (moved) await recordEvent(db, "agent", row.sessionId, prior ? "update" : "create", agentEvent(row));
     return row;
   });
+}
+
+/**
+ * A hook event that reaches orch after the session's permission question was asked — its
+ * PreToolUse for the very call being asked about, or its first event creating the row — must
+ * not make the session look at work while the question waits (hooks are relayed, and can land
+ * late). Anything else (the answer, the tool's result, its end) moves it on as usual.
+ */
+async function stillAsking(db: Db, prior: AgentRow | null, next: { row: AgentRow; moved: boolean }, change: AgentChange | null): Promise<{ row: AgentRow; moved: boolean }> {
+  if (next.row.status !== "working" && next.row.status !== "starting") return next;
+  const asking = (
+    await db
+      .select({ question: inbox.question })
+      .from(inbox)
+      .where(and(eq(inbox.sessionId, next.row.sessionId), eq(inbox.status, "pending"), eq(inbox.kind, "permission")))
+      .limit(1)
+  )[0];
+  if (!asking || !(prior === null || (change?.tool != null && change.tool === asking.question))) return next;
+  const row: AgentRow = { ...next.row, status: "waiting_permission", tool: asking.question, pendingQuestion: `permission: ${asking.question}` };
+  const moved = !prior || prior.status !== row.status || prior.tool !== row.tool || prior.pendingQuestion !== row.pendingQuestion;
+  return { row, moved };
 }
 
 /** Set a session's status (an inbox question answered, a pid found gone). */
