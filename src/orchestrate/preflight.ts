@@ -14,6 +14,7 @@ import type { StreamView } from "../core/streams.ts";
 import { isOrchError } from "../errors.ts";
 import { CONTINUE_COMMAND_FILE, GITIGNORE_FILE, MCP_FILE, ORCHESTRATION_COMMAND_FILE, SERVER_NAME } from "../generate/init-files.ts";
 import { hasCommits, repoInfo, statusEntries } from "../git/repo.ts";
+import { recoverInterruptedMerge } from "../git/safe-merge.ts";
 import { ORCHESTRATION_DIR, WORKTREES_DIR } from "../paths.ts";
 import { agentArgv, shellQuote } from "./agent-command.ts";
 import type { LauncherName } from "./config.ts";
@@ -225,6 +226,9 @@ export function gitFacts(root: string): GitFacts {
     if (isOrchError(err)) return { kind: "none", reason: err.message };
     throw err;
   }
+  // A merge a killed orch left half-done is finished or undone first: its files are orch's, not
+  // changes of the user's to refuse a --resume over.
+  recoverInterruptedMerge(root);
   return {
     kind: "repo",
     hasCommits: hasCommits(root),
