@@ -354,9 +354,10 @@ describe("claims: races and deaths", () => {
         const recs = p.records();
         expect(new Set(recs.filter((r) => r.event === "task").map((r) => r.task)).size).toBe(4);
         expect(maxConcurrency(recs)).toBe(1);
-        const taken = startsOf(recs)[before]!;
+        const taken = startsOf(recs)[before];
         // A claim the laptop left is waited out (times are the database's: this same machine's clock here).
-        if (left.length && left[0]!.live) {
+        // (When the laptop's agent had done every task before it died, nothing is left to take over.)
+        if (taken && left.length && left[0]!.live) {
           expect(rb.stdout).toContain("Stream-A: laptop");
           expect(taken.t).toBeGreaterThanOrEqual(Date.parse(left[0]!.expiresAt) - 50);
         }
