@@ -104,7 +104,7 @@ export async function runOrchestration(o: RunOptions): Promise<{ outcome: RunOut
   );
   o.launcher.check();
   if (o.team?.remote && !hasRemote(root, o.team.remote))
-    throw usageError(`team.remote is ${o.team.remote}, which is not a remote of this repository (git remote add ${o.team.remote} URL)`);
+    throw usageError(`the team's remote ${o.team.remote} (team.remote / ORCH_REMOTE) is not a remote of this repository (git remote add ${o.team.remote} URL)`);
   const initiative = await currentInitiative(store);
   try {
     // The state file and logs are orch's own bookkeeping: keep them out of the user's `git status`

@@ -148,6 +148,10 @@ describe("several machines on one database", () => {
     const pairBC = (r: Awaited<ReturnType<typeof ask>>) => r.pairs.find((x) => x.streams.join() === "Stream-B,Stream-C")!;
     expect(pairBC(await ask({})).conflictingFiles).toEqual([]);
     expect(pairBC(await ask({ ORCH_REMOTE: "origin" })).conflictingFiles).toEqual(["src/shared.ts"]);
+    // A team remote the repository does not have: one line, nothing started.
+    const bad = await runOrch(["start", "--launcher", "headless", "--agent-cmd", p.sim()], { cwd: runner.root, env: { ...runner.env, ORCH_REMOTE: "nowhere" } });
+    expect([bad.code, bad.stdout]).toEqual([2, ""]);
+    expect(bad.stderr).toBe("orch: the team's remote nowhere (team.remote / ORCH_REMOTE) is not a remote of this repository (git remote add nowhere URL)\n");
   }, 60_000);
 
   test("a machine dies mid-stream: its agents' commits were pushed as they came, and the machine that takes over goes on from them — no commit lost", async () => {
