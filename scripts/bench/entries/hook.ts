@@ -12,7 +12,9 @@ import { answerQuestion, listInbox } from "../../../src/core/inbox.ts";
 import { compileBare, median, percentile, round, row, type BenchContext, type BenchRow } from "../lib.ts";
 
 export const about =
-  "A hook runs as `sh -c 'command -v orch … && orch hook || true'`; the figures here are orch's part (the spawn of the binary with the payload on stdin, to its exit), the shell around it is the same for any hook. As in a real session, the session's own `orch mcp` runs beside the hooks and stores their events, acknowledged over its Unix socket, in the database it has open; the second row is a hook with no such server, opening the database itself (another process holding it open, so its commit appends to the WAL without an fsync). The answer row times the waiting hook from the answer's commit to its exit with the decision on stdout.";
+  "A hook runs as `sh -c 'command -v orch … && orch hook || true'`; the figures here are orch's part (the spawn of the binary with the payload on stdin, to its exit), the shell around it is the same for any hook. As in a real session, the session's own `orch mcp` runs beside the hooks and stores their events, acknowledged over its Unix socket, in the database it has open; the second row is a hook with no such server, opening the database itself (another process holding it open, so its commit appends to the WAL without an fsync). The answer row times the waiting hook from the answer's commit to its exit with the decision on stdout. " +
+  "On 2026-12-04 the per-call row read 1.62–1.65× (target 1.5×; 1.45× on 2026-12-03): the binary of that morning's " +
+  "code (12180fa), benched the same hour, read 1.648× — the bare baseline got faster on this machine, orch did not get slower.";
 
 function timeWithStdin(cmd: string[], input: string, env: Record<string, string>): number {
   const t0 = performance.now();
